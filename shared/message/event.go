@@ -1,0 +1,72 @@
+package message
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// Event types sent to the app.
+const (
+	EventReceived = "message.received"    // the customer wrote; Body says what
+	EventSent     = "message.sent"        // the platform accepted a message we sent
+	EventStatus   = "message.status"      // a platform reported a status change
+	EventFailed   = "message.failed"      // a message will not arrive
+	EventTyping   = "conversation.typing" // Apple typing_start / typing_end
+	EventClosed   = "conversation.closed" // an Apple customer closed the conversation
+)
+
+// Event is one document of the event log (and of the EventBridge bus).
+type Event struct {
+	// ID orders events: later events have greater IDs. It is the cursor of
+	// GET /v1/events.
+	ID                string    `json:"id"`
+	Type              string    `json:"type"`
+	Time              time.Time `json:"time"`
+	Channel           Channel   `json:"channel"`
+	BusinessID        string    `json:"businessId"`
+	CustomerID        string    `json:"customerId"`
+	MessageID         string    `json:"messageId,omitempty"`
+	PlatformMessageID string    `json:"platformMessageId,omitempty"`
+	// InReplyTo is the parley message this one answers, when known.
+	InReplyTo string `json:"inReplyTo,omitempty"`
+	Body      *Body  `json:"body,omitempty"`
+	// Status is the new status for message.status, and "started" or
+	// "ended" for conversation.typing.
+	Status string `json:"status,omitempty"`
+	Error  *Error `json:"error,omitempty"`
+}
+
+var eventSeq atomic.Uint64
+
+// NewEventID returns an event id that sorts after every id this process
+// made before at the same or an earlier time: 19 digits of Unix nanoseconds,
+// a process sequence and a random suffix against other processes.
+func NewEventID(at time.Time) string {
+	return fmt.Sprintf("%019d-%08d-%s", at.UnixNano(), eventSeq.Add(1)%100000000, randomHex(4))
+}
+
+// NewMessageID returns a new parley message id.
+func NewMessageID() string { return "msg_" + randomHex(16) }
+
+// NewUUID returns a random (version 4) UUID, as Apple wants for message ids.
+func NewUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}

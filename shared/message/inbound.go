@@ -1,0 +1,36 @@
+package message
+
+import "time"
+
+// Kinds of inbound item a webhook carries.
+const (
+	KindMessage     = "message"      // the customer wrote
+	KindStatus      = "status"       // a status of a message we sent
+	KindTypingStart = "typing_start" // Apple: the customer started typing
+	KindTypingEnd   = "typing_end"   // Apple: the customer stopped typing
+	KindClose       = "close"        // Apple: the customer closed the conversation
+)
+
+// InboundItem is one normalised item of a platform webhook: what the channel
+// packages produce from a verified, parsed webhook and what the ingest use
+// case stores.
+type InboundItem struct {
+	Kind              string
+	Channel           Channel
+	BusinessID        string
+	CustomerID        string
+	PlatformMessageID string
+	// At is the platform's time for the item (WhatsApp's timestamp), or the
+	// time it was received when the platform gives none.
+	At time.Time
+	// Body is the content of a KindMessage item.
+	Body *Body
+	// ReplyToPlatformID is the platform id of the message this one answers
+	// (WhatsApp context.id), when given.
+	ReplyToPlatformID string
+	// Status and StatusError describe a KindStatus item.
+	Status      string
+	StatusError *PlatformError
+	// Capabilities is Apple's capability-list header.
+	Capabilities []string
+}
