@@ -36,6 +36,11 @@ type Error struct {
 	// Platform is the platform's own error, for platform_rejected and
 	// platform_unavailable.
 	Platform *PlatformError `json:"platform,omitempty"`
+	// Retryable is set by platform clients when trying again later may
+	// succeed (rate limits, 5xx, timeouts); RetryAfter is the platform's
+	// advice, if any.
+	Retryable  bool          `json:"-"`
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *Error) Error() string {

@@ -104,3 +104,17 @@ const (
 	StatusReceived  = "received"  // an inbound message
 	StatusScheduled = "scheduled" // waiting for its sendAt
 )
+
+// Outgoing is a validated message on its way to a platform.
+type Outgoing struct {
+	// MessageID is parley's id of the message.
+	MessageID  string
+	BusinessID string
+	To         string
+	Message    Message
+	// ReplyToPlatformID is the platform id of the message this one answers.
+	ReplyToPlatformID string
+	// PlatformMessageID is set before sending on platforms where the sender
+	// chooses the id (Apple: a UUID, kept across retries of one message).
+	PlatformMessageID string
+}
