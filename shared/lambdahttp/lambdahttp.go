@@ -1,0 +1,106 @@
+// Package lambdahttp runs an http.Handler behind Lambda: API Gateway HTTP
+// API (payload 2.0) events for the send API and Function URL events for the
+// webhooks. Events are converted at this edge; the handlers and use cases
+// never see a Lambda type.
+package lambdahttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-lambda-go/events"
+)
+
+// request is what both event kinds carry.
+type request struct {
+	method, rawPath, rawQuery, body string
+	base64                          bool
+	headers                         map[string]string
+	cookies                         []string
+	sourceIP, requestID             string
+}
+
+// HTTPAPI adapts h to API Gateway HTTP API (payload format 2.0) events.
+func HTTPAPI(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return func(ctx context.Context, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		status, headers, body, b64, err := serve(ctx, h, request{
+			method: e.RequestContext.HTTP.Method, rawPath: e.RawPath, rawQuery: e.RawQueryString,
+			body: e.Body, base64: e.IsBase64Encoded, headers: e.Headers, cookies: e.Cookies,
+			sourceIP: e.RequestContext.HTTP.SourceIP, requestID: e.RequestContext.RequestID,
+		})
+		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: body, IsBase64Encoded: b64}, err
+	}
+}
+
+// FunctionURL adapts h to Lambda Function URL events.
+func FunctionURL(h http.Handler) func(context.Context, events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
+	return func(ctx context.Context, e events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
+		status, headers, body, b64, err := serve(ctx, h, request{
+			method: e.RequestContext.HTTP.Method, rawPath: e.RawPath, rawQuery: e.RawQueryString,
+			body: e.Body, base64: e.IsBase64Encoded, headers: e.Headers, cookies: e.Cookies,
+			sourceIP: e.RequestContext.HTTP.SourceIP, requestID: e.RequestContext.RequestID,
+		})
+		return events.LambdaFunctionURLResponse{StatusCode: status, Headers: headers, Body: body, IsBase64Encoded: b64}, err
+	}
+}
+
+// serve turns the event into an *http.Request (the body byte for byte, as
+// signatures are computed over it), runs h and returns its answer.
+func serve(ctx context.Context, h http.Handler, e request) (int, map[string]string, string, bool, error) {
+	body := []byte(e.body)
+	if e.base64 {
+		b, err := base64.StdEncoding.DecodeString(e.body)
+		if err != nil {
+			return http.StatusBadRequest, map[string]string{"Content-Type": "text/plain"}, "the body is not valid Base64", false, nil
+		}
+		body = b
+	}
+	if e.method == "" {
+		return 0, nil, "", false, fmt.Errorf("lambdahttp: the event has no HTTP method: is this the right kind of event for this function?")
+	}
+	path := e.rawPath
+	if path == "" {
+		path = "/"
+	}
+	u := &url.URL{Path: path, RawQuery: e.rawQuery}
+	if unescaped, err := url.PathUnescape(path); err == nil {
+		u.Path, u.RawPath = unescaped, path
+	}
+	r, err := http.NewRequestWithContext(ctx, e.method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return http.StatusBadRequest, map[string]string{"Content-Type": "text/plain"}, "the request line is not valid", false, nil
+	}
+	r.URL = u
+	r.RequestURI = u.RequestURI()
+	for k, v := range e.headers {
+		r.Header.Set(k, v)
+	}
+	if len(e.cookies) > 0 {
+		r.Header.Set("Cookie", strings.Join(e.cookies, "; "))
+	}
+	r.Host = r.Header.Get("Host")
+	r.RemoteAddr = e.sourceIP
+	if e.requestID != "" {
+		r.Header.Set("X-Request-Id", e.requestID)
+	}
+
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+
+	headers := make(map[string]string, len(rec.Header()))
+	for k, vs := range rec.Header() {
+		headers[k] = strings.Join(vs, ",")
+	}
+	out := rec.Body.Bytes()
+	if utf8.Valid(out) {
+		return rec.Code, headers, string(out), false, nil
+	}
+	return rec.Code, headers, base64.StdEncoding.EncodeToString(out), true, nil
+}
