@@ -47,6 +47,8 @@ type Body struct {
 	// Type is the kind of content: "text" in the foundation.
 	Type string `json:"type"`
 	Text string `json:"text,omitempty"`
+	// Ref is the blob key of a text too large to carry inline.
+	Ref string `json:"ref,omitempty"`
 }
 
 // Conversation is what parley knows about one business↔customer pair.

@@ -1,0 +1,335 @@
+// Package ingest is the use case behind the webhooks: each verified, parsed
+// inbound item is deduplicated, refreshes the conversation (WhatsApp's
+// 24-hour window, Apple's closed state and device capabilities), is stored
+// with its event in one atomic write, and only then is the event published.
+// It knows no Lambda, HTTP handler or AWS type.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/store"
+)
+
+// Retention periods of what ingest writes.
+const (
+	// DedupeRetention outlives the platforms' redelivery horizons
+	// (WhatsApp retries for up to 7 days).
+	DedupeRetention   = 8 * 24 * time.Hour
+	MessageRetention  = 90 * 24 * time.Hour
+	EventRetention    = 7 * 24 * time.Hour
+	WhatsAppWindow    = 24 * time.Hour
+	WhatsAppRetention = 30 * 24 * time.Hour
+	// AppleRetention keeps an Apple conversation's closed state for a year
+	// after the customer's last word.
+	AppleRetention = 365 * 24 * time.Hour
+	// InlineBodyLimit is the largest text kept inside a message item; longer
+	// bodies go to the blob store (DynamoDB items are capped at 400 KB).
+	InlineBodyLimit = 64 << 10
+	// maxConflicts bounds the retries of a conversation update that raced
+	// with another one.
+	maxConflicts = 8
+)
+
+// Ingester stores inbound items. Store, Publisher and Clock are required;
+// Blobs is needed only for bodies over InlineBodyLimit.
+type Ingester struct {
+	Store     store.Store
+	Blobs     store.Blobs
+	Publisher bus.Publisher
+	Clock     clock.Clock
+	Log       *slog.Logger
+}
+
+// Result counts what Ingest did.
+type Result struct {
+	Stored     int // new items stored with their event
+	Duplicates int // items seen before, acknowledged and ignored
+}
+
+// Ingest stores every item, in order. It returns an error if any item could
+// not be stored durably; items stored before it stay stored and are
+// recognised as duplicates when the platform delivers the webhook again.
+func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Result, error) {
+	var res Result
+	for _, it := range items {
+		ev, err := in.one(ctx, it)
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			res.Duplicates++
+			in.log().Info("duplicate delivery ignored", "channel", it.Channel, "kind", it.Kind, "platform_message_id", it.PlatformMessageID)
+		case err != nil:
+			return res, fmt.Errorf("ingest: %s %s %s: %w", it.Channel, it.Kind, it.PlatformMessageID, err)
+		default:
+			res.Stored++
+			in.log().Info("inbound stored", "channel", it.Channel, "kind", it.Kind, "event", ev.Type,
+				"message_id", ev.MessageID, "platform_message_id", it.PlatformMessageID)
+			if err := in.Publisher.Publish(ctx, ev); err != nil {
+				in.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "error", err)
+			}
+		}
+	}
+	return res, nil
+}
+
+func (in *Ingester) one(ctx context.Context, it message.InboundItem) (message.Event, error) {
+	if it.PlatformMessageID == "" {
+		return message.Event{}, errors.New("the item has no platform message id")
+	}
+	for attempt := 0; ; attempt++ {
+		var ev message.Event
+		var err error
+		switch it.Kind {
+		case message.KindMessage:
+			ev, err = in.message(ctx, it)
+		case message.KindStatus:
+			ev, err = in.status(ctx, it)
+		case message.KindTypingStart, message.KindTypingEnd:
+			ev, err = in.typing(ctx, it)
+		case message.KindClose:
+			ev, err = in.close(ctx, it)
+		default:
+			return message.Event{}, fmt.Errorf("unknown item kind %q", it.Kind)
+		}
+		if errors.Is(err, store.ErrConflict) && attempt < maxConflicts {
+			continue
+		}
+		return ev, err
+	}
+}
+
+func (in *Ingester) newEvent(typ string, it message.InboundItem) message.Event {
+	now := in.Clock.Now()
+	return message.Event{
+		ID: message.NewEventID(now), Type: typ, Time: now,
+		Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID,
+		PlatformMessageID: it.PlatformMessageID,
+	}
+}
+
+func claim(it message.InboundItem, now time.Time, parts ...string) store.Claim {
+	key := "IN#" + string(it.Channel) + "#" + it.PlatformMessageID
+	if len(parts) > 0 {
+		key += "#" + strings.Join(parts, "#")
+	}
+	return store.Claim{Key: key, ExpiresAt: now.Add(DedupeRetention)}
+}
+
+// conversation reads the conversation of it; a missing one is the zero
+// conversation with version 0.
+func (in *Ingester) conversation(ctx context.Context, it message.InboundItem) (message.Conversation, error) {
+	c, err := in.Store.Conversation(ctx, store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID})
+	if errors.Is(err, store.ErrNotFound) {
+		return message.Conversation{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID}, nil
+	}
+	return c, err
+}
+
+// message stores a customer's message and refreshes the conversation.
+func (in *Ingester) message(ctx context.Context, it message.InboundItem) (message.Event, error) {
+	now := in.Clock.Now()
+	conv, err := in.conversation(ctx, it)
+	if err != nil {
+		return message.Event{}, err
+	}
+	prev := conv.Version
+	at := it.At
+	if at.IsZero() {
+		at = now
+	}
+	// Platforms redeliver for days and out of order: an old message never
+	// moves the conversation backwards.
+	if at.After(conv.LastInboundAt) {
+		conv.LastInboundAt = at
+	}
+	switch it.Channel {
+	case message.WhatsApp:
+		conv.WindowClosesAt = time.Time{}
+		if closes := conv.LastInboundAt.Add(WhatsAppWindow); closes.After(now) {
+			conv.WindowClosesAt = closes
+		}
+		conv.ExpiresAt = conv.LastInboundAt.Add(WhatsAppRetention)
+	case message.Apple:
+		if conv.Closed && !at.Before(conv.ClosedAt) {
+			conv.Closed, conv.ClosedAt = false, time.Time{}
+		}
+		if len(it.Capabilities) > 0 {
+			conv.Capabilities = it.Capabilities
+		}
+		conv.ExpiresAt = conv.LastInboundAt.Add(AppleRetention)
+	}
+	conv.Version = prev + 1
+
+	body := it.Body
+	if body == nil {
+		body = &message.Body{Type: "unsupported"}
+	}
+	rec := message.Record{
+		ID: message.NewMessageID(), Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID,
+		Direction: message.Inbound, PlatformMessageID: it.PlatformMessageID, Type: body.Type,
+		Status: message.StatusReceived, CreatedAt: at, UpdatedAt: now, Version: 1,
+		History: []message.StatusChange{{Status: message.StatusReceived, At: now}},
+	}
+	stored := *body
+	if len(body.Text) > InlineBodyLimit {
+		ref, err := in.putBody(ctx, it, body.Text)
+		if err != nil {
+			return message.Event{}, err
+		}
+		rec.BodyRef = ref
+		stored.Text = ""
+		stored.Ref = ref
+	}
+	rec.Body = &stored
+
+	ev := in.newEvent(message.EventReceived, it)
+	ev.MessageID = rec.ID
+	ev.Body = &stored
+	if it.ReplyToPlatformID != "" {
+		if orig, err := in.Store.MessageByPlatformID(ctx, it.Channel, it.ReplyToPlatformID); err == nil {
+			ev.InReplyTo = orig.ID
+		}
+	}
+	return ev, in.Store.Apply(ctx,
+		claim(it, now),
+		store.PutConversation{Conversation: conv, PrevVersion: prev},
+		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
+		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
+	)
+}
+
+func (in *Ingester) putBody(ctx context.Context, it message.InboundItem, text string) (string, error) {
+	if in.Blobs == nil {
+		return "", errors.New("a message body is over the inline limit and no blob store is configured")
+	}
+	key := fmt.Sprintf("payloads/inbound/%s/%s.txt", it.Channel, safeKey(it.PlatformMessageID))
+	err := in.Blobs.PutBlob(ctx, key, strings.NewReader(text), "text/plain; charset=utf-8",
+		map[string]string{"channel": string(it.Channel), "platform-message-id": it.PlatformMessageID})
+	if err != nil {
+		return "", fmt.Errorf("storing a large body: %w", err)
+	}
+	return key, nil
+}
+
+// statusRank orders statuses; a message never moves backwards.
+var statusRank = map[string]int{
+	message.StatusAccepted: 1, message.StatusSent: 2, message.StatusDelivered: 3, message.StatusRead: 4, message.StatusFailed: 5,
+}
+
+// status applies a platform's status report to the message it concerns.
+func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message.Event, error) {
+	now := in.Clock.Now()
+	ev := in.newEvent(message.EventStatus, it)
+	ev.Status = it.Status
+	if it.StatusError != nil {
+		ev.Error = statusError(it)
+	}
+	writes := []store.Write{claim(it, now, "status", it.Status)}
+
+	rec, err := in.Store.MessageByPlatformID(ctx, it.Channel, it.PlatformMessageID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		in.log().Warn("status for a message parley did not send", "channel", it.Channel, "platform_message_id", it.PlatformMessageID, "status", it.Status)
+	case err != nil:
+		return message.Event{}, err
+	default:
+		ev.MessageID = rec.ID
+		prev := rec.Version
+		at := it.At
+		if at.IsZero() {
+			at = now
+		}
+		rec.History = append(rec.History, message.StatusChange{Status: it.Status, At: at, Error: it.StatusError})
+		if statusRank[it.Status] > statusRank[rec.Status] {
+			rec.Status = it.Status
+		}
+		if it.Status == message.StatusFailed {
+			rec.Error = ev.Error
+		}
+		rec.UpdatedAt = now
+		rec.Version = prev + 1
+		writes = append(writes, store.PutMessage{Message: rec, PrevVersion: prev, ExpiresAt: now.Add(MessageRetention)})
+	}
+	writes = append(writes, store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+	return ev, in.Store.Apply(ctx, writes...)
+}
+
+// statusError turns a failed status's platform error into an API error;
+// WhatsApp's 131047 means the window had closed.
+func statusError(it message.InboundItem) *message.Error {
+	pe := it.StatusError
+	code := message.CodePlatformRejected
+	if it.Channel == message.WhatsApp && pe.Code == 131047 {
+		code = message.CodeWindowClosed
+	}
+	text := pe.Message
+	if pe.Details != "" {
+		text = pe.Details
+	}
+	return &message.Error{Code: code, Message: text, Platform: pe}
+}
+
+func (in *Ingester) typing(ctx context.Context, it message.InboundItem) (message.Event, error) {
+	now := in.Clock.Now()
+	ev := in.newEvent(message.EventTyping, it)
+	ev.Status = "started"
+	if it.Kind == message.KindTypingEnd {
+		ev.Status = "ended"
+	}
+	return ev, in.Store.Apply(ctx, claim(it, now), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+}
+
+// close records that an Apple customer closed the conversation.
+func (in *Ingester) close(ctx context.Context, it message.InboundItem) (message.Event, error) {
+	now := in.Clock.Now()
+	conv, err := in.conversation(ctx, it)
+	if err != nil {
+		return message.Event{}, err
+	}
+	prev := conv.Version
+	at := it.At
+	if at.IsZero() {
+		at = now
+	}
+	ev := in.newEvent(message.EventClosed, it)
+	writes := []store.Write{claim(it, now)}
+	// A close older than the customer's latest message is history: they
+	// wrote again after it.
+	if !at.Before(conv.LastInboundAt) {
+		conv.Closed, conv.ClosedAt = true, at
+		if len(it.Capabilities) > 0 {
+			conv.Capabilities = it.Capabilities
+		}
+		conv.ExpiresAt = at.Add(AppleRetention)
+		conv.Version = prev + 1
+		writes = append(writes, store.PutConversation{Conversation: conv, PrevVersion: prev})
+	}
+	writes = append(writes, store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+	return ev, in.Store.Apply(ctx, writes...)
+}
+
+func (in *Ingester) log() *slog.Logger {
+	if in.Log == nil {
+		return slog.Default()
+	}
+	return in.Log
+}
+
+// safeKey keeps a platform id usable as one segment of an object key.
+func safeKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}

@@ -1,0 +1,372 @@
+// Package send is the use case behind POST /v1/messages: validate, claim the
+// idempotency key, check the conversation (WhatsApp's 24-hour window,
+// Apple's closed conversations), deliver with retries, record the message and
+// its event. It knows no Lambda, HTTP handler or AWS type.
+package send
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/retry"
+	"github.com/parleyhq/parley/shared/store"
+)
+
+// Platform is the sending side of one channel.
+type Platform interface {
+	// Supports reports whether parley can send messages of type typ here.
+	Supports(typ string) bool
+	// Validate checks m against the platform's limits.
+	Validate(m message.Message) message.Problems
+	// Send delivers o and returns the platform's id for it. Errors are
+	// *message.Error; Retryable ones may be tried again.
+	Send(ctx context.Context, o message.Outgoing) (platformID string, err error)
+}
+
+// native lists the message types each channel has a native form for
+// (DESIGN.md §4); a type outside it is unsupported_on_channel.
+var native = map[message.Channel][]string{
+	message.WhatsApp: {message.TypeText, message.TypeRichLink, message.TypeList, message.TypeButtons,
+		message.TypeReaction, message.TypeProduct, message.TypeProductList, message.TypeLocationRequest,
+		message.TypeCTAURL, message.TypeTemplate},
+	message.Apple: {message.TypeText, message.TypeRichLink, message.TypeList, message.TypeButtons,
+		message.TypeTimePicker, message.TypeAuth, message.TypeApplePay, message.TypeCustom},
+}
+
+// Retention periods of what a send writes.
+const (
+	MessageRetention     = 90 * 24 * time.Hour
+	EventRetention       = 7 * 24 * time.Hour
+	IdempotencyRetention = 24 * time.Hour
+	WhatsAppWindow       = 24 * time.Hour
+)
+
+// Sender sends messages. All fields are required except Log and Retry.
+type Sender struct {
+	Store     store.Store
+	Platforms map[message.Channel]Platform
+	Publisher bus.Publisher
+	Clock     clock.Clock
+	Retry     retry.Policy
+	Log       *slog.Logger
+}
+
+// Send sends req and returns what happened. Errors are *message.Error.
+// The same idempotency key with the same request returns the first answer
+// without sending again.
+func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.SendResult, error) {
+	p, err := s.check(req)
+	if err != nil {
+		return message.SendResult{}, err
+	}
+	if req.IdempotencyKey == "" {
+		return s.deliver(ctx, req, p)
+	}
+
+	key := idempotencyKey(req)
+	hash := requestHash(req)
+	now := s.Clock.Now()
+	err = s.Store.Apply(ctx, store.CreateIdempotency{Idempotency: store.Idempotency{
+		Key: key, RequestHash: hash, ExpiresAt: now.Add(IdempotencyRetention),
+	}})
+	if errors.Is(err, store.ErrDuplicate) {
+		return s.replay(ctx, key, hash)
+	}
+	if err != nil {
+		return message.SendResult{}, s.internal("claiming the idempotency key", err)
+	}
+
+	res, sendErr := s.deliver(ctx, req, p)
+	var w store.Write
+	if answer, ok := recordable(res, sendErr); ok {
+		w = store.PutIdempotency{Idempotency: store.Idempotency{
+			Key: key, RequestHash: hash, MessageID: res.ID, Answer: answer, ExpiresAt: now.Add(IdempotencyRetention),
+		}}
+	} else {
+		// Nothing reached the platform, or it may succeed later: free the
+		// key so that the caller can try again with it.
+		w = store.DeleteIdempotency{Key: key}
+	}
+	if err := s.Store.Apply(ctx, w); err != nil {
+		s.log().Error("recording the idempotency answer failed", "key_hash", hash[:12], "error", err)
+	}
+	return res, sendErr
+}
+
+// check validates req and finds its platform.
+func (s *Sender) check(req message.SendRequest) (Platform, error) {
+	if ps := req.Validate(); len(ps) > 0 {
+		return nil, requestError(ps)
+	}
+	if req.SendAt != nil {
+		return nil, &message.Error{Code: message.CodeInvalidRequest, Message: "sendAt: scheduled sends are not available yet; omit sendAt to send now",
+			Details: message.Problems{{Field: "sendAt", Problem: "not available yet"}}}
+	}
+	if len(req.Fallback) > 0 {
+		return nil, &message.Error{Code: message.CodeInvalidRequest, Message: "fallback: template fallbacks are not available yet; omit fallback",
+			Details: message.Problems{{Field: "fallback", Problem: "not available yet"}}}
+	}
+	if req.Adapt {
+		return nil, &message.Error{Code: message.CodeInvalidRequest, Message: "adapt: adapting messages is not available yet; omit adapt",
+			Details: message.Problems{{Field: "adapt", Problem: "not available yet"}}}
+	}
+	typ := req.Message.Type
+	if !hasNative(req.Channel, typ) {
+		return nil, &message.Error{Code: message.CodeUnsupportedOnChannel,
+			Message: fmt.Sprintf("%s has no %q message; set \"adapt\": true to send the closest form it has", req.Channel, typ)}
+	}
+	p, ok := s.Platforms[req.Channel]
+	if !ok || !p.Supports(typ) {
+		return nil, &message.Error{Code: message.CodeUnsupportedOnChannel,
+			Message: fmt.Sprintf("parley does not send %q messages on %s yet", typ, req.Channel)}
+	}
+	if ps := p.Validate(req.Message); len(ps) > 0 {
+		return nil, message.Invalid(ps)
+	}
+	return p, nil
+}
+
+// deliver checks the conversation, sends and records.
+func (s *Sender) deliver(ctx context.Context, req message.SendRequest, p Platform) (message.SendResult, error) {
+	key := store.ConversationKey{Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: req.To}
+	conv, err := s.Store.Conversation(ctx, key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return message.SendResult{}, s.internal("reading the conversation", err)
+	}
+	known := err == nil
+	if err := s.checkConversation(req, conv, known); err != nil {
+		return message.SendResult{}, err
+	}
+
+	out := message.Outgoing{
+		MessageID:  message.NewMessageID(),
+		BusinessID: req.BusinessID,
+		To:         req.To,
+		Message:    req.Message,
+	}
+	if req.Channel == message.Apple {
+		out.PlatformMessageID = message.NewUUID()
+	}
+	if req.Message.ReplyTo != "" {
+		out.ReplyToPlatformID = s.platformID(ctx, req.Channel, req.Message.ReplyTo)
+	}
+
+	var pid string
+	sendErr := s.Retry.Do(ctx, func(ctx context.Context, attempt int) error {
+		var err error
+		pid, err = p.Send(ctx, out)
+		if err != nil {
+			s.log().Warn("send attempt failed", "message_id", out.MessageID, "channel", req.Channel, "attempt", attempt, "error", err)
+		}
+		return err
+	})
+	return s.record(ctx, req, out, pid, sendErr)
+}
+
+func (s *Sender) checkConversation(req message.SendRequest, conv message.Conversation, known bool) error {
+	now := s.Clock.Now()
+	switch req.Channel {
+	case message.WhatsApp:
+		if req.Message.Type == message.TypeTemplate || now.Before(conv.WindowClosesAt) {
+			return nil
+		}
+		e := &message.Error{Code: message.CodeWindowClosed}
+		if known && !conv.LastInboundAt.IsZero() {
+			closed := conv.LastInboundAt.Add(WhatsAppWindow).UTC()
+			e.ClosedAt = &closed
+			e.Message = fmt.Sprintf("the 24-hour customer service window with %s closed at %s; only a template can be sent until the customer writes again",
+				req.To, closed.Format(time.RFC3339))
+		} else {
+			e.Message = fmt.Sprintf("%s has not written to %s in the last 24 hours, so the customer service window is closed; only a template can be sent",
+				req.To, req.BusinessID)
+		}
+		return e
+	case message.Apple:
+		if known && conv.Closed {
+			closed := conv.ClosedAt.UTC()
+			return &message.Error{Code: message.CodeConversationClosed, ClosedAt: &closed,
+				Message: fmt.Sprintf("the customer closed the conversation at %s; parley sends nothing more until they write again", closed.Format(time.RFC3339))}
+		}
+	}
+	return nil
+}
+
+// platformID resolves replyTo: a parley message id becomes the platform's
+// id of that message; anything else is taken to be a platform id already.
+func (s *Sender) platformID(ctx context.Context, ch message.Channel, replyTo string) string {
+	if !strings.HasPrefix(replyTo, "msg_") {
+		return replyTo
+	}
+	rec, err := s.Store.Message(ctx, replyTo)
+	if err != nil || rec.PlatformMessageID == "" {
+		return replyTo
+	}
+	return rec.PlatformMessageID
+}
+
+// record stores the outcome of a delivery and emits its event.
+func (s *Sender) record(ctx context.Context, req message.SendRequest, out message.Outgoing, pid string, sendErr error) (message.SendResult, error) {
+	now := s.Clock.Now()
+	rec := message.Record{
+		ID:                out.MessageID,
+		Channel:           req.Channel,
+		BusinessID:        req.BusinessID,
+		CustomerID:        req.To,
+		Direction:         message.Outbound,
+		PlatformMessageID: pid,
+		Type:              req.Message.Type,
+		Body:              &message.Body{Type: req.Message.Type, Text: req.Message.Text},
+		Status:            message.StatusAccepted,
+		CreatedAt:         now,
+		UpdatedAt:         now,
+		Version:           1,
+	}
+	ev := message.Event{
+		ID: message.NewEventID(now), Type: message.EventSent, Time: now,
+		Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: req.To,
+		MessageID: rec.ID, PlatformMessageID: pid, Status: message.StatusAccepted,
+	}
+	var apiErr *message.Error
+	if sendErr != nil {
+		apiErr = message.AsError(sendErr)
+		rec.Status = message.StatusFailed
+		rec.Error = apiErr
+		rec.PlatformMessageID = out.PlatformMessageID
+		ev.Type = message.EventFailed
+		ev.Status = message.StatusFailed
+		ev.Error = apiErr
+		ev.PlatformMessageID = ""
+	}
+	rec.History = []message.StatusChange{{Status: rec.Status, At: now}}
+	if apiErr != nil && apiErr.Platform != nil {
+		rec.History[0].Error = apiErr.Platform
+	}
+	err := s.Store.Apply(ctx,
+		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
+		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
+	)
+	if err != nil {
+		// The platform has the message; losing our record of it must be
+		// loud, and the caller still learns the platform id.
+		s.log().Error("recording a sent message failed", "message_id", rec.ID, "channel", req.Channel, "platform_message_id", pid, "error", err)
+		if sendErr == nil {
+			return message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid}, nil
+		}
+		return message.SendResult{}, apiErr
+	}
+	if err := s.Publisher.Publish(ctx, ev); err != nil {
+		s.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "message_id", rec.ID, "error", err)
+	}
+	if sendErr != nil {
+		s.log().Warn("message failed", "message_id", rec.ID, "channel", req.Channel, "code", apiErr.Code)
+		return message.SendResult{}, apiErr
+	}
+	s.log().Info("message sent", "message_id", rec.ID, "channel", req.Channel, "platform_message_id", pid)
+	return message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid}, nil
+}
+
+// answer is what an idempotency key keeps of the first request.
+type answer struct {
+	Result *message.SendResult `json:"result,omitempty"`
+	Error  *message.Error      `json:"error,omitempty"`
+}
+
+// recordable reports whether an outcome is final for its idempotency key:
+// a send, or a platform's definite refusal. Errors found before delivery,
+// and failures that a later try may cure, are not.
+func recordable(res message.SendResult, err error) ([]byte, bool) {
+	a := answer{}
+	if err == nil {
+		a.Result = &res
+	} else {
+		e := message.AsError(err)
+		if e.Platform == nil || e.Retryable || e.Code == message.CodePlatformUnavailable {
+			return nil, false
+		}
+		a.Error = e
+	}
+	b, err := json.Marshal(a)
+	return b, err == nil
+}
+
+func (s *Sender) replay(ctx context.Context, key, hash string) (message.SendResult, error) {
+	idem, err := s.Store.Idempotency(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return message.SendResult{}, &message.Error{Code: message.CodeConflict, Message: "a request with this idempotencyKey was just completed or released; retry"}
+	}
+	if err != nil {
+		return message.SendResult{}, s.internal("reading the idempotency key", err)
+	}
+	if idem.RequestHash != hash {
+		return message.SendResult{}, &message.Error{Code: message.CodeInvalidRequest,
+			Message: "idempotencyKey was already used for a different request; use a new key",
+			Details: message.Problems{{Field: "idempotencyKey", Problem: "already used for a different request"}}}
+	}
+	if len(idem.Answer) == 0 {
+		return message.SendResult{}, &message.Error{Code: message.CodeConflict,
+			Message: "the first request with this idempotencyKey is still being processed; retry shortly"}
+	}
+	var a answer
+	if err := json.Unmarshal(idem.Answer, &a); err != nil {
+		return message.SendResult{}, s.internal("decoding the idempotency answer", err)
+	}
+	if a.Error != nil {
+		return message.SendResult{}, a.Error
+	}
+	return *a.Result, nil
+}
+
+func (s *Sender) internal(what string, err error) error {
+	s.log().Error(what+" failed", "error", err)
+	return &message.Error{Code: message.CodeInternal, Message: what + " failed; nothing was sent"}
+}
+
+func (s *Sender) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+func hasNative(ch message.Channel, typ string) bool {
+	for _, t := range native[ch] {
+		if t == typ {
+			return true
+		}
+	}
+	return false
+}
+
+func idempotencyKey(req message.SendRequest) string {
+	return fmt.Sprintf("%s#%s#%s", req.Channel, req.BusinessID, req.IdempotencyKey)
+}
+
+// requestHash identifies a request for its idempotency key: the same key
+// must come with the same request.
+func requestHash(req message.SendRequest) string {
+	req.IdempotencyKey = ""
+	b, _ := json.Marshal(req)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// requestError sorts validation problems: those about the message are
+// invalid_message, the rest invalid_request.
+func requestError(ps message.Problems) *message.Error {
+	for _, p := range ps {
+		if !strings.HasPrefix(p.Field, "message.") {
+			return &message.Error{Code: message.CodeInvalidRequest, Message: "the request is not valid: " + ps.Error(), Details: ps}
+		}
+	}
+	return message.Invalid(ps)
+}
