@@ -1,0 +1,128 @@
+package applesim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// maxMessageBody is the largest POST /v1/message body the gateway reads.
+const maxMessageBody = 16 << 20
+
+// outboundTypes are the types an MSP may send; close is receive-only.
+var outboundTypes = map[string]bool{
+	"text": true, "interactive": true, "richLink": true, "typing_start": true, "typing_end": true,
+}
+
+// sentBody is what the gateway reads of a POST /v1/message body.
+type sentBody struct {
+	V                  *int            `json:"v"`
+	ID                 string          `json:"id"`
+	Type               string          `json:"type"`
+	Body               *string         `json:"body"`
+	InteractiveData    json.RawMessage `json:"interactiveData"`
+	InteractiveDataRef json.RawMessage `json:"interactiveDataRef"`
+	RichLinkData       json.RawMessage `json:"richLinkData"`
+}
+
+// handleMessage is POST /v1/message: 401 without Authorization, 403 for a
+// token that fails, 400 for a malformed request, 404 for a destination that
+// is not an Apple opaque id, else 200 with an empty body.
+func (s *Simulator) handleMessage(w http.ResponseWriter, r *http.Request) {
+	auth := strings.TrimSpace(r.Header.Get("Authorization"))
+	if auth == "" {
+		http.Error(w, "Unauthorized: no Authorization header", http.StatusUnauthorized)
+		return
+	}
+	if err := s.checkToken(auth); err != nil {
+		http.Error(w, "Forbidden: "+err.Error(), http.StatusForbidden)
+		return
+	}
+	id, source, dest := r.Header.Get("id"), r.Header.Get("Source-Id"), r.Header.Get("Destination-Id")
+	for _, h := range []struct{ name, value string }{{"id", id}, {"Source-Id", source}, {"Destination-Id", dest}} {
+		if h.value == "" {
+			http.Error(w, "Bad Request: missing header "+h.name, http.StatusBadRequest)
+			return
+		}
+	}
+	raw, err := io.ReadAll(io.LimitReader(r.Body, maxMessageBody+1))
+	if err != nil {
+		http.Error(w, "Bad Request: unreadable body", http.StatusBadRequest)
+		return
+	}
+	if len(raw) > maxMessageBody {
+		http.Error(w, "Request Entity Too Large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	var b sentBody
+	if err := json.Unmarshal(raw, &b); err != nil {
+		http.Error(w, "Bad Request: body is not valid JSON", http.StatusBadRequest)
+		return
+	}
+	if problem := b.problem(id); problem != "" {
+		http.Error(w, "Bad Request: "+problem, http.StatusBadRequest)
+		return
+	}
+	if !strings.HasPrefix(dest, "urn:mbid:") {
+		http.Error(w, "Not Found: destination-id not recognised", http.StatusNotFound)
+		return
+	}
+	s.mu.Lock()
+	s.sent = append(s.sent, Message{ID: id, Type: b.Type, Source: source, Destination: dest, Body: raw, Time: s.cfg.Now()})
+	s.mu.Unlock()
+	// The headers of Apple's empty 200 answer.
+	w.Header().Set("Cache-Control", "no-cache, no-store")
+	w.Header().Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+}
+
+// checkToken checks a bearer JWT the way the gateway does: HS256 with the
+// secret, iss = the MSP id, iat present.
+func (s *Simulator) checkToken(auth string) error {
+	scheme, token, _ := strings.Cut(auth, " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return errors.New("not a bearer token")
+	}
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(strings.TrimSpace(token), claims,
+		func(*jwt.Token) (any, error) { return s.cfg.Secret, nil },
+		jwt.WithValidMethods([]string{"HS256"}),
+		jwt.WithIssuer(s.cfg.MSPID),
+		jwt.WithTimeFunc(s.cfg.Now),
+	)
+	if err != nil {
+		return err
+	}
+	if iat, err := claims.GetIssuedAt(); err != nil || iat == nil {
+		return errors.New("token has no iat")
+	}
+	return nil
+}
+
+// problem returns what makes b a bad request, or "".
+func (b sentBody) problem(headerID string) string {
+	switch {
+	case b.V == nil || *b.V != 1:
+		return "v must be 1"
+	case b.ID != headerID:
+		return "body id does not match header id"
+	case b.Type == "close":
+		return "type close cannot be sent by an MSP"
+	case !outboundTypes[b.Type]:
+		return fmt.Sprintf("unknown type %q", b.Type)
+	case b.Type == "text" && (b.Body == nil || *b.Body == ""):
+		return "body is required for type text"
+	case b.Type == "interactive" && len(b.InteractiveData) == 0 && len(b.InteractiveDataRef) == 0:
+		return "interactiveData is required for type interactive"
+	case b.Type == "richLink" && len(b.RichLinkData) == 0:
+		return "richLinkData is required for type richLink"
+	}
+	return ""
+}

@@ -1,0 +1,161 @@
+// Package local is parley's local stack: one process serving the send API,
+// the webhooks, simulators of the WhatsApp Graph API and of Apple's MSP
+// gateway (wired to each other, so a person can send as the business and
+// answer as the customer), and the event log. It runs the same service as
+// the Lambda functions, on the embedded store by default.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley/infra/applesim"
+	"github.com/parleyhq/parley/infra/whatsappsim"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/config"
+	"github.com/parleyhq/parley/shared/retry"
+	"github.com/parleyhq/parley/shared/service"
+)
+
+// Credentials the local stack uses when the environment sets none. They
+// are shared by the simulators and parley, and by the signed samples in
+// events/; they protect nothing.
+const (
+	DefaultWhatsAppToken       = "local-whatsapp-token"
+	DefaultWhatsAppAppSecret   = "local-app-secret"
+	DefaultWhatsAppVerifyToken = "local-verify-token"
+	DefaultAppleMSPID          = "7d4e2a10-5c3b-4f8e-9a61-0c2b3d4e5f60"
+	// DefaultAppleMSPSecret is Base64 of "parley-local-apple-msp-secret-32".
+	DefaultAppleMSPSecret = "cGFybGV5LWxvY2FsLWFwcGxlLW1zcC1zZWNyZXQtMzI="
+)
+
+// Options configure a local stack.
+type Options struct {
+	// Addr is the address to listen on, e.g. 127.0.0.1:8080; port 0 picks
+	// a free one.
+	Addr   string
+	Getenv func(string) string
+	Log    io.Writer
+	Clock  clock.Clock
+	Retry  *retry.Policy
+}
+
+// Stack is a running local stack.
+type Stack struct {
+	URL      string
+	Service  *service.Service
+	WhatsApp *whatsappsim.Simulator
+	Apple    *applesim.Simulator
+	srv      *http.Server
+	done     chan error
+}
+
+// Start starts a local stack and returns once it accepts requests.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("local: listening on %s: %w", o.Addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	getenv := withDefaults(o.Getenv, base)
+	cfg, err := service.LoadConfig(ctx, getenv)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	log := service.NewLogger(o.Log, cfg.LogLevel)
+	svc, err := service.New(ctx, cfg, service.Options{Clock: o.Clock, Log: log, Retry: o.Retry, CreateResources: cfg.AWSEndpoint != ""})
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	now := svc.Clock.Now
+	st := &Stack{
+		URL:     base,
+		Service: svc,
+		WhatsApp: whatsappsim.New(whatsappsim.Config{
+			Token: cfg.WhatsAppToken, AppSecret: cfg.WhatsAppAppSecret,
+			WebhookURL: base + "/webhooks/whatsapp", Now: now,
+		}),
+		Apple: applesim.New(applesim.Config{
+			MSPID: cfg.AppleMSPID, Secret: cfg.AppleMSPSecret,
+			WebhookURL: base + "/webhooks/apple/message", Now: now,
+		}),
+		done: make(chan error, 1),
+	}
+	st.srv = &http.Server{Handler: st.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { st.done <- st.srv.Serve(ln) }()
+	log.Info("local stack ready", "url", base, "store", cfg.Store)
+	return st, nil
+}
+
+func (st *Stack) routes() http.Handler {
+	mux := http.NewServeMux()
+	api := st.Service.API()
+	mux.Handle("/v1/", api)
+	mux.Handle("/webhooks/", st.Service.Webhooks())
+	mux.Handle("/sim/whatsapp/", http.StripPrefix("/sim/whatsapp", st.WhatsApp))
+	mux.Handle("/sim/apple/", http.StripPrefix("/sim/apple", st.Apple))
+	mux.HandleFunc("GET /{$}", st.index)
+	return mux
+}
+
+func (st *Stack) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, `parley local stack
+
+Send API        POST %[1]s/v1/messages
+                GET  %[1]s/v1/messages/{id}
+                GET  %[1]s/v1/conversations/{channel}/{businessId}/{customerId}
+                GET  %[1]s/v1/events?after={cursor}
+Webhooks        GET/POST %[1]s/webhooks/whatsapp   POST %[1]s/webhooks/apple/message
+WhatsApp sim    POST %[1]s/sim/whatsapp/reply   GET %[1]s/sim/whatsapp/messages
+Apple sim       POST %[1]s/sim/apple/reply      GET %[1]s/sim/apple/messages
+
+See README.md for a walkthrough.
+`, st.URL)
+}
+
+// Wait blocks until the stack stops and returns why.
+func (st *Stack) Wait() error {
+	err := <-st.done
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops the stack, letting requests in flight finish.
+func (st *Stack) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := st.srv.Shutdown(ctx)
+	return errors.Join(err, st.Service.Close())
+}
+
+// withDefaults fills what a local stack needs and the environment leaves
+// unset: the simulators' URLs on this stack and the local credentials.
+func withDefaults(getenv func(string) string, base string) func(string) string {
+	defaults := map[string]string{
+		config.WhatsAppAPIURL:      base + "/sim/whatsapp/v25.0",
+		config.WhatsAppToken:       DefaultWhatsAppToken,
+		config.WhatsAppAppSecret:   DefaultWhatsAppAppSecret,
+		config.WhatsAppVerifyToken: DefaultWhatsAppVerifyToken,
+		config.AppleMSPURL:         base + "/sim/apple/v1",
+		config.AppleMSPID:          DefaultAppleMSPID,
+		config.AppleMSPSecret:      DefaultAppleMSPSecret,
+	}
+	return func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return defaults[name]
+	}
+}
+

@@ -1,0 +1,128 @@
+package apple
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley/shared/message"
+)
+
+// maxDetails is how much of an error response Send keeps.
+const maxDetails = 2048
+
+// defaultHTTP is the client Send uses when Client.HTTP is nil; Apple's
+// samples give gateway calls 10 seconds.
+var defaultHTTP = &http.Client{Timeout: 10 * time.Second}
+
+// Client sends messages to Apple's MSP gateway.
+type Client struct {
+	// BaseURL is the gateway up to the version, e.g.
+	// https://mspgw.push.apple.com/v1.
+	BaseURL string
+	// MSPID is the MSP id Apple issued; it is the iss of every token.
+	MSPID string
+	// Secret is the decoded API secret (see DecodeSecret).
+	Secret []byte
+	// HTTP is the client to send with; nil means a client with a 10-second
+	// timeout.
+	HTTP *http.Client
+	// Now is the clock of the tokens' iat; nil means time.Now.
+	Now func() time.Time
+}
+
+// Send sends o and returns its Apple message id: o.PlatformMessageID, or a
+// new UUID when it is empty (keep it across retries of one message so that
+// repeats can be recognised). Apple's refusals and failures are
+// *message.Error values carrying the HTTP status and the gateway's answer:
+// platform_rejected for 400, 404 and other 4xx, unauthorized for 401 and 403
+// (the MSP id or secret is wrong), and platform_unavailable, retryable, for
+// 5xx, network errors and timeouts. Platform is set on every error that
+// follows an attempt to send, with HTTPStatus 0 when no answer came.
+func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
+	if c.BaseURL == "" {
+		return "", errors.New("apple: send: the MSP gateway URL is not configured")
+	}
+	if o.PlatformMessageID == "" {
+		o.PlatformMessageID = message.NewUUID()
+	}
+	id := o.PlatformMessageID
+	body, err := Render(o)
+	if err != nil {
+		return id, err
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	token, err := MintToken(c.Secret, c.MSPID, now())
+	if err != nil {
+		return id, fmt.Errorf("apple: send: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+"/message", bytes.NewReader(body))
+	if err != nil {
+		return id, fmt.Errorf("apple: send: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("id", id)
+	req.Header.Set("Source-Id", o.BusinessID)
+	req.Header.Set("Destination-Id", o.To)
+	req.Header.Set("Content-Type", "application/json")
+	hc := c.HTTP
+	if hc == nil {
+		hc = defaultHTTP
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return id, &message.Error{
+			Code:      message.CodePlatformUnavailable,
+			Message:   "apple: the MSP gateway could not be reached: " + err.Error(),
+			Platform:  &message.PlatformError{},
+			Retryable: true,
+		}
+	}
+	defer resp.Body.Close()
+	details, _ := io.ReadAll(io.LimitReader(resp.Body, maxDetails))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return id, nil
+	}
+	return id, statusError(resp, details)
+}
+
+// statusError maps a refusal of the gateway to the public error codes.
+func statusError(resp *http.Response, details []byte) *message.Error {
+	status := resp.StatusCode
+	e := &message.Error{Platform: &message.PlatformError{
+		HTTPStatus: status,
+		Details:    strings.ToValidUTF8(string(details), string(utf8.RuneError)),
+	}}
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		e.Code = message.CodeUnauthorized
+		e.Message = fmt.Sprintf("apple: the MSP gateway refused the credentials (HTTP %d): the MSP id or the MSP secret is wrong", status)
+	case status == http.StatusNotFound:
+		e.Code = message.CodePlatformRejected
+		e.Message = "apple: destination-id not recognised (HTTP 404)"
+	case status >= 400 && status < 500 && status != http.StatusTooManyRequests:
+		e.Code = message.CodePlatformRejected
+		e.Message = fmt.Sprintf("apple: the MSP gateway rejected the message (HTTP %d)", status)
+		if text := strings.TrimSpace(e.Platform.Details); text != "" {
+			e.Message += ": " + text
+		}
+	default:
+		e.Code = message.CodePlatformUnavailable
+		e.Message = fmt.Sprintf("apple: the MSP gateway failed or is throttling (HTTP %d)", status)
+		e.Retryable = true
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			e.RetryAfter = time.Duration(s) * time.Second
+		}
+	}
+	return e
+}

@@ -1,0 +1,257 @@
+package apple
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/parleyhq/parley/shared/message"
+)
+
+var clientNow = time.Date(2024, 5, 29, 16, 26, 40, 0, time.UTC)
+
+func newClient(url string) *Client {
+	return &Client{
+		BaseURL: url + "/v1",
+		MSPID:   testMSPID,
+		Secret:  testSecret,
+		Now:     func() time.Time { return clientNow },
+	}
+}
+
+func outgoing(platformID string) message.Outgoing {
+	return message.Outgoing{
+		MessageID:         "msg_1",
+		BusinessID:        testBusiness,
+		To:                testCustomer,
+		Message:           message.Message{Type: "text", Text: "Your table is ready"},
+		PlatformMessageID: platformID,
+	}
+}
+
+func TestClientSend(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		platformID string
+	}{
+		{"chosen id", "0f6d1d8e-4a1b-4a2e-9c7d-5b1e2f3a4c5d"},
+		{"new id", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var got *http.Request
+			var gotBody []byte
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = r
+				gotBody, _ = io.ReadAll(r.Body)
+			}))
+			defer srv.Close()
+
+			id, err := newClient(srv.URL).Send(context.Background(), outgoing(tt.platformID))
+			if err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if tt.platformID != "" && id != tt.platformID {
+				t.Errorf("Send = %q, want the chosen id %q", id, tt.platformID)
+			}
+			if len(id) != 36 {
+				t.Errorf("Send = %q, want a UUID", id)
+			}
+			if got.Method != http.MethodPost || got.URL.Path != "/v1/message" {
+				t.Errorf("request = %s %s, want POST /v1/message", got.Method, got.URL.Path)
+			}
+			for name, want := range map[string]string{
+				"id":             id,
+				"Source-Id":      testBusiness,
+				"Destination-Id": testCustomer,
+				"Content-Type":   "application/json",
+			} {
+				if v := got.Header.Get(name); v != want {
+					t.Errorf("header %s = %q, want %q", name, v, want)
+				}
+			}
+			if v := got.Header.Get("auto-reply"); v != "" {
+				t.Errorf("header auto-reply = %q, want none", v)
+			}
+			token, ok := strings.CutPrefix(got.Header.Get("Authorization"), "Bearer ")
+			if !ok {
+				t.Fatalf("Authorization = %q, want a bearer token", got.Header.Get("Authorization"))
+			}
+			claims := jwt.MapClaims{}
+			if _, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return testSecret, nil },
+				jwt.WithValidMethods([]string{"HS256"}), jwt.WithIssuer(testMSPID)); err != nil {
+				t.Fatalf("token: %v", err)
+			}
+			if claims["iat"] != float64(clientNow.Unix()) {
+				t.Errorf("iat = %v, want %d", claims["iat"], clientNow.Unix())
+			}
+			want := `{"v":1,"id":"` + id + `","type":"text","sourceId":"` + testBusiness +
+				`","destinationId":"` + testCustomer + `","body":"Your table is ready"}`
+			if string(gotBody) != want {
+				t.Errorf("body =\n%s\nwant\n%s", gotBody, want)
+			}
+		})
+	}
+}
+
+func TestClientSendMintsATokenPerRequest(t *testing.T) {
+	var tokens []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tokens = append(tokens, r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	c := newClient(srv.URL)
+	sec := int64(0)
+	c.Now = func() time.Time { sec++; return clientNow.Add(time.Duration(sec) * time.Second) }
+	for range 2 {
+		if _, err := c.Send(context.Background(), outgoing("")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(tokens) != 2 || tokens[0] == tokens[1] {
+		t.Errorf("tokens = %q, want a fresh one per request", tokens)
+	}
+}
+
+func TestClientSendErrors(t *testing.T) {
+	tests := []struct {
+		name          string
+		status        int
+		body          string
+		retryAfter    string
+		wantCode      message.Code
+		wantRetryable bool
+		wantAfter     time.Duration
+		wantInMessage string
+	}{
+		{"400", 400, "Bad Request: body is required for type text", "", message.CodePlatformRejected, false, 0, "body is required"},
+		{"401", 401, "", "", message.CodeUnauthorized, false, 0, "MSP secret"},
+		{"403", 403, "Forbidden", "", message.CodeUnauthorized, false, 0, "MSP id"},
+		{"404", 404, "", "", message.CodePlatformRejected, false, 0, "destination-id not recognised"},
+		{"410", 410, "Gone", "", message.CodePlatformRejected, false, 0, "HTTP 410"},
+		{"429 with Retry-After", 429, "", "5", message.CodePlatformUnavailable, true, 5 * time.Second, "HTTP 429"},
+		{"500", 500, "Internal Server Error", "", message.CodePlatformUnavailable, true, 0, "HTTP 500"},
+		{"503 with Retry-After", 503, "", "30", message.CodePlatformUnavailable, true, 30 * time.Second, "HTTP 503"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.retryAfter != "" {
+					w.Header().Set("Retry-After", tt.retryAfter)
+				}
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+			}))
+			defer srv.Close()
+
+			_, err := newClient(srv.URL).Send(context.Background(), outgoing(""))
+			var e *message.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("Send = %v, want a *message.Error", err)
+			}
+			if e.Code != tt.wantCode || e.Retryable != tt.wantRetryable || e.RetryAfter != tt.wantAfter {
+				t.Errorf("Send = code %s, retryable %v, retry after %v; want %s, %v, %v", e.Code, e.Retryable, e.RetryAfter, tt.wantCode, tt.wantRetryable, tt.wantAfter)
+			}
+			if e.Platform == nil || e.Platform.HTTPStatus != tt.status || e.Platform.Details != tt.body {
+				t.Errorf("Platform = %+v, want status %d and details %q", e.Platform, tt.status, tt.body)
+			}
+			if !strings.Contains(e.Message, tt.wantInMessage) {
+				t.Errorf("Message = %q, want it to mention %q", e.Message, tt.wantInMessage)
+			}
+		})
+	}
+}
+
+func TestClientSendCapsDetails(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, strings.Repeat("é", 10000))
+	}))
+	defer srv.Close()
+	_, err := newClient(srv.URL).Send(context.Background(), outgoing(""))
+	var e *message.Error
+	if !errors.As(err, &e) || e.Platform == nil {
+		t.Fatalf("Send = %v, want a *message.Error", err)
+	}
+	if n := len(e.Platform.Details); n == 0 || n > maxDetails {
+		t.Errorf("len(Details) = %d, want 1..%d", n, maxDetails)
+	}
+}
+
+func TestClientSendUnavailable(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(release)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+
+	tests := []struct {
+		name   string
+		client *Client
+	}{
+		{"timeout", func() *Client {
+			c := newClient(slow.URL)
+			c.HTTP = &http.Client{Timeout: 50 * time.Millisecond}
+			return c
+		}()},
+		{"connection refused", newClient(closed.URL)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.client.Send(context.Background(), outgoing(""))
+			var e *message.Error
+			if !errors.As(err, &e) {
+				t.Fatalf("Send = %v, want a *message.Error", err)
+			}
+			if e.Code != message.CodePlatformUnavailable || !e.Retryable {
+				t.Errorf("Send = code %s, retryable %v; want platform_unavailable, retryable", e.Code, e.Retryable)
+			}
+			if e.Platform == nil || e.Platform.HTTPStatus != 0 {
+				t.Errorf("Platform = %+v, want HTTP status 0", e.Platform)
+			}
+		})
+	}
+}
+
+func TestClientSendRefusesBeforeSending(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls++ }))
+	defer srv.Close()
+
+	list := outgoing("")
+	list.Message = message.Message{Type: "list"}
+	noSecret := newClient(srv.URL)
+	noSecret.Secret = nil
+	noURL := newClient(srv.URL)
+	noURL.BaseURL = ""
+	tests := []struct {
+		name   string
+		client *Client
+		o      message.Outgoing
+	}{
+		{"unsupported type", newClient(srv.URL), list},
+		{"no secret", noSecret, outgoing("")},
+		{"no gateway URL", noURL, outgoing("")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := tt.client.Send(context.Background(), tt.o); err == nil {
+				t.Error("Send succeeded")
+			}
+		})
+	}
+	if calls != 0 {
+		t.Errorf("the gateway got %d requests, want none", calls)
+	}
+}

@@ -1,0 +1,238 @@
+package apple
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/shared/message"
+)
+
+const (
+	testBusiness = "3f9a6c2e-5b1d-4e8a-9c70-2d4b6e8f1a03"
+	testCustomer = "urn:mbid:AQAAY3ZvTjGmQXk9p+e/Zu7x2Dhc9fN0kRr3Qa4lB1rBXbI8tKQvN5sLmW2o="
+)
+
+// fixture is one webhook of testdata/: its headers (without Authorization)
+// and its decompressed body.
+type fixture struct {
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+func loadFixture(t testing.TB, name string) (http.Header, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f fixture
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	h := http.Header{}
+	for k, v := range f.Headers {
+		h.Set(k, v)
+	}
+	return h, f.Body
+}
+
+func TestParseFixtures(t *testing.T) {
+	at := time.Date(2024, 5, 29, 16, 26, 40, 0, time.UTC)
+	item := func(kind, id string, body *message.Body, caps ...string) message.InboundItem {
+		return message.InboundItem{
+			Kind:              kind,
+			Channel:           message.Apple,
+			BusinessID:        testBusiness,
+			CustomerID:        testCustomer,
+			PlatformMessageID: id,
+			At:                at,
+			Body:              body,
+			Capabilities:      caps,
+		}
+	}
+	tests := []struct {
+		fixture string
+		want    message.InboundItem
+	}{
+		{"text.json", item(message.KindMessage, "9b2f5c1a-3d4e-4f60-8a7b-1c2d3e4f5a6b",
+			&message.Body{Type: "text", Text: "Hello, is my order on its way? 📦"})},
+		{"text_capabilities.json", item(message.KindMessage, "0c7e4a2b-8d1f-4b3a-a5e6-7f8091a2b3c4",
+			&message.Body{Type: "text", Text: "Here is my photo \ufffc"},
+			"QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM")},
+		{"typing_start.json", item(message.KindTypingStart, "b3e8a0c4-5b9f-4d2e-8a61-0c9e7f3d2b14", nil, "QUICK", "LIST", "TIME")},
+		{"typing_end.json", item(message.KindTypingEnd, "f1d0a7e2-9c34-4b58-a6e1-3d7b2c8f0e95", nil, "QUICK", "LIST", "TIME")},
+		{"close.json", item(message.KindClose, "2a6c9e1f-7d3b-4e05-b8a2-6f1c4d9e3a70", nil, "QUICK", "LIST", "TIME")},
+		{"interactive_list_picker.json", item(message.KindMessage, "5e1d2c3b-4a59-4687-9a1b-2c3d4e5f6a7b",
+			&message.Body{Type: "unsupported"}, "QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			h, body := loadFixture(t, tt.fixture)
+			got, err := Parse(h, body, at)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Parse =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// edit returns body with its top-level keys changed: a nil value deletes the
+// key.
+func edit(t testing.TB, body []byte, changes map[string]any) []byte {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range changes {
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestParseFillsRoutingFromHeaders(t *testing.T) {
+	h, body := loadFixture(t, "text.json")
+	body = edit(t, body, map[string]any{"id": nil, "sourceId": nil, "destinationId": nil})
+	got, err := Parse(h, body, time.Time{})
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if got.PlatformMessageID != h.Get("id") || got.CustomerID != testCustomer || got.BusinessID != testBusiness {
+		t.Errorf("Parse = id %q, customer %q, business %q; want the headers' values", got.PlatformMessageID, got.CustomerID, got.BusinessID)
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	h, body := loadFixture(t, "text.json")
+	without := func(name string) http.Header {
+		c := h.Clone()
+		c.Del(name)
+		return c
+	}
+	tests := []struct {
+		name   string
+		header http.Header
+		body   []byte
+		// field is what the error must name.
+		field string
+	}{
+		{"no id header", without("id"), body, "header id"},
+		{"no source-id header", without("source-id"), body, "header source-id"},
+		{"no destination-id header", without("destination-id"), body, "header destination-id"},
+		{"body id differs from header", h, edit(t, body, map[string]any{"id": "00000000-0000-4000-8000-000000000000"}), "id"},
+		{"body sourceId differs from header", h, edit(t, body, map[string]any{"sourceId": "urn:mbid:someone-else"}), "sourceId"},
+		{"body destinationId differs from header", h, edit(t, body, map[string]any{"destinationId": "another-business"}), "destinationId"},
+		{"no v", h, edit(t, body, map[string]any{"v": nil}), "v"},
+		{"v zero", h, edit(t, body, map[string]any{"v": 0}), "v"},
+		{"v a string", h, edit(t, body, map[string]any{"v": "1"}), "v"},
+		{"no type", h, edit(t, body, map[string]any{"type": nil}), "type"},
+		{"type a number", h, edit(t, body, map[string]any{"type": 3}), "type"},
+		{"text without body", h, edit(t, body, map[string]any{"body": nil}), "body"},
+		{"text with empty body", h, edit(t, body, map[string]any{"body": ""}), "body"},
+		{"text with a number body", h, edit(t, body, map[string]any{"body": 42}), "body"},
+		{"not JSON", h, []byte("v=1&type=text"), "not JSON"},
+		{"empty", h, nil, "not JSON"},
+		{"JSON array", h, []byte(`[{"v":1}]`), "object"},
+		{"JSON null", h, []byte(`null`), "v"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(tt.header, tt.body, time.Time{})
+			if !errors.Is(err, ErrMalformedBody) {
+				t.Fatalf("Parse = %+v, %v; want ErrMalformedBody", got, err)
+			}
+			if !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("error %q does not name %q", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestParseIgnoresUnknownFieldsAndTypes(t *testing.T) {
+	h, body := loadFixture(t, "text.json")
+	for _, tt := range []struct {
+		name    string
+		changes map[string]any
+		want    message.Body
+	}{
+		{"unknown keys", map[string]any{"futureKey": map[string]any{"a": []int{1}}, "attachments": "odd"}, message.Body{Type: "text", Text: "Hello, is my order on its way? 📦"}},
+		{"unknown type", map[string]any{"type": "hologram", "body": map[string]any{"x": 1}}, message.Body{Type: "unsupported"}},
+		{"a later version", map[string]any{"v": 2}, message.Body{Type: "text", Text: "Hello, is my order on its way? 📦"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(h, edit(t, body, tt.changes), time.Time{})
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if got.Kind != message.KindMessage || got.Body == nil || *got.Body != tt.want {
+				t.Errorf("Parse = kind %q, body %+v; want a message with %+v", got.Kind, got.Body, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	h, _ := loadFixture(f, "text.json")
+	for _, name := range []string{"text.json", "text_capabilities.json", "typing_start.json", "typing_end.json", "close.json", "interactive_list_picker.json"} {
+		// Without its id, every fixture's body belongs with text.json's
+		// headers.
+		_, body := loadFixture(f, name)
+		body = edit(f, body, map[string]any{"id": nil})
+		f.Add(body, false)
+		f.Add(body, true)
+	}
+	f.Add([]byte{0x1f, 0x8b, 0x08, 0x00}, false)
+	f.Add([]byte(`{"v":1,"type":"text","body":"hi"}`), true)
+	f.Fuzz(func(t *testing.T, data []byte, compress bool) {
+		enc := ""
+		if compress {
+			data = gzipped(t, data)
+			enc = "gzip"
+		}
+		body, err := ReadBody(bytes.NewReader(data), enc, 1<<16, 1<<16)
+		if err != nil {
+			if !errors.Is(err, ErrMalformedBody) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("ReadBody = %v, want ErrMalformedBody or ErrTooLarge", err)
+			}
+			return
+		}
+		item, err := Parse(h, body, time.Time{})
+		if err != nil {
+			if !errors.Is(err, ErrMalformedBody) {
+				t.Fatalf("Parse = %v, want ErrMalformedBody", err)
+			}
+			return
+		}
+		if item.PlatformMessageID != h.Get("id") || item.CustomerID != h.Get("source-id") || item.BusinessID != h.Get("destination-id") {
+			t.Fatalf("Parse routed %+v differently from the headers", item)
+		}
+		switch item.Kind {
+		case message.KindMessage:
+			if item.Body == nil || item.Body.Type == "text" && item.Body.Text == "" {
+				t.Fatalf("Parse = a message with body %+v", item.Body)
+			}
+		case message.KindTypingStart, message.KindTypingEnd, message.KindClose:
+		default:
+			t.Fatalf("Parse = kind %q", item.Kind)
+		}
+	})
+}

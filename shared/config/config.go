@@ -1,0 +1,178 @@
+// Package config is parley's one configuration loader: it reads the
+// environment (and, in production, a Secrets Manager secret), checks every
+// value and reports every problem in one line at start-up.
+package config
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/parleyhq/parley/shared/apple"
+)
+
+// Environment variable names.
+const (
+	WhatsAppAPIURL      = "PARLEY_WHATSAPP_API_URL"
+	WhatsAppToken       = "PARLEY_WHATSAPP_TOKEN"
+	WhatsAppAppSecret   = "PARLEY_WHATSAPP_APP_SECRET"
+	WhatsAppVerifyToken = "PARLEY_WHATSAPP_VERIFY_TOKEN"
+	AppleMSPURL         = "PARLEY_APPLE_MSP_URL"
+	AppleMSPID          = "PARLEY_APPLE_MSP_ID"
+	AppleMSPSecret      = "PARLEY_APPLE_MSP_SECRET"
+	Table               = "PARLEY_TABLE"
+	Bucket              = "PARLEY_BUCKET"
+	StoreKind           = "PARLEY_STORE"
+	AWSEndpoint         = "PARLEY_AWS_ENDPOINT"
+	DataDir             = "PARLEY_DATA_DIR"
+	SecretsARN          = "PARLEY_SECRETS_ARN"
+	EventBus            = "PARLEY_EVENT_BUS"
+	EventsDLQURL        = "PARLEY_EVENTS_DLQ_URL"
+	LogLevel            = "PARLEY_LOG_LEVEL"
+)
+
+// Names lists every environment variable parley reads.
+var Names = []string{
+	WhatsAppAPIURL, WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken,
+	AppleMSPURL, AppleMSPID, AppleMSPSecret,
+	Table, Bucket, StoreKind, AWSEndpoint, DataDir,
+	SecretsARN, EventBus, EventsDLQURL, LogLevel,
+}
+
+// SecretNames are the variables that may come from the Secrets Manager
+// secret named by PARLEY_SECRETS_ARN (a JSON object keyed by these names).
+var SecretNames = []string{WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, AppleMSPSecret}
+
+// Known reports whether name is a variable parley reads.
+func Known(name string) bool {
+	for _, n := range Names {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// Store kinds.
+const (
+	StoreEmbedded = "embedded"
+	StoreAWS      = "aws"
+)
+
+// Config is parley's checked configuration.
+type Config struct {
+	WhatsAppAPIURL      string
+	WhatsAppToken       string
+	WhatsAppAppSecret   string
+	WhatsAppVerifyToken string
+	AppleMSPURL         string
+	AppleMSPID          string
+	AppleMSPSecret      []byte // Base64-decoded
+	Store               string // StoreEmbedded or StoreAWS
+	Table               string
+	Bucket              string
+	AWSEndpoint         string
+	DataDir             string
+	EventBus            string
+	EventsDLQURL        string
+	LogLevel            string
+}
+
+// SecretSource fetches a Secrets Manager secret: a JSON object whose keys
+// are SecretNames.
+type SecretSource func(ctx context.Context, arn string) (map[string]string, error)
+
+// Load reads the configuration from getenv. When PARLEY_SECRETS_ARN is set,
+// the secret values it holds fill the variables of SecretNames that the
+// environment leaves empty. The error names every missing or malformed
+// variable, never a secret's value.
+func Load(ctx context.Context, getenv func(string) string, secrets SecretSource) (Config, error) {
+	get := getenv
+	if arn := getenv(SecretsARN); arn != "" {
+		if secrets == nil {
+			return Config{}, fmt.Errorf("config: %s is set but no Secrets Manager client is available", SecretsARN)
+		}
+		vals, err := secrets(ctx, arn)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: reading the secret %s: %w", SecretsARN, err)
+		}
+		get = func(name string) string {
+			if v := getenv(name); v != "" {
+				return v
+			}
+			return vals[name]
+		}
+	}
+
+	var problems []string
+	need := func(name string) string {
+		v := strings.TrimSpace(get(name))
+		if v == "" {
+			problems = append(problems, name+" is required")
+		}
+		return v
+	}
+	urlOf := func(name string) string {
+		v := need(name)
+		if v == "" {
+			return ""
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			problems = append(problems, name+" must be an http(s) URL")
+			return ""
+		}
+		return strings.TrimRight(v, "/")
+	}
+
+	c := Config{
+		WhatsAppAPIURL:      urlOf(WhatsAppAPIURL),
+		WhatsAppToken:       need(WhatsAppToken),
+		WhatsAppAppSecret:   need(WhatsAppAppSecret),
+		WhatsAppVerifyToken: need(WhatsAppVerifyToken),
+		AppleMSPURL:         urlOf(AppleMSPURL),
+		AppleMSPID:          need(AppleMSPID),
+		Store:               strings.TrimSpace(get(StoreKind)),
+		AWSEndpoint:         strings.TrimSpace(get(AWSEndpoint)),
+		DataDir:             strings.TrimSpace(get(DataDir)),
+		EventBus:            strings.TrimSpace(get(EventBus)),
+		EventsDLQURL:        strings.TrimSpace(get(EventsDLQURL)),
+		LogLevel:            strings.ToLower(strings.TrimSpace(get(LogLevel))),
+	}
+	if s := need(AppleMSPSecret); s != "" {
+		key, err := apple.DecodeSecret(s)
+		if err != nil {
+			problems = append(problems, AppleMSPSecret+" must be Base64, as Apple issues it")
+		}
+		c.AppleMSPSecret = key
+	}
+	switch c.Store {
+	case "":
+		c.Store = StoreEmbedded
+	case StoreEmbedded, StoreAWS:
+	default:
+		problems = append(problems, fmt.Sprintf("%s must be %q or %q", StoreKind, StoreEmbedded, StoreAWS))
+	}
+	if c.Store == StoreAWS {
+		c.Table = need(Table)
+		c.Bucket = need(Bucket)
+	}
+	if c.Store == StoreEmbedded && c.DataDir == "" {
+		c.DataDir = ".parley"
+	}
+	if c.AWSEndpoint != "" {
+		if u, err := url.Parse(c.AWSEndpoint); err != nil || u.Host == "" {
+			problems = append(problems, AWSEndpoint+" must be a URL")
+		}
+	}
+	switch c.LogLevel {
+	case "", "debug", "info", "warn", "error":
+	default:
+		problems = append(problems, LogLevel+" must be debug, info, warn or error")
+	}
+	if len(problems) > 0 {
+		return Config{}, fmt.Errorf("config: %s", strings.Join(problems, "; "))
+	}
+	return c, nil
+}

@@ -1,0 +1,204 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/store"
+)
+
+// Sender sends one message (the send use case).
+type Sender interface {
+	Send(ctx context.Context, req message.SendRequest) (message.SendResult, error)
+}
+
+// API returns the handler of the send API:
+//
+//	POST /v1/messages
+//	GET  /v1/messages/{id}
+//	GET  /v1/conversations/{channel}/{businessId}/{customerId}
+//	GET  /v1/events?after=<cursor>&limit=<n>
+func API(s Sender, st store.Store, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/messages", handleSend(s))
+	mux.Handle("GET /v1/messages/{id}", handleGetMessage(st))
+	mux.Handle("GET /v1/conversations/{channel}/{businessId}/{customerId}", handleConversation(st))
+	mux.Handle("GET /v1/events", handleEvents(st))
+	mux.Handle("/v1/", notFound())
+	return logRequests(log, mux)
+}
+
+func handleSend(s Sender) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req message.SendRequest
+		if err := decode(w, r, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		res, err := s.Send(r.Context(), req)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		encode(w, http.StatusAccepted, res)
+	})
+}
+
+func handleGetMessage(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		rec, err := st.Message(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, message.Errorf(message.CodeNotFound, "no message %q", id))
+			return
+		}
+		if err != nil {
+			writeError(w, storeError(r, "reading a message", err))
+			return
+		}
+		encode(w, http.StatusOK, rec)
+	})
+}
+
+// conversationView is the answer of GET /v1/conversations/….
+type conversationView struct {
+	Channel        message.Channel  `json:"channel"`
+	BusinessID     string           `json:"businessId"`
+	CustomerID     string           `json:"customerId"`
+	Window         *windowView      `json:"window,omitempty"`
+	Closed         bool             `json:"closed"`
+	ClosedAt       string           `json:"closedAt,omitempty"`
+	LastInboundAt  string           `json:"lastInboundAt,omitempty"`
+	Capabilities   []string         `json:"capabilities,omitempty"`
+	RecentMessages []message.Record `json:"recentMessages"`
+}
+
+type windowView struct {
+	Open     bool   `json:"open"`
+	ClosesAt string `json:"closesAt,omitempty"`
+}
+
+const recentLimit = 20
+
+func handleConversation(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := store.ConversationKey{
+			Channel:    message.Channel(r.PathValue("channel")),
+			BusinessID: r.PathValue("businessId"),
+			CustomerID: r.PathValue("customerId"),
+		}
+		if !k.Channel.Valid() {
+			writeError(w, &message.Error{Code: message.CodeInvalidRequest, Message: `channel must be "whatsapp" or "apple"`,
+				Details: message.Problems{{Field: "channel", Problem: "unknown channel"}}})
+			return
+		}
+		view := conversationView{Channel: k.Channel, BusinessID: k.BusinessID, CustomerID: k.CustomerID, RecentMessages: []message.Record{}}
+		conv, err := st.Conversation(r.Context(), k)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			writeError(w, storeError(r, "reading a conversation", err))
+			return
+		default:
+			if !conv.LastInboundAt.IsZero() {
+				view.LastInboundAt = conv.LastInboundAt.UTC().Format(timeFormat)
+			}
+			view.Closed = conv.Closed
+			if conv.Closed {
+				view.ClosedAt = conv.ClosedAt.UTC().Format(timeFormat)
+			}
+			view.Capabilities = conv.Capabilities
+		}
+		if k.Channel == message.WhatsApp {
+			view.Window = &windowView{Open: !conv.WindowClosesAt.IsZero()}
+			if view.Window.Open {
+				view.Window.ClosesAt = conv.WindowClosesAt.UTC().Format(timeFormat)
+			}
+		}
+		recs, err := st.RecentMessages(r.Context(), k, recentLimit)
+		if err != nil {
+			writeError(w, storeError(r, "reading recent messages", err))
+			return
+		}
+		view.RecentMessages = append(view.RecentMessages, recs...)
+		encode(w, http.StatusOK, view)
+	})
+}
+
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// eventsPage is the answer of GET /v1/events.
+type eventsPage struct {
+	Events []message.Event `json:"events"`
+	// Next is the cursor for the following page: pass it as ?after=.
+	Next string `json:"next"`
+}
+
+const (
+	defaultEventsLimit = 100
+	maxEventsLimit     = 1000
+)
+
+func handleEvents(st store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		after := r.URL.Query().Get("after")
+		limit := defaultEventsLimit
+		if s := r.URL.Query().Get("limit"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > maxEventsLimit {
+				writeError(w, &message.Error{Code: message.CodeInvalidRequest, Message: "limit must be a whole number from 1 to 1000",
+					Details: message.Problems{{Field: "limit", Problem: "must be 1 to 1000"}}})
+				return
+			}
+			limit = n
+		}
+		evs, err := st.Events(r.Context(), after, limit)
+		if err != nil {
+			writeError(w, storeError(r, "reading events", err))
+			return
+		}
+		page := eventsPage{Events: []message.Event{}, Next: after}
+		page.Events = append(page.Events, evs...)
+		if len(evs) > 0 {
+			page.Next = evs[len(evs)-1].ID
+		}
+		encode(w, http.StatusOK, page)
+	})
+}
+
+func notFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, message.Errorf(message.CodeNotFound, "no route %s %s", r.Method, r.URL.Path))
+	})
+}
+
+func storeError(r *http.Request, what string, err error) error {
+	slog.Default().ErrorContext(r.Context(), what+" failed", "error", err)
+	return message.Errorf(message.CodeInternal, "%s failed", what)
+}
+
+// logRequests logs one line per request: method, path, status.
+func logRequests(log *slog.Logger, h http.Handler) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	w.status = status
+	w.ResponseWriter.WriteHeader(status)
+}

@@ -1,0 +1,230 @@
+// Package service assembles parley from its configuration: the store
+// adapter, the platform clients, the event publisher and the use cases. The
+// Lambda functions and the local stack all start from here, so that they run
+// the same code.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/config"
+	"github.com/parleyhq/parley/shared/httpapi"
+	"github.com/parleyhq/parley/shared/ingest"
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/retry"
+	"github.com/parleyhq/parley/shared/send"
+	"github.com/parleyhq/parley/shared/store"
+	"github.com/parleyhq/parley/shared/store/dynamo"
+	"github.com/parleyhq/parley/shared/store/embedded"
+	"github.com/parleyhq/parley/shared/whatsapp"
+)
+
+// PlatformTimeout bounds one call to a platform (Apple's samples use 10 s).
+const PlatformTimeout = 10 * time.Second
+
+// Options are what callers may replace; zero values take the defaults.
+type Options struct {
+	Clock clock.Clock
+	Log   *slog.Logger
+	// HTTP is the client for platform calls.
+	HTTP *http.Client
+	// Retry is the retry policy of platform calls.
+	Retry *retry.Policy
+	// CreateResources creates the table and bucket when they are missing
+	// (the local stack against moto); never in production.
+	CreateResources bool
+}
+
+// Service is an assembled parley.
+type Service struct {
+	Config   config.Config
+	Store    store.Store
+	Blobs    store.Blobs
+	Sender   *send.Sender
+	Ingester *ingest.Ingester
+	Clock    clock.Clock
+	Log      *slog.Logger
+	close    func() error
+}
+
+// New assembles parley from cfg.
+func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error) {
+	s := &Service{Config: cfg, Clock: opts.Clock, Log: opts.Log, close: func() error { return nil }}
+	if s.Clock == nil {
+		s.Clock = clock.System{}
+	}
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	httpc := opts.HTTP
+	if httpc == nil {
+		httpc = &http.Client{Timeout: PlatformTimeout}
+	}
+	policy := retry.Default
+	if opts.Retry != nil {
+		policy = *opts.Retry
+	}
+
+	var publisher bus.Publisher = bus.Discard{}
+	switch cfg.Store {
+	case config.StoreAWS:
+		awscfg, err := AWSConfig(ctx, cfg.AWSEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		ddb, s3c, err := dynamo.NewClients(ctx, cfg.AWSEndpoint, awscfg.Region)
+		if err != nil {
+			return nil, fmt.Errorf("service: AWS clients: %w", err)
+		}
+		if opts.CreateResources {
+			if err := dynamo.CreateTable(ctx, ddb, cfg.Table); err != nil {
+				return nil, fmt.Errorf("service: creating table %s: %w", cfg.Table, err)
+			}
+			if err := dynamo.CreateBucket(ctx, s3c, cfg.Bucket); err != nil {
+				return nil, fmt.Errorf("service: creating bucket %s: %w", cfg.Bucket, err)
+			}
+		}
+		st := dynamo.New(dynamo.Config{DynamoDB: ddb, S3: s3c, Table: cfg.Table, Bucket: cfg.Bucket, Clock: s.Clock})
+		s.Store, s.Blobs = st, st
+		if cfg.EventBus != "" {
+			publisher = &bus.EventBridge{
+				Client: eventbridge.NewFromConfig(awscfg, endpoint[eventbridge.Options](cfg.AWSEndpoint, func(o *eventbridge.Options, u *string) { o.BaseEndpoint = u })),
+				Bus:    cfg.EventBus,
+				DLQ:    sqs.NewFromConfig(awscfg, endpoint[sqs.Options](cfg.AWSEndpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u })),
+				DLQURL: cfg.EventsDLQURL,
+				Log:    s.Log,
+			}
+		}
+	default:
+		st, err := embedded.Open(cfg.DataDir, s.Clock)
+		if err != nil {
+			return nil, fmt.Errorf("service: opening the embedded store in %s: %w", cfg.DataDir, err)
+		}
+		s.Store, s.Blobs = st, st
+		s.close = st.Close
+	}
+
+	s.Sender = &send.Sender{
+		Store: s.Store,
+		Platforms: map[message.Channel]send.Platform{
+			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.WhatsAppAPIURL, Token: cfg.WhatsAppToken, HTTP: httpc}},
+			message.Apple:    applePlatform{&apple.Client{BaseURL: cfg.AppleMSPURL, MSPID: cfg.AppleMSPID, Secret: cfg.AppleMSPSecret, HTTP: httpc, Now: s.Clock.Now}},
+		},
+		Publisher: publisher,
+		Clock:     s.Clock,
+		Retry:     policy,
+		Log:       s.Log,
+	}
+	s.Ingester = &ingest.Ingester{Store: s.Store, Blobs: s.Blobs, Publisher: publisher, Clock: s.Clock, Log: s.Log}
+	return s, nil
+}
+
+// API is the send API's handler.
+func (s *Service) API() http.Handler { return httpapi.API(s.Sender, s.Store, s.Log) }
+
+// Webhooks is the webhooks' handler.
+func (s *Service) Webhooks() http.Handler {
+	return httpapi.Webhooks(s.Ingester, httpapi.WebhookSecrets{
+		WhatsAppAppSecret:   s.Config.WhatsAppAppSecret,
+		WhatsAppVerifyToken: s.Config.WhatsAppVerifyToken,
+		AppleMSPID:          s.Config.AppleMSPID,
+		AppleSecret:         s.Config.AppleMSPSecret,
+	}, s.Clock, s.Log)
+}
+
+// Close releases the store.
+func (s *Service) Close() error { return s.close() }
+
+type whatsAppPlatform struct{ *whatsapp.Client }
+
+func (whatsAppPlatform) Supports(typ string) bool                    { return whatsapp.Supports(typ) }
+func (whatsAppPlatform) Validate(m message.Message) message.Problems { return whatsapp.Validate(m) }
+
+type applePlatform struct{ *apple.Client }
+
+func (applePlatform) Supports(typ string) bool                    { return apple.Supports(typ) }
+func (applePlatform) Validate(m message.Message) message.Problems { return apple.Validate(m) }
+
+// AWSConfig loads the AWS SDK configuration; with a local endpoint (moto)
+// it falls back to static test credentials and us-east-1.
+func AWSConfig(ctx context.Context, endpointURL string) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if endpointURL != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("service: loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return cfg, nil
+}
+
+// endpoint points a client at a local endpoint when one is set.
+func endpoint[O any](url string, set func(*O, *string)) func(*O) {
+	return func(o *O) {
+		if url != "" {
+			set(o, aws.String(url))
+		}
+	}
+}
+
+// LoadConfig reads the configuration from getenv and, when
+// PARLEY_SECRETS_ARN is set, from AWS Secrets Manager.
+func LoadConfig(ctx context.Context, getenv func(string) string) (config.Config, error) {
+	return config.Load(ctx, getenv, func(ctx context.Context, arn string) (map[string]string, error) {
+		awscfg, err := AWSConfig(ctx, getenv(config.AWSEndpoint))
+		if err != nil {
+			return nil, err
+		}
+		c := secretsmanager.NewFromConfig(awscfg, endpoint[secretsmanager.Options](getenv(config.AWSEndpoint), func(o *secretsmanager.Options, u *string) { o.BaseEndpoint = u }))
+		out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			return nil, err
+		}
+		if out.SecretString == nil {
+			return nil, errors.New("the secret has no string value")
+		}
+		vals := map[string]string{}
+		if err := json.Unmarshal([]byte(*out.SecretString), &vals); err != nil {
+			return nil, errors.New("the secret is not a JSON object of strings")
+		}
+		return vals, nil
+	})
+}
+
+// NewLogger returns parley's structured logger: JSON lines (as CloudWatch
+// wants them) at the configured level.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	switch level {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
