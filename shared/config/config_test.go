@@ -1,0 +1,96 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func env(overrides map[string]string) func(string) string {
+	base := map[string]string{
+		WhatsAppAPIURL: "https://graph.facebook.com/v25.0/", WhatsAppToken: "tok", WhatsAppAppSecret: "app",
+		WhatsAppVerifyToken: "verify", AppleMSPURL: "https://mspgw.push.apple.com/v1", AppleMSPID: "msp",
+		AppleMSPSecret: "c2VjcmV0LWJ5dGVz",
+	}
+	for k, v := range overrides {
+		base[k] = v
+	}
+	return func(k string) string { return base[k] }
+}
+
+func TestLoad(t *testing.T) {
+	c, err := Load(context.Background(), env(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != StoreEmbedded || c.DataDir != ".parley" || string(c.AppleMSPSecret) != "secret-bytes" || c.WhatsAppAPIURL != "https://graph.facebook.com/v25.0" {
+		t.Fatalf("config = %+v", c)
+	}
+}
+
+func TestLoadProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string
+	}{
+		{"everything missing names every variable", map[string]string{WhatsAppAPIURL: "", WhatsAppToken: "", AppleMSPSecret: ""},
+			[]string{"PARLEY_WHATSAPP_API_URL is required", "PARLEY_WHATSAPP_TOKEN is required", "PARLEY_APPLE_MSP_SECRET is required"}},
+		{"not a URL", map[string]string{AppleMSPURL: "mspgw.push.apple.com"}, []string{"PARLEY_APPLE_MSP_URL must be an http(s) URL"}},
+		{"secret not Base64", map[string]string{AppleMSPSecret: "not base64!!"}, []string{"PARLEY_APPLE_MSP_SECRET must be Base64"}},
+		{"unknown store", map[string]string{StoreKind: "redis"}, []string{`PARLEY_STORE must be "embedded" or "aws"`}},
+		{"aws store needs table and bucket", map[string]string{StoreKind: "aws"}, []string{"PARLEY_TABLE is required", "PARLEY_BUCKET is required"}},
+		{"log level", map[string]string{LogLevel: "loud"}, []string{"PARLEY_LOG_LEVEL must be"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(context.Background(), env(tt.env), nil)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("the error spans several lines: %q", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not say %q", msg, w)
+				}
+			}
+			if strings.Contains(msg, "not base64!!") {
+				t.Errorf("the error repeats a secret's value: %q", msg)
+			}
+		})
+	}
+}
+
+func TestLoadFromSecretsManager(t *testing.T) {
+	source := func(_ context.Context, arn string) (map[string]string, error) {
+		if arn != "arn:aws:secretsmanager:us-east-1:123456789012:secret:parley" {
+			t.Errorf("arn = %s", arn)
+		}
+		return map[string]string{WhatsAppToken: "from-secret", WhatsAppAppSecret: "app-from-secret", AppleMSPSecret: "c2VjcmV0LWJ5dGVz"}, nil
+	}
+	c, err := Load(context.Background(), env(map[string]string{
+		SecretsARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:parley", WhatsAppToken: "", AppleMSPSecret: "",
+	}), source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WhatsAppToken != "from-secret" || c.WhatsAppAppSecret != "app" || string(c.AppleMSPSecret) != "secret-bytes" {
+		t.Fatalf("config = %+v: the secret fills what the environment leaves empty, the environment wins", c)
+	}
+	_, err = Load(context.Background(), env(map[string]string{SecretsARN: "arn:x"}), func(context.Context, string) (map[string]string, error) {
+		return nil, errors.New("AccessDeniedException")
+	})
+	if err == nil || !strings.Contains(err.Error(), "PARLEY_SECRETS_ARN") {
+		t.Fatalf("err = %v, want it to name PARLEY_SECRETS_ARN", err)
+	}
+}
+
+func TestKnown(t *testing.T) {
+	if !Known(WhatsAppToken) || Known("PARLEY_NOPE") {
+		t.Fatal("Known is wrong")
+	}
+}
