@@ -1,0 +1,223 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/store"
+	"github.com/parleyhq/parley/shared/store/embedded"
+)
+
+var t0 = time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+
+func newIngester(t *testing.T) (*Ingester, *embedded.Store, *clock.Manual) {
+	t.Helper()
+	clk := clock.NewManual(t0)
+	st, err := embedded.Open(t.TempDir(), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &Ingester{Store: st, Blobs: st, Publisher: bus.Discard{}, Clock: clk}, st, clk
+}
+
+func waText(id, text string, at time.Time) message.InboundItem {
+	return message.InboundItem{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c",
+		PlatformMessageID: id, At: at, Body: &message.Body{Type: "text", Text: text}}
+}
+
+var waKey = store.ConversationKey{Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c"}
+
+func ingest(t *testing.T, in *Ingester, items ...message.InboundItem) Result {
+	t.Helper()
+	res, err := in.Ingest(context.Background(), items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestLateRedeliveryNeverShrinksTheWindow(t *testing.T) {
+	in, st, clk := newIngester(t)
+	clk.Set(t0.Add(2 * time.Hour))
+	ingest(t, in, waText("wamid.NEW", "new", t0.Add(2*time.Hour)))
+	// Meta delivers an older message late (it retries for days).
+	ingest(t, in, waText("wamid.OLD", "old", t0))
+	conv, err := st.Conversation(context.Background(), waKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(26 * time.Hour); !conv.WindowClosesAt.Equal(want) || !conv.LastInboundAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("window closes %s (last inbound %s), want %s", conv.WindowClosesAt, conv.LastInboundAt, want)
+	}
+}
+
+func TestDuplicatesAreAcknowledgedOnce(t *testing.T) {
+	in, st, _ := newIngester(t)
+	item := waText("wamid.A", "hi", t0)
+	if r := ingest(t, in, item, item); r.Stored != 1 || r.Duplicates != 1 {
+		t.Fatalf("result %+v, want 1 stored and 1 duplicate", r)
+	}
+	evs, _ := st.Events(context.Background(), "", 10)
+	if len(evs) != 1 {
+		t.Fatalf("%d events, want 1", len(evs))
+	}
+}
+
+func TestConcurrentMessagesOfOneConversationAllStored(t *testing.T) {
+	in, st, _ := newIngester(t)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := in.Ingest(context.Background(), []message.InboundItem{waText(fmt.Sprintf("wamid.%d", i), "hi", t0.Add(time.Duration(i)*time.Second))}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	recs, err := st.RecentMessages(context.Background(), waKey, 20)
+	if err != nil || len(recs) != 8 {
+		t.Fatalf("%d messages stored (%v), want 8", len(recs), err)
+	}
+	conv, _ := st.Conversation(context.Background(), waKey)
+	if !conv.LastInboundAt.Equal(t0.Add(7 * time.Second)) {
+		t.Errorf("last inbound %s, want the latest message's time", conv.LastInboundAt)
+	}
+}
+
+func sentMessage(t *testing.T, st store.Store, pid string) message.Record {
+	t.Helper()
+	rec := message.Record{ID: "msg_" + pid, Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c", Direction: message.Outbound,
+		PlatformMessageID: pid, Type: "text", Status: message.StatusAccepted, CreatedAt: t0, UpdatedAt: t0, Version: 1}
+	if err := st.Apply(context.Background(), store.PutMessage{Message: rec}); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+func status(pid, s string, code int) message.InboundItem {
+	it := message.InboundItem{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c", PlatformMessageID: pid, Status: s, At: t0}
+	if code != 0 {
+		it.StatusError = &message.PlatformError{Code: code, Message: "Re-engagement message"}
+	}
+	return it
+}
+
+func TestStatuses(t *testing.T) {
+	in, st, _ := newIngester(t)
+	ctx := context.Background()
+	rec := sentMessage(t, st, "wamid.OUT")
+	// read arrives before delivered (Meta does not order them); delivered
+	// is kept in the history but the status stays read.
+	r := ingest(t, in, status("wamid.OUT", "sent", 0), status("wamid.OUT", "read", 0), status("wamid.OUT", "delivered", 0), status("wamid.OUT", "read", 0))
+	if r.Stored != 3 || r.Duplicates != 1 {
+		t.Fatalf("result %+v, want 3 stored, 1 duplicate (the second read)", r)
+	}
+	got, _ := st.Message(ctx, rec.ID)
+	if got.Status != message.StatusRead || len(got.History) != 3 {
+		t.Fatalf("status %s with %d history entries, want read with 3", got.Status, len(got.History))
+	}
+
+	rec2 := sentMessage(t, st, "wamid.LATE")
+	ingest(t, in, status("wamid.LATE", "failed", 131047))
+	got, _ = st.Message(ctx, rec2.ID)
+	if got.Status != message.StatusFailed || got.Error == nil || got.Error.Code != message.CodeWindowClosed {
+		t.Fatalf("after a 131047 failure: %+v, want failed with window_closed", got)
+	}
+
+	ingest(t, in, status("wamid.UNKNOWN", "delivered", 0))
+	evs, _ := st.Events(ctx, "", 100)
+	last := evs[len(evs)-1]
+	if last.Type != message.EventStatus || last.MessageID != "" || last.PlatformMessageID != "wamid.UNKNOWN" {
+		t.Fatalf("status for an unknown message: %+v", last)
+	}
+}
+
+func TestAppleCloseAndReturn(t *testing.T) {
+	in, st, clk := newIngester(t)
+	ctx := context.Background()
+	key := store.ConversationKey{Channel: message.Apple, BusinessID: "b", CustomerID: "urn:mbid:x"}
+	item := func(kind, id string, at time.Time) message.InboundItem {
+		it := message.InboundItem{Kind: kind, Channel: message.Apple, BusinessID: "b", CustomerID: "urn:mbid:x", PlatformMessageID: id, At: at,
+			Capabilities: []string{"LIST", "TIME"}}
+		if kind == message.KindMessage {
+			it.Body = &message.Body{Type: "text", Text: "hi"}
+		}
+		return it
+	}
+	ingest(t, in, item(message.KindMessage, "a1", t0), item(message.KindTypingStart, "a2", t0), item(message.KindClose, "a3", t0.Add(time.Minute)))
+	conv, err := st.Conversation(ctx, key)
+	if err != nil || !conv.Closed || !conv.ClosedAt.Equal(t0.Add(time.Minute)) || strings.Join(conv.Capabilities, ",") != "LIST,TIME" {
+		t.Fatalf("after close: %+v %v", conv, err)
+	}
+	clk.Advance(time.Hour)
+	ingest(t, in, item(message.KindMessage, "a4", t0.Add(time.Hour)))
+	conv, _ = st.Conversation(ctx, key)
+	if conv.Closed {
+		t.Fatal("the customer wrote again, the conversation must be open")
+	}
+	evs, _ := st.Events(ctx, "", 10)
+	var types []string
+	for _, e := range evs {
+		types = append(types, e.Type)
+	}
+	if got := strings.Join(types, " "); got != "message.received conversation.typing conversation.closed message.received" {
+		t.Errorf("events: %s", got)
+	}
+}
+
+func TestLargeBodiesGoToBlobs(t *testing.T) {
+	in, st, _ := newIngester(t)
+	ctx := context.Background()
+	big := strings.Repeat("ab", InlineBodyLimit)
+	ingest(t, in, waText("wamid.BIG", big, t0))
+	recs, _ := st.RecentMessages(ctx, waKey, 1)
+	if len(recs) != 1 || recs[0].BodyRef == "" || recs[0].Body.Text != "" {
+		t.Fatalf("record: %+v", recs)
+	}
+	rc, _, err := st.GetBlob(ctx, recs[0].BodyRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	if string(b) != big {
+		t.Fatalf("blob holds %d bytes, want %d", len(b), len(big))
+	}
+}
+
+func TestRepliesNameTheMessageTheyAnswer(t *testing.T) {
+	in, st, _ := newIngester(t)
+	rec := sentMessage(t, st, "wamid.Q")
+	it := waText("wamid.R", "yes", t0)
+	it.ReplyToPlatformID = "wamid.Q"
+	ingest(t, in, it)
+	evs, _ := st.Events(context.Background(), "", 10)
+	if len(evs) != 1 || evs[0].InReplyTo != rec.ID {
+		t.Fatalf("events %+v, want inReplyTo %s", evs, rec.ID)
+	}
+}
+
+// failingStore fails every write, as an unavailable DynamoDB would.
+type failingStore struct{ store.Store }
+
+func (failingStore) Apply(context.Context, ...store.Write) error { return errors.New("throttled") }
+
+func TestStoreFailureIsAnError(t *testing.T) {
+	in, st, _ := newIngester(t)
+	in.Store = failingStore{st}
+	if _, err := in.Ingest(context.Background(), []message.InboundItem{waText("wamid.F", "x", t0)}); err == nil {
+		t.Fatal("a store failure must fail the webhook so that the platform delivers it again")
+	}
+}
