@@ -158,4 +158,3 @@ func withDefaults(getenv func(string) string, base string) func(string) string {
 		return defaults[name]
 	}
 }
-

@@ -70,7 +70,7 @@ func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.Sen
 		return message.SendResult{}, err
 	}
 	if req.IdempotencyKey == "" {
-		return s.deliver(ctx, req, p)
+		return s.deliver(ctx, req, p, nil)
 	}
 
 	key := idempotencyKey(req)
@@ -86,21 +86,16 @@ func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.Sen
 		return message.SendResult{}, s.internal("claiming the idempotency key", err)
 	}
 
-	res, sendErr := s.deliver(ctx, req, p)
-	var w store.Write
-	if answer, ok := recordable(res, sendErr); ok {
-		w = store.PutIdempotency{Idempotency: store.Idempotency{
-			Key: key, RequestHash: hash, MessageID: res.ID, Answer: answer, ExpiresAt: now.Add(IdempotencyRetention),
-		}}
-	} else {
-		// Nothing reached the platform, or it may succeed later: free the
-		// key so that the caller can try again with it.
-		w = store.DeleteIdempotency{Key: key}
+	idem := &store.Idempotency{Key: key, RequestHash: hash, ExpiresAt: now.Add(IdempotencyRetention)}
+	res, err := s.deliver(ctx, req, p, idem)
+	if idem.Key != "" {
+		// deliver returned before trying the platform: free the key for a
+		// later try.
+		if derr := s.Store.Apply(ctx, store.DeleteIdempotency{Key: key}); derr != nil {
+			s.log().Error("releasing an idempotency key failed", "key_hash", hash[:12], "error", derr)
+		}
 	}
-	if err := s.Store.Apply(ctx, w); err != nil {
-		s.log().Error("recording the idempotency answer failed", "key_hash", hash[:12], "error", err)
-	}
-	return res, sendErr
+	return res, err
 }
 
 // check validates req and finds its platform.
@@ -136,8 +131,10 @@ func (s *Sender) check(req message.SendRequest) (Platform, error) {
 	return p, nil
 }
 
-// deliver checks the conversation, sends and records.
-func (s *Sender) deliver(ctx context.Context, req message.SendRequest, p Platform) (message.SendResult, error) {
+// deliver checks the conversation, sends and records. When idem is not
+// nil, the idempotency key's answer is written with the record, and
+// idem.Key is cleared once the platform has been tried.
+func (s *Sender) deliver(ctx context.Context, req message.SendRequest, p Platform, idem *store.Idempotency) (message.SendResult, error) {
 	key := store.ConversationKey{Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: req.To}
 	conv, err := s.Store.Conversation(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -170,7 +167,7 @@ func (s *Sender) deliver(ctx context.Context, req message.SendRequest, p Platfor
 		}
 		return err
 	})
-	return s.record(ctx, req, out, pid, sendErr)
+	return s.record(ctx, req, out, pid, sendErr, idem)
 }
 
 func (s *Sender) checkConversation(req message.SendRequest, conv message.Conversation, known bool) error {
@@ -215,7 +212,7 @@ func (s *Sender) platformID(ctx context.Context, ch message.Channel, replyTo str
 }
 
 // record stores the outcome of a delivery and emits its event.
-func (s *Sender) record(ctx context.Context, req message.SendRequest, out message.Outgoing, pid string, sendErr error) (message.SendResult, error) {
+func (s *Sender) record(ctx context.Context, req message.SendRequest, out message.Outgoing, pid string, sendErr error, idem *store.Idempotency) (message.SendResult, error) {
 	now := s.Clock.Now()
 	rec := message.Record{
 		ID:                out.MessageID,
@@ -251,16 +248,37 @@ func (s *Sender) record(ctx context.Context, req message.SendRequest, out messag
 	if apiErr != nil && apiErr.Platform != nil {
 		rec.History[0].Error = apiErr.Platform
 	}
-	err := s.Store.Apply(ctx,
+	result := message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid}
+	writes := []store.Write{
 		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
 		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
-	)
+	}
+	if idem != nil {
+		if answer, ok := recordable(result, sendErr); ok {
+			kept := *idem
+			kept.MessageID, kept.Answer = rec.ID, answer
+			writes = append(writes, store.PutIdempotency{Idempotency: kept})
+		} else {
+			writes = append(writes, store.DeleteIdempotency{Key: idem.Key})
+		}
+	}
+	err := s.Store.Apply(ctx, writes...)
+	if idem != nil {
+		if err != nil && len(writes) == 3 {
+			// Keep at least the key's answer, so that a retry of the
+			// request cannot send the message twice.
+			if ierr := s.Store.Apply(ctx, writes[2]); ierr != nil {
+				s.log().Error("recording an idempotency answer failed", "message_id", rec.ID, "error", ierr)
+			}
+		}
+		idem.Key = ""
+	}
 	if err != nil {
 		// The platform has the message; losing our record of it must be
 		// loud, and the caller still learns the platform id.
 		s.log().Error("recording a sent message failed", "message_id", rec.ID, "channel", req.Channel, "platform_message_id", pid, "error", err)
 		if sendErr == nil {
-			return message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid}, nil
+			return result, nil
 		}
 		return message.SendResult{}, apiErr
 	}
@@ -272,7 +290,7 @@ func (s *Sender) record(ctx context.Context, req message.SendRequest, out messag
 		return message.SendResult{}, apiErr
 	}
 	s.log().Info("message sent", "message_id", rec.ID, "channel", req.Channel, "platform_message_id", pid)
-	return message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid}, nil
+	return result, nil
 }
 
 // answer is what an idempotency key keeps of the first request.

@@ -1,0 +1,316 @@
+// Package functions_test runs the built Lambda bootstraps under the Lambda
+// Runtime API emulator, on moto (DynamoDB, S3, EventBridge, SQS) and the
+// platform simulators, and feeds them every sample event in events/.
+package functions_test
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/parleyhq/parley/infra/applesim"
+	"github.com/parleyhq/parley/infra/lambdaemu"
+	"github.com/parleyhq/parley/infra/local"
+	"github.com/parleyhq/parley/infra/moto"
+	"github.com/parleyhq/parley/infra/whatsappsim"
+	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/service"
+	"github.com/parleyhq/parley/shared/store/dynamo"
+)
+
+// build compiles a function's bootstrap for this machine, as Lambda would
+// run it (lambda.norpc, static).
+func build(t *testing.T, name string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name, "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, "./"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building %s: %v\n%s", name, err, b)
+	}
+	return out
+}
+
+// answer is what a function returned for an event (API Gateway v2 and
+// Function URL responses have the same shape).
+type answer struct {
+	StatusCode      int               `json:"statusCode"`
+	Headers         map[string]string `json:"headers"`
+	Body            string            `json:"body"`
+	IsBase64Encoded bool              `json:"isBase64Encoded"`
+}
+
+func invoke(t *testing.T, emu *lambdaemu.Emulator, payload []byte) answer {
+	t.Helper()
+	res, err := emu.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	if res.FunctionError != "" {
+		t.Fatalf("function error %s: %s", res.FunctionError, res.Payload)
+	}
+	var a answer
+	if err := json.Unmarshal(res.Payload, &a); err != nil {
+		t.Fatalf("the answer is not an HTTP response: %s", res.Payload)
+	}
+	return a
+}
+
+func TestFunctionsWithSampleEvents(t *testing.T) {
+	ctx := context.Background()
+	m := moto.StartT(t)
+	awscfg, err := service.AWSConfig(ctx, m.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddb, s3c, err := dynamo.NewClients(ctx, m.Endpoint(), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.CreateTable(ctx, ddb, "parley"); err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.CreateBucket(ctx, s3c, "parley-payloads"); err != nil {
+		t.Fatal(err)
+	}
+	eb := eventbridge.NewFromConfig(awscfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(m.Endpoint()) })
+	sq := sqs.NewFromConfig(awscfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(m.Endpoint()) })
+	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("parley")}); err != nil {
+		t.Fatal(err)
+	}
+	dlq, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("parley-events-dlq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An app listening to the bus: a rule sending every parley event to a queue.
+	appQ, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("app")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: appQ.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("all"), EventBusName: aws.String("parley"), EventPattern: aws.String(`{"source":["parley"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("all"), EventBusName: aws.String("parley"),
+		Targets: []ebtypes.Target{{Id: aws.String("app"), Arn: aws.String(attrs.Attributes["QueueArn"])}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	secret, err := apple.DecodeSecret(local.DefaultAppleMSPSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa := httptest.NewServer(whatsappsim.New(whatsappsim.Config{Token: local.DefaultWhatsAppToken, AppSecret: local.DefaultWhatsAppAppSecret}))
+	defer wa.Close()
+	ap := httptest.NewServer(applesim.New(applesim.Config{MSPID: local.DefaultAppleMSPID, Secret: secret}))
+	defer ap.Close()
+
+	env := []string{
+		"PARLEY_STORE=aws", "PARLEY_AWS_ENDPOINT=" + m.Endpoint(), "PARLEY_TABLE=parley", "PARLEY_BUCKET=parley-payloads",
+		"PARLEY_EVENT_BUS=parley", "PARLEY_EVENTS_DLQ_URL=" + aws.ToString(dlq.QueueUrl),
+		"PARLEY_WHATSAPP_API_URL=" + wa.URL + "/v25.0", "PARLEY_WHATSAPP_TOKEN=" + local.DefaultWhatsAppToken,
+		"PARLEY_WHATSAPP_APP_SECRET=" + local.DefaultWhatsAppAppSecret, "PARLEY_WHATSAPP_VERIFY_TOKEN=" + local.DefaultWhatsAppVerifyToken,
+		"PARLEY_APPLE_MSP_URL=" + ap.URL + "/v1", "PARLEY_APPLE_MSP_ID=" + local.DefaultAppleMSPID, "PARLEY_APPLE_MSP_SECRET=" + local.DefaultAppleMSPSecret,
+		"PARLEY_LOG_LEVEL=warn",
+	}
+	emus := map[string]*lambdaemu.Emulator{}
+	for _, name := range []string{"ingest", "send"} {
+		emu, err := lambdaemu.Start(ctx, lambdaemu.Config{Bootstrap: build(t, name), Env: env, FunctionName: name, Timeout: 30 * time.Second, Stderr: testWriter{t}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer emu.Close()
+		emus[name] = emu
+	}
+
+	// Every file in events/, in an order that tells a story, with the
+	// answer each must get.
+	steps := []struct {
+		file   string
+		status int
+		check  func(t *testing.T, a answer)
+	}{
+		{"ingest/whatsapp-verify.json", 200, bodyIs("1158201444")},
+		{"ingest/whatsapp-text.json", 200, nil},
+		{"ingest/whatsapp-text.json", 200, nil}, // a redelivery: acknowledged, ignored
+		{"ingest/whatsapp-status.json", 200, nil},
+		{"ingest/whatsapp-bad-signature.json", 401, nil},
+		{"ingest/apple-text.json", 200, nil},
+		{"ingest/apple-typing-start.json", 200, nil},
+		{"ingest/apple-no-auth.json", 401, nil},
+		{"send/post-message-apple-text.json", 202, bodyHas(`"status":"sent"`)},
+		{"ingest/apple-close.json", 200, nil},
+		{"send/post-message-apple-text.json", 422, bodyHas(`"conversation_closed"`)},
+		{"fresh whatsapp webhook", 200, nil},
+		{"send/post-message-whatsapp-text.json", 202, bodyHas(`"platformMessageId":"wamid.`)},
+		{"send/post-message-whatsapp-text.json", 202, nil}, // same idempotencyKey: same answer
+		{"send/post-message-invalid.json", 400, bodyHas(`"field":"message.text"`)},
+		{"send/get-message.json", 404, bodyHas(`"not_found"`)},
+		{"send/get-conversation.json", 200, bodyHas(`"open":true`)},
+		{"send/get-events.json", 200, bodyHas(`"message.received"`)},
+	}
+	fed := map[string]bool{}
+	var firstSend string
+	for _, s := range steps {
+		var payload []byte
+		fn := strings.SplitN(s.file, "/", 2)[0]
+		if s.file == "fresh whatsapp webhook" {
+			fn, payload = "ingest", freshWhatsAppEvent(t)
+		} else {
+			payload, err = os.ReadFile(filepath.Join("..", "events", s.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fed[s.file] = true
+		}
+		a := invoke(t, emus[fn], payload)
+		if a.StatusCode != s.status {
+			t.Fatalf("%s: status %d, want %d: %s", s.file, a.StatusCode, s.status, a.Body)
+		}
+		if s.check != nil {
+			s.check(t, a)
+		}
+		if s.file == "send/post-message-whatsapp-text.json" {
+			if firstSend == "" {
+				firstSend = a.Body
+			} else if a.Body != firstSend {
+				t.Errorf("the same idempotencyKey answered %s, then %s", firstSend, a.Body)
+			}
+		}
+	}
+
+	files, _ := filepath.Glob(filepath.Join("..", "events", "*", "*.json"))
+	for _, f := range files {
+		rel, _ := filepath.Rel(filepath.Join("..", "events"), f)
+		if !fed[filepath.ToSlash(rel)] {
+			t.Errorf("events/%s is not fed to its function by this test", rel)
+		}
+	}
+
+	var simMsgs []json.RawMessage
+	getJSON(t, wa.URL+"/messages", &simMsgs)
+	if len(simMsgs) != 1 {
+		t.Errorf("the WhatsApp simulator received %d messages, want 1 (idempotency)", len(simMsgs))
+	}
+
+	// The events reached the app's queue through the EventBridge bus, and
+	// none was parked in the dead-letter queue.
+	types := map[string]int{}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && types["message.sent"] < 2 {
+		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: appQ.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range out.Messages {
+			var env struct {
+				DetailType string `json:"detail-type"`
+				Source     string `json:"source"`
+			}
+			if err := json.Unmarshal([]byte(aws.ToString(msg.Body)), &env); err != nil || env.Source != "parley" {
+				t.Fatalf("the bus delivered %s", aws.ToString(msg.Body))
+			}
+			types[env.DetailType]++
+		}
+	}
+	want := map[string]int{"message.received": 3, "message.status": 1, "message.sent": 2, "conversation.typing": 1, "conversation.closed": 1}
+	if fmt.Sprint(sortedCounts(types)) != fmt.Sprint(sortedCounts(want)) {
+		t.Errorf("events on the bus: %v, want %v", sortedCounts(types), sortedCounts(want))
+	}
+	out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: dlq.QueueUrl, MaxNumberOfMessages: 10})
+	if err != nil || len(out.Messages) != 0 {
+		t.Errorf("the events dead-letter queue holds %d messages (%v), want none", len(out.Messages), err)
+	}
+}
+
+// freshWhatsAppEvent is a Function URL event carrying a customer text with
+// the current time, signed with the local app secret: it opens the window
+// for the WhatsApp send sample whatever the date.
+func freshWhatsAppEvent(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "events", "ingest", "whatsapp-text.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Replace(ev["body"].(string), `"timestamp":"1795510800"`, fmt.Sprintf(`"timestamp":"%d"`, time.Now().Unix()), 1)
+	body = strings.Replace(body, "wamid.HBgM", "wamid.FRESH", 1)
+	mac := hmac.New(sha256.New, []byte(local.DefaultWhatsAppAppSecret))
+	mac.Write([]byte(body))
+	ev["body"] = body
+	ev["headers"].(map[string]any)["x-hub-signature-256"] = "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	out, _ := json.Marshal(ev)
+	return out
+}
+
+func bodyIs(want string) func(*testing.T, answer) {
+	return func(t *testing.T, a answer) {
+		if a.Body != want {
+			t.Errorf("body %q, want %q", a.Body, want)
+		}
+	}
+}
+
+func bodyHas(want string) func(*testing.T, answer) {
+	return func(t *testing.T, a answer) {
+		if !strings.Contains(a.Body, want) {
+			t.Errorf("body %s does not contain %s", a.Body, want)
+		}
+	}
+}
+
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("GET %s: %s", url, b)
+	}
+}
+
+func sortedCounts(m map[string]int) []string {
+	var s []string
+	for k, v := range m {
+		s = append(s, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(s)
+	return s
+}
+
+// testWriter sends a function's stderr to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

@@ -1,0 +1,261 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/parleyhq/parley/shared/store"
+)
+
+// maxTransactItems is DynamoDB's limit on the items of one transaction.
+const maxTransactItems = 100
+
+// What a failed condition of a transaction item means.
+type onFail int
+
+const (
+	noCondition onFail = iota
+	failDuplicate
+	failConflict
+)
+
+// batch is an Apply batch on its way to one TransactWriteItems request.
+type batch struct {
+	table *string
+	now   types.AttributeValue // the clock in epoch nanoseconds
+	items []types.TransactWriteItem
+	// Per item: what a failed condition means, and what it is, for errors.
+	fails []onFail
+	names []string
+}
+
+// Conditions of the puts. An expired item counts as absent.
+const (
+	condAbsent  = "attribute_not_exists(#pk) OR #exp <= :now"
+	condVersion = "#v = :prev"
+)
+
+func (b *batch) put(what string, it item, fail onFail, cond string, prev int64) {
+	p := &types.Put{TableName: b.table, Item: it}
+	switch cond {
+	case condAbsent:
+		p.ConditionExpression = aws.String(cond)
+		p.ExpressionAttributeNames = map[string]string{"#pk": attrPK, "#exp": attrExpiresAtNs}
+		p.ExpressionAttributeValues = item{":now": b.now}
+	case condVersion:
+		p.ConditionExpression = aws.String(cond)
+		p.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
+		p.ExpressionAttributeValues = item{":prev": num(prev)}
+	}
+	b.add(what, types.TransactWriteItem{Put: p}, fail)
+}
+
+// putVersioned puts it if the stored item has version prev (0: none alive).
+func (b *batch) putVersioned(what string, it item, prev int64) {
+	if prev == 0 {
+		b.put(what, it, failConflict, condAbsent, 0)
+	} else {
+		b.put(what, it, failConflict, condVersion, prev)
+	}
+}
+
+func (b *batch) add(what string, ti types.TransactWriteItem, fail onFail) {
+	b.items = append(b.items, ti)
+	b.fails = append(b.fails, fail)
+	b.names = append(b.names, what)
+}
+
+// Apply writes all of ws in one TransactWriteItems request; see store.Store.
+func (s *Store) Apply(ctx context.Context, ws ...store.Write) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	b := &batch{table: s.table, now: num(s.clock.Now().UnixNano())}
+	for _, w := range ws {
+		if err := b.write(w); err != nil {
+			return err
+		}
+	}
+	if len(b.items) > maxTransactItems {
+		return errorf("apply: %d writes make %d items, the limit is %d", len(ws), len(b.items), maxTransactItems)
+	}
+	if err := b.distinct(); err != nil {
+		return err
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: b.items}, s.counted, retryConflicts)
+	return b.outcome(err)
+}
+
+// write adds the items of w to the batch.
+func (b *batch) write(w store.Write) error {
+	switch w := w.(type) {
+	case store.Claim:
+		if w.Key == "" {
+			return errorf("apply: claim: empty key")
+		}
+		it := key(w.Key, skClaim)
+		setExpiry(it, w.ExpiresAt)
+		b.put("claim "+w.Key, it, failDuplicate, condAbsent, 0)
+
+	case store.PutConversation:
+		c := w.Conversation
+		pk := conversationPK(store.KeyOf(c))
+		it := key(pk, skConversation)
+		stored := c
+		stored.WindowClosesAt = time.Time{} // the window item holds it
+		if err := setData(it, stored); err != nil {
+			return err
+		}
+		it[attrVersion] = num(c.Version)
+		setExpiry(it, c.ExpiresAt)
+		b.putVersioned("conversation "+pk, it, w.PrevVersion)
+		if !c.WindowClosesAt.IsZero() {
+			win := key(pk, skWindow)
+			win[attrLastInboundAt] = str(c.LastInboundAt.UTC().Format(time.RFC3339Nano))
+			win[attrVersion] = num(c.Version)
+			setExpiry(win, c.WindowClosesAt)
+			b.put("window "+pk, win, noCondition, "", 0)
+		}
+
+	case store.PutMessage:
+		m := w.Message
+		if m.ID == "" {
+			return errorf("apply: message: empty id")
+		}
+		it := key(messagePK(m.ID), skMessage)
+		it[attrGSI1PK] = str(conversationPK(store.ConversationKey{Channel: m.Channel, BusinessID: m.BusinessID, CustomerID: m.CustomerID}))
+		it[attrGSI1SK] = str(recentSK(m))
+		if err := setData(it, m); err != nil {
+			return err
+		}
+		it[attrVersion] = num(m.Version)
+		setExpiry(it, w.ExpiresAt)
+		b.putVersioned("message "+m.ID, it, w.PrevVersion)
+		if m.PlatformMessageID != "" {
+			idx := key(platformIDPK(m.Channel, m.PlatformMessageID), skPlatformID)
+			idx[attrMessageID] = str(m.ID)
+			setExpiry(idx, w.ExpiresAt)
+			b.put("platform id "+m.PlatformMessageID, idx, noCondition, "", 0)
+		}
+
+	case store.AppendEvent:
+		if w.Event.ID == "" {
+			return errorf("apply: event: empty id")
+		}
+		it := key(pkEvents, w.Event.ID)
+		if err := setData(it, w.Event); err != nil {
+			return err
+		}
+		setExpiry(it, w.ExpiresAt)
+		b.put("event "+w.Event.ID, it, noCondition, "", 0)
+
+	case store.CreateIdempotency:
+		it, err := idempotencyItem(w.Idempotency)
+		if err != nil {
+			return err
+		}
+		b.put("idempotency key "+w.Idempotency.Key, it, failDuplicate, condAbsent, 0)
+
+	case store.PutIdempotency:
+		it, err := idempotencyItem(w.Idempotency)
+		if err != nil {
+			return err
+		}
+		b.put("idempotency key "+w.Idempotency.Key, it, noCondition, "", 0)
+
+	case store.DeleteIdempotency:
+		if w.Key == "" {
+			return errorf("apply: idempotency: empty key")
+		}
+		b.add("idempotency key "+w.Key, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: b.table, Key: key(idempotencyPK(w.Key), skIdempotency),
+		}}, noCondition)
+
+	default:
+		return errorf("apply: unknown write %T", w)
+	}
+	return nil
+}
+
+func idempotencyItem(i store.Idempotency) (item, error) {
+	if i.Key == "" {
+		return nil, errorf("apply: idempotency: empty key")
+	}
+	it := key(idempotencyPK(i.Key), skIdempotency)
+	it[attrRequestHash] = str(i.RequestHash)
+	it[attrMessageID] = str(i.MessageID)
+	it[attrStatus] = num(int64(i.Status))
+	if len(i.Answer) > 0 {
+		it[attrAnswer] = &types.AttributeValueMemberB{Value: i.Answer}
+	}
+	setExpiry(it, i.ExpiresAt)
+	return it, nil
+}
+
+// distinct refuses a batch that writes one item twice, which DynamoDB
+// refuses too, with a less helpful message.
+func (b *batch) distinct() error {
+	seen := make(map[[2]string]string, len(b.items))
+	for i, ti := range b.items {
+		var it item
+		switch {
+		case ti.Put != nil:
+			it = ti.Put.Item
+		case ti.Delete != nil:
+			it = ti.Delete.Key
+		}
+		k := [2]string{keyText(it, attrPK), keyText(it, attrSK)}
+		if first, ok := seen[k]; ok {
+			return errorf("apply: %s and %s write the same item; a batch writes each item once", first, b.names[i])
+		}
+		seen[k] = b.names[i]
+	}
+	return nil
+}
+
+// outcome maps the error of TransactWriteItems to the store's errors.
+func (b *batch) outcome(err error) error {
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return errorf("apply: %w", err)
+	}
+	var duplicate, conflict string
+	for i, r := range tce.CancellationReasons {
+		if i >= len(b.fails) {
+			break
+		}
+		switch aws.ToString(r.Code) {
+		case "ConditionalCheckFailed":
+			switch b.fails[i] {
+			case failDuplicate:
+				if duplicate == "" {
+					duplicate = b.names[i]
+				}
+			case failConflict:
+				if conflict == "" {
+					conflict = b.names[i]
+				}
+			}
+		case "TransactionConflict":
+			if conflict == "" {
+				conflict = b.names[i]
+			}
+		}
+	}
+	switch {
+	case duplicate != "":
+		return fmt.Errorf("dynamo: apply: %s: %w", duplicate, store.ErrDuplicate)
+	case conflict != "":
+		return fmt.Errorf("dynamo: apply: %s: %w", conflict, store.ErrConflict)
+	}
+	return errorf("apply: %w", err)
+}

@@ -1,0 +1,195 @@
+// Package dynamo is the production adapter of the store ports: parley's
+// state in one DynamoDB table, its blobs in one S3 bucket.
+//
+// # Table
+//
+// The table has a string hash key PK and a string range key SK, one global
+// secondary index GSI1 (GSI1PK, GSI1SK; all attributes projected), on-demand
+// billing, and TTL on expiresAt. CreateTable makes exactly that.
+//
+//	item          PK                                 SK           other attributes
+//	conversation  CONV#{channel}#{business}#{cust.}  CONV         data, version, expiry
+//	window        CONV#{channel}#{business}#{cust.}  WINDOW       lastInboundAt, version, expiry = WindowClosesAt
+//	claim         {Claim.Key}                        CLAIM        expiry
+//	message       MSG#{id}                           MSG          GSI1PK = the conversation's PK,
+//	                                                              GSI1SK = {createdAt}#{id}, data, version, expiry
+//	platform id   PMID#{channel}#{platform id}       PMID         messageId, expiry
+//	event         EVT                                {event id}   data, expiry
+//	idempotency   IDEM#{key}                         IDEM         requestHash, messageId, status, answer, expiry
+//
+// data is the JSON of the message.Conversation (without WindowClosesAt,
+// which the window item holds), message.Record or message.Event: the same
+// documents the API shows, so items stay readable in the console. createdAt
+// in GSI1SK is RFC 3339 in UTC with exactly nine fractional digits, so that
+// it sorts as text. version and status are Numbers, answer is Binary,
+// lastInboundAt is RFC 3339, and the rest are Strings.
+//
+// An item that expires carries two attributes: expiresAt, the TTL attribute
+// (epoch seconds, rounded up so that TTL never deletes an item before it
+// expires), and expiresAtNs (epoch nanoseconds), which every reader and
+// condition compares with the clock: TTL deletion is lazy, so an item whose
+// expiresAtNs is not after now reads as absent and may be claimed again.
+// An item without them never expires.
+//
+// A conversation's window lives in its own item so that it expires on its
+// own. Conversation reads both items with one Query, and takes the window
+// only when it has the conversation's version and has not expired: a later
+// write without a window leaves the old window item behind, stale.
+//
+// Events share one partition, ordered by id (message.NewEventID), so that
+// Events is one Query from the start of the log or from a cursor.
+//
+// # Requests
+//
+// Apply is one TransactWriteItems request, whatever it writes (up to 100
+// items: a conversation with a window and a message with a platform id count
+// two each); a transaction that DynamoDB cancels only because another one
+// was writing the same item is retried by the SDK's retryer. Conversation,
+// Message and Idempotency are one read request each, MessageByPlatformID
+// two; RecentMessages and Events are one unless they page past 1 MB or
+// past many expired items. Base-table reads are strongly consistent;
+// RecentMessages reads GSI1, which is not. Counts tells how many requests a
+// Store made.
+//
+// # Blobs
+//
+// Blobs are S3 objects under their key, with the content type and user
+// metadata given (S3 returns metadata keys in lower case). PutBlob sends a
+// seekable body (bytes.Reader, strings.Reader, os.File) as it is and reads
+// any other body into memory first, because PutObject needs its length;
+// either way a blob is at most MaxBlobSize bytes.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/store"
+)
+
+// Config holds what New needs.
+type Config struct {
+	DynamoDB *dynamodb.Client
+	S3       *s3.Client
+	Table    string
+	Bucket   string
+	// Clock tells the store what time it is, for expiry; nil means the
+	// system clock.
+	Clock clock.Clock
+}
+
+// Store keeps parley's state in DynamoDB and S3. It implements store.Store
+// and store.Blobs and is safe for concurrent use.
+type Store struct {
+	db     *dynamodb.Client
+	s3     *s3.Client
+	table  *string
+	bucket *string
+	clock  clock.Clock
+	reads  atomic.Int64
+	writes atomic.Int64
+}
+
+var (
+	_ store.Store = (*Store)(nil)
+	_ store.Blobs = (*Store)(nil)
+)
+
+// New returns a Store on the table and bucket of cfg, which must exist (see
+// CreateTable and CreateBucket).
+func New(cfg Config) *Store {
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.System{}
+	}
+	return &Store{db: cfg.DynamoDB, s3: cfg.S3, table: aws.String(cfg.Table), bucket: aws.String(cfg.Bucket), clock: clk}
+}
+
+// Counts is how many DynamoDB requests a Store made: reads are GetItem,
+// Query, BatchGetItem, TransactGetItems and Scan; writes are PutItem,
+// UpdateItem, DeleteItem, TransactWriteItems and BatchWriteItem. A call is
+// one request, however often the SDK retried it.
+type Counts struct {
+	Reads, Writes int64
+}
+
+// Counts returns the requests made since New or the last ResetCounts.
+func (s *Store) Counts() Counts {
+	return Counts{Reads: s.reads.Load(), Writes: s.writes.Load()}
+}
+
+// ResetCounts sets the request counts back to zero.
+func (s *Store) ResetCounts() {
+	s.reads.Store(0)
+	s.writes.Store(0)
+}
+
+// counted is the per-call option of every DynamoDB call the Store makes: it
+// adds the middleware that counts the call.
+func (s *Store) counted(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("parleyRequestCount",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				switch in.Parameters.(type) {
+				case *dynamodb.GetItemInput, *dynamodb.QueryInput, *dynamodb.BatchGetItemInput,
+					*dynamodb.TransactGetItemsInput, *dynamodb.ScanInput:
+					s.reads.Add(1)
+				case *dynamodb.PutItemInput, *dynamodb.UpdateItemInput, *dynamodb.DeleteItemInput,
+					*dynamodb.TransactWriteItemsInput, *dynamodb.BatchWriteItemInput:
+					s.writes.Add(1)
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	})
+}
+
+// retryConflicts makes the SDK's retryer also retry a transaction that
+// DynamoDB cancelled only because another transaction was writing one of
+// its items at the same time: the retry then meets the other transaction's
+// outcome (ErrDuplicate for a claim both wanted) instead of a bare conflict.
+func retryConflicts(o *dynamodb.Options) {
+	if r, ok := o.Retryer.(aws.RetryerV2); ok {
+		o.Retryer = conflictRetryer{r}
+	}
+}
+
+type conflictRetryer struct{ aws.RetryerV2 }
+
+func (r conflictRetryer) IsErrorRetryable(err error) bool {
+	return onlyTransactionConflicts(err) || r.RetryerV2.IsErrorRetryable(err)
+}
+
+// onlyTransactionConflicts reports whether err is a cancelled transaction
+// whose only reasons are TransactionConflict (and None for the items that
+// were fine).
+func onlyTransactionConflicts(err error) bool {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return false
+	}
+	conflict := false
+	for _, r := range tce.CancellationReasons {
+		switch aws.ToString(r.Code) {
+		case "None", "":
+		case "TransactionConflict":
+			conflict = true
+		default:
+			return false
+		}
+	}
+	return conflict
+}
+
+// errorf prefixes the package name to an error message.
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("dynamo: "+format, args...)
+}

@@ -1,0 +1,182 @@
+package dynamo
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/store"
+)
+
+// Attribute names of the table (see the package comment).
+const (
+	attrPK            = "PK"
+	attrSK            = "SK"
+	attrGSI1PK        = "GSI1PK"
+	attrGSI1SK        = "GSI1SK"
+	attrExpiresAt     = "expiresAt"
+	attrExpiresAtNs   = "expiresAtNs"
+	attrData          = "data"
+	attrVersion       = "version"
+	attrLastInboundAt = "lastInboundAt"
+	attrMessageID     = "messageId"
+	attrRequestHash   = "requestHash"
+	attrStatus        = "status"
+	attrAnswer        = "answer"
+)
+
+// indexGSI1 is the name of the table's one global secondary index.
+const indexGSI1 = "GSI1"
+
+// Sort keys of the items that are alone in their partition (or nearly).
+const (
+	skConversation = "CONV"
+	skWindow       = "WINDOW"
+	skClaim        = "CLAIM"
+	skMessage      = "MSG"
+	skPlatformID   = "PMID"
+	skIdempotency  = "IDEM"
+)
+
+// pkEvents is the partition of the event log.
+const pkEvents = "EVT"
+
+// item is one DynamoDB item.
+type item = map[string]types.AttributeValue
+
+func conversationPK(k store.ConversationKey) string {
+	return "CONV#" + string(k.Channel) + "#" + k.BusinessID + "#" + k.CustomerID
+}
+
+func messagePK(id string) string { return "MSG#" + id }
+
+func platformIDPK(ch message.Channel, pid string) string { return "PMID#" + string(ch) + "#" + pid }
+
+func idempotencyPK(key string) string { return "IDEM#" + key }
+
+// createdAtLayout formats times with a fixed width, so that they sort as
+// text.
+const createdAtLayout = "2006-01-02T15:04:05.000000000Z"
+
+func recentSK(r message.Record) string {
+	return r.CreatedAt.UTC().Format(createdAtLayout) + "#" + r.ID
+}
+
+func key(pk, sk string) item {
+	return item{attrPK: str(pk), attrSK: str(sk)}
+}
+
+func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+
+func num(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+
+// setExpiry gives it the expiry attributes of t; a zero t leaves it without
+// them, never to expire.
+func setExpiry(it item, t time.Time) {
+	if t.IsZero() {
+		return
+	}
+	sec := t.Unix()
+	if t.Nanosecond() > 0 {
+		sec++
+	}
+	it[attrExpiresAt] = num(sec)
+	it[attrExpiresAtNs] = num(t.UnixNano())
+}
+
+// expiry returns the exact expiry of it, zero when it has none.
+func expiry(it item) (time.Time, error) {
+	if _, ok := it[attrExpiresAtNs]; !ok {
+		return time.Time{}, nil
+	}
+	ns, err := numberOf(it, attrExpiresAtNs)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(0, ns).UTC(), nil
+}
+
+// alive reports whether it exists and has not expired at now.
+func alive(it item, now time.Time) (bool, error) {
+	if it == nil {
+		return false, nil
+	}
+	exp, err := expiry(it)
+	if err != nil {
+		return false, err
+	}
+	return exp.IsZero() || exp.After(now), nil
+}
+
+func stringOf(it item, name string) (string, error) {
+	switch v := it[name].(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value, nil
+	case nil:
+		return "", nil
+	default:
+		return "", errorf("attribute %s: %T, want a string", name, v)
+	}
+}
+
+func numberOf(it item, name string) (int64, error) {
+	switch v := it[name].(type) {
+	case *types.AttributeValueMemberN:
+		n, err := strconv.ParseInt(v.Value, 10, 64)
+		if err != nil {
+			return 0, errorf("attribute %s: %w", name, err)
+		}
+		return n, nil
+	case nil:
+		return 0, nil
+	default:
+		return 0, errorf("attribute %s: %T, want a number", name, v)
+	}
+}
+
+func bytesOf(it item, name string) ([]byte, error) {
+	switch v := it[name].(type) {
+	case *types.AttributeValueMemberB:
+		return v.Value, nil
+	case nil:
+		return nil, nil
+	default:
+		return nil, errorf("attribute %s: %T, want binary", name, v)
+	}
+}
+
+// setData stores the JSON of v in it's data attribute.
+func setData(it item, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return errorf("encoding %T: %w", v, err)
+	}
+	it[attrData] = str(string(b))
+	return nil
+}
+
+// dataOf decodes it's data attribute into v.
+func dataOf(it item, v any) error {
+	s, err := stringOf(it, attrData)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		return errorf("item %s/%s: decoding %T: %w", keyText(it, attrPK), keyText(it, attrSK), v, err)
+	}
+	return nil
+}
+
+// keyText returns the string attribute name of it, for error messages.
+func keyText(it item, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return fmt.Sprintf("%v", it[name])
+}

@@ -1,0 +1,173 @@
+package dynamo
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/store"
+)
+
+// TestItemLayout pins the items of the package comment, which operators
+// and the table definition rely on.
+func TestItemLayout(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t)
+	s := b.newStore(t, clock.NewManual(start))
+	half := 500 * time.Millisecond // expiries off the second round up in expiresAt
+	conv := message.Conversation{
+		Channel: message.WhatsApp, BusinessID: "106540352242922", CustomerID: "16505551234",
+		LastInboundAt: start, WindowClosesAt: start.Add(24 * time.Hour), ExpiresAt: start.Add(90 * 24 * time.Hour), Version: 1,
+	}
+	msg := message.Record{
+		ID: "msg_layout", Channel: conv.Channel, BusinessID: conv.BusinessID, CustomerID: conv.CustomerID,
+		Direction: message.Inbound, PlatformMessageID: "wamid.LAYOUT", Type: "text",
+		Body: &message.Body{Type: "text", Text: "hi"}, Status: "received",
+		CreatedAt: start.Add(1500 * time.Microsecond), UpdatedAt: start, Version: 1,
+	}
+	ev := message.Event{ID: message.NewEventID(start), Type: message.EventReceived, Time: start, MessageID: msg.ID}
+	idem := store.Idempotency{Key: "order-1", RequestHash: "sha256:abc", MessageID: msg.ID, Status: 202, Answer: []byte(`{"id":"msg_layout"}`), ExpiresAt: start.Add(time.Hour + half)}
+	err := s.Apply(t.Context(),
+		store.Claim{Key: "IN#whatsapp#wamid.LAYOUT", ExpiresAt: start.Add(72*time.Hour + half)},
+		store.PutConversation{Conversation: conv},
+		store.PutMessage{Message: msg, ExpiresAt: start.Add(30 * 24 * time.Hour)},
+		store.AppendEvent{Event: ev, ExpiresAt: start.Add(7 * 24 * time.Hour)},
+		store.CreateIdempotency{Idempotency: idem},
+		store.Claim{Key: "IN#apple#forever"},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	secs := func(d time.Duration) string { return fmt.Sprintf("N:%d", start.Add(d).Unix()) }
+	nanos := func(d time.Duration) string { return fmt.Sprintf("N:%d", start.Add(d).UnixNano()) }
+	convPK := "CONV#whatsapp#106540352242922#16505551234"
+	tests := []struct {
+		pk, sk string
+		want   map[string]string
+	}{
+		{"IN#whatsapp#wamid.LAYOUT", "CLAIM", map[string]string{
+			"expiresAt": secs(72*time.Hour + time.Second), "expiresAtNs": nanos(72*time.Hour + half)}},
+		{"IN#apple#forever", "CLAIM", map[string]string{}},
+		{convPK, "CONV", map[string]string{
+			"data": "JSON", "version": "N:1", "expiresAt": secs(90 * 24 * time.Hour), "expiresAtNs": nanos(90 * 24 * time.Hour)}},
+		{convPK, "WINDOW", map[string]string{
+			"lastInboundAt": "2031-03-14T09:26:53Z", "version": "N:1", "expiresAt": secs(24 * time.Hour), "expiresAtNs": nanos(24 * time.Hour)}},
+		{"MSG#msg_layout", "MSG", map[string]string{
+			"GSI1PK": convPK, "GSI1SK": "2031-03-14T09:26:53.001500000Z#msg_layout",
+			"data": "JSON", "version": "N:1", "expiresAt": secs(30 * 24 * time.Hour), "expiresAtNs": nanos(30 * 24 * time.Hour)}},
+		{"PMID#whatsapp#wamid.LAYOUT", "PMID", map[string]string{
+			"messageId": "msg_layout", "expiresAt": secs(30 * 24 * time.Hour), "expiresAtNs": nanos(30 * 24 * time.Hour)}},
+		{"EVT", ev.ID, map[string]string{
+			"data": "JSON", "expiresAt": secs(7 * 24 * time.Hour), "expiresAtNs": nanos(7 * 24 * time.Hour)}},
+		{"IDEM#order-1", "IDEM", map[string]string{
+			"requestHash": "sha256:abc", "messageId": "msg_layout", "status": "N:202", "answer": `B:{"id":"msg_layout"}`,
+			"expiresAt": secs(time.Hour + time.Second), "expiresAtNs": nanos(time.Hour + half)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pk+"/"+tt.sk, func(t *testing.T) {
+			out, err := b.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: s.table, Key: key(tt.pk, tt.sk)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Item == nil {
+				t.Fatal("no such item")
+			}
+			got := plain(out.Item)
+			want := maps.Clone(tt.want)
+			want["PK"], want["SK"] = tt.pk, tt.sk
+			if !maps.Equal(got, want) {
+				t.Errorf("item\n got %v\nwant %v", sorted(got), sorted(want))
+			}
+		})
+	}
+
+	// The data attribute is the API's JSON of the value.
+	out, err := b.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: s.table, Key: key("MSG#msg_layout", "MSG")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(msg)
+	if got := out.Item["data"].(*types.AttributeValueMemberS).Value; got != string(want) {
+		t.Errorf("message data\n got %s\nwant %s", got, want)
+	}
+}
+
+// plain shows an item as text: strings as they are, numbers as N:…,
+// binaries as B:…, and a data attribute holding JSON as JSON.
+func plain(it item) map[string]string {
+	m := map[string]string{}
+	for k, v := range it {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			m[k] = v.Value
+			if k == attrData && json.Valid([]byte(v.Value)) {
+				m[k] = "JSON"
+			}
+		case *types.AttributeValueMemberN:
+			m[k] = "N:" + v.Value
+		case *types.AttributeValueMemberB:
+			m[k] = "B:" + string(v.Value)
+		default:
+			m[k] = fmt.Sprintf("%T", v)
+		}
+	}
+	return m
+}
+
+func sorted(m map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, k+"="+m[k])
+	}
+	return out
+}
+
+// TestStaleWindow writes a conversation with a window, then without one:
+// the window item stays behind but no longer counts, until a later version
+// has a window again.
+func TestStaleWindow(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t)
+	s := b.newStore(t, clock.NewManual(start))
+	ctx := t.Context()
+	c := message.Conversation{Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c", LastInboundAt: start,
+		WindowClosesAt: start.Add(24 * time.Hour), Version: 1}
+	steps := []struct {
+		window time.Time
+		want   time.Time
+	}{
+		{start.Add(24 * time.Hour), start.Add(24 * time.Hour)},
+		{time.Time{}, time.Time{}},
+		{start.Add(12 * time.Hour), start.Add(12 * time.Hour)},
+	}
+	for i, st := range steps {
+		c.WindowClosesAt = st.window
+		c.Version = int64(i + 1)
+		if err := s.Apply(ctx, store.PutConversation{Conversation: c, PrevVersion: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Conversation(ctx, store.KeyOf(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.WindowClosesAt.Equal(st.want) {
+			t.Errorf("version %d: WindowClosesAt %s, want %s", c.Version, got.WindowClosesAt, st.want)
+		}
+		win, err := b.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: key(conversationPK(store.KeyOf(c)), skWindow)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if win.Item == nil {
+			t.Errorf("version %d: the window item is gone", c.Version)
+		}
+	}
+}

@@ -1,0 +1,232 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/store"
+)
+
+// Conversation returns the conversation of k, reading its conversation and
+// window items with one Query; see store.Store.
+func (s *Store) Conversation(ctx context.Context, k store.ConversationKey) (message.Conversation, error) {
+	pk := conversationPK(k)
+	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 s.table,
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
+		ExpressionAttributeValues: item{":pk": str(pk)},
+		ConsistentRead:            aws.Bool(true),
+	}, s.counted)
+	if err != nil {
+		return message.Conversation{}, errorf("conversation %s: %w", pk, err)
+	}
+	var conv, win item
+	for _, it := range out.Items {
+		switch keyText(it, attrSK) {
+		case skConversation:
+			conv = it
+		case skWindow:
+			win = it
+		}
+	}
+	now := s.clock.Now()
+	if ok, err := alive(conv, now); err != nil || !ok {
+		return message.Conversation{}, notFound(err, "conversation "+pk)
+	}
+	var c message.Conversation
+	if err := dataOf(conv, &c); err != nil {
+		return message.Conversation{}, err
+	}
+	c.WindowClosesAt = time.Time{}
+	if ok, err := alive(win, now); err != nil {
+		return message.Conversation{}, err
+	} else if ok {
+		v, err := numberOf(win, attrVersion)
+		if err != nil {
+			return message.Conversation{}, err
+		}
+		if v == c.Version {
+			if c.WindowClosesAt, err = expiry(win); err != nil {
+				return message.Conversation{}, err
+			}
+		}
+	}
+	return c, nil
+}
+
+// Message returns the message with parley id id; see store.Store.
+func (s *Store) Message(ctx context.Context, id string) (message.Record, error) {
+	it, err := s.get(ctx, messagePK(id), skMessage)
+	if err != nil {
+		return message.Record{}, err
+	}
+	var r message.Record
+	if err := dataOf(it, &r); err != nil {
+		return message.Record{}, err
+	}
+	return r, nil
+}
+
+// MessageByPlatformID returns the message a platform knows by pid: one read
+// of the platform id item, one of the message; see store.Store.
+func (s *Store) MessageByPlatformID(ctx context.Context, ch message.Channel, pid string) (message.Record, error) {
+	idx, err := s.get(ctx, platformIDPK(ch, pid), skPlatformID)
+	if err != nil {
+		return message.Record{}, err
+	}
+	id, err := stringOf(idx, attrMessageID)
+	if err != nil {
+		return message.Record{}, err
+	}
+	r, err := s.Message(ctx, id)
+	if err != nil {
+		return message.Record{}, err
+	}
+	// The message may have changed its platform id since the index item
+	// was written.
+	if r.Channel != ch || r.PlatformMessageID != pid {
+		return message.Record{}, fmt.Errorf("dynamo: platform id %s %s: %w", ch, pid, store.ErrNotFound)
+	}
+	return r, nil
+}
+
+// RecentMessages returns up to limit live messages of the conversation k,
+// newest first, from GSI1; see store.Store.
+func (s *Store) RecentMessages(ctx context.Context, k store.ConversationKey, limit int) ([]message.Record, error) {
+	pk := conversationPK(k)
+	its, err := s.query(ctx, limit, &dynamodb.QueryInput{
+		TableName:                s.table,
+		IndexName:                aws.String(indexGSI1),
+		KeyConditionExpression:   aws.String("#pk = :pk"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrGSI1PK},
+		ExpressionAttributeValues: item{
+			":pk": str(pk),
+		},
+		ScanIndexForward: aws.Bool(false),
+	})
+	if err != nil {
+		return nil, errorf("recent messages of %s: %w", pk, err)
+	}
+	var rs []message.Record
+	for _, it := range its {
+		var r message.Record
+		if err := dataOf(it, &r); err != nil {
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
+}
+
+// Events returns up to limit live events with ids greater than after,
+// oldest first; see store.Store.
+func (s *Store) Events(ctx context.Context, after string, limit int) ([]message.Event, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 s.table,
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
+		ExpressionAttributeValues: item{":pk": str(pkEvents)},
+		ConsistentRead:            aws.Bool(true),
+	}
+	if after != "" {
+		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk > :after")
+		in.ExpressionAttributeNames["#sk"] = attrSK
+		in.ExpressionAttributeValues[":after"] = str(after)
+	}
+	its, err := s.query(ctx, limit, in)
+	if err != nil {
+		return nil, errorf("events after %q: %w", after, err)
+	}
+	var evs []message.Event
+	for _, it := range its {
+		var e message.Event
+		if err := dataOf(it, &e); err != nil {
+			return nil, err
+		}
+		evs = append(evs, e)
+	}
+	return evs, nil
+}
+
+// Idempotency returns the state of an idempotency key; see store.Store.
+func (s *Store) Idempotency(ctx context.Context, key string) (store.Idempotency, error) {
+	it, err := s.get(ctx, idempotencyPK(key), skIdempotency)
+	if err != nil {
+		return store.Idempotency{}, err
+	}
+	i := store.Idempotency{Key: key}
+	if i.RequestHash, err = stringOf(it, attrRequestHash); err != nil {
+		return store.Idempotency{}, err
+	}
+	if i.MessageID, err = stringOf(it, attrMessageID); err != nil {
+		return store.Idempotency{}, err
+	}
+	status, err := numberOf(it, attrStatus)
+	if err != nil {
+		return store.Idempotency{}, err
+	}
+	i.Status = int(status)
+	if i.Answer, err = bytesOf(it, attrAnswer); err != nil {
+		return store.Idempotency{}, err
+	}
+	if i.ExpiresAt, err = expiry(it); err != nil {
+		return store.Idempotency{}, err
+	}
+	return i, nil
+}
+
+// get reads one item with a strongly consistent GetItem; ErrNotFound when
+// it is absent or expired.
+func (s *Store) get(ctx context.Context, pk, sk string) (item, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      s.table,
+		Key:            key(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	}, s.counted)
+	if err != nil {
+		return nil, errorf("get %s/%s: %w", pk, sk, err)
+	}
+	if ok, err := alive(out.Item, s.clock.Now()); err != nil || !ok {
+		return nil, notFound(err, pk)
+	}
+	return out.Item, nil
+}
+
+// query runs in, page after page, until it has limit live items or none
+// are left. Expired items are filtered out by DynamoDB, but still count
+// against a page's Limit, hence the loop.
+func (s *Store) query(ctx context.Context, limit int, in *dynamodb.QueryInput) ([]item, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	in.FilterExpression = aws.String("attribute_not_exists(#exp) OR #exp > :now")
+	in.ExpressionAttributeNames["#exp"] = attrExpiresAtNs
+	in.ExpressionAttributeValues[":now"] = num(s.clock.Now().UnixNano())
+	var its []item
+	for {
+		in.Limit = aws.Int32(int32(min(limit-len(its), 1000)))
+		out, err := s.db.Query(ctx, in, s.counted)
+		if err != nil {
+			return nil, err
+		}
+		its = append(its, out.Items...)
+		if len(its) >= limit || len(out.LastEvaluatedKey) == 0 {
+			return its[:min(len(its), limit)], nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
+
+// notFound returns err if there is one, else ErrNotFound naming what.
+func notFound(err error, what string) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("dynamo: %s: %w", what, store.ErrNotFound)
+}
