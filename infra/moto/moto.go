@@ -2,11 +2,17 @@
 // DynamoDB, S3, SQS, EventBridge and Scheduler APIs) for tests and the local
 // stack.
 //
-// Start launches `moto_server -H 127.0.0.1 -p 0` in its own process group,
+// Start launches moto_server's program, `-H 127.0.0.1 -p 0`, in its own process group,
 // reads the port it took from the line it prints on start-up, and waits until
 // it answers HTTP. Stop kills the process group and reaps the process. Point
 // the AWS SDK at Endpoint (see store/dynamo.NewClients); Reset clears every
 // backend between tests that share one server.
+//
+// moto's DynamoDB is not safe for concurrent requests: two conditional
+// writes racing through TransactWriteItems can both succeed. Start therefore
+// runs moto_server's own entry point under moto_server's Python interpreter
+// with every DynamoDB operation behind one lock (serialised.py), which gives
+// back the per-request atomicity real DynamoDB has.
 //
 // In tests, StartT starts a server that stops when the test ends; it fails
 // the test (it never skips it) when moto_server is not installed, so that a
@@ -15,12 +21,16 @@ package moto
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -31,6 +41,39 @@ import (
 
 // Command is the program Start runs.
 const Command = "moto_server"
+
+//go:embed serialised.py
+var serialised string
+
+// interpreter returns the Python that runs moto_server: the #! line of its
+// script, following a pyenv shim to the real script.
+func interpreter(path string) (string, error) {
+	script := path
+	if strings.Contains(filepath.ToSlash(path), "/shims/") {
+		out, err := exec.Command("pyenv", "which", Command).Output()
+		if err != nil {
+			return "", fmt.Errorf("moto: %s is a pyenv shim and `pyenv which %s` failed: %w", path, Command, err)
+		}
+		script = strings.TrimSpace(string(out))
+	}
+	f, err := os.Open(script)
+	if err != nil {
+		return "", fmt.Errorf("moto: %w", err)
+	}
+	defer f.Close()
+	line, _ := bufio.NewReader(f).ReadBytes('\n')
+	if !bytes.HasPrefix(line, []byte("#!")) {
+		return "", fmt.Errorf("moto: %s is not a Python script; cannot find its interpreter", script)
+	}
+	fields := strings.Fields(string(line[2:]))
+	if len(fields) == 0 {
+		return "", fmt.Errorf("moto: %s has an empty #! line", script)
+	}
+	if filepath.Base(fields[0]) == "env" && len(fields) > 1 {
+		return exec.LookPath(fields[1])
+	}
+	return fields[0], nil
+}
 
 // startTimeout bounds how long StartT waits for the server to answer.
 const startTimeout = 30 * time.Second
@@ -55,7 +98,11 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("moto: %w", err)
 	}
-	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", "0")
+	python, err := interpreter(path)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(python, "-c", serialised, "-H", "127.0.0.1", "-p", "0")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
