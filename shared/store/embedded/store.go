@@ -338,7 +338,8 @@ func (s *Store) RecentMessages(ctx context.Context, k store.ConversationKey, lim
 		prefix := append(conversationKey(k), 0)
 		end := append(conversationKey(k), 1)
 		c := tx.Bucket(bucketRecent).Cursor()
-		key, id := c.Seek(end)
+		key, _ := c.Seek(end)
+		var id []byte
 		if key == nil {
 			key, id = c.Last()
 		} else {
