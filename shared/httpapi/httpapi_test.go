@@ -65,7 +65,9 @@ func TestWebhooks(t *testing.T) {
 		return map[string]string{"Authorization": auth, "id": "5c1e8d2a-7f3b-4e6a-9d0c-1b2a3c4d5e6f", "source-id": "urn:mbid:AQ",
 			"destination-id": "biz", "Content-Encoding": "gzip"}
 	}
-	goodAuth := func(t *testing.T) string { return appleToken(t, benchAppleSecret, jwt.MapClaims{"aud": benchMSPID, "iat": 1795510800}) }
+	goodAuth := func(t *testing.T) string {
+		return appleToken(t, benchAppleSecret, jwt.MapClaims{"aud": benchMSPID, "iat": 1795510800})
+	}
 	bomb := gz(bytes.Repeat([]byte{'a'}, 64<<20))
 	tests := []struct {
 		name       string
@@ -81,8 +83,12 @@ func TestWebhooks(t *testing.T) {
 		{"whatsapp handshake with a wrong token", "GET", "/webhooks/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=nope", nil, nil, 403, "", 0},
 		{"whatsapp text", "POST", "/webhooks/whatsapp", func(*testing.T) map[string]string { return map[string]string{"X-Hub-Signature-256": sign(text)} }, text, 200, "", 1},
 		{"whatsapp without a signature", "POST", "/webhooks/whatsapp", nil, text, 401, "X-Hub-Signature-256", 0},
-		{"whatsapp with a signature of another body", "POST", "/webhooks/whatsapp", func(*testing.T) map[string]string { return map[string]string{"X-Hub-Signature-256": sign([]byte("{}"))} }, text, 401, "", 0},
-		{"whatsapp signed garbage", "POST", "/webhooks/whatsapp", func(*testing.T) map[string]string { return map[string]string{"X-Hub-Signature-256": sign([]byte("not json"))} }, []byte("not json"), 400, "invalid_request", 0},
+		{"whatsapp with a signature of another body", "POST", "/webhooks/whatsapp", func(*testing.T) map[string]string {
+			return map[string]string{"X-Hub-Signature-256": sign([]byte("{}"))}
+		}, text, 401, "", 0},
+		{"whatsapp signed garbage", "POST", "/webhooks/whatsapp", func(*testing.T) map[string]string {
+			return map[string]string{"X-Hub-Signature-256": sign([]byte("not json"))}
+		}, []byte("not json"), 400, "invalid_request", 0},
 		{"whatsapp over the cap", "POST", "/webhooks/whatsapp", nil, bytes.Repeat([]byte{' '}, MaxWhatsAppBody+1), 413, "too_large", 0},
 		{"apple text", "POST", "/webhooks/apple/message", func(t *testing.T) map[string]string { return appleHeaders(t, goodAuth(t)) }, gz(appleText), 200, "", 1},
 		{"apple without authorization", "POST", "/webhooks/apple/message", func(t *testing.T) map[string]string { return appleHeaders(t, "") }, gz(appleText), 401, "", 0},
