@@ -19,6 +19,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -313,4 +314,58 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestMissingConfiguration: a function started without its configuration
+// fails at start-up with one line naming what is missing.
+func TestMissingConfiguration(t *testing.T) {
+	for _, name := range []string{"ingest", "send"} {
+		t.Run(name, func(t *testing.T) {
+			var stderr syncBuffer
+			emu, err := lambdaemu.Start(context.Background(), lambdaemu.Config{
+				Bootstrap: build(t, name), Env: []string{"PARLEY_WHATSAPP_TOKEN=x", "PARLEY_APPLE_MSP_SECRET=%%%"}, Stderr: &stderr,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = emu.Invoke(context.Background(), []byte(`{}`))
+			emu.Close()
+			if err == nil {
+				t.Fatal("a function without its configuration must not answer")
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			var line string
+			for _, l := range lines {
+				if strings.Contains(l, "config:") {
+					line = l
+				}
+			}
+			for _, want := range []string{name + ": config:", "PARLEY_WHATSAPP_API_URL is required", "PARLEY_APPLE_MSP_SECRET must be Base64"} {
+				if !strings.Contains(line, want) {
+					t.Errorf("start-up line %q does not say %q (stderr: %q)", line, want, stderr.String())
+				}
+			}
+			if strings.Contains(stderr.String(), "%%%") {
+				t.Error("the start-up error repeats a secret's value")
+			}
+		})
+	}
+}
+
+// syncBuffer collects a child's output written from another goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
