@@ -153,7 +153,7 @@ func TestTextBothWaysOnBothChannels(t *testing.T) {
 				t.Fatalf("send in the window: %d %+v %+v", code, res, e)
 			}
 			var rec message.Record
-			if code := call(t, "GET", st.URL+"/v1/messages/"+res.ID, nil, &rec); code != http.StatusOK || rec.Body.Text != "Yes, it is." || rec.PlatformMessageID != res.PlatformMessageID {
+			if code := call(t, "GET", st.URL+"/v1/messages/"+res.ID, nil, &rec); code != http.StatusOK || rec.Message == nil || rec.Message.Text != "Yes, it is." || rec.PlatformMessageID != res.PlatformMessageID {
 				t.Fatalf("GET message: %d %+v", code, rec)
 			}
 			var simMsgs []map[string]any

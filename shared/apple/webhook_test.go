@@ -183,7 +183,7 @@ func TestParseIgnoresUnknownFieldsAndTypes(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if got.Kind != message.KindMessage || got.Body == nil || *got.Body != tt.want {
+			if got.Kind != message.KindMessage || got.Body == nil || !reflect.DeepEqual(*got.Body, tt.want) {
 				t.Errorf("Parse = kind %q, body %+v; want a message with %+v", got.Kind, got.Body, tt.want)
 			}
 		})

@@ -193,10 +193,8 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	ev := in.newEvent(message.EventReceived, it)
 	ev.MessageID = rec.ID
 	ev.Body = &stored
-	if it.ReplyToPlatformID != "" {
-		if orig, err := in.Store.MessageByPlatformID(ctx, it.Channel, it.ReplyToPlatformID); err == nil {
-			ev.InReplyTo = orig.ID
-		}
+	if err := in.correlate(ctx, it, &ev); err != nil {
+		return message.Event{}, err
 	}
 	return ev, in.Store.Apply(ctx,
 		claim(it, now),
@@ -204,6 +202,52 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
 		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
 	)
+}
+
+// staleWindow is how many of a conversation's latest messages are searched
+// for a newer interactive message than the one a reply answers.
+const staleWindow = 20
+
+// correlate names the parley message a reply answers and flags a reply to
+// an older interactive message than the latest one sent to the customer
+// (they re-opened an old list and picked again). A reply to an interactive
+// message parley has no record of is kept and flagged unmatched.
+func (in *Ingester) correlate(ctx context.Context, it message.InboundItem, ev *message.Event) error {
+	if it.ReplyToPlatformID == "" {
+		return nil
+	}
+	orig, err := in.Store.MessageByPlatformID(ctx, it.Channel, it.ReplyToPlatformID)
+	if errors.Is(err, store.ErrNotFound) {
+		ev.Unmatched = it.Body != nil && isAnswer(it.Body.Type)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ev.InReplyTo = orig.ID
+	if orig.Direction != message.Outbound || !message.Interactive(orig.Type) {
+		return nil
+	}
+	recent, err := in.Store.RecentMessages(ctx, store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID}, staleWindow)
+	if err != nil {
+		return err
+	}
+	for _, r := range recent {
+		if r.ID != orig.ID && r.Direction == message.Outbound && message.Interactive(r.Type) && r.CreatedAt.After(orig.CreatedAt) {
+			ev.Stale = true
+			break
+		}
+	}
+	return nil
+}
+
+// isAnswer reports whether a body answers an interactive message.
+func isAnswer(bodyType string) bool {
+	switch bodyType {
+	case message.BodySelection, message.BodyTimeslot, message.BodyFlow, message.BodyAuth, message.BodyPayment, message.BodyCustom:
+		return true
+	}
+	return false
 }
 
 func (in *Ingester) putBody(ctx context.Context, it message.InboundItem, text string) (string, error) {

@@ -221,3 +221,45 @@ func TestStoreFailureIsAnError(t *testing.T) {
 		t.Fatal("a store failure must fail the webhook so that the platform delivers it again")
 	}
 }
+
+func TestStaleAndUnmatchedReplies(t *testing.T) {
+	in, st, clk := newIngester(t)
+	ctx := context.Background()
+	put := func(id, pid, typ string, at time.Time) {
+		rec := message.Record{ID: id, Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c", Direction: message.Outbound,
+			PlatformMessageID: pid, Type: typ, Status: message.StatusAccepted, CreatedAt: at, UpdatedAt: at, Version: 1}
+		if err := st.Apply(ctx, store.PutMessage{Message: rec}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("msg_list1", "wamid.L1", message.TypeList, t0)
+	put("msg_text", "wamid.T", message.TypeText, t0.Add(time.Minute))
+	clk.Advance(time.Hour)
+	pick := func(id, ctxID string) message.InboundItem {
+		it := waText(id, "", clk.Now())
+		it.Body = &message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "row-1", Title: "Row"}}}
+		it.ReplyToPlatformID = ctxID
+		return it
+	}
+	ingest(t, in, pick("wamid.P1", "wamid.L1"))
+	put("msg_list2", "wamid.L2", message.TypeList, t0.Add(2*time.Minute))
+	ingest(t, in, pick("wamid.P2", "wamid.L1"), pick("wamid.P3", "wamid.L2"), pick("wamid.P4", "wamid.NOWHERE"))
+	evs, _ := st.Events(ctx, "", 10)
+	type flags struct {
+		inReplyTo        string
+		stale, unmatched bool
+	}
+	var got []flags
+	for _, e := range evs {
+		got = append(got, flags{e.InReplyTo, e.Stale, e.Unmatched})
+	}
+	want := []flags{
+		{"msg_list1", false, false}, // the latest interactive message (a text after it does not count)
+		{"msg_list1", true, false},  // a newer list was sent since
+		{"msg_list2", false, false},
+		{"", false, true}, // kept, flagged
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}

@@ -32,7 +32,13 @@ type Event struct {
 	PlatformMessageID string    `json:"platformMessageId,omitempty"`
 	// InReplyTo is the parley message this one answers, when known.
 	InReplyTo string `json:"inReplyTo,omitempty"`
-	Body      *Body  `json:"body,omitempty"`
+	// Stale is set on a reply to an older interactive message than the
+	// latest one sent to the customer (they re-opened an old one).
+	Stale bool `json:"stale,omitempty"`
+	// Unmatched is set on a reply that names an interactive message parley
+	// has no record of; the reply is kept all the same.
+	Unmatched bool  `json:"unmatched,omitempty"`
+	Body      *Body `json:"body,omitempty"`
 	// Status is the new status for message.status, and "started" or
 	// "ended" for conversation.typing.
 	Status string `json:"status,omitempty"`

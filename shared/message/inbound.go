@@ -26,7 +26,8 @@ type InboundItem struct {
 	// Body is the content of a KindMessage item.
 	Body *Body
 	// ReplyToPlatformID is the platform id of the message this one answers
-	// (WhatsApp context.id), when given.
+	// (WhatsApp context.id; Apple's requestIdentifier, which parley sets to
+	// the Apple message id of the interactive message), when given.
 	ReplyToPlatformID string
 	// Status and StatusError describe a KindStatus item.
 	Status      string

@@ -1,6 +1,7 @@
 package message
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -37,16 +38,162 @@ func KnownType(t string) bool {
 }
 
 // Message is the "message" object of the send API: one vocabulary for both
-// channels. Each type uses its own fields; the rest stay empty.
+// channels (DESIGN.md §4). Each type uses its own fields; the rest stay
+// empty. Where the platforms name a thing differently parley uses one name:
+// "items" (WhatsApp rows, Apple items), "description" (Apple subtitle).
 type Message struct {
 	Type string `json:"type"`
-	// Text is the body of a text message.
-	Text string `json:"text,omitempty"`
-	// PreviewURL asks WhatsApp to preview the first URL in Text.
-	PreviewURL bool `json:"previewUrl,omitempty"`
-	// ReplyTo is the message this one answers: a parley message id or the
-	// platform's id (WhatsApp context.message_id).
-	ReplyTo string `json:"replyTo,omitempty"`
+
+	// text
+	Text       string `json:"text,omitempty"`
+	PreviewURL bool   `json:"previewUrl,omitempty"`
+
+	// richLink, ctaUrl, custom
+	URL   string `json:"url,omitempty"`
+	Title string `json:"title,omitempty"`
+	// Image is a richLink's image (by URL or bytes).
+	Image *Image `json:"image,omitempty"`
+
+	// list, buttons, ctaUrl, product, productList, locationRequest
+	Header *Header `json:"header,omitempty"`
+	Body   string  `json:"body,omitempty"`
+	Footer string  `json:"footer,omitempty"`
+	// Button is the label of a list's or a ctaUrl's button.
+	Button            string    `json:"button,omitempty"`
+	Sections          []Section `json:"sections,omitempty"`
+	MultipleSelection bool      `json:"multipleSelection,omitempty"`
+	Buttons           []Option  `json:"buttons,omitempty"`
+
+	// timePicker
+	TimezoneOffset *int           `json:"timezoneOffset,omitempty"`
+	Location       *EventLocation `json:"location,omitempty"`
+	Slots          []Slot         `json:"slots,omitempty"`
+
+	// reaction: MessageID is a parley id or the platform's; Emoji "" removes.
+	MessageID string  `json:"messageId,omitempty"`
+	Emoji     *string `json:"emoji,omitempty"`
+
+	// product, productList
+	CatalogID string `json:"catalogId,omitempty"`
+	ProductID string `json:"productId,omitempty"`
+
+	// template (WhatsApp's own component JSON is passed through)
+	Name       string          `json:"name,omitempty"`
+	Language   string          `json:"language,omitempty"`
+	Components json.RawMessage `json:"components,omitempty"`
+
+	// auth
+	OAuth *OAuth `json:"oauth,omitempty"`
+
+	// applePay: Apple's paymentRequest fields, passed through; Endpoints
+	// overrides parley's own callback URLs.
+	Payment   json.RawMessage   `json:"payment,omitempty"`
+	Endpoints map[string]string `json:"endpoints,omitempty"`
+
+	// custom (iMessage app)
+	TeamID     string          `json:"teamId,omitempty"`
+	BundleID   string          `json:"bundleId,omitempty"`
+	LiveLayout *bool           `json:"liveLayout,omitempty"`
+	Data       json.RawMessage `json:"data,omitempty"`
+
+	// Common: the message this one answers (a parley id or the platform's;
+	// WhatsApp context.message_id), Apple's images and bubbles.
+	ReplyTo     string  `json:"replyTo,omitempty"`
+	Images      []Image `json:"images,omitempty"`
+	Bubble      *Bubble `json:"bubble,omitempty"`
+	ReplyBubble *Bubble `json:"replyBubble,omitempty"`
+}
+
+// Header is the header of an interactive message: text, or media by link
+// or by the platform's media id. A bare JSON string is a text header.
+type Header struct {
+	Type     string `json:"type"` // text, image, video, document
+	Text     string `json:"text,omitempty"`
+	URL      string `json:"url,omitempty"`
+	ID       string `json:"id,omitempty"`
+	Filename string `json:"filename,omitempty"`
+}
+
+// UnmarshalJSON accepts a header object or a bare string (a text header).
+func (h *Header) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*h = Header{Type: "text", Text: s}
+		return nil
+	}
+	type plain Header
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var p plain
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	*h = Header(p)
+	return nil
+}
+
+// Section is a titled group of a list's items or a productList's products.
+type Section struct {
+	Title      string   `json:"title,omitempty"`
+	Items      []Option `json:"items,omitempty"`
+	ProductIDs []string `json:"productIds,omitempty"`
+}
+
+// Option is a list item or a button.
+type Option struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	ImageID     string `json:"imageId,omitempty"`
+}
+
+// Slot is a time picker's slot.
+type Slot struct {
+	ID       string    `json:"id"`
+	Start    time.Time `json:"start"`
+	Duration int       `json:"duration"` // seconds
+}
+
+// EventLocation is where a time picker's event takes place.
+type EventLocation struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+	Radius    float64 `json:"radius,omitempty"`
+	Title     string  `json:"title,omitempty"`
+}
+
+// Image is an image given by URL or by bytes (Base64 in JSON).
+type Image struct {
+	ID   string `json:"id,omitempty"`
+	URL  string `json:"url,omitempty"`
+	Data []byte `json:"data,omitempty"`
+}
+
+// Bubble is how Apple shows an interactive message (receivedMessage) or the
+// customer's answer (replyMessage).
+type Bubble struct {
+	Title    string `json:"title,omitempty"`
+	Subtitle string `json:"subtitle,omitempty"`
+	ImageID  string `json:"imageId,omitempty"`
+	Style    string `json:"style,omitempty"` // icon, small, large
+}
+
+// OAuth is an Apple authentication request.
+type OAuth struct {
+	ResponseType string   `json:"responseType"`
+	Scope        []string `json:"scope"`
+	State        string   `json:"state"`
+	ClientSecret string   `json:"clientSecret,omitempty"`
+}
+
+// Interactive reports whether messages of type t ask the customer to act,
+// so that their replies are correlated and an older one can be stale.
+func Interactive(t string) bool {
+	switch t {
+	case TypeText, TypeRichLink, TypeReaction:
+		return false
+	}
+	return KnownType(t)
 }
 
 // SendRequest is the body of POST /v1/messages.
@@ -80,9 +227,6 @@ func (r SendRequest) Validate() Problems {
 	case !KnownType(r.Message.Type):
 		ps.Add("message.type", "%q is not a message type parley knows", r.Message.Type)
 	}
-	if r.Message.Type == TypeText && r.Message.Text == "" {
-		ps.Add("message.text", "is required")
-	}
 	return ps
 }
 
@@ -92,6 +236,16 @@ type SendResult struct {
 	Status            string  `json:"status"`
 	Channel           Channel `json:"channel"`
 	PlatformMessageID string  `json:"platformMessageId,omitempty"`
+	// Adapted says what was sent instead of the requested type, when the
+	// request allowed adapting it.
+	Adapted *Adaptation `json:"adapted,omitempty"`
+}
+
+// Adaptation is a message sent in another form than the one requested.
+type Adaptation struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
 }
 
 // Statuses of a message record.

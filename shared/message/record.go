@@ -1,6 +1,9 @@
 package message
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Direction says who wrote a message.
 type Direction string
@@ -20,8 +23,10 @@ type Record struct {
 	Direction         Direction `json:"direction"`
 	PlatformMessageID string    `json:"platformMessageId,omitempty"`
 	Type              string    `json:"type"`
-	// Body is what the customer wrote (inbound) or what was sent (outbound).
+	// Body is what the customer wrote (inbound).
 	Body *Body `json:"body,omitempty"`
+	// Message is what was sent (outbound), after any adaptation.
+	Message *Message `json:"message,omitempty"`
 	// BodyRef is the blob key holding the body when it was too large to
 	// keep inline; Body is then nil.
 	BodyRef   string         `json:"bodyRef,omitempty"`
@@ -42,13 +47,110 @@ type StatusChange struct {
 	Error  *PlatformError `json:"error,omitempty"`
 }
 
-// Body is the typed content of a message or a reply.
+// Body is the typed content of a message or a reply. Type says which of
+// the other fields is set.
 type Body struct {
-	// Type is the kind of content: "text" in the foundation.
+	// Type is one of the Body* constants.
 	Type string `json:"type"`
 	Text string `json:"text,omitempty"`
 	// Ref is the blob key of a text too large to carry inline.
 	Ref string `json:"ref,omitempty"`
+	// Selections are the chosen list items or buttons (several when the
+	// list allowed it).
+	Selections []Selection     `json:"selections,omitempty"`
+	Timeslot   *Timeslot       `json:"timeslot,omitempty"`
+	Location   *SharedLocation `json:"location,omitempty"`
+	Order      *Order          `json:"order,omitempty"`
+	Reaction   *ReactionBody   `json:"reaction,omitempty"`
+	Flow       *FlowReply      `json:"flow,omitempty"`
+	Auth       *AuthReply      `json:"auth,omitempty"`
+	Payment    *PaymentReply   `json:"payment,omitempty"`
+	Custom     json.RawMessage `json:"custom,omitempty"`
+	// Unsupported is the platform's own type of a message parley does not
+	// read.
+	Unsupported string `json:"unsupported,omitempty"`
+}
+
+// Body types.
+const (
+	BodyText        = "text"
+	BodySelection   = "selection"
+	BodyTimeslot    = "timeslot"
+	BodyLocation    = "location"
+	BodyOrder       = "order"
+	BodyReaction    = "reaction"
+	BodyFlow        = "flow"
+	BodyAuth        = "auth"
+	BodyPayment     = "payment"
+	BodyCustom      = "custom"
+	BodyUnsupported = "unsupported"
+)
+
+// Selection is one chosen item or button.
+type Selection struct {
+	ID          string `json:"id"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+}
+
+// Timeslot is the chosen slot of a time picker.
+type Timeslot struct {
+	ID       string    `json:"id"`
+	Start    time.Time `json:"start,omitzero"`
+	Duration int       `json:"duration,omitempty"`
+}
+
+// SharedLocation is a location the customer shared.
+type SharedLocation struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+	Name      string  `json:"name,omitempty"`
+	Address   string  `json:"address,omitempty"`
+}
+
+// Order is a cart the customer sent from product messages.
+type Order struct {
+	CatalogID string      `json:"catalogId"`
+	Text      string      `json:"text,omitempty"`
+	Items     []OrderItem `json:"items"`
+}
+
+// OrderItem is one line of an order. Price is a decimal kept as written.
+type OrderItem struct {
+	ProductID string      `json:"productId"`
+	Quantity  int         `json:"quantity"`
+	Price     json.Number `json:"price"`
+	Currency  string      `json:"currency"`
+}
+
+// ReactionBody is a customer's reaction to a message; Removed when they
+// took it back.
+type ReactionBody struct {
+	MessageID         string `json:"messageId,omitempty"`
+	PlatformMessageID string `json:"platformMessageId"`
+	Emoji             string `json:"emoji,omitempty"`
+	Removed           bool   `json:"removed,omitempty"`
+}
+
+// FlowReply is a WhatsApp flow's completion; Response is its decoded JSON.
+type FlowReply struct {
+	Name     string          `json:"name,omitempty"`
+	Body     string          `json:"body,omitempty"`
+	Response json.RawMessage `json:"response,omitempty"`
+}
+
+// AuthReply is the outcome of an Apple authentication request.
+type AuthReply struct {
+	Status string `json:"status,omitempty"`
+	// Token is the decrypted OAuth token; Error says why there is none.
+	Token string `json:"token,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// PaymentReply is the outcome of an Apple Pay request.
+type PaymentReply struct {
+	Status string          `json:"status,omitempty"`
+	Detail json.RawMessage `json:"detail,omitempty"`
 }
 
 // Conversation is what parley knows about one business↔customer pair.

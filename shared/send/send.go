@@ -33,6 +33,16 @@ type Platform interface {
 	Send(ctx context.Context, o message.Outgoing) (platformID string, err error)
 }
 
+// Adapter is implemented by platforms that fit a message to the
+// conversation: to the customer's device (Apple's capability-list), or, when
+// the request allows it, to the closest form the channel has.
+type Adapter interface {
+	// Adapt returns what to send in conv: m itself, or with adapt another
+	// form and what was changed. Errors are *message.Error
+	// (unsupported_on_channel, unsupported_on_device).
+	Adapt(m message.Message, conv message.Conversation, adapt bool) (message.Message, *message.Adaptation, error)
+}
+
 // native lists the message types each channel has a native form for
 // (DESIGN.md §4); a type outside it is unsupported_on_channel.
 var native = map[message.Channel][]string{
@@ -111,24 +121,35 @@ func (s *Sender) check(req message.SendRequest) (Platform, error) {
 		return nil, &message.Error{Code: message.CodeInvalidRequest, Message: "fallback: template fallbacks are not available yet; omit fallback",
 			Details: message.Problems{{Field: "fallback", Problem: "not available yet"}}}
 	}
-	if req.Adapt {
-		return nil, &message.Error{Code: message.CodeInvalidRequest, Message: "adapt: adapting messages is not available yet; omit adapt",
-			Details: message.Problems{{Field: "adapt", Problem: "not available yet"}}}
-	}
-	typ := req.Message.Type
-	if !hasNative(req.Channel, typ) {
-		return nil, &message.Error{Code: message.CodeUnsupportedOnChannel,
-			Message: fmt.Sprintf("%s has no %q message; set \"adapt\": true to send the closest form it has", req.Channel, typ)}
-	}
 	p, ok := s.Platforms[req.Channel]
-	if !ok || !p.Supports(typ) {
-		return nil, &message.Error{Code: message.CodeUnsupportedOnChannel,
-			Message: fmt.Sprintf("parley does not send %q messages on %s yet", typ, req.Channel)}
+	if !ok {
+		return nil, &message.Error{Code: message.CodeUnsupportedOnChannel, Message: fmt.Sprintf("parley has no %s platform configured", req.Channel)}
 	}
-	if ps := p.Validate(req.Message); len(ps) > 0 {
-		return nil, message.Invalid(ps)
+	if req.Adapt {
+		// The form to send is chosen once the conversation is known.
+		return p, nil
 	}
-	return p, nil
+	return p, checkType(req.Channel, p, req.Message, false)
+}
+
+// checkType refuses a message the platform cannot send as it is.
+func checkType(ch message.Channel, p Platform, m message.Message, adaptTried bool) error {
+	if !hasNative(ch, m.Type) {
+		hint := `; set "adapt": true to send the closest form it has`
+		if adaptTried {
+			hint = " and parley has no closer form for this message"
+		}
+		return &message.Error{Code: message.CodeUnsupportedOnChannel,
+			Message: fmt.Sprintf("%s has no %q message%s", ch, m.Type, hint)}
+	}
+	if !p.Supports(m.Type) {
+		return &message.Error{Code: message.CodeUnsupportedOnChannel,
+			Message: fmt.Sprintf("parley does not send %q messages on %s yet", m.Type, ch)}
+	}
+	if ps := p.Validate(m); len(ps) > 0 {
+		return message.Invalid(ps)
+	}
+	return nil
 }
 
 // deliver checks the conversation, sends and records. When idem is not
@@ -144,12 +165,23 @@ func (s *Sender) deliver(ctx context.Context, req message.SendRequest, p Platfor
 	if err := s.checkConversation(req, conv, known); err != nil {
 		return message.SendResult{}, err
 	}
+	msg, adapted := req.Message, (*message.Adaptation)(nil)
+	if a, ok := p.(Adapter); ok {
+		if msg, adapted, err = a.Adapt(req.Message, conv, req.Adapt); err != nil {
+			return message.SendResult{}, err
+		}
+	}
+	if req.Adapt || adapted != nil {
+		if err := checkType(req.Channel, p, msg, req.Adapt); err != nil {
+			return message.SendResult{}, err
+		}
+	}
 
 	out := message.Outgoing{
 		MessageID:  message.NewMessageID(),
 		BusinessID: req.BusinessID,
 		To:         req.To,
-		Message:    req.Message,
+		Message:    msg,
 	}
 	if req.Channel == message.Apple {
 		out.PlatformMessageID = message.NewUUID()
@@ -167,7 +199,7 @@ func (s *Sender) deliver(ctx context.Context, req message.SendRequest, p Platfor
 		}
 		return err
 	})
-	return s.record(ctx, req, out, pid, sendErr, idem)
+	return s.record(ctx, req, out, pid, sendErr, idem, adapted)
 }
 
 func (s *Sender) checkConversation(req message.SendRequest, conv message.Conversation, known bool) error {
@@ -212,7 +244,7 @@ func (s *Sender) platformID(ctx context.Context, ch message.Channel, replyTo str
 }
 
 // record stores the outcome of a delivery and emits its event.
-func (s *Sender) record(ctx context.Context, req message.SendRequest, out message.Outgoing, pid string, sendErr error, idem *store.Idempotency) (message.SendResult, error) {
+func (s *Sender) record(ctx context.Context, req message.SendRequest, out message.Outgoing, pid string, sendErr error, idem *store.Idempotency, adapted *message.Adaptation) (message.SendResult, error) {
 	now := s.Clock.Now()
 	rec := message.Record{
 		ID:                out.MessageID,
@@ -221,8 +253,8 @@ func (s *Sender) record(ctx context.Context, req message.SendRequest, out messag
 		CustomerID:        req.To,
 		Direction:         message.Outbound,
 		PlatformMessageID: pid,
-		Type:              req.Message.Type,
-		Body:              &message.Body{Type: req.Message.Type, Text: req.Message.Text},
+		Type:              out.Message.Type,
+		Message:           &out.Message,
 		Status:            message.StatusAccepted,
 		CreatedAt:         now,
 		UpdatedAt:         now,
@@ -248,7 +280,7 @@ func (s *Sender) record(ctx context.Context, req message.SendRequest, out messag
 	if apiErr != nil && apiErr.Platform != nil {
 		rec.History[0].Error = apiErr.Platform
 	}
-	result := message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid}
+	result := message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid, Adapted: adapted}
 	writes := []store.Write{
 		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
 		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},

@@ -26,6 +26,7 @@ type platform struct {
 func (p *platform) Supports(typ string) bool { return typ == message.TypeText }
 func (p *platform) Validate(m message.Message) message.Problems {
 	var ps message.Problems
+	ps.Required("message.text", m.Text)
 	ps.MaxLen("message.text", m.Text, 10)
 	return ps
 }
