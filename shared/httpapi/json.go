@@ -84,7 +84,7 @@ func StatusOf(code message.Code) int {
 		return http.StatusConflict
 	case message.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case message.CodeWindowClosed, message.CodeConversationClosed, message.CodeUnsupportedOnChannel,
+	case message.CodeWindowClosed, message.CodeConversationClosed, message.CodeUnsupportedOnChannel, message.CodeUnsupportedOnDevice,
 		message.CodePlatformRejected:
 		return http.StatusUnprocessableEntity
 	case message.CodeUnauthorized, message.CodePlatformUnavailable:

@@ -14,6 +14,7 @@ const (
 	CodeInvalidRequest       Code = "invalid_request"
 	CodeInvalidMessage       Code = "invalid_message"
 	CodeUnsupportedOnChannel Code = "unsupported_on_channel"
+	CodeUnsupportedOnDevice  Code = "unsupported_on_device"
 	CodeWindowClosed         Code = "window_closed"
 	CodeConversationClosed   Code = "conversation_closed"
 	CodePlatformRejected     Code = "platform_rejected"

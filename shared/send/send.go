@@ -189,6 +189,9 @@ func (s *Sender) deliver(ctx context.Context, req message.SendRequest, p Platfor
 	if req.Message.ReplyTo != "" {
 		out.ReplyToPlatformID = s.platformID(ctx, req.Channel, req.Message.ReplyTo)
 	}
+	if out.Message.Type == message.TypeReaction && out.Message.MessageID != "" {
+		out.Message.MessageID = s.platformID(ctx, req.Channel, out.Message.MessageID)
+	}
 
 	var pid string
 	sendErr := s.Retry.Do(ctx, func(ctx context.Context, attempt int) error {
