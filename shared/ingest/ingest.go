@@ -39,14 +39,22 @@ const (
 	maxConflicts = 8
 )
 
+// TokenDecrypter opens the encrypted token of an Apple authentication
+// reply with the private key kept for the request.
+type TokenDecrypter interface {
+	Decrypt(ctx context.Context, requestID, token string) (string, error)
+}
+
 // Ingester stores inbound items. Store, Publisher and Clock are required;
-// Blobs is needed only for bodies over InlineBodyLimit.
+// Blobs is needed only for bodies over InlineBodyLimit, AuthTokens only for
+// Apple authentication replies.
 type Ingester struct {
-	Store     store.Store
-	Blobs     store.Blobs
-	Publisher bus.Publisher
-	Clock     clock.Clock
-	Log       *slog.Logger
+	Store      store.Store
+	Blobs      store.Blobs
+	Publisher  bus.Publisher
+	Clock      clock.Clock
+	AuthTokens TokenDecrypter
+	Log        *slog.Logger
 }
 
 // Result counts what Ingest did.
@@ -179,6 +187,9 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 		History: []message.StatusChange{{Status: message.StatusReceived, At: now}},
 	}
 	stored := *body
+	if stored.Auth != nil && stored.Auth.EncryptedToken != "" {
+		stored.Auth = in.decrypt(ctx, it, *stored.Auth)
+	}
 	if len(body.Text) > InlineBodyLimit {
 		ref, err := in.putBody(ctx, it, body.Text)
 		if err != nil {
@@ -202,6 +213,25 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
 		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
 	)
+}
+
+// decrypt opens an authentication reply's token. A token that cannot be
+// opened is an auth body with an error: the reply is kept, never dropped.
+func (in *Ingester) decrypt(ctx context.Context, it message.InboundItem, a message.AuthReply) *message.AuthReply {
+	enc := a.EncryptedToken
+	a.EncryptedToken = ""
+	if in.AuthTokens == nil {
+		a.Error = "parley has no key store for authentication replies"
+		return &a
+	}
+	token, err := in.AuthTokens.Decrypt(ctx, it.ReplyToPlatformID, enc)
+	if err != nil {
+		in.log().Warn("an authentication token could not be decrypted", "channel", it.Channel, "platform_message_id", it.PlatformMessageID, "error", err)
+		a.Error = "the token could not be decrypted: " + err.Error()
+		return &a
+	}
+	a.Token = token
+	return &a
 }
 
 // staleWindow is how many of a conversation's latest messages are searched

@@ -263,3 +263,41 @@ func TestStaleAndUnmatchedReplies(t *testing.T) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
+
+// tokens decrypts "sealed:<token>" for request "req-1" only.
+type tokens struct{}
+
+func (tokens) Decrypt(_ context.Context, requestID, token string) (string, error) {
+	if requestID != "req-1" || !strings.HasPrefix(token, "sealed:") {
+		return "", errors.New("no key for this request")
+	}
+	return strings.TrimPrefix(token, "sealed:"), nil
+}
+
+func TestAuthTokensAreDecryptedBeforeStoring(t *testing.T) {
+	in, st, _ := newIngester(t)
+	in.AuthTokens = tokens{}
+	ctx := context.Background()
+	item := func(id, req, token string) message.InboundItem {
+		return message.InboundItem{Kind: message.KindMessage, Channel: message.Apple, BusinessID: "b", CustomerID: "urn:mbid:x",
+			PlatformMessageID: id, At: t0, ReplyToPlatformID: req,
+			Body: &message.Body{Type: message.BodyAuth, Auth: &message.AuthReply{Status: "authenticated", EncryptedToken: token}}}
+	}
+	ingest(t, in, item("a1", "req-1", "sealed:oauth-code-123"), item("a2", "req-2", "garbage"))
+	evs, _ := st.Events(ctx, "", 10)
+	if len(evs) != 2 {
+		t.Fatalf("%d events, want 2", len(evs))
+	}
+	if a := evs[0].Body.Auth; a.Token != "oauth-code-123" || a.Error != "" {
+		t.Errorf("first auth = %+v, want the decrypted token", a)
+	}
+	if a := evs[1].Body.Auth; a.Token != "" || !strings.Contains(a.Error, "no key for this request") {
+		t.Errorf("second auth = %+v, want an error and no token", a)
+	}
+	recs, _ := st.RecentMessages(ctx, store.ConversationKey{Channel: message.Apple, BusinessID: "b", CustomerID: "urn:mbid:x"}, 5)
+	for _, r := range recs {
+		if r.Body.Auth.EncryptedToken != "" {
+			t.Error("the encrypted token was stored")
+		}
+	}
+}

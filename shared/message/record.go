@@ -145,6 +145,9 @@ type AuthReply struct {
 	// Token is the decrypted OAuth token; Error says why there is none.
 	Token string `json:"token,omitempty"`
 	Error string `json:"error,omitempty"`
+	// EncryptedToken is the token as Apple sent it, encrypted to the key of
+	// the request; ingest decrypts it and never stores it.
+	EncryptedToken string `json:"-"`
 }
 
 // PaymentReply is the outcome of an Apple Pay request.
