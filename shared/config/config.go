@@ -30,19 +30,32 @@ const (
 	EventBus            = "PARLEY_EVENT_BUS"
 	EventsDLQURL        = "PARLEY_EVENTS_DLQ_URL"
 	LogLevel            = "PARLEY_LOG_LEVEL"
+	PublicURL           = "PARLEY_PUBLIC_URL"
+	ApplePayMerchantID  = "PARLEY_APPLEPAY_MERCHANT_ID"
+	ApplePayDomain      = "PARLEY_APPLEPAY_DOMAIN"
+	ApplePayDisplayName = "PARLEY_APPLEPAY_DISPLAY_NAME"
+	ApplePayGatewayURL  = "PARLEY_APPLEPAY_GATEWAY_URL"
+	ApplePayCert        = "PARLEY_APPLEPAY_CERT"
+	ApplePayKey         = "PARLEY_APPLEPAY_KEY"
+	PaymentProcessorURL = "PARLEY_PAYMENT_PROCESSOR_URL"
 )
+
+// DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
+const DefaultApplePayGatewayURL = "https://apple-pay-gateway.apple.com/paymentservices/paymentSession"
 
 // Names lists every environment variable parley reads.
 var Names = []string{
 	WhatsAppAPIURL, WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken,
 	AppleMSPURL, AppleMSPID, AppleMSPSecret,
 	Table, Bucket, StoreKind, AWSEndpoint, DataDir,
-	SecretsARN, EventBus, EventsDLQURL, LogLevel,
+	SecretsARN, EventBus, EventsDLQURL, LogLevel, PublicURL,
+	ApplePayMerchantID, ApplePayDomain, ApplePayDisplayName, ApplePayGatewayURL, ApplePayCert, ApplePayKey,
+	PaymentProcessorURL,
 }
 
 // SecretNames are the variables that may come from the Secrets Manager
 // secret named by PARLEY_SECRETS_ARN (a JSON object keyed by these names).
-var SecretNames = []string{WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, AppleMSPSecret}
+var SecretNames = []string{WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, AppleMSPSecret, ApplePayCert, ApplePayKey}
 
 // Known reports whether name is a variable parley reads.
 func Known(name string) bool {
@@ -77,6 +90,22 @@ type Config struct {
 	EventBus            string
 	EventsDLQURL        string
 	LogLevel            string
+	// PublicURL is where the platforms reach parley's webhooks (the ingest
+	// Function URL); Apple Pay's callback endpoints are built on it.
+	PublicURL string
+	// ApplePay is set when Apple Pay is configured.
+	ApplePay *ApplePay
+}
+
+// ApplePay is the configuration of Apple Pay requests.
+type ApplePay struct {
+	MerchantID   string
+	Domain       string
+	DisplayName  string
+	GatewayURL   string
+	CertPEM      []byte
+	KeyPEM       []byte
+	ProcessorURL string
 }
 
 // SecretSource fetches a Secrets Manager secret: a JSON object whose keys
@@ -166,6 +195,10 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 			problems = append(problems, AWSEndpoint+" must be a URL")
 		}
 	}
+	if v := strings.TrimSpace(get(PublicURL)); v != "" {
+		c.PublicURL = urlOf(PublicURL)
+	}
+	c.ApplePay = applePay(get, urlOf, &problems)
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":
 	default:
@@ -175,4 +208,40 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 		return Config{}, fmt.Errorf("config: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// applePay reads the Apple Pay settings: all or none of the required ones.
+func applePay(get func(string) string, urlOf func(string) string, problems *[]string) *ApplePay {
+	required := []string{ApplePayMerchantID, ApplePayCert, ApplePayKey, PaymentProcessorURL, PublicURL}
+	var set, missing []string
+	for _, n := range required {
+		if strings.TrimSpace(get(n)) != "" {
+			set = append(set, n)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	if len(set) == 0 || (len(set) == 1 && set[0] == PublicURL) {
+		return nil
+	}
+	if len(missing) > 0 {
+		*problems = append(*problems, "Apple Pay needs "+strings.Join(missing, ", ")+" too (or none of "+strings.Join(required[:4], ", ")+")")
+		return nil
+	}
+	p := &ApplePay{
+		MerchantID:   strings.TrimSpace(get(ApplePayMerchantID)),
+		Domain:       strings.TrimSpace(get(ApplePayDomain)),
+		DisplayName:  strings.TrimSpace(get(ApplePayDisplayName)),
+		GatewayURL:   DefaultApplePayGatewayURL,
+		CertPEM:      []byte(get(ApplePayCert)),
+		KeyPEM:       []byte(get(ApplePayKey)),
+		ProcessorURL: urlOf(PaymentProcessorURL),
+	}
+	if strings.TrimSpace(get(ApplePayGatewayURL)) != "" {
+		p.GatewayURL = urlOf(ApplePayGatewayURL)
+	}
+	if p.DisplayName == "" {
+		p.DisplayName = p.MerchantID
+	}
+	return p
 }

@@ -94,3 +94,24 @@ func TestKnown(t *testing.T) {
 		t.Fatal("Known is wrong")
 	}
 }
+
+func TestApplePay(t *testing.T) {
+	if c, err := Load(context.Background(), env(nil), nil); err != nil || c.ApplePay != nil {
+		t.Fatalf("without settings Apple Pay is off: %+v %v", c.ApplePay, err)
+	}
+	_, err := Load(context.Background(), env(map[string]string{ApplePayMerchantID: "merchant.com.example"}), nil)
+	if err == nil || !strings.Contains(err.Error(), "PARLEY_APPLEPAY_CERT") || !strings.Contains(err.Error(), "PARLEY_PUBLIC_URL") {
+		t.Fatalf("a partial Apple Pay configuration: %v", err)
+	}
+	c, err := Load(context.Background(), env(map[string]string{
+		ApplePayMerchantID: "merchant.com.example", ApplePayCert: "CERT", ApplePayKey: "KEY",
+		PaymentProcessorURL: "https://pay.example.com/", PublicURL: "https://abc.lambda-url.us-east-1.on.aws/",
+	}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ApplePay.GatewayURL != DefaultApplePayGatewayURL || c.ApplePay.ProcessorURL != "https://pay.example.com" ||
+		c.PublicURL != "https://abc.lambda-url.us-east-1.on.aws" || c.ApplePay.DisplayName != "merchant.com.example" {
+		t.Fatalf("apple pay = %+v, public url %q", c.ApplePay, c.PublicURL)
+	}
+}
