@@ -50,9 +50,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/whatsapp/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/apple/
 
-## bench: ingest CPU against its floor, DynamoDB requests per operation, binary sizes
+## bench: ingest CPU against its floor, cold starts against an empty function, DynamoDB requests per operation, binary sizes
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/httpapi/ | tee bin/bench.txt
+	$(GO) test -run '^$$' -bench ColdStart -benchtime 20x ./functions/ | tee -a bin/bench.txt
 	$(GO) test -count=1 -run 'TestRequestCounts' -v ./infra/local/ | grep -E 'requests|ok|FAIL'
 	@for f in $(FUNCTIONS); do printf 'bin/%s/bootstrap (linux/arm64): %s bytes\n' $$f $$(stat -c %s bin/$$f/bootstrap); done
 

@@ -41,7 +41,7 @@ import (
 
 // build compiles a function's bootstrap for this machine, as Lambda would
 // run it (lambda.norpc, static).
-func build(t *testing.T, name string) string {
+func build(t testing.TB, name string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name, "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, "./"+name)
