@@ -93,19 +93,21 @@ type Config struct {
 	// PublicURL is where the platforms reach parley's webhooks (the ingest
 	// Function URL); Apple Pay's callback endpoints are built on it.
 	PublicURL string
-	// ApplePay is set when Apple Pay is configured.
+	// ApplePay is set when Apple Pay requests can be sent.
 	ApplePay *ApplePay
+	// PaymentProcessorURL is where Apple Pay's callbacks are forwarded
+	// (the business's payment processor); empty refuses them.
+	PaymentProcessorURL string
 }
 
 // ApplePay is the configuration of Apple Pay requests.
 type ApplePay struct {
-	MerchantID   string
-	Domain       string
-	DisplayName  string
-	GatewayURL   string
-	CertPEM      []byte
-	KeyPEM       []byte
-	ProcessorURL string
+	MerchantID  string
+	Domain      string
+	DisplayName string
+	GatewayURL  string
+	CertPEM     []byte
+	KeyPEM      []byte
 }
 
 // SecretSource fetches a Secrets Manager secret: a JSON object whose keys
@@ -199,6 +201,9 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 		c.PublicURL = urlOf(PublicURL)
 	}
 	c.ApplePay = applePay(get, urlOf, &problems)
+	if strings.TrimSpace(get(PaymentProcessorURL)) != "" {
+		c.PaymentProcessorURL = urlOf(PaymentProcessorURL)
+	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":
 	default:
@@ -212,7 +217,7 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 
 // applePay reads the Apple Pay settings: all or none of the required ones.
 func applePay(get func(string) string, urlOf func(string) string, problems *[]string) *ApplePay {
-	required := []string{ApplePayMerchantID, ApplePayCert, ApplePayKey, PaymentProcessorURL, PublicURL}
+	required := []string{ApplePayMerchantID, ApplePayCert, ApplePayKey, PublicURL}
 	var set, missing []string
 	for _, n := range required {
 		if strings.TrimSpace(get(n)) != "" {
@@ -225,17 +230,16 @@ func applePay(get func(string) string, urlOf func(string) string, problems *[]st
 		return nil
 	}
 	if len(missing) > 0 {
-		*problems = append(*problems, "Apple Pay needs "+strings.Join(missing, ", ")+" too (or none of "+strings.Join(required[:4], ", ")+")")
+		*problems = append(*problems, "Apple Pay needs "+strings.Join(missing, ", ")+" too (or none of "+strings.Join(required[:3], ", ")+")")
 		return nil
 	}
 	p := &ApplePay{
-		MerchantID:   strings.TrimSpace(get(ApplePayMerchantID)),
-		Domain:       strings.TrimSpace(get(ApplePayDomain)),
-		DisplayName:  strings.TrimSpace(get(ApplePayDisplayName)),
-		GatewayURL:   DefaultApplePayGatewayURL,
-		CertPEM:      []byte(get(ApplePayCert)),
-		KeyPEM:       []byte(get(ApplePayKey)),
-		ProcessorURL: urlOf(PaymentProcessorURL),
+		MerchantID:  strings.TrimSpace(get(ApplePayMerchantID)),
+		Domain:      strings.TrimSpace(get(ApplePayDomain)),
+		DisplayName: strings.TrimSpace(get(ApplePayDisplayName)),
+		GatewayURL:  DefaultApplePayGatewayURL,
+		CertPEM:     []byte(get(ApplePayCert)),
+		KeyPEM:      []byte(get(ApplePayKey)),
 	}
 	if strings.TrimSpace(get(ApplePayGatewayURL)) != "" {
 		p.GatewayURL = urlOf(ApplePayGatewayURL)

@@ -110,7 +110,7 @@ func TestApplePay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.ApplePay.GatewayURL != DefaultApplePayGatewayURL || c.ApplePay.ProcessorURL != "https://pay.example.com" ||
+	if c.ApplePay.GatewayURL != DefaultApplePayGatewayURL || c.PaymentProcessorURL != "https://pay.example.com" ||
 		c.PublicURL != "https://abc.lambda-url.us-east-1.on.aws" || c.ApplePay.DisplayName != "merchant.com.example" {
 		t.Fatalf("apple pay = %+v, public url %q", c.ApplePay, c.PublicURL)
 	}
