@@ -16,6 +16,7 @@ const (
 	EventFailed   = "message.failed"      // a message will not arrive
 	EventTyping   = "conversation.typing" // Apple typing_start / typing_end
 	EventClosed   = "conversation.closed" // an Apple customer closed the conversation
+	EventPayment  = "payment.callback"    // an Apple Pay callback was answered; Body.Payment says how
 )
 
 // Event is one document of the event log (and of the EventBridge bus).
