@@ -247,5 +247,10 @@ func applePay(get func(string) string, urlOf func(string) string, problems *[]st
 	if p.DisplayName == "" {
 		p.DisplayName = p.MerchantID
 	}
+	if p.Domain == "" {
+		if u, err := url.Parse(strings.TrimSpace(get(PublicURL))); err == nil {
+			p.Domain = u.Hostname()
+		}
+	}
 	return p
 }

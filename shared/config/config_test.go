@@ -111,7 +111,7 @@ func TestApplePay(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.ApplePay.GatewayURL != DefaultApplePayGatewayURL || c.PaymentProcessorURL != "https://pay.example.com" ||
-		c.PublicURL != "https://abc.lambda-url.us-east-1.on.aws" || c.ApplePay.DisplayName != "merchant.com.example" {
+		c.PublicURL != "https://abc.lambda-url.us-east-1.on.aws" || c.ApplePay.DisplayName != "merchant.com.example" || c.ApplePay.Domain != "abc.lambda-url.us-east-1.on.aws" {
 		t.Fatalf("apple pay = %+v, public url %q", c.ApplePay, c.PublicURL)
 	}
 }
