@@ -34,13 +34,20 @@ type sentBody struct {
 // token that fails, 400 for a malformed request, 404 for a destination that
 // is not an Apple opaque id, else 200 with an empty body.
 func (s *Simulator) handleMessage(w http.ResponseWriter, r *http.Request) {
-	auth := strings.TrimSpace(r.Header.Get("Authorization"))
-	if auth == "" {
-		http.Error(w, "Unauthorized: no Authorization header", http.StatusUnauthorized)
-		return
-	}
-	if err := s.checkToken(auth); err != nil {
-		http.Error(w, "Forbidden: "+err.Error(), http.StatusForbidden)
+	s.accept(w, r, false)
+}
+
+// handleAuthenticate is POST /v1/authenticate, the legacy endpoint of the
+// authentication message: POST /v1/message's checks, and the message must be
+// an interactive authentication request.
+func (s *Simulator) handleAuthenticate(w http.ResponseWriter, r *http.Request) {
+	s.accept(w, r, true)
+}
+
+// accept checks and keeps a message sent to the gateway; authOnly limits it
+// to the authentication message.
+func (s *Simulator) accept(w http.ResponseWriter, r *http.Request, authOnly bool) {
+	if !s.authorized(w, r) {
 		return
 	}
 	id, source, dest := r.Header.Get("id"), r.Header.Get("Source-Id"), r.Header.Get("Destination-Id")
@@ -64,7 +71,15 @@ func (s *Simulator) handleMessage(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Bad Request: body is not valid JSON", http.StatusBadRequest)
 		return
 	}
-	if problem := b.problem(id); problem != "" {
+	kind, problem := b.check(id)
+	if problem == "" && authOnly && kind != KindAuth {
+		problem = "/v1/authenticate takes an interactive authentication message"
+	}
+	switch {
+	case problem == thirdPartyData:
+		http.Error(w, problem, http.StatusBadRequest)
+		return
+	case problem != "":
 		http.Error(w, "Bad Request: "+problem, http.StatusBadRequest)
 		return
 	}
@@ -73,7 +88,7 @@ func (s *Simulator) handleMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	s.sent = append(s.sent, Message{ID: id, Type: b.Type, Source: source, Destination: dest, Body: raw, Time: s.cfg.Now()})
+	s.sent = append(s.sent, Message{ID: id, Type: b.Type, Interactive: kind, Source: source, Destination: dest, Body: raw, Time: s.cfg.Now()})
 	s.mu.Unlock()
 	// The headers of Apple's empty 200 answer.
 	w.Header().Set("Cache-Control", "no-cache, no-store")
@@ -81,6 +96,21 @@ func (s *Simulator) handleMessage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Frame-Options", "DENY")
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
+}
+
+// authorized checks the Authorization header of a gateway call and answers
+// 401 or 403 when it fails.
+func (s *Simulator) authorized(w http.ResponseWriter, r *http.Request) bool {
+	auth := strings.TrimSpace(r.Header.Get("Authorization"))
+	if auth == "" {
+		http.Error(w, "Unauthorized: no Authorization header", http.StatusUnauthorized)
+		return false
+	}
+	if err := s.checkToken(auth); err != nil {
+		http.Error(w, "Forbidden: "+err.Error(), http.StatusForbidden)
+		return false
+	}
+	return true
 }
 
 // checkToken checks a bearer JWT the way the gateway does: HS256 with the
@@ -106,23 +136,34 @@ func (s *Simulator) checkToken(auth string) error {
 	return nil
 }
 
-// problem returns what makes b a bad request, or "".
-func (b sentBody) problem(headerID string) string {
+// check returns the interactive kind of b, or what makes it a bad request.
+func (b sentBody) check(headerID string) (kind, problem string) {
 	switch {
 	case b.V == nil || *b.V != 1:
-		return "v must be 1"
+		return "", "v must be 1"
 	case b.ID != headerID:
-		return "body id does not match header id"
+		return "", "body id does not match header id"
 	case b.Type == "close":
-		return "type close cannot be sent by an MSP"
+		return "", "type close cannot be sent by an MSP"
 	case !outboundTypes[b.Type]:
-		return fmt.Sprintf("unknown type %q", b.Type)
+		return "", fmt.Sprintf("unknown type %q", b.Type)
 	case b.Type == "text" && (b.Body == nil || *b.Body == ""):
-		return "body is required for type text"
-	case b.Type == "interactive" && len(b.InteractiveData) == 0 && len(b.InteractiveDataRef) == 0:
-		return "interactiveData is required for type interactive"
+		return "", "body is required for type text"
 	case b.Type == "richLink" && len(b.RichLinkData) == 0:
-		return "richLinkData is required for type richLink"
+		return "", "richLinkData is required for type richLink"
+	case b.Type == "richLink":
+		return "", checkRichLink(b.RichLinkData)
+	case b.Type != "interactive":
+		return "", ""
+	case len(b.InteractiveData) > 0 && len(b.InteractiveDataRef) > 0:
+		return "", "interactiveData and interactiveDataRef exclude each other"
+	case len(b.InteractiveDataRef) > 0:
+		if p := checkDataRef(b.InteractiveDataRef); p != "" {
+			return "", p
+		}
+		return KindDataRef, ""
+	case len(b.InteractiveData) == 0:
+		return "", "interactiveData is required for type interactive"
 	}
-	return ""
+	return checkInteractive(b.InteractiveData)
 }

@@ -27,14 +27,29 @@ var allCapabilities = []string{"QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM"}
 // ErrBadReply is the error of Reply for a reply that cannot be sent.
 var ErrBadReply = errors.New("applesim: bad reply")
 
-// Reply is a customer's message to a business, the body of POST /reply.
+// Reply is a customer's message to a business, the body of POST /reply:
+// a text, typing indicator or close, or, with an Action, the answer to an
+// interactive message the gateway accepted.
 type Reply struct {
+	// BusinessID and From (the customer's opaque id, urn:mbid:…) are
+	// required without an Action; with one they default to the sender and
+	// the recipient of the message answered.
 	BusinessID string `json:"businessId"`
-	// From is the customer's opaque id, urn:mbid:….
-	From string `json:"from"`
-	// Type is text (the default), typing_start, typing_end or close.
+	From       string `json:"from"`
+	// Type is text (the default), typing_start, typing_end or close; an
+	// answer is always interactive.
 	Type string `json:"type,omitempty"`
 	Text string `json:"text,omitempty"`
+	// Action answers the interactive message ReplyTo (its Apple message
+	// id): select (IDs: list picker items, one time slot, one quick reply
+	// item), auth (Token), pay (Result success or failure), shipping (IDs:
+	// at most one shipping method), paymentMethod, or custom (URL).
+	Action  string   `json:"action,omitempty"`
+	ReplyTo string   `json:"replyTo,omitempty"`
+	IDs     []string `json:"ids,omitempty"`
+	Token   string   `json:"token,omitempty"`
+	Result  string   `json:"result,omitempty"`
+	URL     string   `json:"url,omitempty"`
 	// Capabilities is the device's capability-list: nil means all of
 	// QUICK, LIST, TIME, AUTH, AUTH2 and FORM; an empty list sends no
 	// header.
@@ -44,29 +59,47 @@ type Reply struct {
 }
 
 // Delivery is what became of a Reply: the Apple message id it was given and
-// the webhook's answer.
+// the webhook's answer, and for Apple Pay the business endpoint's answer.
+// The shipping and paymentMethod actions call the business endpoint only.
 type Delivery struct {
 	ID            string `json:"id"`
 	WebhookStatus int    `json:"webhookStatus"`
 	WebhookBody   string `json:"webhookBody"`
+	// DataRef is true when the answer was over 10 KB and went as an
+	// interactiveDataRef.
+	DataRef  bool      `json:"dataRef,omitempty"`
+	Callback *Callback `json:"callback,omitempty"`
+}
+
+// Callback is a call the simulator made to an Apple Pay endpoint of the
+// business and its answer.
+type Callback struct {
+	URL    string `json:"url"`
+	Status int    `json:"status"`
+	Body   string `json:"body"`
 }
 
 // inboundBody is the body of a webhook, as Apple writes it.
 type inboundBody struct {
-	V             int    `json:"v"`
-	ID            string `json:"id"`
-	Type          string `json:"type"`
-	SourceID      string `json:"sourceId"`
-	DestinationID string `json:"destinationId"`
-	Body          string `json:"body,omitempty"`
-	Locale        string `json:"locale"`
+	V                  int             `json:"v"`
+	ID                 string          `json:"id"`
+	Type               string          `json:"type"`
+	SourceID           string          `json:"sourceId"`
+	DestinationID      string          `json:"destinationId"`
+	Body               string          `json:"body,omitempty"`
+	Locale             string          `json:"locale"`
+	InteractiveData    json.RawMessage `json:"interactiveData,omitempty"`
+	InteractiveDataRef *dataRef        `json:"interactiveDataRef,omitempty"`
 }
 
 // Reply posts rp to the webhook as Apple would. It returns an error wrapping
-// ErrBadReply when rp is incomplete, and another error when the webhook
-// cannot be reached; a webhook that answers, whatever its status, is a
-// Delivery.
+// ErrBadReply when rp is incomplete or does not fit the message it answers,
+// and another error when the webhook or a business endpoint cannot be
+// reached; a webhook that answers, whatever its status, is a Delivery.
 func (s *Simulator) Reply(ctx context.Context, rp Reply) (Delivery, error) {
+	if rp.Action != "" {
+		return s.answer(ctx, rp)
+	}
 	if rp.Type == "" {
 		rp.Type = "text"
 	}
@@ -81,26 +114,32 @@ func (s *Simulator) Reply(ctx context.Context, rp Reply) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("%w: text is required for type text", ErrBadReply)
 	case rp.Type != "text" && rp.Text != "":
 		return Delivery{}, fmt.Errorf("%w: type %s carries no text", ErrBadReply, rp.Type)
+	case rp.ReplyTo != "" || rp.IDs != nil || rp.Token != "" || rp.Result != "" || rp.URL != "":
+		return Delivery{}, fmt.Errorf("%w: replyTo, ids, token, result and url need an action", ErrBadReply)
 	}
+	return s.deliver(ctx, rp, inboundBody{Type: rp.Type, Body: rp.Text})
+}
+
+// deliver fills in body's envelope from rp and posts it to the webhook.
+func (s *Simulator) deliver(ctx context.Context, rp Reply, body inboundBody) (Delivery, error) {
 	if rp.Capabilities == nil {
 		rp.Capabilities = allCapabilities
 	}
 	if rp.Locale == "" {
 		rp.Locale = "en_US"
 	}
-	d := Delivery{ID: message.NewUUID()}
+	d := Delivery{ID: message.NewUUID(), DataRef: body.InteractiveDataRef != nil}
 	if s.cfg.WebhookURL == "" {
 		return d, errors.New("applesim: no webhook URL is configured")
 	}
-	body, err := json.Marshal(inboundBody{
-		V: 1, ID: d.ID, Type: rp.Type, SourceID: rp.From, DestinationID: rp.BusinessID, Body: rp.Text, Locale: rp.Locale,
-	})
+	body.V, body.ID, body.SourceID, body.DestinationID, body.Locale = 1, d.ID, rp.From, rp.BusinessID, rp.Locale
+	raw, err := json.Marshal(body)
 	if err != nil {
 		return d, err
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(body); err != nil {
+	if _, err := zw.Write(raw); err != nil {
 		return d, err
 	}
 	if err := zw.Close(); err != nil {

@@ -1,15 +1,60 @@
 // Package applesim simulates Apple's MSP gateway for the local stack and for
 // tests: it accepts what POST /v1/message accepts and refuses what it refuses,
-// with Apple's status codes, keeps the messages it accepted, and replies as a
-// customer by calling parley's webhook the way Apple does (gzip body, JWT with
-// aud = the MSP id, Apple's headers).
+// with Apple's status codes and short text answers, keeps the messages it
+// accepted with their interactive kind, and replies as a customer by calling
+// parley's webhook the way Apple does (gzip body, JWT with aud = the MSP id,
+// Apple's headers, capability-list).
 //
 // Mount it with http.StripPrefix; under /sim/apple the gateway base URL to
 // configure is <base>/sim/apple/v1. Routes, relative to the mount:
 //
-//	POST /v1/message   the gateway's send endpoint
-//	GET  /messages     the accepted messages, oldest first; ?to= filters by destination
-//	POST /reply        write to the business as a customer (see Reply)
+//	POST /v1/message            the gateway's send endpoint
+//	POST /v1/authenticate       the legacy endpoint of the authentication message
+//	GET  /v1/preUpload          an upload slot (headers source-id, size or MMCS-Size)
+//	POST /mmcs/upload/{token}   the upload-url: the encrypted blob, no token
+//	GET  /v1/preDownload        a download-url (headers source-id, MMCS-Url, MMCS-Owner, MMCS-Signature)
+//	GET  /mmcs/download/{token} the download-url: the encrypted blob until Config.DownloadTTL passes
+//	POST /v1/decodePayload      decrypted interactiveDataRef bytes in (header bid), the dictionary out
+//	GET  /messages              the accepted messages, oldest first; ?to= filters by destination
+//	POST /reply                 write to the business as a customer (see Reply)
+//
+// Gateway calls need a bearer HS256 JWT with iss = the MSP id and an iat:
+// 401 without one, 403 for one that fails. POST /v1/message also needs the
+// id, Source-Id and Destination-Id headers and checks the body as Apple
+// would: interactiveData.bid of the form
+// com.apple.messages.MSMessageExtensionBalloonPlugin:<team>:<bundle>; for
+// Apple's bid (AppleBID), data.version (or mspVersion), data.requestIdentifier
+// and exactly one of listPicker, event, quick-reply, authenticate, payment
+// and dynamic, with unique image identifiers that every imageIdentifier
+// names, 2 to 5 quick replies, unique item and slot identifiers, Apple's
+// startTime form, a P-384 responseEncryptionKey and a paymentGatewayUrl; for
+// another bid, no data and a URL of at most 64 KB; for a rich link, url,
+// title and assets with an image of at most 200 kB. It answers 400 with the
+// reason, 404 for a destination that is not an opaque id, else 200.
+//
+// POST /reply without an action sends text, typing_start, typing_end or
+// close. With {"action", "replyTo": <Apple message id>} it answers an
+// accepted interactive message with an interactive webhook whose
+// interactiveData echoes the bid, bubbles, sessionIdentifier, version,
+// requestIdentifier and images of the request and carries the answer:
+//
+//	select  ids: list picker items (several only within a multipleSelection
+//	        section) → data.listPicker.sections[].items[] of the selected items;
+//	        one time slot → data.event.timeslots; one quick reply →
+//	        data["quick-reply"] with items, selectedIdentifier, selectedIndex
+//	auth    token: data.authenticate {status: authenticated, token}, the token
+//	        encrypted for the request's responseEncryptionKey (P-384 ECDH,
+//	        X9.63 KDF SHA-256, AES-256-GCM with a 16-byte nonce)
+//	pay     result success (default) or failure: POSTs the payment gateway
+//	        callback to paymentGatewayUrl, then data.payment with the outcome
+//	shipping, paymentMethod
+//	        POST shippingMethodUpdateUrl (ids: at most one shipping method) or
+//	        paymentMethodUpdateUrl and report the answer; no webhook
+//	custom  url: the iMessage app's answer, bid and URL, no data
+//
+// An answer whose interactiveData is over 10 KB goes as an
+// interactiveDataRef: its dictionary is encoded, encrypted with AES-256-CTR
+// and kept in memory for preDownload, download and decodePayload.
 package applesim
 
 import (
@@ -34,12 +79,18 @@ type Config struct {
 	HTTP *http.Client
 	// Now is the simulator's clock; nil means time.Now.
 	Now func() time.Time
+	// DownloadTTL is how long a download URL from GET /v1/preDownload
+	// serves its blob; 0 means 5 minutes.
+	DownloadTTL time.Duration
 }
 
 // Message is a message the gateway accepted.
 type Message struct {
-	ID          string          `json:"id"`
-	Type        string          `json:"type"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Interactive is the kind of an interactive message, one of the Kind
+	// constants.
+	Interactive string          `json:"interactive,omitempty"`
 	Source      string          `json:"source"`
 	Destination string          `json:"destination"`
 	Body        json.RawMessage `json:"body"`
@@ -52,6 +103,14 @@ type Simulator struct {
 	mux  *http.ServeMux
 	mu   sync.Mutex
 	sent []Message
+	// sessions holds the sessionIdentifier the gateway gave to an
+	// interactive message sent without one, by message id.
+	sessions map[string]string
+	// blobs are the MMCS blobs by MMCS URL; uploads and downloads are the
+	// pending upload slots and the download URLs by token.
+	blobs     map[string]*blob
+	uploads   map[string]*blob
+	downloads map[string]download
 }
 
 // New returns a simulator serving cfg's MSP.
@@ -62,8 +121,20 @@ func New(cfg Config) *Simulator {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Simulator{cfg: cfg, mux: http.NewServeMux()}
+	if cfg.DownloadTTL == 0 {
+		cfg.DownloadTTL = 5 * time.Minute
+	}
+	s := &Simulator{
+		cfg: cfg, mux: http.NewServeMux(), sessions: map[string]string{},
+		blobs: map[string]*blob{}, uploads: map[string]*blob{}, downloads: map[string]download{},
+	}
 	s.mux.HandleFunc("POST /v1/message", s.handleMessage)
+	s.mux.HandleFunc("POST /v1/authenticate", s.handleAuthenticate)
+	s.mux.HandleFunc("GET /v1/preUpload", s.handlePreUpload)
+	s.mux.HandleFunc("POST /mmcs/upload/{token}", s.handleUpload)
+	s.mux.HandleFunc("GET /v1/preDownload", s.handlePreDownload)
+	s.mux.HandleFunc("GET /mmcs/download/{token}", s.handleDownload)
+	s.mux.HandleFunc("POST /v1/decodePayload", s.handleDecodePayload)
 	s.mux.HandleFunc("GET /messages", s.handleMessages)
 	s.mux.HandleFunc("POST /reply", s.handleReply)
 	return s

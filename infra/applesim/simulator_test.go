@@ -307,8 +307,8 @@ func TestGatewayChecks(t *testing.T) {
 		{"text", headers(goodAuth, ""), text, 200},
 		{"typing_start", headers(goodAuth, ""), body(`"type":"typing_start"`), 200},
 		{"typing_end", headers(goodAuth, ""), body(`"type":"typing_end"`), 200},
-		{"interactive", headers(goodAuth, ""), body(`"type":"interactive","interactiveData":{"bid":"x"}`), 200},
-		{"richLink", headers(goodAuth, ""), body(`"type":"richLink","richLinkData":{"url":"https://example.com"}`), 200},
+		{"interactive", headers(goodAuth, ""), body(`"type":"interactive","interactiveData":` + quickReply), 200},
+		{"richLink", headers(goodAuth, ""), body(`"type":"richLink","richLinkData":` + richLink), 200},
 		{"lower-case bearer", headers("bearer "+good, ""), text, 200},
 
 		{"no Authorization", headers("", ""), text, 401},

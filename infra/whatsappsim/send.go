@@ -1,6 +1,7 @@
 package whatsappsim
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
@@ -8,21 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
-const (
-	// maxRequest caps the body of a send request.
-	maxRequest = 1 << 20
-	// textBodyLimit is Meta's limit on text.body, in characters.
-	textBodyLimit = 4096
-)
-
-// messageTypes are the top-level types Meta knows on the send endpoint.
-var messageTypes = []string{"audio", "contacts", "document", "image", "interactive", "location",
-	"reaction", "sticker", "template", "text", "video"}
+// maxRequest caps the body of a send request.
+const maxRequest = 1 << 20
 
 // graphError is the "error" object of Meta's error envelope.
 type graphError struct {
@@ -44,19 +35,27 @@ func writeGraphError(w http.ResponseWriter, status int, e graphError) {
 	writeJSON(w, status, map[string]graphError{"error": e})
 }
 
-// invalid answers a request Meta would refuse for its content: code 100
-// (a parameter missing, unknown or too long) or 131009 (a parameter's
-// value not valid), with details naming the parameter.
-func invalid(w http.ResponseWriter, code int, details string) {
-	title := "Invalid parameter"
-	if code == 131009 {
-		title = "Parameter value is not valid"
+// codeTitles are the titles Meta gives its codes in error messages.
+var codeTitles = map[int]string{
+	100:    "Invalid parameter",
+	130429: "Rate limit hit",
+	131009: "Parameter value is not valid",
+	131047: "Re-engagement message",
+	132001: "Template name does not exist in the translation",
+}
+
+// refuse answers a send Meta would refuse for err, a *fault: with Meta's
+// envelope, the code's title and the details naming the parameter.
+func refuse(w http.ResponseWriter, err error) {
+	var f *fault
+	if !errors.As(err, &f) {
+		f = &fault{http.StatusInternalServerError, 1, err.Error()}
 	}
-	writeGraphError(w, http.StatusBadRequest, graphError{
-		Message:   fmt.Sprintf("(#%d) %s", code, title),
+	writeGraphError(w, f.status, graphError{
+		Message:   fmt.Sprintf("(#%d) %s", f.code, codeTitles[f.code]),
 		Type:      "OAuthException",
-		Code:      code,
-		ErrorData: &errorData{MessagingProduct: "whatsapp", Details: details},
+		Code:      f.code,
+		ErrorData: &errorData{MessagingProduct: "whatsapp", Details: f.details},
 	})
 }
 
@@ -81,31 +80,95 @@ func (s *Simulator) handleSend(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			invalid(w, 100, fmt.Sprintf("The request body is larger than %d bytes.", maxRequest))
+			refuse(w, badParam("The request body is larger than %d bytes.", maxRequest))
 			return
 		}
-		invalid(w, 100, "The request body could not be read.")
+		refuse(w, badParam("The request body could not be read."))
 		return
 	}
-	to, code, details := checkText(body)
-	if code != 0 {
-		invalid(w, code, details)
+	c, err := check(body)
+	if err == nil {
+		err = s.checkKnownTemplate(c)
+	}
+	if err != nil {
+		refuse(w, err)
 		return
 	}
 	a := Accepted{
 		WAMID:         newWAMID(),
 		PhoneNumberID: phoneNumberID,
-		To:            to,
-		WaID:          waID(to),
+		To:            c.to,
+		WaID:          waID(c.to),
+		Type:          c.typ,
+		Interactive:   c.interactive,
 		Request:       json.RawMessage(body),
 		At:            s.cfg.Now().UTC(),
 	}
-	s.record(a)
+	a, err = s.admit(a, c)
+	if err != nil {
+		refuse(w, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"messaging_product": "whatsapp",
 		"contacts":          []map[string]string{{"input": a.To, "wa_id": a.WaID}},
 		"messages":          []map[string]string{{"id": a.WAMID}},
 	})
+	if a.FailedWith != 0 {
+		// The failure follows the answer, as Meta's does.
+		http.NewResponseController(w).Flush()
+		s.pending.Add(1)
+		go func() {
+			defer s.pending.Done()
+			s.post(context.Background(), a.PhoneNumberID, value{Statuses: []statusPayload{s.failedStatus(a, a.FailedWith)}})
+		}()
+	}
+}
+
+// admit applies the number's throughput and the customer service window to
+// a valid send: it refuses it (130429; 131047 with WindowErrorsSync) or
+// records it, with the code it is to fail with when it will fail later.
+func (s *Simulator) admit(a Accepted, c checked) (Accepted, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.take(a.PhoneNumberID, a.At) {
+		return a, &fault{http.StatusBadRequest, 130429, errorTexts[130429][1]}
+	}
+	ch := chat{a.PhoneNumberID, a.WaID}
+	switch {
+	case c.typ == "template" || s.open(ch, a.At):
+		if c.typ == "reaction" && !s.inChat(ch, c.reactTo) {
+			a.FailedWith = 131009
+		}
+	case s.cfg.WindowErrorsSync:
+		return a, &fault{http.StatusBadRequest, 131047, errorTexts[131047][1]}
+	default:
+		a.FailedWith = 131047
+	}
+	s.accepted = append(s.accepted, a)
+	return a, nil
+}
+
+// checkKnownTemplate refuses a template that is not one of
+// Config.KnownTemplates, when there are some.
+func (s *Simulator) checkKnownTemplate(c checked) error {
+	if c.typ != "template" || len(s.cfg.KnownTemplates) == 0 {
+		return nil
+	}
+	if _, ok := s.template(c.template, c.language); ok {
+		return nil
+	}
+	return &fault{http.StatusNotFound, 132001, fmt.Sprintf("template name (%s) does not exist in %s", c.template, c.language)}
+}
+
+// template returns the known template name in language.
+func (s *Simulator) template(name, language string) (Template, bool) {
+	for _, t := range s.cfg.KnownTemplates {
+		if t.Name == name && t.Language == language {
+			return t, true
+		}
+	}
+	return Template{}, false
 }
 
 // authorized reports whether r carries the configured token, as a bearer
@@ -120,85 +183,6 @@ func (s *Simulator) authorized(r *http.Request) bool {
 		token = strings.TrimSpace(t)
 	}
 	return s.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Token)) == 1
-}
-
-// checkText checks a send request the way Meta does for a text message. It
-// returns the recipient, or Meta's error code and the details naming the
-// parameter at fault.
-func checkText(body []byte) (to string, code int, details string) {
-	var req map[string]json.RawMessage
-	if err := json.Unmarshal(body, &req); err != nil || req == nil {
-		return "", 100, "The request body is not a JSON object."
-	}
-	product, present, ok := stringParam(req, "messaging_product")
-	switch {
-	case !present:
-		return "", 100, "The parameter messaging_product is required."
-	case !ok || product != "whatsapp":
-		return "", 131009, fmt.Sprintf("Param messaging_product must be \"whatsapp\", got %s.", req["messaging_product"])
-	}
-	if rt, present, ok := stringParam(req, "recipient_type"); present && (!ok || (rt != "individual" && rt != "group")) {
-		return "", 131009, fmt.Sprintf("Param recipient_type must be \"individual\" or \"group\", got %s.", req["recipient_type"])
-	}
-	to, present, ok = stringParam(req, "to")
-	switch {
-	case !present || (ok && strings.TrimSpace(to) == ""):
-		return "", 100, "The parameter to is required."
-	case !ok:
-		return "", 100, "Param to must be a string."
-	}
-	typ, present, ok := stringParam(req, "type")
-	switch {
-	case !present:
-		typ = "text" // Meta's default
-	case !ok || !slices.Contains(messageTypes, typ):
-		return "", 100, fmt.Sprintf("Param type must be one of {%s}, got %s.", strings.ToUpper(strings.Join(messageTypes, ", ")), req["type"])
-	case typ != "text":
-		return "", 100, fmt.Sprintf("The WhatsApp simulator does not simulate messages of type %q.", typ)
-	}
-	if raw, present := req["context"]; present {
-		var c struct {
-			MessageID *string `json:"message_id"`
-		}
-		if json.Unmarshal(raw, &c) != nil || c.MessageID == nil || *c.MessageID == "" {
-			return "", 100, "The parameter context['message_id'] is required."
-		}
-	}
-	raw, present := req["text"]
-	if !present {
-		return "", 100, "The parameter text is required."
-	}
-	var text map[string]json.RawMessage
-	if json.Unmarshal(raw, &text) != nil || text == nil {
-		return "", 100, "Param text must be a JSON object."
-	}
-	b, present, ok := stringParam(text, "body")
-	switch {
-	case !present || (ok && b == ""):
-		return "", 100, "The parameter text['body'] is required."
-	case !ok:
-		return "", 100, "Param text['body'] must be a string."
-	case utf8.RuneCountInString(b) > textBodyLimit:
-		return "", 100, fmt.Sprintf("Param text['body'] must be at most %d characters long.", textBodyLimit)
-	}
-	if raw, present := text["preview_url"]; present {
-		var p bool
-		if json.Unmarshal(raw, &p) != nil {
-			return "", 100, "Param text['preview_url'] must be a boolean."
-		}
-	}
-	return to, 0, ""
-}
-
-// stringParam reads req[name]: present says it is there (and not null), ok
-// that it is a JSON string.
-func stringParam(req map[string]json.RawMessage, name string) (v string, present, ok bool) {
-	raw, present := req[name]
-	if !present || string(raw) == "null" {
-		return "", false, false
-	}
-	ok = json.Unmarshal(raw, &v) == nil
-	return v, true, ok
 }
 
 // waID is a recipient as Meta reports it back: without the "+", spaces,

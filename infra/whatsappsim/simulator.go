@@ -1,16 +1,89 @@
 // Package whatsappsim simulates the WhatsApp Cloud API's Graph endpoint
-// for the local stack and for tests: it accepts what Meta accepts for text
-// messages, refuses what Meta refuses with Meta's error envelopes, records
-// what it accepted, and plays the customer by posting signed webhooks
-// (replies and delivery statuses) to parley.
+// for the local stack and for tests. It plays Meta: it checks the wire JSON
+// of every send on its own, from the platform spec (text, interactive
+// button, list, cta_url, location_request_message, product, product_list,
+// flow and catalog_message, reaction, template), refuses what Meta refuses
+// with Meta's error envelopes, tracks the 24-hour customer service window
+// and the number's throughput, records what it accepted, and plays the
+// customer by posting signed webhooks (replies, taps, orders, reactions and
+// delivery statuses) to parley.
 //
 // A Simulator is an http.Handler with relative routes, meant to be mounted
 // under a prefix with http.StripPrefix:
 //
 //	POST /{version}/{phone-number-id}/messages   the Graph send endpoint
 //	GET  /messages[?to=]                         what it accepted, oldest first
-//	POST /reply                                  the customer writes (a webhook)
+//	POST /reply                                  the customer acts (a webhook)
 //	POST /status                                 a status for an accepted message (a webhook)
+//
+// # Sending
+//
+// A request Meta would refuse for its content is answered with HTTP 400,
+// type OAuthException and an fbtrace_id: code 100 for a parameter missing,
+// of the wrong JSON type or unknown (misspelled), code 131009 for a value
+// out of Meta's limits, with error_data.details naming the parameter and
+// the limit, e.g. "Button title length invalid. Min length: 1, Max length:
+// 20". Lengths count Unicode code points. A template whose name and
+// language are not in Config.KnownTemplates (when set) is refused with
+// HTTP 404 code 132001. Config.Rate counts the messages the business sends
+// from each number (not the customer's) in a token bucket holding one
+// second's worth; over it a send is refused with 130429. Statuses echo the
+// request's biz_opaque_callback_data.
+//
+// The window is kept per phone-number-id and customer wa_id: every
+// customer message the simulator delivers through /reply opens it or
+// restarts its 24 hours, whatever the action, reactions included (the
+// platform spec leaves open whether a reaction refreshes the window; the
+// simulator counts it as a customer message). Messages the business sends
+// never open it. A template is always allowed. Any other send outside the
+// window is accepted (200 and a wamid) and then failed the way Meta usually
+// does it: the simulator posts a signed status webhook "failed" with error
+// 131047. With Config.WindowErrorsSync the send is refused at once instead,
+// HTTP 400 code 131047. A reaction to a message that is not in that chat
+// (neither sent by the simulator to that customer nor delivered from them)
+// is failed the same way with 131009. Flush waits for these webhooks.
+//
+// # Playing the customer
+//
+// POST /reply takes a JSON object with an "action" ("text" when absent).
+// Every action names the customer and the business number with
+// "businessId" and "from", or takes them from "replyTo", a wamid the
+// simulator accepted. "name" is the customer's profile name (remembered
+// for later actions); for "location" it is the place's name instead.
+//
+//	text     {"businessId","from","name","text","replyTo"?}: a text message;
+//	         replyTo, when set, becomes context.id as it is, known or not.
+//	select   {"replyTo","id"}: a list row (interactive.list_reply with its id,
+//	         title and description), a reply button (interactive.button_reply
+//	         with its id and title), or a template's quick-reply button by its
+//	         payload (type "button", button.payload and button.text: the label
+//	         from KnownTemplates, else the payload).
+//	location {"replyTo"?,"latitude","longitude","name"?,"address"?}: a shared
+//	         location; replyTo, when set, must be a location request.
+//	order    {"replyTo","items":[{"productId","quantity","price","currency"}],"text"?}:
+//	         a cart sent from a product or product_list message, with that
+//	         message's catalog_id and only the products it offered; price is
+//	         a decimal (string or number) and arrives as a JSON number.
+//	react    {"replyTo","emoji"} and unreact {"replyTo"}: a reaction to any
+//	         message the simulator accepted; unreact omits the emoji.
+//	flow     {"replyTo","response":{…}}: a completed flow
+//	         (interactive.nfm_reply, response_json as a JSON string, with the
+//	         message's flow_token when the response has none), answering a
+//	         flow message or a template.
+//
+// An action with a replyTo carries context {from, id}, the business's
+// display number and the wamid answered, except react and unreact, whose
+// reaction.message_id names it. An unknown wamid, or an id or product the
+// message did not offer, is answered 404; a replyTo of the wrong kind
+// (select on a text, order on a list…) 400. The answer is
+// {"wamid","webhookStatus","webhookBody"}: the customer message's id and
+// what parley's webhook answered.
+//
+// POST /status {"wamid","status","errorCode"?} posts a status (sent,
+// delivered, read, or failed with errorCode) for an accepted message.
+//
+// Webhook bodies are written as Meta writes them (non-ASCII as \u escapes,
+// "/" as "\/") and signed with X-Hub-Signature-256 over those bytes.
 package whatsappsim
 
 import (
@@ -37,11 +110,31 @@ type Config struct {
 	// KnownNumbers, when set, are the only phone-number-ids the simulator
 	// knows; empty, it knows every id.
 	KnownNumbers []string
+	// KnownTemplates, when set, are the only templates (name and language)
+	// a send may use; empty, every template is accepted.
+	KnownTemplates []Template
+	// WindowErrorsSync refuses a free-form send outside the customer
+	// service window with HTTP 400 code 131047, instead of accepting it
+	// and posting a failed status.
+	WindowErrorsSync bool
+	// Rate is the throughput of each phone number, in messages per second
+	// with bursts of one second's worth; over it a send is refused with
+	// 130429. Zero means unlimited.
+	Rate float64
 	// HTTP posts the webhooks; nil means a client with a 10 s timeout.
 	HTTP *http.Client
-	// Now tells the time of accepted messages and webhooks; nil means
-	// time.Now.
+	// Now tells the time of accepted messages, webhooks, the window and
+	// the rate limit; nil means time.Now.
 	Now func() time.Time
+}
+
+// Template is an approved message template.
+type Template struct {
+	Name     string
+	Language string
+	// QuickReplies are the labels of the template's quick-reply buttons,
+	// by index: the text of the customer's tap.
+	QuickReplies []string
 }
 
 // Accepted is a message the simulator accepted.
@@ -52,18 +145,39 @@ type Accepted struct {
 	// as Meta reports it back, digits only.
 	To   string `json:"to"`
 	WaID string `json:"waId"`
+	// Type is the request's type; Interactive its interactive.type.
+	Type        string `json:"type"`
+	Interactive string `json:"interactive,omitempty"`
 	// Request is the request body as received.
 	Request json.RawMessage `json:"request"`
 	At      time.Time       `json:"at"`
+	// FailedWith is the error code of the failed status the simulator
+	// posted on its own (131047 outside the window), or zero.
+	FailedWith int `json:"failedWith,omitempty"`
 }
 
 // Simulator is the simulated Graph API. Make one with New.
 type Simulator struct {
 	cfg Config
 	mux *http.ServeMux
+	// pending counts the webhooks posted on the simulator's own initiative.
+	pending sync.WaitGroup
 
 	mu       sync.Mutex
 	accepted []Accepted
+	// lastWrote is when each customer last wrote to each number.
+	lastWrote map[chat]time.Time
+	// delivered are the customer messages delivered through /reply, by
+	// wamid: what a reaction may target besides accepted messages.
+	delivered map[string]chat
+	// names are the customers' profile names, by wa_id.
+	names   map[string]string
+	buckets map[string]*bucket
+}
+
+// chat is a business number and a customer.
+type chat struct {
+	phoneNumberID, waID string
 }
 
 // New returns a Simulator for cfg.
@@ -74,7 +188,14 @@ func New(cfg Config) *Simulator {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Simulator{cfg: cfg, mux: http.NewServeMux()}
+	s := &Simulator{
+		cfg:       cfg,
+		mux:       http.NewServeMux(),
+		lastWrote: map[chat]time.Time{},
+		delivered: map[string]chat{},
+		names:     map[string]string{},
+		buckets:   map[string]*bucket{},
+	}
 	s.routes()
 	return s
 }
@@ -98,10 +219,10 @@ func (s *Simulator) Accepted() []Accepted {
 	return slices.Clone(s.accepted)
 }
 
-func (s *Simulator) record(a Accepted) {
-	s.mu.Lock()
-	s.accepted = append(s.accepted, a)
-	s.mu.Unlock()
+// Flush waits until the webhooks the simulator posts on its own (failed
+// statuses after a send it accepted) have been posted.
+func (s *Simulator) Flush() {
+	s.pending.Wait()
 }
 
 func (s *Simulator) find(wamid string) (Accepted, bool) {

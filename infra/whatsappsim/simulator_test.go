@@ -30,30 +30,55 @@ const (
 var now = time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
 
 // stack is a simulator mounted under prefix, posting its webhooks to a
-// recorder.
+// recorder, on a manual clock.
 type stack struct {
 	sim   *Simulator
 	srv   *httptest.Server
 	hooks *recorder
+	clock *clock.Manual
 }
 
 func newStack(t *testing.T, known ...string) *stack {
+	return newStackWith(t, Config{KnownNumbers: known})
+}
+
+// newStackWith is a stack for cfg, with the token, secret, webhook URL
+// and clock of every test.
+func newStackWith(t *testing.T, cfg Config) *stack {
 	t.Helper()
 	hooks := &recorder{status: http.StatusOK, answer: "ok"}
 	hookSrv := httptest.NewServer(hooks)
 	t.Cleanup(hookSrv.Close)
-	sim := New(Config{
-		Token:        token,
-		AppSecret:    secret,
-		WebhookURL:   hookSrv.URL + "/webhooks/whatsapp",
-		KnownNumbers: known,
-		Now:          clock.NewManual(now).Now,
-	})
+	clk := clock.NewManual(now)
+	cfg.Token, cfg.AppSecret, cfg.Now = token, secret, clk.Now
+	cfg.WebhookURL = hookSrv.URL + "/webhooks/whatsapp"
+	sim := New(cfg)
+	t.Cleanup(sim.Flush)
 	mux := http.NewServeMux()
 	mux.Handle(prefix+"/", http.StripPrefix(prefix, sim))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &stack{sim: sim, srv: srv, hooks: hooks}
+	return &stack{sim: sim, srv: srv, hooks: hooks, clock: clk}
+}
+
+// customerWrites opens the window of business and customer with a text
+// from the customer, and returns its wamid.
+func (s *stack) customerWrites(t *testing.T) string {
+	t.Helper()
+	var got delivery
+	if status := s.post(t, "/reply", "", `{"businessId":"`+business+`","from":"`+customer+`","name":"Sam","text":"hello"}`, &got); status != 200 {
+		t.Fatalf("POST /reply: %d %+v", status, got)
+	}
+	s.hooks.last(t)
+	return got.WAMID
+}
+
+// send posts body to the Graph endpoint for business.
+func (s *stack) send(t *testing.T, body string) (int, graphAnswer) {
+	t.Helper()
+	var got graphAnswer
+	status := s.post(t, "/v25.0/"+business+"/messages", "Bearer "+token, body, &got)
+	return status, got
 }
 
 // graph is the Graph API base a client would be configured with.
@@ -125,6 +150,16 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, rec.answer)
 }
 
+// count returns how many webhooks were received since the last call of
+// last or count, and forgets them.
+func (rec *recorder) count() int {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	n := len(rec.got)
+	rec.got, rec.body = nil, nil
+	return n
+}
+
 // last returns the only webhook received since the last call.
 func (rec *recorder) last(t *testing.T) (*http.Request, []byte) {
 	t.Helper()
@@ -192,7 +227,7 @@ func TestSendChecks(t *testing.T) {
 		{name: "no to", auth: bearer, body: `{"messaging_product":"whatsapp","type":"text","text":{"body":"hi"}}`, wantStatus: 400, wantCode: 100, wantDetails: "The parameter to is required"},
 		{name: "empty to", auth: bearer, body: `{"messaging_product":"whatsapp","to":" ","type":"text","text":{"body":"hi"}}`, wantStatus: 400, wantCode: 100, wantDetails: "The parameter to is required"},
 		{name: "unknown type", auth: bearer, body: `{"messaging_product":"whatsapp","to":"447700900123","type":"txt","text":{"body":"hi"}}`, wantStatus: 400, wantCode: 100, wantDetails: "Param type must be one of"},
-		{name: "type not simulated", auth: bearer, body: `{"messaging_product":"whatsapp","to":"447700900123","type":"interactive","interactive":{}}`, wantStatus: 400, wantCode: 100, wantDetails: `type "interactive"`},
+		{name: "type not simulated", auth: bearer, body: `{"messaging_product":"whatsapp","to":"447700900123","type":"image","image":{"id":"1"}}`, wantStatus: 400, wantCode: 100, wantDetails: `type "image"`},
 		{name: "no text", auth: bearer, body: `{"messaging_product":"whatsapp","to":"447700900123","type":"text"}`, wantStatus: 400, wantCode: 100, wantDetails: "The parameter text is required"},
 		{name: "no body", auth: bearer, body: `{"messaging_product":"whatsapp","to":"447700900123","type":"text","text":{}}`, wantStatus: 400, wantCode: 100, wantDetails: "text['body'] is required"},
 		{name: "empty body", auth: bearer, body: text(""), wantStatus: 400, wantCode: 100, wantDetails: "text['body'] is required"},
@@ -470,6 +505,7 @@ func TestReplyReportsWebhookAnswer(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	s := newStack(t)
+	s.customerWrites(t)
 	wamid, err := s.client(token).Send(context.Background(), message.Outgoing{
 		BusinessID: business, To: customer, Message: message.Message{Type: message.TypeText, Text: "hi"}})
 	if err != nil {

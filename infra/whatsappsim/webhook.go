@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -52,26 +53,74 @@ type (
 		WaID string `json:"wa_id"`
 	}
 	inbound struct {
-		Context   *inboundContext `json:"context,omitempty"`
-		From      string          `json:"from"`
-		ID        string          `json:"id"`
-		Timestamp string          `json:"timestamp"`
-		Type      string          `json:"type"`
-		Text      struct {
-			Body string `json:"body"`
-		} `json:"text"`
+		Context     *inboundContext   `json:"context,omitempty"`
+		From        string            `json:"from"`
+		ID          string            `json:"id"`
+		Timestamp   string            `json:"timestamp"`
+		Type        string            `json:"type"`
+		Text        *textBody         `json:"text,omitempty"`
+		Interactive *interactiveReply `json:"interactive,omitempty"`
+		Button      *buttonTap        `json:"button,omitempty"`
+		Location    *location         `json:"location,omitempty"`
+		Order       *order            `json:"order,omitempty"`
+		Reaction    *reaction         `json:"reaction,omitempty"`
 	}
 	inboundContext struct {
 		From string `json:"from"`
 		ID   string `json:"id"`
 	}
+	textBody struct {
+		Body string `json:"body"`
+	}
+	interactiveReply struct {
+		Type        string    `json:"type"`
+		ButtonReply *choice   `json:"button_reply,omitempty"`
+		ListReply   *choice   `json:"list_reply,omitempty"`
+		NFMReply    *nfmReply `json:"nfm_reply,omitempty"`
+	}
+	choice struct {
+		ID          string `json:"id"`
+		Title       string `json:"title"`
+		Description string `json:"description,omitempty"`
+	}
+	nfmReply struct {
+		Name         string `json:"name"`
+		Body         string `json:"body"`
+		ResponseJSON string `json:"response_json"`
+	}
+	buttonTap struct {
+		Payload string `json:"payload"`
+		Text    string `json:"text"`
+	}
+	location struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+		Name      string  `json:"name,omitempty"`
+		Address   string  `json:"address,omitempty"`
+	}
+	order struct {
+		CatalogID    string        `json:"catalog_id"`
+		Text         string        `json:"text,omitempty"`
+		ProductItems []productItem `json:"product_items"`
+	}
+	productItem struct {
+		ProductRetailerID string      `json:"product_retailer_id"`
+		Quantity          int         `json:"quantity"`
+		ItemPrice         json.Number `json:"item_price"`
+		Currency          string      `json:"currency"`
+	}
+	reaction struct {
+		MessageID string `json:"message_id"`
+		Emoji     string `json:"emoji,omitempty"`
+	}
 	statusPayload struct {
-		ID          string         `json:"id"`
-		Status      string         `json:"status"`
-		Timestamp   string         `json:"timestamp"`
-		RecipientID string         `json:"recipient_id"`
-		Pricing     *pricing       `json:"pricing,omitempty"`
-		Errors      []webhookError `json:"errors,omitempty"`
+		ID                    string         `json:"id"`
+		Status                string         `json:"status"`
+		Timestamp             string         `json:"timestamp"`
+		RecipientID           string         `json:"recipient_id"`
+		BizOpaqueCallbackData string         `json:"biz_opaque_callback_data,omitempty"`
+		Pricing               *pricing       `json:"pricing,omitempty"`
+		Errors                []webhookError `json:"errors,omitempty"`
 	}
 	pricing struct {
 		Billable     bool   `json:"billable"`
@@ -99,6 +148,7 @@ var errorTexts = map[int][2]string{
 	131049: {"This message was not delivered to maintain healthy ecosystem engagement.", "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."},
 	131050: {"Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business", "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business."},
 	130429: {"Rate limit hit", "Message failed to send because there were too many messages sent from this phone number in a short period of time."},
+	131009: {"Parameter value is not valid", "The message the reaction refers to is not in this chat, or is itself a reaction."},
 }
 
 // delivery is the answer to /reply and /status: what parley said to the
@@ -107,51 +157,6 @@ type delivery struct {
 	WAMID         string `json:"wamid"`
 	WebhookStatus int    `json:"webhookStatus"`
 	WebhookBody   string `json:"webhookBody"`
-}
-
-// replyRequest is the body of POST /reply.
-type replyRequest struct {
-	BusinessID string `json:"businessId"`
-	From       string `json:"from"`
-	Name       string `json:"name"`
-	Text       string `json:"text"`
-	ReplyTo    string `json:"replyTo"`
-}
-
-func (s *Simulator) handleReply(w http.ResponseWriter, r *http.Request) {
-	var req replyRequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, "reply: %v", err)
-		return
-	}
-	from := waID(req.From)
-	switch {
-	case req.BusinessID == "":
-		writeError(w, http.StatusBadRequest, "reply: businessId is required")
-		return
-	case !s.knows(req.BusinessID):
-		writeError(w, http.StatusBadRequest, "reply: businessId %q is not one of the simulator's known numbers", req.BusinessID)
-		return
-	case from == "":
-		writeError(w, http.StatusBadRequest, "reply: from is required: the customer's wa_id")
-		return
-	case req.Text == "":
-		writeError(w, http.StatusBadRequest, "reply: text is required")
-		return
-	}
-	msg := inbound{
-		From:      from,
-		ID:        newWAMID(),
-		Timestamp: s.timestamp(),
-		Type:      "text",
-	}
-	msg.Text.Body = req.Text
-	if req.ReplyTo != "" {
-		msg.Context = &inboundContext{From: displayNumber(req.BusinessID), ID: req.ReplyTo}
-	}
-	c := contact{WaID: from}
-	c.Profile.Name = req.Name
-	s.deliver(r.Context(), w, msg.ID, req.BusinessID, value{Contacts: []contact{c}, Messages: []inbound{msg}})
 }
 
 // statusRequest is the body of POST /status.
@@ -187,28 +192,55 @@ func (s *Simulator) handleStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "status: the simulator never accepted a message %q", req.WAMID)
 		return
 	}
-	st := statusPayload{ID: a.WAMID, Status: req.Status, Timestamp: s.timestamp(), RecipientID: a.WaID}
+	st := statusPayload{ID: a.WAMID, Status: req.Status, Timestamp: s.timestamp(), RecipientID: a.WaID,
+		BizOpaqueCallbackData: callbackData(a)}
 	switch req.Status {
 	case "sent", "delivered":
 		st.Pricing = &pricing{PricingModel: "PMP", Type: "free_customer_service", Category: "service"}
 	case "failed":
-		e := webhookError{Code: req.ErrorCode, Href: "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}
-		texts, known := errorTexts[req.ErrorCode]
-		if !known {
-			texts = [2]string{"Error", ""}
-		}
-		e.Title, e.Message, e.ErrorData.Details = texts[0], texts[0], texts[1]
-		st.Errors = []webhookError{e}
+		st = s.failedStatus(a, req.ErrorCode)
 	}
 	s.deliver(r.Context(), w, a.WAMID, a.PhoneNumberID, value{Statuses: []statusPayload{st}})
 }
 
-// deliver wraps v in Meta's envelope for phoneNumberID, posts it signed to
-// the webhook URL and answers with what the webhook said.
+// failedStatus is the status "failed" with code for a.
+func (s *Simulator) failedStatus(a Accepted, code int) statusPayload {
+	e := webhookError{Code: code, Href: "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}
+	texts, known := errorTexts[code]
+	if !known {
+		texts = [2]string{"Error", ""}
+	}
+	e.Title, e.Message, e.ErrorData.Details = texts[0], texts[0], texts[1]
+	return statusPayload{ID: a.WAMID, Status: "failed", Timestamp: s.timestamp(), RecipientID: a.WaID,
+		BizOpaqueCallbackData: callbackData(a), Errors: []webhookError{e}}
+}
+
+// callbackData is the biz_opaque_callback_data a's request set, which Meta
+// echoes in its statuses.
+func callbackData(a Accepted) string {
+	var req struct {
+		Data string `json:"biz_opaque_callback_data"`
+	}
+	json.Unmarshal(a.Request, &req)
+	return req.Data
+}
+
+// deliver posts v for phoneNumberID and answers with what the webhook
+// said.
 func (s *Simulator) deliver(ctx context.Context, w http.ResponseWriter, wamid, phoneNumberID string, v value) {
-	if s.cfg.WebhookURL == "" {
-		writeError(w, http.StatusBadGateway, "no webhook URL is configured")
+	status, answer, err := s.post(ctx, phoneNumberID, v)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, "%v", err)
 		return
+	}
+	writeJSON(w, http.StatusOK, delivery{WAMID: wamid, WebhookStatus: status, WebhookBody: string(answer)})
+}
+
+// post wraps v in Meta's envelope for phoneNumberID, posts it signed to
+// the webhook URL and returns the webhook's answer.
+func (s *Simulator) post(ctx context.Context, phoneNumberID string, v value) (status int, answer []byte, err error) {
+	if s.cfg.WebhookURL == "" {
+		return 0, nil, errors.New("no webhook URL is configured")
 	}
 	v.MessagingProduct = "whatsapp"
 	v.Metadata = metadata{DisplayPhoneNumber: displayNumber(phoneNumberID), PhoneNumberID: phoneNumberID}
@@ -217,29 +249,25 @@ func (s *Simulator) deliver(ctx context.Context, w http.ResponseWriter, wamid, p
 		Entry:  []entry{{ID: wabaID(phoneNumberID), Changes: []change{{Value: v, Field: "messages"}}}},
 	})
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "encoding the webhook: %v", err)
-		return
+		return 0, nil, fmt.Errorf("encoding the webhook: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.WebhookURL, bytes.NewReader(body))
 	if err != nil {
-		writeError(w, http.StatusBadGateway, "webhook URL %q: %v", s.cfg.WebhookURL, err)
-		return
+		return 0, nil, fmt.Errorf("webhook URL %q: %w", s.cfg.WebhookURL, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "facebookexternalua")
 	req.Header.Set("X-Hub-Signature-256", sign(body, s.cfg.AppSecret))
 	resp, err := s.cfg.HTTP.Do(req)
 	if err != nil {
-		writeError(w, http.StatusBadGateway, "the webhook could not be reached: %v", err)
-		return
+		return 0, nil, fmt.Errorf("the webhook could not be reached: %w", err)
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxWebhookAnswer))
+	answer, err = io.ReadAll(io.LimitReader(resp.Body, maxWebhookAnswer))
 	if err != nil {
-		writeError(w, http.StatusBadGateway, "reading the webhook's answer: %v", err)
-		return
+		return 0, nil, fmt.Errorf("reading the webhook's answer: %w", err)
 	}
-	writeJSON(w, http.StatusOK, delivery{WAMID: wamid, WebhookStatus: resp.StatusCode, WebhookBody: string(answer)})
+	return resp.StatusCode, answer, nil
 }
 
 func (s *Simulator) timestamp() string {

@@ -3,6 +3,7 @@ package apple
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -36,11 +37,33 @@ type Client struct {
 	HTTP *http.Client
 	// Now is the clock of the tokens' iat; nil means time.Now.
 	Now func() time.Time
+
+	// AuthKey returns the responseEncryptionKey of an auth message, made
+	// for and stored under requestID (the message's requestIdentifier, its
+	// Apple message id): Base64 of the 97-byte uncompressed P-384 public
+	// key. Send calls it just before sending an auth message; nil means
+	// auth messages cannot be sent.
+	AuthKey func(ctx context.Context, requestID string) (publicKey string, err error)
+	// MerchantSession returns an Apple Pay merchant session for
+	// initiativeContext (the message's paymentGatewayUrl), as the Apple Pay
+	// server returned it. Send calls it just before sending an applePay
+	// message, since sessions expire; nil means Apple Pay messages cannot be
+	// sent.
+	MerchantSession func(ctx context.Context, initiativeContext string) (json.RawMessage, error)
+	// PayBaseURL is where parley serves Apple Pay's callbacks: an applePay
+	// message's endpoints are PayBaseURL + "/webhooks/apple/pay/<name>"
+	// unless the message overrides them.
+	PayBaseURL string
 }
 
 // Send sends o and returns its Apple message id: o.PlatformMessageID, or a
 // new UUID when it is empty (keep it across retries of one message so that
-// repeats can be recognised). Apple's refusals and failures are
+// repeats can be recognised). Before rendering it fetches the images given
+// by URL (an image that cannot be fetched or that Apple cannot take is
+// invalid_message naming its field, retryable when its server failed) and
+// calls the hooks the type needs: AuthKey for auth, MerchantSession for
+// applePay. Auth messages go to POST /authenticate, all others to POST
+// /message. Apple's refusals and failures are
 // *message.Error values carrying the HTTP status and the gateway's answer:
 // platform_rejected for 400, 404 and other 4xx, unauthorized for 401 and 403
 // (the MSP id or secret is wrong), and platform_unavailable, retryable, for
@@ -54,7 +77,22 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 		o.PlatformMessageID = message.NewUUID()
 	}
 	id := o.PlatformMessageID
-	body, err := Render(o)
+	hc := c.HTTP
+	if hc == nil {
+		hc = defaultHTTP
+	}
+	if !Supports(o.Message.Type) {
+		return id, message.Errorf(message.CodeUnsupportedOnChannel, "message type %q cannot be sent on the apple channel", o.Message.Type)
+	}
+	var err error
+	if o.Message, err = fetchImages(ctx, hc, o.Message); err != nil {
+		return id, err
+	}
+	in, err := c.inputs(ctx, o)
+	if err != nil {
+		return id, err
+	}
+	body, err := Render(o, in)
 	if err != nil {
 		return id, err
 	}
@@ -66,7 +104,11 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 	if err != nil {
 		return id, fmt.Errorf("apple: send: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+"/message", bytes.NewReader(body))
+	endpoint := "/message"
+	if o.Message.Type == message.TypeAuth {
+		endpoint = "/authenticate"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+endpoint, bytes.NewReader(body))
 	if err != nil {
 		return id, fmt.Errorf("apple: send: %w", err)
 	}
@@ -75,10 +117,6 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 	req.Header.Set("Source-Id", o.BusinessID)
 	req.Header.Set("Destination-Id", o.To)
 	req.Header.Set("Content-Type", "application/json")
-	hc := c.HTTP
-	if hc == nil {
-		hc = defaultHTTP
-	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return id, &message.Error{
@@ -94,6 +132,50 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 		return id, nil
 	}
 	return id, statusError(resp, details)
+}
+
+// inputs calls the hooks an auth or applePay message needs. An error a
+// hook returns as a *message.Error is passed on as it is.
+func (c *Client) inputs(ctx context.Context, o message.Outgoing) (Inputs, error) {
+	var in Inputs
+	switch o.Message.Type {
+	case message.TypeAuth:
+		if c.AuthKey == nil {
+			return in, message.Errorf(message.CodeUnsupportedOnChannel, "this parley has no key store for Apple authentication messages")
+		}
+		key, err := c.AuthKey(ctx, o.PlatformMessageID)
+		if err != nil {
+			return in, hookError("making the response encryption key", err)
+		}
+		in.AuthKey = key
+	case message.TypeApplePay:
+		if c.MerchantSession == nil {
+			return in, message.Errorf(message.CodeUnsupportedOnChannel, "this parley has no Apple Pay merchant identity configured")
+		}
+		in.Endpoints = PayEndpoints(c.PayBaseURL, o.Message)
+		gateway := in.Endpoints["paymentGatewayUrl"]
+		if len(in.Endpoints) < len(payEndpoints) {
+			return in, message.Errorf(message.CodeUnsupportedOnChannel, "this parley has no URL for Apple Pay's callbacks (PayBaseURL) and the message does not give all six endpoints")
+		}
+		session, err := c.MerchantSession(ctx, gateway)
+		if err != nil {
+			return in, hookError("requesting the Apple Pay merchant session", err)
+		}
+		if !isJSONObject(session) {
+			return in, errors.New("apple: send: the Apple Pay merchant session is not a JSON object")
+		}
+		in.MerchantSession = session
+	}
+	return in, nil
+}
+
+// hookError passes on a *message.Error from a hook and wraps any other.
+func hookError(doing string, err error) error {
+	var e *message.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return fmt.Errorf("apple: send: %s: %w", doing, err)
 }
 
 // statusError maps a refusal of the gateway to the public error codes.

@@ -2,6 +2,8 @@ package apple
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -230,7 +232,7 @@ func TestClientSendRefusesBeforeSending(t *testing.T) {
 	defer srv.Close()
 
 	list := outgoing("")
-	list.Message = message.Message{Type: "list"}
+	list.Message = message.Message{Type: message.TypeReaction}
 	noSecret := newClient(srv.URL)
 	noSecret.Secret = nil
 	noURL := newClient(srv.URL)
@@ -253,5 +255,161 @@ func TestClientSendRefusesBeforeSending(t *testing.T) {
 	}
 	if calls != 0 {
 		t.Errorf("the gateway got %d requests, want none", calls)
+	}
+}
+
+// gateway records the requests of a fake MSP gateway that also serves
+// images under /img/.
+type gateway struct {
+	srv   *httptest.Server
+	paths []string
+	body  []byte
+}
+
+func newGateway(t *testing.T, images map[string]func(http.ResponseWriter)) *gateway {
+	g := &gateway{}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name, ok := strings.CutPrefix(r.URL.Path, "/img/"); ok {
+			if serve := images[name]; serve != nil {
+				serve(w)
+				return
+			}
+			http.NotFound(w, r)
+			return
+		}
+		g.paths = append(g.paths, r.URL.Path)
+		g.body, _ = io.ReadAll(r.Body)
+	}))
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+func TestClientSendInteractive(t *testing.T) {
+	const id = "0f6d1d8e-4a1b-4a2e-9c7d-5b1e2f3a4c5d"
+	logo := png(64)
+	g := newGateway(t, map[string]func(http.ResponseWriter){
+		"logo.png": func(w http.ResponseWriter) { w.Write(logo) },
+	})
+	var keyFor, sessionFor string
+	c := newClient(g.srv.URL)
+	c.PayBaseURL = "https://parley.example"
+	c.AuthKey = func(_ context.Context, requestID string) (string, error) { keyFor = requestID; return "BKEY", nil }
+	c.MerchantSession = func(_ context.Context, initiativeContext string) (json.RawMessage, error) {
+		sessionFor = initiativeContext
+		return json.RawMessage(`{"nonce":"n1"}`), nil
+	}
+	byURL := signIn
+	byURL.Images = []message.Image{{ID: "logo", URL: g.srv.URL + "/img/logo.png"}}
+
+	tests := []struct {
+		name     string
+		m        message.Message
+		wantPath string
+		// wantIn are strings the body must hold.
+		wantIn []string
+	}{
+		{"list", fruitList, "/v1/message", []string{`"listPicker"`, `"requestIdentifier":"` + id + `"`}},
+		{"auth with a fetched image", byURL, "/v1/authenticate", []string{
+			`"responseEncryptionKey":"BKEY"`,
+			`"images":[{"identifier":"logo","data":"` + base64.StdEncoding.EncodeToString(logo) + `"}]`,
+		}},
+		{"Apple Pay", applePay, "/v1/message", []string{
+			`"merchantSession":{"nonce":"n1"}`,
+			`"paymentGatewayUrl":"https://parley.example/webhooks/apple/pay/paymentGateway"`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g.paths = nil
+			o := outgoing(id)
+			o.Message = tt.m
+			if _, err := c.Send(context.Background(), o); err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			if len(g.paths) != 1 || g.paths[0] != tt.wantPath {
+				t.Fatalf("gateway requests = %q, want one to %s", g.paths, tt.wantPath)
+			}
+			for _, s := range tt.wantIn {
+				if !strings.Contains(string(g.body), s) {
+					t.Errorf("body does not hold %s:\n%s", s, g.body)
+				}
+			}
+		})
+	}
+	if keyFor != id {
+		t.Errorf("AuthKey got request id %q, want the message id %q", keyFor, id)
+	}
+	if sessionFor != "https://parley.example/webhooks/apple/pay/paymentGateway" {
+		t.Errorf("MerchantSession got %q, want the payment gateway URL", sessionFor)
+	}
+}
+
+func TestClientSendRefusesInteractive(t *testing.T) {
+	g := newGateway(t, map[string]func(http.ResponseWriter){
+		"missing.png": func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) },
+		"broken.png":  func(w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) },
+		"big.png":     func(w http.ResponseWriter) { w.Write(png(MaxImage + 1)) },
+		"photo.png":   func(w http.ResponseWriter) { w.Write(jpeg(100)) },
+		"huge.jpg":    func(w http.ResponseWriter) { w.Write(jpeg(MaxRichLinkImage + 1)) },
+	})
+	image := func(name string) message.Message {
+		m := fruitList
+		m.Images = []message.Image{{ID: "apple", URL: g.srv.URL + "/img/" + name}}
+		return m
+	}
+	link := cabinet
+	link.Image = &message.Image{URL: g.srv.URL + "/img/huge.jpg"}
+	hooked := newClient(g.srv.URL)
+	hooked.AuthKey = func(context.Context, string) (string, error) { return "", errors.New("key store down") }
+	hooked.MerchantSession = func(context.Context, string) (json.RawMessage, error) {
+		return nil, &message.Error{Code: message.CodePlatformUnavailable, Message: "Apple Pay is down", Retryable: true}
+	}
+	noBase := newClient(g.srv.URL)
+	noBase.MerchantSession = hooked.MerchantSession
+	notObject := newClient(g.srv.URL)
+	notObject.PayBaseURL = "https://parley.example"
+	notObject.MerchantSession = func(context.Context, string) (json.RawMessage, error) { return json.RawMessage(`"s"`), nil }
+	hooked.PayBaseURL = "https://parley.example"
+
+	tests := []struct {
+		name          string
+		client        *Client
+		m             message.Message
+		wantCode      message.Code
+		wantRetryable bool
+		wantText      string
+	}{
+		{"image not found", newClient(g.srv.URL), image("missing.png"), message.CodeInvalidMessage, false, "message.images[0].url: fetching it answered HTTP 404"},
+		{"image server failing", newClient(g.srv.URL), image("broken.png"), message.CodeInvalidMessage, true, "HTTP 502"},
+		{"image over the limit", newClient(g.srv.URL), image("big.png"), message.CodeInvalidMessage, false, "over the limit of 1048576 bytes"},
+		{"image not a PNG", newClient(g.srv.URL), image("photo.png"), message.CodeInvalidMessage, false, "is not a PNG image"},
+		{"rich link image over 200 kB", newClient(g.srv.URL), link, message.CodeInvalidMessage, false, "message.image.url: is over the limit of 200000 bytes"},
+		{"auth without a key store", newClient(g.srv.URL), signIn, message.CodeUnsupportedOnChannel, false, "key store"},
+		{"auth key store failing", hooked, signIn, "", false, "key store down"},
+		{"Apple Pay without a merchant identity", newClient(g.srv.URL), applePay, message.CodeUnsupportedOnChannel, false, "merchant identity"},
+		{"Apple Pay without callback URLs", noBase, applePay, message.CodeUnsupportedOnChannel, false, "PayBaseURL"},
+		{"Apple Pay session failing", hooked, applePay, message.CodePlatformUnavailable, true, "Apple Pay is down"},
+		{"Apple Pay session not an object", notObject, applePay, "", false, "not a JSON object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g.paths = nil
+			o := outgoing("")
+			o.Message = tt.m
+			_, err := tt.client.Send(context.Background(), o)
+			if err == nil {
+				t.Fatal("Send succeeded")
+			}
+			if !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("Send = %v, want it to say %q", err, tt.wantText)
+			}
+			var e *message.Error
+			if tt.wantCode != "" && (!errors.As(err, &e) || e.Code != tt.wantCode || e.Retryable != tt.wantRetryable) {
+				t.Errorf("Send = %v, want code %s, retryable %v", err, tt.wantCode, tt.wantRetryable)
+			}
+			if len(g.paths) != 0 {
+				t.Errorf("the gateway got %q, want nothing", g.paths)
+			}
+		})
 	}
 }

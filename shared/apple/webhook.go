@@ -28,15 +28,20 @@ type inbound struct {
 	SourceID      string          `json:"sourceId"`
 	DestinationID string          `json:"destinationId"`
 	Body          json.RawMessage `json:"body"`
+	// InteractiveData is a reply to an interactive message; a large one
+	// comes as InteractiveDataRef instead.
+	InteractiveData    json.RawMessage `json:"interactiveData"`
+	InteractiveDataRef json.RawMessage `json:"interactiveDataRef"`
 }
 
 // Parse turns a verified webhook (its headers and its decompressed body) into
 // the item it carries. The headers id, source-id and destination-id are
 // required; the body's id, sourceId and destinationId may be absent but must
 // match the headers when present. A text becomes a message with a text body,
+// an interactive reply a message with the body of its kind (see
+// parseInteractive) answering the message its requestIdentifier names,
 // typing_start, typing_end and close become items of those kinds, and every
-// other type (interactive replies among them) a message whose body type is
-// "unsupported". Errors wrap ErrMalformedBody and name the field at fault.
+// other type a message whose body type is "unsupported". Errors wrap ErrMalformedBody and name the field at fault.
 // receivedAt is the item's time, since Apple's body carries none.
 func Parse(h http.Header, body []byte, receivedAt time.Time) (message.InboundItem, error) {
 	var in inbound
@@ -86,6 +91,12 @@ func Parse(h http.Header, body []byte, receivedAt time.Time) (message.InboundIte
 		item.Kind = message.KindTypingEnd
 	case typeClose:
 		item.Kind = message.KindClose
+	case typeInteractive:
+		item.Kind = message.KindMessage
+		item.Body, item.ReplyToPlatformID, err = parseInteractive(in.InteractiveData, in.InteractiveDataRef)
+		if err != nil {
+			return message.InboundItem{}, err
+		}
 	default:
 		item.Kind = message.KindMessage
 		item.Body = &message.Body{Type: "unsupported"}

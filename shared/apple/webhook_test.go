@@ -58,6 +58,11 @@ func TestParseFixtures(t *testing.T) {
 			Capabilities:      caps,
 		}
 	}
+	reply := func(it message.InboundItem, requestID string) message.InboundItem {
+		it.ReplyToPlatformID = requestID
+		return it
+	}
+	all := []string{"QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM"}
 	tests := []struct {
 		fixture string
 		want    message.InboundItem
@@ -70,8 +75,40 @@ func TestParseFixtures(t *testing.T) {
 		{"typing_start.json", item(message.KindTypingStart, "b3e8a0c4-5b9f-4d2e-8a61-0c9e7f3d2b14", nil, "QUICK", "LIST", "TIME")},
 		{"typing_end.json", item(message.KindTypingEnd, "f1d0a7e2-9c34-4b58-a6e1-3d7b2c8f0e95", nil, "QUICK", "LIST", "TIME")},
 		{"close.json", item(message.KindClose, "2a6c9e1f-7d3b-4e05-b8a2-6f1c4d9e3a70", nil, "QUICK", "LIST", "TIME")},
-		{"interactive_list_picker.json", item(message.KindMessage, "5e1d2c3b-4a59-4687-9a1b-2c3d4e5f6a7b",
-			&message.Body{Type: "unsupported"}, "QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM")},
+		{"interactive_list_picker.json", reply(item(message.KindMessage, "5e1d2c3b-4a59-4687-9a1b-2c3d4e5f6a7b",
+			&message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "sku-1", Title: "Apple"}}}, all...),
+			"d2b7c9e1-4f3a-4b6c-8d0e-2f4a6b8c0d1e")},
+		{"interactive_list_picker_multiple.json", reply(item(message.KindMessage, "7a3c5e9b-1d2f-4a6b-8c0d-3e5f7a9b1c2d",
+			&message.Body{Type: message.BodySelection, Selections: []message.Selection{
+				{ID: "sku-1", Title: "Apple", Description: "Red"},
+				{ID: "sku-2", Title: "Orange", Description: "Juicy"},
+				{ID: "sku-3", Title: "Lettuce"},
+			}}, all...),
+			"d2b7c9e1-4f3a-4b6c-8d0e-2f4a6b8c0d1e")},
+		{"interactive_time_picker.json", reply(item(message.KindMessage, "c4e6a8b0-2d4f-4b6a-9c8e-0f1a2b3c4d5e",
+			&message.Body{Type: message.BodyTimeslot, Timeslot: &message.Timeslot{
+				ID: "slot-1", Start: time.Date(2025, 7, 10, 17, 0, 0, 0, time.UTC), Duration: 3600}}, all...),
+			"e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b")},
+		{"interactive_quick_reply.json", reply(item(message.KindMessage, "0d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a",
+			&message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "2", Title: "Talk to an agent"}}}, all...),
+			"f0e1d2c3-b4a5-4968-8776-655443322110")},
+		{"interactive_quick_reply_index.json", reply(item(message.KindMessage, "1e2f3a4b-5c6d-4e7f-9a8b-0c1d2e3f4a5b",
+			&message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "1", Title: "Track order"}}}, all...),
+			"f0e1d2c3-b4a5-4968-8776-655443322110")},
+		{"interactive_auth.json", reply(item(message.KindMessage, "2f3a4b5c-6d7e-4f8a-8b9c-1d2e3f4a5b6c",
+			&message.Body{Type: message.BodyAuth, Auth: &message.AuthReply{Status: "authenticated",
+				EncryptedToken: "BCo2uV2r3H1mYqg7l2oX0mZk8o8r2cV1l6w0aQ9vX4n0Jm5t7Qm3y8Xf1uL0pWkq=="}}, all...),
+			"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d")},
+		{"interactive_apple_pay.json", reply(item(message.KindMessage, "3a4b5c6d-7e8f-4a9b-9c0d-2e3f4a5b6c7d",
+			&message.Body{Type: message.BodyPayment, Payment: &message.PaymentReply{Status: "STATUS_SUCCESS",
+				Detail: json.RawMessage(`{"status":"STATUS_SUCCESS","transactionIdentifier":"5A7B1C2D"}`)}}, all...),
+			"b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e")},
+		{"interactive_custom.json", reply(item(message.KindMessage, "4b5c6d7e-8f9a-4b0c-8d1e-3f4a5b6c7d8e",
+			&message.Body{Type: message.BodyCustom,
+				Custom: json.RawMessage(`{"requestIdentifier":"c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f","orderId":"991","step":"tracked"}`)}, all...),
+			"c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f")},
+		{"interactive_data_ref.json", item(message.KindMessage, "5c6d7e8f-9a0b-4c1d-9e2f-4a5b6c7d8e9f",
+			&message.Body{Type: message.BodyUnsupported, Unsupported: "interactiveDataRef"}, all...)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -192,7 +229,12 @@ func TestParseIgnoresUnknownFieldsAndTypes(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	h, _ := loadFixture(f, "text.json")
-	for _, name := range []string{"text.json", "text_capabilities.json", "typing_start.json", "typing_end.json", "close.json", "interactive_list_picker.json"} {
+	names, err := filepath.Glob(filepath.Join("testdata", "*.json"))
+	if err != nil || len(names) == 0 {
+		f.Fatalf("no fixtures: %v", err)
+	}
+	for _, name := range names {
+		name = filepath.Base(name)
 		// Without its id, every fixture's body belongs with text.json's
 		// headers.
 		_, body := loadFixture(f, name)
@@ -235,4 +277,84 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse = kind %q", item.Kind)
 		}
 	})
+}
+
+func TestParseInteractive(t *testing.T) {
+	h, body := loadFixture(t, "interactive_list_picker.json")
+	const req = "d2b7c9e1-4f3a-4b6c-8d0e-2f4a6b8c0d1e"
+	builtIn := func(data string) map[string]any {
+		return map[string]any{"interactiveData": json.RawMessage(`{"bid":"` + BuiltInBID + `","data":` + data + `}`)}
+	}
+	unsupported := func(what string) message.Body { return message.Body{Type: message.BodyUnsupported, Unsupported: what} }
+	selection := func(id, title string) message.Body {
+		return message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: id, Title: title}}}
+	}
+	items := `"items":[{"identifier":"a","title":"A"},{"identifier":"b","title":"B"}]`
+	tests := []struct {
+		name    string
+		changes map[string]any
+		want    message.Body
+		wantReq string
+	}{
+		{"no interactiveData", map[string]any{"interactiveData": nil}, unsupported("interactive"), ""},
+		{"null interactiveData and a reference", map[string]any{"interactiveData": nil, "interactiveDataRef": map[string]any{"url": "https://p1-content.icloud.com/M"}},
+			unsupported("interactiveDataRef"), ""},
+		{"quick reply index as a string", builtIn(`{"requestIdentifier":"` + req + `","quick-reply":{"selectedIndex":"1",` + items + `}}`), selection("b", "B"), req},
+		{"quick reply identifier without items", builtIn(`{"quick-reply":{"selectedIdentifier":"z"}}`), selection("z", ""), ""},
+		{"quick reply only item left", builtIn(`{"quick-reply":{"items":[{"identifier":"a","title":"A"}]}}`), selection("a", "A"), ""},
+		{"quick reply index out of range", builtIn(`{"quick-reply":{"selectedIndex":2,` + items + `}}`), unsupported("quick-reply"), ""},
+		{"quick reply without a choice", builtIn(`{"quick-reply":{` + items + `}}`), unsupported("quick-reply"), ""},
+		{"time picker without a slot", builtIn(`{"event":{"timeslots":[]}}`), unsupported("event"), ""},
+		{"time picker start with seconds", builtIn(`{"event":{"timeslots":[{"identifier":"s","startTime":"2025-07-10T19:00:30+0200","duration":60}]}}`),
+			message.Body{Type: message.BodyTimeslot, Timeslot: &message.Timeslot{ID: "s", Start: time.Date(2025, 7, 10, 17, 0, 30, 0, time.UTC), Duration: 60}}, ""},
+		{"time picker start unreadable", builtIn(`{"event":{"timeslots":[{"identifier":"s","startTime":"tomorrow"}]}}`),
+			message.Body{Type: message.BodyTimeslot, Timeslot: &message.Timeslot{ID: "s"}}, ""},
+		{"list picker with nothing chosen", builtIn(`{"listPicker":{"sections":[]}}`), message.Body{Type: message.BodySelection}, ""},
+		{"form", builtIn(`{"dynamic":{"selections":[]}}`), unsupported("dynamic"), ""},
+		{"a feature parley does not read", builtIn(`{"requestIdentifier":"` + req + `","hologram":{}}`), unsupported("interactive"), req},
+		{"no data", builtIn(`null`), unsupported("interactive"), ""},
+		{"app reply without data", map[string]any{"interactiveData": json.RawMessage(`{"bid":"com.apple.messages.MSMessageExtensionBalloonPlugin:ABCDE12345:com.example.x", "URL":"?a=1"}`)},
+			message.Body{Type: message.BodyCustom, Custom: json.RawMessage(`{"bid":"com.apple.messages.MSMessageExtensionBalloonPlugin:ABCDE12345:com.example.x","URL":"?a=1"}`)}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(h, edit(t, body, tt.changes), time.Time{})
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if got.Kind != message.KindMessage || got.Body == nil || !reflect.DeepEqual(*got.Body, tt.want) || got.ReplyToPlatformID != tt.wantReq {
+				t.Errorf("Parse = kind %q, body %+v, reply to %q; want a message with %+v replying to %q", got.Kind, got.Body, got.ReplyToPlatformID, tt.want, tt.wantReq)
+			}
+		})
+	}
+}
+
+func TestParseInteractiveRefuses(t *testing.T) {
+	h, body := loadFixture(t, "interactive_list_picker.json")
+	tests := []struct {
+		name string
+		data string
+		// field is what the error must name.
+		field string
+	}{
+		{"interactiveData a string", `"x"`, "interactiveData"},
+		{"data an array", `{"data":[1]}`, "interactiveData.data"},
+		{"requestIdentifier a number", `{"data":{"requestIdentifier":7}}`, "interactiveData.data.requestIdentifier"},
+		{"sections a string", `{"data":{"listPicker":{"sections":"x"}}}`, "interactiveData.data.listPicker"},
+		{"duration a word", `{"data":{"event":{"timeslots":[{"identifier":"s","duration":"long"}]}}}`, "interactiveData.data.event"},
+		{"selectedIndex a fraction", `{"data":{"quick-reply":{"selectedIndex":1.5}}}`, `interactiveData.data["quick-reply"]`},
+		{"token a number", `{"data":{"authenticate":{"status":"authenticated","token":5}}}`, "interactiveData.data.authenticate"},
+		{"payment a list", `{"data":{"payment":[]}}`, "interactiveData.data.payment"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse(h, edit(t, body, map[string]any{"interactiveData": json.RawMessage(tt.data)}), time.Time{})
+			if !errors.Is(err, ErrMalformedBody) {
+				t.Fatalf("Parse = %+v, %v; want ErrMalformedBody", got, err)
+			}
+			if !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("error %q does not name %q", err, tt.field)
+			}
+		})
+	}
 }

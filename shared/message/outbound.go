@@ -51,8 +51,11 @@ type Message struct {
 	// richLink, ctaUrl, custom
 	URL   string `json:"url,omitempty"`
 	Title string `json:"title,omitempty"`
-	// Image is a richLink's image (by URL or bytes).
+	// Image is a richLink's image (by URL or bytes), or a custom message's
+	// app icon.
 	Image *Image `json:"image,omitempty"`
+	// VideoURL is a richLink's video (Apple).
+	VideoURL string `json:"videoUrl,omitempty"`
 
 	// list, buttons, ctaUrl, product, productList, locationRequest
 	Header *Header `json:"header,omitempty"`
@@ -95,6 +98,10 @@ type Message struct {
 	BundleID   string          `json:"bundleId,omitempty"`
 	LiveLayout *bool           `json:"liveLayout,omitempty"`
 	Data       json.RawMessage `json:"data,omitempty"`
+	// AppID and AppName are the App Store id and name of a custom
+	// message's iMessage app (Apple shows them when it is not installed).
+	AppID   int64  `json:"appId,omitempty"`
+	AppName string `json:"appName,omitempty"`
 
 	// Common: the message this one answers (a parley id or the platform's;
 	// WhatsApp context.message_id), Apple's images and bubbles.

@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/appleauth"
+	"github.com/parleyhq/parley/shared/applepay"
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
@@ -50,18 +52,23 @@ type Options struct {
 	// CreateResources creates the table and bucket when they are missing
 	// (the local stack against moto); never in production.
 	CreateResources bool
+	// ApplePayHTTP replaces the merchant-identity TLS client of Apple Pay's
+	// merchant-session calls (the local stack's gateway simulator).
+	ApplePayHTTP *http.Client
 }
 
 // Service is an assembled parley.
 type Service struct {
-	Config   config.Config
-	Store    store.Store
-	Blobs    store.Blobs
-	Sender   *send.Sender
-	Ingester *ingest.Ingester
-	Clock    clock.Clock
-	Log      *slog.Logger
-	close    func() error
+	Config    config.Config
+	Store     store.Store
+	Blobs     store.Blobs
+	Sender    *send.Sender
+	Ingester  *ingest.Ingester
+	AuthKeys  *appleauth.Keys
+	Publisher bus.Publisher
+	Clock     clock.Clock
+	Log       *slog.Logger
+	close     func() error
 }
 
 // New assembles parley from cfg.
@@ -121,32 +128,72 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 		s.close = st.Close
 	}
 
+	s.Publisher = publisher
+	s.AuthKeys = &appleauth.Keys{Blobs: s.Blobs, Secret: cfg.AppleMSPSecret, Clock: s.Clock}
+	appleClient := &apple.Client{BaseURL: cfg.AppleMSPURL, MSPID: cfg.AppleMSPID, Secret: cfg.AppleMSPSecret, HTTP: httpc, Now: s.Clock.Now,
+		AuthKey: s.AuthKeys.New, PayBaseURL: cfg.PublicURL}
+	if cfg.ApplePay != nil {
+		payHTTP := opts.ApplePayHTTP
+		if payHTTP == nil {
+			var err error
+			if payHTTP, err = applepay.NewHTTPClient(cfg.ApplePay.CertPEM, cfg.ApplePay.KeyPEM, PlatformTimeout); err != nil {
+				return nil, fmt.Errorf("service: the Apple Pay merchant identity certificate: %w", err)
+			}
+		}
+		sessions := &applepay.MerchantSessions{GatewayURL: cfg.ApplePay.GatewayURL, MerchantIdentifier: cfg.ApplePay.MerchantID,
+			DomainName: cfg.ApplePay.Domain, DisplayName: cfg.ApplePay.DisplayName, HTTP: payHTTP}
+		appleClient.MerchantSession = sessions.Session
+	}
+
 	s.Sender = &send.Sender{
 		Store: s.Store,
 		Platforms: map[message.Channel]send.Platform{
 			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.WhatsAppAPIURL, Token: cfg.WhatsAppToken, HTTP: httpc}},
-			message.Apple:    applePlatform{&apple.Client{BaseURL: cfg.AppleMSPURL, MSPID: cfg.AppleMSPID, Secret: cfg.AppleMSPSecret, HTTP: httpc, Now: s.Clock.Now}},
+			message.Apple:    applePlatform{appleClient},
 		},
 		Publisher: publisher,
 		Clock:     s.Clock,
 		Retry:     policy,
 		Log:       s.Log,
 	}
-	s.Ingester = &ingest.Ingester{Store: s.Store, Blobs: s.Blobs, Publisher: publisher, Clock: s.Clock, Log: s.Log}
+	s.Ingester = &ingest.Ingester{Store: s.Store, Blobs: s.Blobs, Publisher: publisher, Clock: s.Clock, AuthTokens: s.AuthKeys, Log: s.Log}
 	return s, nil
 }
 
 // API is the send API's handler.
 func (s *Service) API() http.Handler { return httpapi.API(s.Sender, s.Store, s.Log) }
 
-// Webhooks is the webhooks' handler.
+// Webhooks is the webhooks' handler: the platforms' webhooks and Apple
+// Pay's callbacks.
 func (s *Service) Webhooks() http.Handler {
-	return httpapi.Webhooks(s.Ingester, httpapi.WebhookSecrets{
+	mux := http.NewServeMux()
+	mux.Handle("/webhooks/", httpapi.Webhooks(s.Ingester, httpapi.WebhookSecrets{
 		WhatsAppAppSecret:   s.Config.WhatsAppAppSecret,
 		WhatsAppVerifyToken: s.Config.WhatsAppVerifyToken,
 		AppleMSPID:          s.Config.AppleMSPID,
 		AppleSecret:         s.Config.AppleMSPSecret,
-	}, s.Clock, s.Log)
+	}, s.Clock, s.Log))
+	mux.Handle(applepay.PathPrefix, applepay.Handler(applepay.HandlerConfig{
+		ProcessorURL: s.Config.PaymentProcessorURL,
+		Lookup: func(ctx context.Context, requestID string) (message.Record, error) {
+			return s.Store.MessageByPlatformID(ctx, message.Apple, requestID)
+		},
+		Emit:  s.emit,
+		Log:   s.Log,
+		Clock: s.Clock,
+	}))
+	return mux
+}
+
+// emit records an event in the log, then publishes it.
+func (s *Service) emit(ctx context.Context, ev message.Event) error {
+	if err := s.Store.Apply(ctx, store.AppendEvent{Event: ev, ExpiresAt: s.Clock.Now().Add(ingest.EventRetention)}); err != nil {
+		return err
+	}
+	if err := s.Publisher.Publish(ctx, ev); err != nil {
+		s.Log.Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "error", err)
+	}
+	return nil
 }
 
 // Close releases the store.
@@ -161,6 +208,9 @@ type applePlatform struct{ *apple.Client }
 
 func (applePlatform) Supports(typ string) bool                    { return apple.Supports(typ) }
 func (applePlatform) Validate(m message.Message) message.Problems { return apple.Validate(m) }
+func (applePlatform) Adapt(m message.Message, c message.Conversation, adapt bool) (message.Message, *message.Adaptation, error) {
+	return apple.Adapt(m, c, adapt)
+}
 
 // AWSConfig loads the AWS SDK configuration; with a local endpoint (moto)
 // it falls back to static test credentials and us-east-1.

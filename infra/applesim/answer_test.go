@@ -1,0 +1,348 @@
+package applesim
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/shared/message"
+)
+
+// payEndpoints is a business's Apple Pay endpoints: it keeps each request's
+// JSON by path and answers with answers[path].
+type payEndpoints struct {
+	mu      sync.Mutex
+	answers map[string]string
+	got     map[string]any
+}
+
+func (b *payEndpoints) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	var v any
+	json.Unmarshal(raw, &v)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r.Header.Get("Content-Type") != "application/json" {
+		http.Error(w, "want JSON", http.StatusUnsupportedMediaType)
+		return
+	}
+	b.got[r.URL.Path] = v
+	io.WriteString(w, b.answers[r.URL.Path])
+}
+
+// newBusiness serves a business whose gateway answers gateway.
+func newBusiness(t *testing.T, gateway string) (*payEndpoints, *httptest.Server) {
+	b := &payEndpoints{got: map[string]any{}, answers: map[string]string{
+		"/gateway":  gateway,
+		"/method":   `{"newTotal":{"label":"Your Total","amount":"10.00","type":"final"}}`,
+		"/shipping": `{"newLineItems":[{"label":"Express","amount":"9.00","type":"final"}],"newTotal":{"label":"Your Total","amount":"19.00","type":"final"}}`,
+	}}
+	srv := httptest.NewServer(b)
+	t.Cleanup(srv.Close)
+	return b, srv
+}
+
+const success = `{"status":"STATUS_SUCCESS"}`
+
+func TestAnswers(t *testing.T) {
+	card := `{"displayName":"Visa 4242","network":"Visa","type":"Credit"}`
+	tests := []struct {
+		name    string
+		request string // the interactiveData sent by the business
+		reply   string // POST /reply members besides replyTo
+		gateway string // the business gateway's answer
+		// want are paths of the answer's interactiveData; nil means no
+		// webhook is called.
+		want map[string]string
+		// check opens what want cannot compare.
+		check func(t *testing.T, idata any)
+		// callback is the business endpoint called and the paths of its
+		// request.
+		callback     string
+		wantCallback map[string]string
+		caps         string
+	}{
+		{name: "list picker, two of a multiple section", request: listPicker, reply: `"action":"select","ids":["sku-2","sku-1"]`, want: map[string]string{
+			"bid":                    `"` + AppleBID + `"`,
+			"data.version":           `"1.0"`,
+			"data.requestIdentifier": `"req-list"`,
+			"data.listPicker": `{"sections":[{"title":"Fruit","order":0,"multipleSelection":true,"items":[
+				{"identifier":"sku-1","title":"Apple","subtitle":"Red","order":0,"style":"default","imageIdentifier":"apple"},
+				{"identifier":"sku-2","title":"Orange","order":1,"style":"default"}]}]}`,
+			"data.images":       `[{"identifier":"apple","data":"` + png + `"}]`,
+			"data.replyMessage": `{"title":"Selected produce","subtitle":"Apple, Orange","style":"icon"}`,
+			"receivedMessage":   `{"title":"Pick produce","style":"icon","imageIdentifier":"apple"}`,
+			"replyMessage":      `{"title":"Selected produce","style":"icon"}`,
+		}},
+		{name: "list picker, one from each section", request: listPicker, reply: `"action":"select","ids":["sku-3","sku-1"]`, want: map[string]string{
+			"data.listPicker.sections": `[
+				{"title":"Fruit","order":0,"multipleSelection":true,"items":[{"identifier":"sku-1","title":"Apple","subtitle":"Red","order":0,"style":"default","imageIdentifier":"apple"}]},
+				{"title":"Veg","order":1,"multipleSelection":false,"items":[{"identifier":"sku-3","title":"Lettuce","order":0,"style":"default"}]}]`,
+		}},
+		{name: "time picker", request: timePicker, reply: `"action":"select","ids":["slot-2"]`, want: map[string]string{
+			"data.requestIdentifier": `"req-time"`,
+			"data.event": `{"identifier":"evt-42","title":"Book a fitting","timezoneOffset":-420,
+				"timeslots":[{"identifier":"slot-2","startTime":"2025-07-10T18:00+0000","duration":1800}]}`,
+			"data.replyMessage": `{"title":"Time chosen","subtitle":"2025-07-10T18:00+0000"}`,
+			"data.images":       "-",
+		}},
+		{name: "quick reply", request: quickReply, reply: `"action":"select","ids":["2"]`, caps: "QUICK", want: map[string]string{
+			"data.requestIdentifier": `"req-quick"`,
+			"data.quick-reply": `{"summaryText":"What can I help you with?","items":[{"identifier":"2","title":"Talk to an agent"}],
+				"selectedIdentifier":"2","selectedIndex":1}`,
+			"data.replyMessage": `{"title":"Talk to an agent"}`,
+			"receivedMessage":   "-",
+		}},
+		{name: "authentication", request: authRequest, reply: `"action":"auth","token":"the OAuth token"`, want: map[string]string{
+			"data.requestIdentifier":     `"req-auth"`,
+			"data.authenticate.status":   `"authenticated"`,
+			"data.images":                `[]`,
+			"data.replyMessage":          `{"title":"You signed in"}`,
+			"data.authenticate.oauth2":   "-",
+			"data.authenticate.clientId": "-",
+		}, check: func(t *testing.T, idata any) {
+			b64, _ := at(idata, "data.authenticate.token")
+			s, _ := b64.(string)
+			sealed, err := base64.StdEncoding.DecodeString(s)
+			if err != nil {
+				t.Fatalf("token %q is not Base64", s)
+			}
+			token, err := openToken(fixedKey(t, 0x11), sealed)
+			if err != nil || string(token) != "the OAuth token" {
+				t.Errorf("the token opens to %q, %v; want the OAuth token", token, err)
+			}
+		}},
+		{name: "Apple Pay, charged", request: applePay, reply: `"action":"pay","result":"success"`, gateway: success,
+			callback: "/gateway", wantCallback: map[string]string{
+				"requestIdentifier":                        `"req-pay"`,
+				"version":                                  `"1.0"`,
+				"payment.paymentToken.paymentMethod":       card,
+				"payment.paymentToken.paymentData.version": `"EC_v1"`,
+				"payment.billingContact.postalCode":        `"95014"`,
+				"payment.shippingContact":                  "-",
+			}, want: map[string]string{
+				"data.requestIdentifier":     `"req-pay"`,
+				"data.payment.status":        `"STATUS_SUCCESS"`,
+				"data.payment.paymentMethod": card,
+				"data.payment.total":         `{"label":"Your Total","amount":"10.00","type":"final"}`,
+				"data.replyMessage":          `{"title":"Paid"}`,
+			}},
+		{name: "Apple Pay, result defaults to success", request: applePay, reply: `"action":"pay"`, gateway: success,
+			callback: "/gateway", want: map[string]string{"data.payment.status": `"STATUS_SUCCESS"`}},
+		{name: "Apple Pay, gateway declines", request: applePay, reply: `"action":"pay","result":"success"`, gateway: `{"status":"STATUS_FAILURE"}`,
+			callback: "/gateway", want: map[string]string{"data.payment.status": `"STATUS_FAILURE"`}},
+		{name: "Apple Pay, gateway answers nonsense", request: applePay, reply: `"action":"pay"`, gateway: `<html>`,
+			callback: "/gateway", want: map[string]string{"data.payment.status": `"STATUS_FAILURE"`}},
+		{name: "Apple Pay, customer's payment fails", request: applePay, reply: `"action":"pay","result":"failure"`, gateway: success,
+			callback: "/gateway", want: map[string]string{"data.payment.status": `"STATUS_FAILURE"`}},
+		{name: "Apple Pay, shipping method", request: applePay, reply: `"action":"shipping","ids":["ship-exp"]`,
+			callback: "/shipping", wantCallback: map[string]string{
+				"requestIdentifier":      `"req-pay"`,
+				"version":                `"1.0"`,
+				"payment.shippingMethod": `{"identifier":"ship-exp","label":"Express","detail":"1 day","amount":"9.00"}`,
+			}},
+		{name: "Apple Pay, first shipping method", request: applePay, reply: `"action":"shipping"`,
+			callback: "/shipping", wantCallback: map[string]string{"payment.shippingMethod.identifier": `"ship-std"`}},
+		{name: "Apple Pay, payment method", request: applePay, reply: `"action":"paymentMethod"`,
+			callback: "/method", wantCallback: map[string]string{"requestIdentifier": `"req-pay"`, "payment.paymentMethod": card}},
+		{name: "custom", request: custom, reply: `"action":"custom","url":"?step=done"`, want: map[string]string{
+			"bid":             `"com.apple.messages.MSMessageExtensionBalloonPlugin:ABCDE12345:com.example.shop.MessagesExtension"`,
+			"URL":             `"?step=done"`,
+			"appId":           `123456789`,
+			"appName":         `"Shop"`,
+			"useLiveLayout":   `true`,
+			"receivedMessage": `{"title":"Your order","subtitle":"Tap to track"}`,
+			"replyMessage":    `{"title":"Viewed"}`,
+			"data":            "-",
+		}},
+		{name: "custom, business and customer named", request: custom, reply: `"action":"custom","url":"?a=1","businessId":"` + business + `","from":"` + customer + `","type":"interactive"`,
+			want: map[string]string{"URL": `"?a=1"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			hook := httptest.NewServer(rc)
+			defer hook.Close()
+			biz, bizSrv := newBusiness(t, tt.gateway)
+			sim := New(Config{MSPID: mspID, Secret: secret, WebhookURL: hook.URL + "/message", Now: func() time.Time { return now }})
+			base := mount(t, sim)
+			id := message.NewUUID()
+			if rec := send(t, sim, "/v1/message", id, outbound(id, "interactive", `"interactiveData":`+strings.ReplaceAll(tt.request, "PAY", bizSrv.URL))); rec.Code != http.StatusOK {
+				t.Fatalf("the business's message was refused: %d %s", rec.Code, rec.Body)
+			}
+			reply := `{"replyTo":"` + id + `",` + tt.reply
+			if tt.caps != "" {
+				reply += `,"capabilities":["` + tt.caps + `"]`
+			}
+			status, answer := postJSON(t, base+"/reply", reply+`}`)
+			if status != http.StatusOK {
+				t.Fatalf("POST /reply = %d %s", status, answer)
+			}
+			var d Delivery
+			if err := json.Unmarshal(answer, &d); err != nil {
+				t.Fatal(err)
+			}
+
+			if tt.callback != "" {
+				biz.mu.Lock()
+				got, called := biz.got[tt.callback]
+				biz.mu.Unlock()
+				wantBody := biz.answers[tt.callback]
+				if !called || d.Callback == nil || d.Callback.URL != bizSrv.URL+tt.callback || d.Callback.Status != 200 || d.Callback.Body != wantBody {
+					t.Fatalf("callback %+v (called: %v), want %s answered 200 %s", d.Callback, called, tt.callback, wantBody)
+				}
+				checkPaths(t, got, tt.wantCallback)
+			} else if d.Callback != nil {
+				t.Errorf("delivery reports a callback %+v", d.Callback)
+			}
+
+			if tt.want == nil {
+				rc.mu.Lock()
+				n := len(rc.got)
+				rc.mu.Unlock()
+				if n != 0 || d.ID != "" {
+					t.Errorf("the webhook got %d deliveries (delivery %+v), want none", n, d)
+				}
+				return
+			}
+			dl := rc.last(t)
+			if d.WebhookStatus != 200 || d.WebhookBody != "stored" || d.DataRef {
+				t.Errorf("delivery %+v, want an inline answer stored", d)
+			}
+			checkPaths(t, dl.body, map[string]string{
+				"v": `1`, "id": `"` + d.ID + `"`, "type": `"interactive"`, "sourceId": `"` + customer + `"`,
+				"destinationId": `"` + business + `"`, "locale": `"en_US"`, "interactiveDataRef": "-",
+			})
+			wantCaps := "QUICK,LIST,TIME,AUTH,AUTH2,FORM"
+			if tt.caps != "" {
+				wantCaps = tt.caps
+			}
+			for name, want := range map[string]string{
+				"Capability-List": wantCaps, "Id": d.ID, "Source-Id": customer, "Destination-Id": business,
+				"Content-Encoding": "gzip", "Device-Agent": "iPhone OS",
+			} {
+				if got := dl.header.Get(name); got != want {
+					t.Errorf("header %s = %q, want %q", name, got, want)
+				}
+			}
+			idata := dl.body["interactiveData"]
+			if s, _ := at(idata, "sessionIdentifier"); s == nil || s == "" {
+				t.Errorf("interactiveData has no sessionIdentifier")
+			}
+			checkPaths(t, idata, tt.want)
+			if tt.check != nil {
+				tt.check(t, idata)
+			}
+		})
+	}
+}
+
+func TestAnswerKeepsTheSession(t *testing.T) {
+	rc := &recorder{}
+	hook := httptest.NewServer(rc)
+	defer hook.Close()
+	sim := New(Config{MSPID: mspID, Secret: secret, WebhookURL: hook.URL, Now: func() time.Time { return now }})
+	given := message.NewUUID()
+	sessionOf := func(idata string) []any {
+		id := message.NewUUID()
+		if rec := send(t, sim, "/v1/message", id, outbound(id, "interactive", `"interactiveData":`+idata)); rec.Code != 200 {
+			t.Fatalf("refused: %s", rec.Body)
+		}
+		var sessions []any
+		for range 2 {
+			if _, err := sim.Reply(t.Context(), Reply{Action: "select", ReplyTo: id, IDs: []string{"1"}}); err != nil {
+				t.Fatal(err)
+			}
+			rc.mu.Lock()
+			s, _ := at(rc.got[len(rc.got)-1].body, "interactiveData.sessionIdentifier")
+			rc.mu.Unlock()
+			sessions = append(sessions, s)
+		}
+		return sessions
+	}
+	if s := sessionOf(edit(quickReply, `"data"`, `"sessionIdentifier":"`+given+`","data"`)); s[0] != given || s[1] != given {
+		t.Errorf("sessions %v, want the business's %s twice", s, given)
+	}
+	s := sessionOf(quickReply)
+	if s[0] == "" || s[0] != s[1] || s[0] == given {
+		t.Errorf("sessions %v, want one the gateway made, twice", s)
+	}
+}
+
+func TestAnswerRefused(t *testing.T) {
+	tests := []struct {
+		name       string
+		request    string // interactiveData; empty sends a text
+		reply      string // POST /reply; REPLYTO is the id of the message sent
+		wantStatus int
+		wantIn     string
+	}{
+		{"two items of a single-selection section", listPicker, `"action":"select","ids":["sku-3","sku-4"]`, 400, `2 items of sections[1] \"Veg\", which allows one selection`},
+		{"unknown item", listPicker, `"action":"select","ids":["sku-1","sku-9"]`, 400, `\"sku-9\" is not an item of the list picker`},
+		{"item twice", listPicker, `"action":"select","ids":["sku-1","sku-1"]`, 400, `\"sku-1\" is selected twice`},
+		{"no ids", listPicker, `"action":"select"`, 400, "action select needs ids"},
+		{"two time slots", timePicker, `"action":"select","ids":["slot-1","slot-2"]`, 400, "2 ids; a timePicker takes one"},
+		{"unknown time slot", timePicker, `"action":"select","ids":["slot-9"]`, 400, `\"slot-9\" is not a time slot`},
+		{"two quick replies", quickReply, `"action":"select","ids":["1","2"]`, 400, "2 ids; a quickReply takes one"},
+		{"unknown quick reply", quickReply, `"action":"select","ids":["7"]`, 400, `\"7\" is not a quick reply item`},
+		{"select on an auth request", authRequest, `"action":"select","ids":["1"]`, 400, "action select answers a list picker, time picker or quick reply"},
+		{"auth without token", authRequest, `"action":"auth"`, 400, "action auth needs token"},
+		{"auth on a list picker", listPicker, `"action":"auth","token":"t"`, 400, "action auth answers an authentication request; message REPLYTO is listPicker"},
+		{"pay on a quick reply", quickReply, `"action":"pay"`, 400, "action pay answers an Apple Pay request"},
+		{"pay with another result", applePay, `"action":"pay","result":"maybe"`, 400, `result \"maybe\": want success or failure`},
+		{"unknown shipping method", applePay, `"action":"shipping","ids":["ship-9"]`, 400, `\"ship-9\" is not a shipping method`},
+		{"two shipping methods", applePay, `"action":"shipping","ids":["ship-std","ship-exp"]`, 400, "2 shipping methods"},
+		{"shipping without endpoint", edit(applePay, `,"shippingMethodUpdateUrl":"PAY/shipping"`, ``), `"action":"shipping"`, 400, "no endpoints.shippingMethodUpdateUrl"},
+		{"payment method without endpoint", edit(applePay, `"paymentMethodUpdateUrl":"PAY/method",`, ``), `"action":"paymentMethod"`, 400, "no endpoints.paymentMethodUpdateUrl"},
+		{"gateway unreachable", strings.ReplaceAll(applePay, "PAY", "http://127.0.0.1:1"), `"action":"pay"`, 502, "Apple Pay endpoint"},
+		{"custom without url", custom, `"action":"custom"`, 400, "action custom needs url"},
+		{"custom url over 64 KB", custom, `"action":"custom","url":"` + strings.Repeat("a", 64<<10+1) + `"`, 400, "url: 65537 bytes, the limit is 65536"},
+		{"custom on a list picker", listPicker, `"action":"custom","url":"?a"`, 400, "action custom answers an iMessage app message"},
+		{"unknown action", listPicker, `"action":"buy"`, 400, `action \"buy\": want select, auth, pay, shipping, paymentMethod or custom`},
+		{"no replyTo", listPicker, `"action":"select","ids":["sku-1"],"replyTo":""`, 400, "action select needs replyTo"},
+		{"unknown replyTo", listPicker, `"action":"select","ids":["sku-1"],"replyTo":"11111111-1111-4111-8111-111111111111"`, 400, "the gateway accepted no message with this id"},
+		{"replyTo a text", "", `"action":"select","ids":["1"]`, 400, "not an interactive message whose content the gateway saw"},
+		{"another customer", listPicker, `"action":"select","ids":["sku-1"],"from":"urn:mbid:AQAAYother"`, 400, "was not sent to urn:mbid:AQAAYother"},
+		{"another business", listPicker, `"action":"select","ids":["sku-1"],"businessId":"b2"`, 400, "businessId b2 did not send message"},
+		{"action with text", listPicker, `"action":"select","ids":["sku-1"],"text":"hi"`, 400, "an action carries no text"},
+		{"action of type close", listPicker, `"action":"select","ids":["sku-1"],"type":"close"`, 400, "an action is an interactive message, not close"},
+		{"replyTo without action", listPicker, `"businessId":"` + business + `","from":"` + customer + `","text":"hi"`, 400, "replyTo, ids, token, result and url need an action"},
+		{"ids without action", listPicker, `"businessId":"` + business + `","from":"` + customer + `","text":"hi","ids":["sku-1"],"replyTo":""`, 400, "need an action"},
+		{"unknown member", listPicker, `"action":"select","ids":["sku-1"],"items":["sku-1"]`, 400, "items"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := &recorder{}
+			hook := httptest.NewServer(rc)
+			defer hook.Close()
+			_, bizSrv := newBusiness(t, success)
+			sim := New(Config{MSPID: mspID, Secret: secret, WebhookURL: hook.URL, Now: func() time.Time { return now }})
+			base := mount(t, sim)
+			id := message.NewUUID()
+			body := outbound(id, "text", `"body":"Hello"`)
+			if tt.request != "" {
+				body = outbound(id, "interactive", `"interactiveData":`+strings.ReplaceAll(tt.request, "PAY", bizSrv.URL))
+			}
+			if rec := send(t, sim, "/v1/message", id, body); rec.Code != http.StatusOK {
+				t.Fatalf("the business's message was refused: %d %s", rec.Code, rec.Body)
+			}
+			reply := `{"replyTo":"` + id + `",` + tt.reply + `}`
+			status, answer := postJSON(t, base+"/reply", reply)
+			wantIn := strings.ReplaceAll(tt.wantIn, "REPLYTO", id)
+			if status != tt.wantStatus || !strings.Contains(string(answer), wantIn) {
+				t.Errorf("POST /reply = %d %s; want %d mentioning %s", status, answer, tt.wantStatus, wantIn)
+			}
+			rc.mu.Lock()
+			defer rc.mu.Unlock()
+			if len(rc.got) != 0 {
+				t.Errorf("the webhook got %d deliveries, want none", len(rc.got))
+			}
+		})
+	}
+}

@@ -1,0 +1,360 @@
+package whatsappsim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+)
+
+// actions are the customer's actions /reply plays.
+var actions = []string{"text", "select", "location", "order", "react", "unreact", "flow"}
+
+// replyRequest is the body of POST /reply.
+type replyRequest struct {
+	Action     string `json:"action"`
+	BusinessID string `json:"businessId"`
+	From       string `json:"from"`
+	// Name is the customer's profile name, or the place's for a location.
+	Name      string          `json:"name"`
+	Text      string          `json:"text"`
+	ReplyTo   string          `json:"replyTo"`
+	ID        string          `json:"id"`
+	Latitude  *float64        `json:"latitude"`
+	Longitude *float64        `json:"longitude"`
+	Address   string          `json:"address"`
+	Items     []orderItem     `json:"items"`
+	Emoji     string          `json:"emoji"`
+	Response  json.RawMessage `json:"response"`
+}
+
+type orderItem struct {
+	ProductID string      `json:"productId"`
+	Quantity  int         `json:"quantity"`
+	Price     json.Number `json:"price"`
+	Currency  string      `json:"currency"`
+}
+
+// replyError is a /reply the simulator cannot play.
+type replyError struct {
+	status int
+	msg    string
+}
+
+func (e *replyError) Error() string { return e.msg }
+
+func refused(status int, format string, args ...any) *replyError {
+	return &replyError{status, "reply: " + fmt.Sprintf(format, args...)}
+}
+
+// sent is what the simulator reads back from a message it accepted.
+type sent struct {
+	Interactive struct {
+		Type   string `json:"type"`
+		Action struct {
+			Buttons []struct {
+				Reply choice `json:"reply"`
+			} `json:"buttons"`
+			Sections []struct {
+				Rows         []choice `json:"rows"`
+				ProductItems []struct {
+					ProductRetailerID string `json:"product_retailer_id"`
+				} `json:"product_items"`
+			} `json:"sections"`
+			CatalogID         string `json:"catalog_id"`
+			ProductRetailerID string `json:"product_retailer_id"`
+			Parameters        struct {
+				FlowToken string `json:"flow_token"`
+			} `json:"parameters"`
+		} `json:"action"`
+	} `json:"interactive"`
+	Template struct {
+		Name     string `json:"name"`
+		Language struct {
+			Code string `json:"code"`
+		} `json:"language"`
+		Components []struct {
+			Type       string          `json:"type"`
+			SubType    string          `json:"sub_type"`
+			Index      json.RawMessage `json:"index"`
+			Parameters []struct {
+				Type    string `json:"type"`
+				Payload string `json:"payload"`
+			} `json:"parameters"`
+		} `json:"components"`
+	} `json:"template"`
+}
+
+func (s *Simulator) handleReply(w http.ResponseWriter, r *http.Request) {
+	var req replyRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, "reply: %v", err)
+		return
+	}
+	if req.Action == "" {
+		req.Action = "text"
+	}
+	if !slices.Contains(actions, req.Action) {
+		writeError(w, http.StatusBadRequest, "reply: action must be one of %q, got %q", actions, req.Action)
+		return
+	}
+	msg, c, name, err := s.compose(req)
+	if err != nil {
+		writeJSON(w, err.status, map[string]string{"error": "whatsappsim: " + err.msg})
+		return
+	}
+	msg.From = c.waID
+	msg.ID = newWAMID()
+	msg.Timestamp = s.timestamp()
+	target := msg.ID
+	if msg.Type == "reaction" {
+		target = ""
+	}
+	s.wrote(c, s.cfg.Now(), target, name)
+	s.mu.Lock()
+	ct := contact{WaID: c.waID}
+	ct.Profile.Name = s.names[c.waID]
+	s.mu.Unlock()
+	s.deliver(r.Context(), w, msg.ID, c.phoneNumberID, value{Contacts: []contact{ct}, Messages: []inbound{msg}})
+}
+
+// compose makes the customer message req asks for, in its chat, with the
+// profile name it gives.
+func (s *Simulator) compose(req replyRequest) (inbound, chat, string, *replyError) {
+	var a Accepted
+	known := false
+	if req.ReplyTo != "" {
+		a, known = s.find(req.ReplyTo)
+	}
+	needsMessage := req.Action != "text" && req.Action != "location"
+	switch {
+	case needsMessage && req.ReplyTo == "":
+		return inbound{}, chat{}, "", refused(http.StatusBadRequest, "replyTo is required for action %q: the wamid of the message answered", req.Action)
+	case needsMessage && !known, req.Action == "location" && req.ReplyTo != "" && !known:
+		return inbound{}, chat{}, "", refused(http.StatusNotFound, "the simulator never accepted a message %q", req.ReplyTo)
+	}
+	c := chat{req.BusinessID, waID(req.From)}
+	if known {
+		switch {
+		case c.phoneNumberID == "":
+			c.phoneNumberID = a.PhoneNumberID
+		case c.phoneNumberID != a.PhoneNumberID:
+			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "businessId %q is not the number %s was sent from (%s)", c.phoneNumberID, a.WAMID, a.PhoneNumberID)
+		}
+		switch {
+		case c.waID == "":
+			c.waID = a.WaID
+		case c.waID != a.WaID:
+			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "from %q is not the customer %s was sent to (%s)", c.waID, a.WAMID, a.WaID)
+		}
+	}
+	switch {
+	case c.phoneNumberID == "":
+		return inbound{}, chat{}, "", refused(http.StatusBadRequest, "businessId is required")
+	case !s.knows(c.phoneNumberID):
+		return inbound{}, chat{}, "", refused(http.StatusBadRequest, "businessId %q is not one of the simulator's known numbers", c.phoneNumberID)
+	case c.waID == "":
+		return inbound{}, chat{}, "", refused(http.StatusBadRequest, "from is required: the customer's wa_id")
+	}
+	var m sent
+	json.Unmarshal(a.Request, &m)
+	name := req.Name
+	msg := inbound{Type: req.Action}
+	var err *replyError
+	switch req.Action {
+	case "text":
+		if req.Text == "" {
+			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "text is required")
+		}
+		msg.Text = &textBody{Body: req.Text}
+	case "select":
+		err = s.selectReply(req, a, m, &msg)
+	case "location":
+		name = ""
+		err = locationReply(req, a, known, &msg)
+	case "order":
+		err = orderReply(req, a, m, &msg)
+	case "react", "unreact":
+		if req.Action == "react" && !isEmoji(req.Emoji) {
+			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "emoji is required: one emoji, e.g. \"👍\"; got %q", req.Emoji)
+		}
+		if req.Action == "unreact" && req.Emoji != "" {
+			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "unreact takes no emoji")
+		}
+		msg.Type = "reaction"
+		msg.Reaction = &reaction{MessageID: a.WAMID, Emoji: req.Emoji}
+	case "flow":
+		err = flowReply(req, a, m, &msg)
+	}
+	if err != nil {
+		return inbound{}, chat{}, "", err
+	}
+	if req.ReplyTo != "" && msg.Type != "reaction" {
+		msg.Context = &inboundContext{From: displayNumber(c.phoneNumberID), ID: req.ReplyTo}
+	}
+	return msg, c, name, nil
+}
+
+func (s *Simulator) selectReply(req replyRequest, a Accepted, m sent, msg *inbound) *replyError {
+	if req.ID == "" {
+		return refused(http.StatusBadRequest, "id is required: the row or button id, or the quick-reply payload")
+	}
+	switch {
+	case a.Interactive == "button":
+		for _, b := range m.Interactive.Action.Buttons {
+			if b.Reply.ID == req.ID {
+				msg.Type = "interactive"
+				msg.Interactive = &interactiveReply{Type: "button_reply", ButtonReply: &choice{ID: b.Reply.ID, Title: b.Reply.Title}}
+				return nil
+			}
+		}
+	case a.Interactive == "list":
+		for _, sec := range m.Interactive.Action.Sections {
+			for _, row := range sec.Rows {
+				if row.ID == req.ID {
+					msg.Type = "interactive"
+					msg.Interactive = &interactiveReply{Type: "list_reply", ListReply: &row}
+					return nil
+				}
+			}
+		}
+	case a.Type == "template":
+		if tap, ok := s.quickReply(m, req.ID); ok {
+			msg.Type = "button"
+			msg.Button = &tap
+			return nil
+		}
+	default:
+		return refused(http.StatusBadRequest, "select answers a list, reply buttons or a template; %s is %s", a.WAMID, describeSent(a))
+	}
+	return refused(http.StatusNotFound, "%s (%s) offers no choice with id %q", a.WAMID, describeSent(a), req.ID)
+}
+
+// quickReply is the tap on the quick-reply button of the template m whose
+// payload is id, or, for a known template's button sent without a payload,
+// whose label is id.
+func (s *Simulator) quickReply(m sent, id string) (buttonTap, bool) {
+	t, known := s.template(m.Template.Name, m.Template.Language.Code)
+	label := func(index int) string {
+		if index >= 0 && index < len(t.QuickReplies) {
+			return t.QuickReplies[index]
+		}
+		return ""
+	}
+	withPayload := map[int]bool{}
+	for _, c := range m.Template.Components {
+		if c.Type != "button" || c.SubType != "quick_reply" {
+			continue
+		}
+		var digits string
+		if json.Unmarshal(c.Index, &digits) != nil {
+			digits = string(c.Index)
+		}
+		index, _ := strconv.Atoi(digits)
+		for _, p := range c.Parameters {
+			if p.Type != "payload" {
+				continue
+			}
+			withPayload[index] = true
+			if p.Payload == id {
+				text := label(index)
+				if text == "" {
+					text = p.Payload
+				}
+				return buttonTap{Payload: p.Payload, Text: text}, true
+			}
+		}
+	}
+	if known {
+		for i, l := range t.QuickReplies {
+			if l == id && !withPayload[i] {
+				return buttonTap{Payload: l, Text: l}, true
+			}
+		}
+	}
+	return buttonTap{}, false
+}
+
+func locationReply(req replyRequest, a Accepted, known bool, msg *inbound) *replyError {
+	if known && a.Interactive != "location_request_message" {
+		return refused(http.StatusBadRequest, "a location answers a location request; %s is %s", a.WAMID, describeSent(a))
+	}
+	switch {
+	case req.Latitude == nil || req.Longitude == nil:
+		return refused(http.StatusBadRequest, "latitude and longitude are required")
+	case *req.Latitude < -90 || *req.Latitude > 90:
+		return refused(http.StatusBadRequest, "latitude must be from -90 to 90, got %v", *req.Latitude)
+	case *req.Longitude < -180 || *req.Longitude > 180:
+		return refused(http.StatusBadRequest, "longitude must be from -180 to 180, got %v", *req.Longitude)
+	}
+	msg.Location = &location{Latitude: *req.Latitude, Longitude: *req.Longitude, Name: req.Name, Address: req.Address}
+	return nil
+}
+
+func orderReply(req replyRequest, a Accepted, m sent, msg *inbound) *replyError {
+	var offered []string
+	switch a.Interactive {
+	case "product":
+		offered = []string{m.Interactive.Action.ProductRetailerID}
+	case "product_list":
+		for _, sec := range m.Interactive.Action.Sections {
+			for _, p := range sec.ProductItems {
+				offered = append(offered, p.ProductRetailerID)
+			}
+		}
+	default:
+		return refused(http.StatusBadRequest, "an order answers a product or product_list message; %s is %s", a.WAMID, describeSent(a))
+	}
+	if len(req.Items) == 0 {
+		return refused(http.StatusBadRequest, "items is required: at least one product")
+	}
+	o := &order{CatalogID: m.Interactive.Action.CatalogID, Text: req.Text}
+	for i, it := range req.Items {
+		price, err := it.Price.Float64()
+		switch {
+		case !slices.Contains(offered, it.ProductID):
+			return refused(http.StatusNotFound, "items[%d]: %s did not offer product %q; it offered %q", i, a.WAMID, it.ProductID, offered)
+		case it.Quantity < 1:
+			return refused(http.StatusBadRequest, "items[%d].quantity must be at least 1, got %d", i, it.Quantity)
+		case err != nil || price < 0:
+			return refused(http.StatusBadRequest, "items[%d].price must be a decimal like \"7.99\", got %q", i, it.Price)
+		case len(it.Currency) != 3:
+			return refused(http.StatusBadRequest, "items[%d].currency must be an ISO 4217 code like \"GBP\", got %q", i, it.Currency)
+		}
+		o.ProductItems = append(o.ProductItems, productItem{ProductRetailerID: it.ProductID, Quantity: it.Quantity, ItemPrice: it.Price, Currency: it.Currency})
+	}
+	msg.Order = o
+	return nil
+}
+
+func flowReply(req replyRequest, a Accepted, m sent, msg *inbound) *replyError {
+	if a.Interactive != "flow" && a.Type != "template" {
+		return refused(http.StatusBadRequest, "a flow response answers a flow message or a template; %s is %s", a.WAMID, describeSent(a))
+	}
+	var response map[string]json.RawMessage
+	if json.Unmarshal(req.Response, &response) != nil || response == nil {
+		return refused(http.StatusBadRequest, "response is required: a JSON object, the flow's answers")
+	}
+	if _, ok := response["flow_token"]; !ok && m.Interactive.Action.Parameters.FlowToken != "" {
+		token, _ := json.Marshal(m.Interactive.Action.Parameters.FlowToken)
+		response["flow_token"] = token
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.Encode(response)
+	msg.Type = "interactive"
+	msg.Interactive = &interactiveReply{Type: "nfm_reply",
+		NFMReply: &nfmReply{Name: "flow", Body: "Sent", ResponseJSON: string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))}}
+	return nil
+}
+
+// describeSent names the kind of message a is, e.g. "an interactive list".
+func describeSent(a Accepted) string {
+	if a.Interactive != "" {
+		return "an interactive " + a.Interactive
+	}
+	return "a " + a.Type
+}

@@ -1,0 +1,156 @@
+package apple
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/parleyhq/parley/shared/message"
+)
+
+// Image limits. Apple documents 200 kB for a rich link's image; for the
+// images of interactive messages (bubbles, list items, an app icon) it
+// documents pixel sizes only, so parley caps each at 1 MiB.
+const (
+	MaxRichLinkImage = 200_000
+	MaxImage         = 1 << 20
+)
+
+// imageKind is what an image is used for, and so which formats and size
+// Apple accepts for it.
+type imageKind int
+
+const (
+	interactiveImage imageKind = iota // PNG, at most MaxImage bytes
+	richLinkImage                     // JPEG or PNG, at most MaxRichLinkImage bytes
+)
+
+func (k imageKind) limit() int {
+	if k == richLinkImage {
+		return MaxRichLinkImage
+	}
+	return MaxImage
+}
+
+// imageMIME returns the MIME type of b when it is a format Apple accepts for
+// kind, or "".
+func imageMIME(b []byte, kind imageKind) string {
+	switch {
+	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case kind == richLinkImage && bytes.HasPrefix(b, []byte{0xff, 0xd8, 0xff}):
+		return "image/jpeg"
+	}
+	return ""
+}
+
+// checkImageBytes records what is wrong with the bytes b of an image.
+func checkImageBytes(ps *message.Problems, field string, b []byte, kind imageKind) {
+	switch {
+	case len(b) == 0:
+		ps.Add(field, "is empty")
+	case len(b) > kind.limit():
+		ps.Add(field, "%d bytes, the limit is %d", len(b), kind.limit())
+	case imageMIME(b, kind) == "":
+		if kind == richLinkImage {
+			ps.Add(field, "is not a JPEG or PNG image")
+		} else {
+			ps.Add(field, "is not a PNG image (Apple shows PNG in interactive messages)")
+		}
+	}
+}
+
+// checkImage records what is wrong with an image given by URL or bytes.
+func checkImage(ps *message.Problems, field string, img message.Image, kind imageKind) {
+	switch {
+	case img.URL == "" && len(img.Data) == 0:
+		ps.Add(field, "needs a url or data")
+	case img.URL != "" && len(img.Data) > 0:
+		ps.Add(field, "has both a url and data; give one")
+	case img.URL != "":
+		checkURL(ps, field+".url", img.URL)
+	default:
+		checkImageBytes(ps, field+".data", img.Data, kind)
+	}
+}
+
+// checkURL records a problem when s is not an absolute http or https URL.
+func checkURL(ps *message.Problems, field, s string) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		ps.Add(field, "%q is not an absolute http or https URL", s)
+	}
+}
+
+// fetchImages returns m with the bytes of every image given by URL, fetched
+// with hc and checked as Validate checks bytes. A refusal of the image's
+// server (4xx) or an image Apple cannot take is an invalid_message error
+// naming the field; a failure that may pass (network, 5xx) is also
+// retryable.
+func fetchImages(ctx context.Context, hc *http.Client, m message.Message) (message.Message, error) {
+	var ps message.Problems
+	retryable := false
+	fetch := func(field string, img message.Image, kind imageKind) message.Image {
+		if img.URL == "" || len(img.Data) > 0 {
+			return img
+		}
+		b, again, err := fetchImage(ctx, hc, img.URL, kind.limit())
+		if err != nil {
+			ps.Add(field+".url", "%v", err)
+			retryable = retryable || again
+			return img
+		}
+		checkImageBytes(&ps, field+".url", b, kind)
+		return message.Image{ID: img.ID, Data: b}
+	}
+	if m.Image != nil {
+		kind := interactiveImage
+		if m.Type == message.TypeRichLink {
+			kind = richLinkImage
+		}
+		img := fetch("message.image", *m.Image, kind)
+		m.Image = &img
+	}
+	if len(m.Images) > 0 {
+		images := make([]message.Image, len(m.Images))
+		for i, img := range m.Images {
+			images[i] = fetch(fmt.Sprintf("message.images[%d]", i), img, interactiveImage)
+		}
+		m.Images = images
+	}
+	if len(ps) > 0 {
+		e := message.Invalid(ps)
+		e.Retryable = retryable
+		return m, e
+	}
+	return m, nil
+}
+
+// fetchImage GETs an image of at most limit bytes. again reports whether a
+// later try may succeed.
+func fetchImage(ctx context.Context, hc *http.Client, u string, limit int) (b []byte, again bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("cannot be fetched: %v", err)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, true, fmt.Errorf("could not be fetched: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests,
+			fmt.Errorf("fetching it answered HTTP %d", resp.StatusCode)
+	}
+	b, err = io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
+	if err != nil {
+		return nil, true, fmt.Errorf("could not be read: %v", err)
+	}
+	if len(b) > limit {
+		return nil, false, fmt.Errorf("is over the limit of %d bytes", limit)
+	}
+	return b, false, nil
+}
