@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/infra/applesim"
+	"github.com/parleyhq/parley/infra/paysim"
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
@@ -33,6 +34,10 @@ const (
 	DefaultAppleMSPID          = "7d4e2a10-5c3b-4f8e-9a61-0c2b3d4e5f60"
 	// DefaultAppleMSPSecret is Base64 of "parley-local-apple-msp-secret-32".
 	DefaultAppleMSPSecret = "cGFybGV5LWxvY2FsLWFwcGxlLW1zcC1zZWNyZXQtMzI="
+	// DefaultApplePayMerchantID is the local stack's Apple Pay merchant; its
+	// merchant sessions come from the Apple Pay simulator, which needs no
+	// certificate.
+	DefaultApplePayMerchantID = "merchant.dev.parley.local"
 )
 
 // Options configure a local stack.
@@ -52,6 +57,7 @@ type Stack struct {
 	Service  *service.Service
 	WhatsApp *whatsappsim.Simulator
 	Apple    *applesim.Simulator
+	ApplePay *paysim.Simulator
 	srv      *http.Server
 	done     chan error
 }
@@ -70,7 +76,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	log := service.NewLogger(o.Log, cfg.LogLevel)
-	svc, err := service.New(ctx, cfg, service.Options{Clock: o.Clock, Log: log, Retry: o.Retry, CreateResources: cfg.AWSEndpoint != ""})
+	opts := service.Options{Clock: o.Clock, Log: log, Retry: o.Retry, CreateResources: cfg.AWSEndpoint != ""}
+	if cfg.ApplePay != nil && cfg.ApplePay.MerchantID == DefaultApplePayMerchantID {
+		// The simulated merchant-session endpoint is plain HTTP and needs
+		// no merchant identity certificate.
+		opts.ApplePayHTTP = &http.Client{Timeout: service.PlatformTimeout}
+	}
+	svc, err := service.New(ctx, cfg, opts)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -87,7 +99,8 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			MSPID: cfg.AppleMSPID, Secret: cfg.AppleMSPSecret,
 			WebhookURL: base + "/webhooks/apple/message", Now: now,
 		}),
-		done: make(chan error, 1),
+		ApplePay: paysim.New(now),
+		done:     make(chan error, 1),
 	}
 	st.srv = &http.Server{Handler: st.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { st.done <- st.srv.Serve(ln) }()
@@ -102,6 +115,7 @@ func (st *Stack) routes() http.Handler {
 	mux.Handle("/webhooks/", st.Service.Webhooks())
 	mux.Handle("/sim/whatsapp/", http.StripPrefix("/sim/whatsapp", st.WhatsApp))
 	mux.Handle("/sim/apple/", http.StripPrefix("/sim/apple", st.Apple))
+	mux.Handle("/sim/applepay/", http.StripPrefix("/sim/applepay", st.ApplePay))
 	mux.HandleFunc("GET /{$}", st.index)
 	return mux
 }
@@ -117,6 +131,7 @@ Send API        POST %[1]s/v1/messages
 Webhooks        GET/POST %[1]s/webhooks/whatsapp   POST %[1]s/webhooks/apple/message
 WhatsApp sim    POST %[1]s/sim/whatsapp/reply   GET %[1]s/sim/whatsapp/messages
 Apple sim       POST %[1]s/sim/apple/reply      GET %[1]s/sim/apple/messages
+Apple Pay sim   POST %[1]s/sim/applepay/paymentSession   GET %[1]s/sim/applepay/processor/calls
 
 See README.md for a walkthrough.
 `, st.URL)
@@ -150,6 +165,16 @@ func withDefaults(getenv func(string) string, base string) func(string) string {
 		config.AppleMSPURL:         base + "/sim/apple/v1",
 		config.AppleMSPID:          DefaultAppleMSPID,
 		config.AppleMSPSecret:      DefaultAppleMSPSecret,
+		config.PublicURL:           base,
+		config.PaymentProcessorURL: base + "/sim/applepay/processor",
+	}
+	// Apple Pay runs on the simulator unless the environment names a real
+	// merchant.
+	if strings.TrimSpace(getenv(config.ApplePayMerchantID)) == "" {
+		defaults[config.ApplePayMerchantID] = DefaultApplePayMerchantID
+		defaults[config.ApplePayCert] = "simulated"
+		defaults[config.ApplePayKey] = "simulated"
+		defaults[config.ApplePayGatewayURL] = base + "/sim/applepay/paymentSession"
 	}
 	return func(name string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {

@@ -351,3 +351,5 @@ func TestRequestCounts(t *testing.T) {
 		t.Errorf("send cost %d reads + %d writes; the budget is 1 read + 2 writes", sent.Reads, sent.Writes)
 	}
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // maxRequest caps the body of a send request.
@@ -120,7 +121,7 @@ func (s *Simulator) handleSend(w http.ResponseWriter, r *http.Request) {
 		s.pending.Add(1)
 		go func() {
 			defer s.pending.Done()
-			s.post(context.Background(), a.PhoneNumberID, value{Statuses: []statusPayload{s.failedStatus(a, a.FailedWith)}})
+			s.deliverUntilAccepted(a.PhoneNumberID, value{Statuses: []statusPayload{s.failedStatus(a, a.FailedWith)}})
 		}()
 	}
 }
@@ -195,4 +196,19 @@ func waID(to string) string {
 		}
 		return r
 	}, to)
+}
+
+// deliverUntilAccepted posts a webhook the simulator sends on its own, trying again
+// while the receiver does not answer 200, as Meta does (at once, then less
+// and less often; here within a few seconds).
+func (s *Simulator) deliverUntilAccepted(phoneNumberID string, v value) {
+	wait := 20 * time.Millisecond
+	for range 8 {
+		status, _, err := s.post(context.Background(), phoneNumberID, v)
+		if err == nil && status == http.StatusOK {
+			return
+		}
+		time.Sleep(wait)
+		wait *= 2
+	}
 }

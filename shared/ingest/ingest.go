@@ -34,6 +34,13 @@ const (
 	// InlineBodyLimit is the largest text kept inside a message item; longer
 	// bodies go to the blob store (DynamoDB items are capped at 400 KB).
 	InlineBodyLimit = 64 << 10
+	// StatusGrace is how long after a status's own time parley waits for
+	// the message it concerns to be recorded: a platform can report a status
+	// before the send that produced it has finished recording. Within it an
+	// unknown message fails the webhook so that the platform delivers it
+	// again; after it, the status is kept as one for a message parley did
+	// not send.
+	StatusGrace = 2 * time.Minute
 	// maxConflicts bounds the retries of a conversation update that raced
 	// with another one.
 	maxConflicts = 8
@@ -56,6 +63,10 @@ type Ingester struct {
 	AuthTokens TokenDecrypter
 	Log        *slog.Logger
 }
+
+// ErrNotYetRecorded is a status for a message parley has no record of yet
+// (see StatusGrace); the webhook should be delivered again.
+var ErrNotYetRecorded = errors.New("the message of this status is not recorded yet")
 
 // Result counts what Ingest did.
 type Result struct {
@@ -207,6 +218,13 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	if err := in.correlate(ctx, it, &ev); err != nil {
 		return message.Event{}, err
 	}
+	if r := stored.Reaction; r != nil && r.PlatformMessageID != "" {
+		if orig, err := in.Store.MessageByPlatformID(ctx, it.Channel, r.PlatformMessageID); err == nil {
+			reaction := *r
+			reaction.MessageID = orig.ID
+			stored.Reaction = &reaction
+		}
+	}
 	return ev, in.Store.Apply(ctx,
 		claim(it, now),
 		store.PutConversation{Conversation: conv, PrevVersion: prev},
@@ -274,7 +292,7 @@ func (in *Ingester) correlate(ctx context.Context, it message.InboundItem, ev *m
 // isAnswer reports whether a body answers an interactive message.
 func isAnswer(bodyType string) bool {
 	switch bodyType {
-	case message.BodySelection, message.BodyTimeslot, message.BodyFlow, message.BodyAuth, message.BodyPayment, message.BodyCustom:
+	case message.BodySelection, message.BodyTimeslot, message.BodyLocation, message.BodyFlow, message.BodyAuth, message.BodyPayment, message.BodyCustom:
 		return true
 	}
 	return false
@@ -295,7 +313,7 @@ func (in *Ingester) putBody(ctx context.Context, it message.InboundItem, text st
 
 // statusRank orders statuses; a message never moves backwards.
 var statusRank = map[string]int{
-	message.StatusAccepted: 1, message.StatusSent: 2, message.StatusDelivered: 3, message.StatusRead: 4, message.StatusFailed: 5,
+	message.StatusAccepted: 1, message.StatusSent: 2, message.StatusDelivered: 3, message.StatusRead: 4, "played": 4, message.StatusFailed: 5,
 }
 
 // status applies a platform's status report to the message it concerns.
@@ -310,6 +328,8 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 
 	rec, err := in.Store.MessageByPlatformID(ctx, it.Channel, it.PlatformMessageID)
 	switch {
+	case errors.Is(err, store.ErrNotFound) && !it.At.IsZero() && now.Sub(it.At) < StatusGrace:
+		return message.Event{}, ErrNotYetRecorded
 	case errors.Is(err, store.ErrNotFound):
 		in.log().Warn("status for a message parley did not send", "channel", it.Channel, "platform_message_id", it.PlatformMessageID, "status", it.Status)
 	case err != nil:

@@ -115,7 +115,7 @@ func status(pid, s string, code int) message.InboundItem {
 }
 
 func TestStatuses(t *testing.T) {
-	in, st, _ := newIngester(t)
+	in, st, clk := newIngester(t)
 	ctx := context.Background()
 	rec := sentMessage(t, st, "wamid.OUT")
 	// read arrives before delivered (Meta does not order them); delivered
@@ -136,6 +136,14 @@ func TestStatuses(t *testing.T) {
 		t.Fatalf("after a 131047 failure: %+v, want failed with window_closed", got)
 	}
 
+	// A status may come before the send that produced it is recorded: the
+	// webhook fails so that the platform delivers it again...
+	if _, err := in.Ingest(ctx, []message.InboundItem{status("wamid.UNKNOWN", "delivered", 0)}); !errors.Is(err, ErrNotYetRecorded) {
+		t.Fatalf("an unknown status within the grace period: %v, want ErrNotYetRecorded", err)
+	}
+	// ...and after the grace period it is kept as a status of a message
+	// parley did not send.
+	clk.Advance(StatusGrace)
 	ingest(t, in, status("wamid.UNKNOWN", "delivered", 0))
 	evs, _ := st.Events(ctx, "", 100)
 	last := evs[len(evs)-1]

@@ -203,6 +203,9 @@ type whatsAppPlatform struct{ *whatsapp.Client }
 
 func (whatsAppPlatform) Supports(typ string) bool                    { return whatsapp.Supports(typ) }
 func (whatsAppPlatform) Validate(m message.Message) message.Problems { return whatsapp.Validate(m) }
+func (whatsAppPlatform) Adapt(m message.Message, c message.Conversation, adapt bool) (message.Message, *message.Adaptation, error) {
+	return whatsapp.Adapt(m, c, adapt)
+}
 
 type applePlatform struct{ *apple.Client }
 

@@ -195,6 +195,12 @@ func responseError(status int, raw []byte, businessID string) *message.Error {
 		e.Message = fmt.Sprintf("whatsapp: Meta cannot take the message now (code %d): %s; try again later", code, said)
 		e.Retryable = true
 		e.RetryAfter = retryAfter(code)
+	case status >= 500 && code != 131045:
+		// An error code parley does not know, from a server in trouble:
+		// worth another try. 131045 (number registration) is not.
+		e.Code = message.CodePlatformUnavailable
+		e.Message = fmt.Sprintf("whatsapp: the Graph API failed with HTTP %d (code %d): %s; try again later", status, code, said)
+		e.Retryable = true
 	default:
 		e.Code = message.CodePlatformRejected
 		e.Message = fmt.Sprintf("whatsapp: Meta rejected the message (code %d): %s", code, said)
@@ -202,12 +208,15 @@ func responseError(status int, raw []byte, businessID string) *message.Error {
 	return e
 }
 
-// retryAfter is Meta's own advice for a retryable code: for the pair rate
-// limit, 4^X seconds with X starting at 0 (the caller grows X), and about a
-// minute for an account in maintenance.
+// retryAfter is the wait before the next try of a retryable code, which
+// the retry policy takes as its delay: for the pair rate limit Meta advises
+// 4^X seconds with X from 0, so the first retry waits 1 s; throughput is
+// counted per second, so a second lets it recover; an account in
+// maintenance takes about a minute. Other codes leave the delay to the
+// policy's backoff.
 func retryAfter(code int) time.Duration {
 	switch code {
-	case 131056:
+	case 131056, 130429:
 		return time.Second
 	case 131057:
 		return time.Minute

@@ -115,7 +115,7 @@ func TestClientErrors(t *testing.T) {
 			body:     `{"error":{"message":"Unsupported post request. Object with ID '106540352242922' does not exist, cannot be loaded due to missing permissions, or does not support this operation.","type":"GraphMethodException","code":100,"error_subcode":33,"fbtrace_id":"AbCdEf123"}}`,
 			wantCode: message.CodePlatformRejected, wantInText: `phone number id "106540352242922"`},
 		{name: "throughput", status: 400, body: graph(130429, "OAuthException", "(#130429) Rate limit hit", ""),
-			wantCode: message.CodePlatformUnavailable, wantRetry: true},
+			wantCode: message.CodePlatformUnavailable, wantRetry: true, wantAfter: time.Second},
 		{name: "pair rate", status: 400, body: graph(131056, "OAuthException", "(#131056) (Business Account, Consumer Account) pair rate limit hit", ""),
 			wantCode: message.CodePlatformUnavailable, wantRetry: true, wantAfter: time.Second},
 		{name: "unknown failure", status: 500, body: graph(131000, "OAuthException", "(#131000) Something went wrong", ""),
@@ -128,6 +128,12 @@ func TestClientErrors(t *testing.T) {
 			wantCode: message.CodePlatformUnavailable, wantRetry: true},
 		{name: "app rate limit", status: 400, body: graph(4, "OAuthException", "(#4) Application request limit reached", ""),
 			wantCode: message.CodePlatformUnavailable, wantRetry: true},
+		{name: "unknown code from a failing server", status: 503, body: graph(1, "OAuthException", "(#1) An unknown error occurred", ""),
+			wantCode: message.CodePlatformUnavailable, wantRetry: true, wantInText: "HTTP 503 (code 1)"},
+		{name: "unknown code refused", status: 400, body: graph(1, "OAuthException", "(#1) An unknown error occurred", ""),
+			wantCode: message.CodePlatformRejected, wantInText: "code 1"},
+		{name: "registration error", status: 500, body: graph(131045, "OAuthException", "(#131045) Incorrect certificate", ""),
+			wantCode: message.CodePlatformRejected, wantInText: "code 131045"},
 		{name: "undeliverable", status: 400, body: graph(131026, "OAuthException", "(#131026) Message undeliverable", ""),
 			wantCode:   message.CodePlatformRejected,
 			wantPE:     &message.PlatformError{HTTPStatus: 400, Code: 131026, Message: "(#131026) Message undeliverable", TraceID: "AbCdEf123"},
@@ -235,7 +241,7 @@ func TestClientRefusesBeforeSending(t *testing.T) {
 		{"no token", "", hello, message.CodeUnauthorized},
 		{"no business", testToken, message.Outgoing{To: customer, Message: text("hi")}, message.CodeInvalidRequest},
 		{"too long", testToken, message.Outgoing{BusinessID: business, To: customer, Message: text(strings.Repeat("a", 4097))}, message.CodeInvalidMessage},
-		{"unsupported type", testToken, message.Outgoing{BusinessID: business, To: customer, Message: message.Message{Type: message.TypeButtons}}, message.CodeUnsupportedOnChannel},
+		{"unsupported type", testToken, message.Outgoing{BusinessID: business, To: customer, Message: message.Message{Type: message.TypeAuth}}, message.CodeUnsupportedOnChannel},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/shared/message"
@@ -27,49 +28,145 @@ type Skipped struct {
 // webhookObject is the "object" of every WhatsApp webhook.
 const webhookObject = "whatsapp_business_account"
 
-type envelope struct {
-	Object *string           `json:"object"`
-	Entry  []json.RawMessage `json:"entry"`
+// The envelope read in one pass: every level typed.
+type (
+	typedEnvelope struct {
+		Object *string      `json:"object"`
+		Entry  []typedEntry `json:"entry"`
+	}
+	typedEntry struct {
+		ID      string        `json:"id"`
+		Changes []typedChange `json:"changes"`
+	}
+	typedChange struct {
+		Field string     `json:"field"`
+		Value typedValue `json:"value"`
+	}
+	typedValue struct {
+		Metadata metadata         `json:"metadata"`
+		Messages []inboundMessage `json:"messages"`
+		Statuses []status         `json:"statuses"`
+		Errors   []webhookError   `json:"errors"`
+	}
+)
+
+// The envelope read level by level, so that a part that cannot be read is
+// skipped without losing its neighbours.
+type (
+	envelope struct {
+		Object *string           `json:"object"`
+		Entry  []json.RawMessage `json:"entry"`
+	}
+	entry struct {
+		ID      string            `json:"id"`
+		Changes []json.RawMessage `json:"changes"`
+	}
+	change struct {
+		Field string          `json:"field"`
+		Value json.RawMessage `json:"value"`
+	}
+	changeValue struct {
+		Metadata metadata          `json:"metadata"`
+		Messages []json.RawMessage `json:"messages"`
+		Statuses []json.RawMessage `json:"statuses"`
+		Errors   []json.RawMessage `json:"errors"`
+	}
+)
+
+type metadata struct {
+	PhoneNumberID string `json:"phone_number_id"`
 }
 
-type entry struct {
-	ID      string            `json:"id"`
-	Changes []json.RawMessage `json:"changes"`
-}
-
-type change struct {
-	Field string          `json:"field"`
-	Value json.RawMessage `json:"value"`
-}
-
-type changeValue struct {
-	Metadata struct {
-		PhoneNumberID string `json:"phone_number_id"`
-	} `json:"metadata"`
-	Messages []json.RawMessage `json:"messages"`
-	Statuses []json.RawMessage `json:"statuses"`
-	Errors   []json.RawMessage `json:"errors"`
-}
-
+// inboundMessage is an element of value.messages, with the bodies parley
+// reads.
 type inboundMessage struct {
 	From      string   `json:"from"`
 	ID        string   `json:"id"`
 	Timestamp unixTime `json:"timestamp"`
 	Type      string   `json:"type"`
-	Text      *struct {
-		Body *string `json:"body"`
-	} `json:"text"`
-	Context *struct {
+	Context   *struct {
 		ID string `json:"id"`
 	} `json:"context"`
+	Text *struct {
+		Body *string `json:"body"`
+	} `json:"text"`
+	Interactive *struct {
+		Type        string `json:"type"`
+		ListReply   *reply `json:"list_reply"`
+		ButtonReply *reply `json:"button_reply"`
+		NFMReply    *struct {
+			Name         string          `json:"name"`
+			Body         string          `json:"body"`
+			ResponseJSON json.RawMessage `json:"response_json"`
+		} `json:"nfm_reply"`
+	} `json:"interactive"`
+	Button *struct {
+		Payload string `json:"payload"`
+		Text    string `json:"text"`
+	} `json:"button"`
+	Location *struct {
+		Latitude  *float64 `json:"latitude"`
+		Longitude *float64 `json:"longitude"`
+		Name      string   `json:"name"`
+		Address   string   `json:"address"`
+	} `json:"location"`
+	Order *struct {
+		CatalogID    string `json:"catalog_id"`
+		Text         string `json:"text"`
+		ProductItems []struct {
+			ProductRetailerID string      `json:"product_retailer_id"`
+			Quantity          json.Number `json:"quantity"`
+			ItemPrice         json.Number `json:"item_price"`
+			Currency          string      `json:"currency"`
+		} `json:"product_items"`
+	} `json:"order"`
+	Reaction *struct {
+		MessageID string  `json:"message_id"`
+		Emoji     *string `json:"emoji"`
+	} `json:"reaction"`
+	Unsupported *struct {
+		Type string `json:"type"`
+	} `json:"unsupported"`
+}
+
+// reply is a list_reply or a button_reply.
+type reply struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
 }
 
 type status struct {
-	ID          string            `json:"id"`
-	Status      string            `json:"status"`
-	Timestamp   unixTime          `json:"timestamp"`
-	RecipientID string            `json:"recipient_id"`
-	Errors      []json.RawMessage `json:"errors"`
+	ID          string       `json:"id"`
+	Status      string       `json:"status"`
+	Timestamp   unixTime     `json:"timestamp"`
+	RecipientID string       `json:"recipient_id"`
+	Errors      statusErrors `json:"errors"`
+}
+
+// statusErrors is a status's errors[], of which parley keeps the first.
+// A first error that cannot be read does not lose the status: why is kept
+// instead, to be reported.
+type statusErrors struct {
+	first *webhookError
+	why   string
+}
+
+func (s *statusErrors) UnmarshalJSON(b []byte) error {
+	var list []json.RawMessage
+	if err := json.Unmarshal(b, &list); err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	var we webhookError
+	if err := json.Unmarshal(list[0], &we); err != nil {
+		s.why = describe(err)
+		return nil
+	}
+	s.first = &we
+	return nil
 }
 
 // webhookError is an error object of a webhook (statuses[].errors[],
@@ -88,9 +185,14 @@ type unixTime struct {
 }
 
 func (t *unixTime) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		s = string(b)
+	s := string(b)
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' {
+		s = s[1 : len(s)-1]
+		if strings.IndexByte(s, '\\') >= 0 {
+			if err := json.Unmarshal(b, &s); err != nil {
+				return err
+			}
+		}
 	}
 	if s == "" || s == "null" {
 		return nil
@@ -110,25 +212,89 @@ func (t *unixTime) UnmarshalJSON(b []byte) error {
 // kept, so one malformed part never loses its neighbours. Unknown fields
 // are ignored.
 //
-// Text messages become message items with a text Body; every other message
-// type becomes a message item with Body type "unsupported". Statuses become
-// status items. At is Meta's timestamp, or receivedAt when there is none.
+// Messages become message items with a typed Body: text, a selection (a
+// list or button reply, a template's quick reply), a location, an order, a
+// reaction, a flow's completion; any other type is a Body of type
+// unsupported naming it. ReplyToPlatformID is the wamid the customer
+// answered (context.id), except on reactions, whose Body names the message
+// reacted to. Statuses become status items. At is Meta's timestamp, or
+// receivedAt when there is none.
+//
+// A well-formed webhook is read in one pass; only when that fails is it
+// read again part by part, which gives the same items.
 func Parse(body []byte, receivedAt time.Time) (Parsed, error) {
+	p := parser{receivedAt: receivedAt}
+	var env typedEnvelope
+	if json.Unmarshal(body, &env) == nil {
+		if err := checkObject(env.Object); err != nil {
+			return Parsed{}, err
+		}
+		for i := range env.Entry {
+			for j := range env.Entry[i].Changes {
+				c := &env.Entry[i].Changes[j]
+				v := &c.Value
+				business, ok := p.route(i, j, c.Field, v.Metadata)
+				if !ok {
+					continue
+				}
+				for k := range v.Messages {
+					p.message(place{i, j, "messages", k}, business, &v.Messages[k])
+				}
+				for k := range v.Statuses {
+					p.status(place{i, j, "statuses", k}, business, &v.Statuses[k])
+				}
+				for k := range v.Errors {
+					p.changeError(place{i, j, "errors", k}, &v.Errors[k])
+				}
+			}
+		}
+		return p.out, nil
+	}
+	return parseEach(body, receivedAt)
+}
+
+// parseEach reads a webhook level by level, skipping what cannot be read.
+func parseEach(body []byte, receivedAt time.Time) (Parsed, error) {
 	var env envelope
 	if err := json.Unmarshal(body, &env); err != nil {
 		return Parsed{}, fmt.Errorf("whatsapp: webhook: %s", describe(err))
 	}
-	switch {
-	case env.Object == nil:
-		return Parsed{}, errors.New("whatsapp: webhook: object is missing")
-	case *env.Object != webhookObject:
-		return Parsed{}, fmt.Errorf("whatsapp: webhook: object is %q, not %q", *env.Object, webhookObject)
+	if err := checkObject(env.Object); err != nil {
+		return Parsed{}, err
 	}
 	p := parser{receivedAt: receivedAt}
 	for i, raw := range env.Entry {
-		p.entry(fmt.Sprintf("entry[%d]", i), raw)
+		var e entry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			p.skip(fmt.Sprintf("entry[%d]", i), "%s", describe(err))
+			continue
+		}
+		for j, raw := range e.Changes {
+			p.change(i, j, raw)
+		}
 	}
 	return p.out, nil
+}
+
+func checkObject(object *string) error {
+	switch {
+	case object == nil:
+		return errors.New("whatsapp: webhook: object is missing")
+	case *object != webhookObject:
+		return fmt.Errorf("whatsapp: webhook: object is %q, not %q", *object, webhookObject)
+	}
+	return nil
+}
+
+// place locates an element of a change's value.
+type place struct {
+	entry, change int
+	list          string
+	index         int
+}
+
+func (p place) String() string {
+	return fmt.Sprintf("entry[%d].changes[%d].value.%s[%d]", p.entry, p.change, p.list, p.index)
 }
 
 type parser struct {
@@ -140,68 +306,88 @@ func (p *parser) skip(path, format string, args ...any) {
 	p.out.Skipped = append(p.out.Skipped, Skipped{Path: path, Reason: fmt.Sprintf(format, args...)})
 }
 
-func (p *parser) entry(path string, raw json.RawMessage) {
-	var e entry
-	if err := json.Unmarshal(raw, &e); err != nil {
-		p.skip(path, "%s", describe(err))
-		return
-	}
-	for i, raw := range e.Changes {
-		p.change(fmt.Sprintf("%s.changes[%d]", path, i), raw)
-	}
-}
-
-func (p *parser) change(path string, raw json.RawMessage) {
+func (p *parser) change(i, j int, raw json.RawMessage) {
 	var c change
 	if err := json.Unmarshal(raw, &c); err != nil {
-		p.skip(path, "%s", describe(err))
+		p.skip(fmt.Sprintf("entry[%d].changes[%d]", i, j), "%s", describe(err))
 		return
 	}
 	if c.Field != "messages" {
-		p.skip(path, "field %q is not handled", c.Field)
+		p.route(i, j, c.Field, metadata{})
 		return
 	}
+	// A change without a value reads as one with an empty value.
 	var v changeValue
-	if err := json.Unmarshal(c.Value, &v); err != nil {
-		p.skip(path, "value: %s", describe(err))
+	if len(c.Value) > 0 {
+		if err := json.Unmarshal(c.Value, &v); err != nil {
+			p.skip(fmt.Sprintf("entry[%d].changes[%d]", i, j), "value: %s", describe(err))
+			return
+		}
+	}
+	business, ok := p.route(i, j, c.Field, v.Metadata)
+	if !ok {
 		return
 	}
-	business := v.Metadata.PhoneNumberID
-	if business == "" {
-		p.skip(path, "value.metadata.phone_number_id is missing")
-		return
-	}
-	for i, raw := range v.Messages {
-		p.message(fmt.Sprintf("%s.value.messages[%d]", path, i), business, raw)
-	}
-	for i, raw := range v.Statuses {
-		p.status(fmt.Sprintf("%s.value.statuses[%d]", path, i), business, raw)
-	}
-	for i, raw := range v.Errors {
-		// Errors not tied to a message (e.g. a rate limit) carry nothing to
-		// store; they are reported so that the caller can log them.
-		path := fmt.Sprintf("%s.value.errors[%d]", path, i)
-		var we webhookError
-		if err := json.Unmarshal(raw, &we); err != nil {
-			p.skip(path, "%s", describe(err))
+	for k, raw := range v.Messages {
+		var m inboundMessage
+		if err := json.Unmarshal(raw, &m); err != nil {
+			p.skip(place{i, j, "messages", k}.String(), "%s", describe(err))
 			continue
 		}
-		p.skip(path, "error %d for the whole change: %s", we.Code, we.text())
+		p.message(place{i, j, "messages", k}, business, &m)
+	}
+	for k, raw := range v.Statuses {
+		var s status
+		if err := json.Unmarshal(raw, &s); err != nil {
+			p.skip(place{i, j, "statuses", k}.String(), "%s", describe(err))
+			continue
+		}
+		p.status(place{i, j, "statuses", k}, business, &s)
+	}
+	for k, raw := range v.Errors {
+		var we webhookError
+		if err := json.Unmarshal(raw, &we); err != nil {
+			p.skip(place{i, j, "errors", k}.String(), "%s", describe(err))
+			continue
+		}
+		p.changeError(place{i, j, "errors", k}, &we)
 	}
 }
 
-func (p *parser) message(path, business string, raw json.RawMessage) {
-	var m inboundMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		p.skip(path, "%s", describe(err))
-		return
+// route returns the business a change is for, or skips the change.
+func (p *parser) route(i, j int, field string, md metadata) (string, bool) {
+	switch {
+	case field != "messages":
+		p.skip(fmt.Sprintf("entry[%d].changes[%d]", i, j), "field %q is not handled", field)
+		return "", false
+	case md.PhoneNumberID == "":
+		p.skip(fmt.Sprintf("entry[%d].changes[%d]", i, j), "value.metadata.phone_number_id is missing")
+		return "", false
 	}
+	return md.PhoneNumberID, true
+}
+
+// changeError reports an error not tied to a message (e.g. a rate limit):
+// it carries nothing to store, so that the caller can log it.
+func (p *parser) changeError(at place, we *webhookError) {
+	p.skip(at.String(), "error %d for the whole change: %s", we.Code, we.text())
+}
+
+func (p *parser) message(at place, business string, m *inboundMessage) {
 	switch {
 	case m.ID == "":
-		p.skip(path, "id is missing")
+		p.skip(at.String(), "id is missing")
 		return
 	case m.From == "":
-		p.skip(path, "from is missing")
+		p.skip(at.String(), "from is missing")
+		return
+	case m.Type == "":
+		p.skip(at.String(), "type is missing")
+		return
+	}
+	body, why := readBody(m)
+	if body == nil {
+		p.skip(at.String(), "%s", why)
 		return
 	}
 	item := message.InboundItem{
@@ -211,38 +397,150 @@ func (p *parser) message(path, business string, raw json.RawMessage) {
 		CustomerID:        m.From,
 		PlatformMessageID: m.ID,
 		At:                p.at(m.Timestamp),
+		Body:              body,
 	}
-	if m.Context != nil {
+	if m.Context != nil && body.Type != message.BodyReaction {
 		item.ReplyToPlatformID = m.Context.ID
-	}
-	switch m.Type {
-	case "text":
-		if m.Text == nil || m.Text.Body == nil {
-			p.skip(path, "text.body is missing")
-			return
-		}
-		item.Body = &message.Body{Type: message.TypeText, Text: *m.Text.Body}
-	default:
-		item.Body = &message.Body{Type: "unsupported"}
 	}
 	p.out.Items = append(p.out.Items, item)
 }
 
-func (p *parser) status(path, business string, raw json.RawMessage) {
-	var s status
-	if err := json.Unmarshal(raw, &s); err != nil {
-		p.skip(path, "%s", describe(err))
-		return
+// readBody returns the Body of m, or nil and why it cannot be read.
+func readBody(m *inboundMessage) (body *message.Body, why string) {
+	switch m.Type {
+	case "text":
+		if m.Text == nil || m.Text.Body == nil {
+			return nil, "text.body is missing"
+		}
+		return &message.Body{Type: message.BodyText, Text: *m.Text.Body}, ""
+	case "interactive":
+		return interactiveBody(m)
+	case "button":
+		b := m.Button
+		if b == nil || (b.Payload == "" && b.Text == "") {
+			return nil, "button.payload is missing"
+		}
+		// A quick reply sent without a payload comes back with its label.
+		id := b.Payload
+		if id == "" {
+			id = b.Text
+		}
+		return &message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: id, Title: b.Text}}}, ""
+	case "location":
+		l := m.Location
+		switch {
+		case l == nil:
+			return nil, "location is missing"
+		case l.Latitude == nil:
+			return nil, "location.latitude is missing"
+		case l.Longitude == nil:
+			return nil, "location.longitude is missing"
+		}
+		return &message.Body{Type: message.BodyLocation, Location: &message.SharedLocation{
+			Latitude: *l.Latitude, Longitude: *l.Longitude, Name: l.Name, Address: l.Address}}, ""
+	case "order":
+		return orderBody(m)
+	case "reaction":
+		r := m.Reaction
+		switch {
+		case r == nil:
+			return nil, "reaction is missing"
+		case r.MessageID == "":
+			return nil, "reaction.message_id is missing"
+		}
+		rb := &message.ReactionBody{PlatformMessageID: r.MessageID}
+		if r.Emoji == nil || *r.Emoji == "" {
+			rb.Removed = true
+		} else {
+			rb.Emoji = *r.Emoji
+		}
+		return &message.Body{Type: message.BodyReaction, Reaction: rb}, ""
+	case "unsupported":
+		if m.Unsupported != nil && m.Unsupported.Type != "" {
+			return unsupported("unsupported." + m.Unsupported.Type), ""
+		}
+	}
+	return unsupported(m.Type), ""
+}
+
+func unsupported(typ string) *message.Body {
+	return &message.Body{Type: message.BodyUnsupported, Unsupported: typ}
+}
+
+func interactiveBody(m *inboundMessage) (*message.Body, string) {
+	in := m.Interactive
+	if in == nil || in.Type == "" {
+		return nil, "interactive.type is missing"
+	}
+	var r *reply
+	switch in.Type {
+	case "list_reply":
+		r = in.ListReply
+	case "button_reply":
+		r = in.ButtonReply
+	case "nfm_reply":
+		return flowBody(m)
+	default:
+		return unsupported("interactive." + in.Type), ""
 	}
 	switch {
+	case r == nil:
+		return nil, "interactive." + in.Type + " is missing"
+	case r.ID == "":
+		return nil, "interactive." + in.Type + ".id is missing"
+	}
+	return &message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: r.ID, Title: r.Title, Description: r.Description}}}, ""
+}
+
+// flowBody reads a flow's completion. Its response_json is JSON written
+// into a string; one that does not hold JSON is kept as it came, in Text.
+func flowBody(m *inboundMessage) (*message.Body, string) {
+	nfm := m.Interactive.NFMReply
+	if nfm == nil {
+		return nil, "interactive.nfm_reply is missing"
+	}
+	b := &message.Body{Type: message.BodyFlow, Flow: &message.FlowReply{Name: nfm.Name, Body: nfm.Body}}
+	raw := nfm.ResponseJSON
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		raw = json.RawMessage(s)
+	}
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+	case json.Valid(raw):
+		b.Flow.Response = raw
+	default:
+		b.Text = s
+	}
+	return b, ""
+}
+
+func orderBody(m *inboundMessage) (*message.Body, string) {
+	o := m.Order
+	if o == nil {
+		return nil, "order is missing"
+	}
+	out := &message.Order{CatalogID: o.CatalogID, Text: o.Text, Items: make([]message.OrderItem, len(o.ProductItems))}
+	for i, it := range o.ProductItems {
+		q, err := strconv.Atoi(it.Quantity.String())
+		if err != nil && it.Quantity != "" {
+			return nil, fmt.Sprintf("order.product_items[%d].quantity: %q is not a whole number", i, it.Quantity.String())
+		}
+		out.Items[i] = message.OrderItem{ProductID: it.ProductRetailerID, Quantity: q, Price: it.ItemPrice, Currency: it.Currency}
+	}
+	return &message.Body{Type: message.BodyOrder, Order: out}, ""
+}
+
+func (p *parser) status(at place, business string, s *status) {
+	switch {
 	case s.ID == "":
-		p.skip(path, "id is missing")
+		p.skip(at.String(), "id is missing")
 		return
 	case s.Status == "":
-		p.skip(path, "status is missing")
+		p.skip(at.String(), "status is missing")
 		return
 	case s.RecipientID == "":
-		p.skip(path, "recipient_id is missing")
+		p.skip(at.String(), "recipient_id is missing")
 		return
 	}
 	item := message.InboundItem{
@@ -254,13 +552,11 @@ func (p *parser) status(path, business string, raw json.RawMessage) {
 		At:                p.at(s.Timestamp),
 		Status:            s.Status,
 	}
-	if len(s.Errors) > 0 {
-		var we webhookError
-		if err := json.Unmarshal(s.Errors[0], &we); err != nil {
-			p.skip(path+".errors[0]", "%s", describe(err))
-		} else {
-			item.StatusError = &message.PlatformError{Code: we.Code, Message: we.text(), Details: we.ErrorData.Details}
-		}
+	if we := s.Errors.first; we != nil {
+		item.StatusError = &message.PlatformError{Code: we.Code, Message: we.text(), Details: we.ErrorData.Details}
+	}
+	if s.Errors.why != "" {
+		p.skip(at.String()+".errors[0]", "%s", s.Errors.why)
 	}
 	p.out.Items = append(p.out.Items, item)
 }

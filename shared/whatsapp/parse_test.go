@@ -1,6 +1,8 @@
 package whatsapp
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,79 +23,183 @@ var received = time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
 
 func unix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
-func TestParse(t *testing.T) {
-	tests := []struct {
-		file string
-		want Parsed
-	}{
-		{"text.json", Parsed{Items: []message.InboundItem{{
-			Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-			PlatformMessageID: "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQTFCMkMzRDRFNUY2QTdCOEM5RDBFMUYyQTNCNEM1RDYA",
-			At:                unix(1760000000),
-			Body:              &message.Body{Type: "text", Text: "Is the 14:00 slot still free? Café au lait 👍"},
-		}}}},
-		{"text_reply.json", Parsed{Items: []message.InboundItem{{
-			Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-			PlatformMessageID: "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhgUM0VCMEQ0RjFBNkM3QjhEOUUwRjEA",
-			At:                unix(1760000100),
-			Body:              &message.Body{Type: "text", Text: "Yes, Friday works"},
-			ReplyToPlatformID: "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAERgSOUE4QjdDNkQ1RTRGM0EyQjFDAA==",
-		}}}},
-		{"statuses.json", Parsed{Items: []message.InboundItem{
-			{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-				PlatformMessageID: "wamid.OUR_TEXT_1", At: unix(1760000010), Status: "sent"},
-			{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-				PlatformMessageID: "wamid.OUR_TEXT_1", At: unix(1760000020), Status: "delivered"},
-			{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-				PlatformMessageID: "wamid.OUR_TEXT_1", At: unix(1760000030), Status: "read"},
-			{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-				PlatformMessageID: "wamid.OUR_TEXT_2", At: unix(1760090000), Status: "failed",
-				StatusError: &message.PlatformError{Code: 131047, Message: "Re-engagement message",
-					Details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number."}},
-		}}},
-		{"unsupported.json", Parsed{Items: []message.InboundItem{{
-			Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-			PlatformMessageID: "wamid.A9", At: unix(1760000800), Body: &message.Body{Type: "unsupported"},
-		}}}},
-		{"mixed.json", Parsed{
-			Items: []message.InboundItem{
-				{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-					PlatformMessageID: "wamid.M1", At: unix(1760000000), Body: &message.Body{Type: "text", Text: "first"}},
-				{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-					PlatformMessageID: "wamid.M5", At: received, Body: &message.Body{Type: "text", Text: "no timestamp"}},
-				{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-					PlatformMessageID: "wamid.M6", At: unix(1760000006), Body: &message.Body{Type: "unsupported"}},
-				{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-					PlatformMessageID: "wamid.OUR_1", At: unix(1760000010), Status: "read"},
-				{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: "106540352242923", CustomerID: "16505551234",
-					PlatformMessageID: "wamid.OTHER_NUMBER", At: unix(1760000030), Body: &message.Body{Type: "text", Text: "to the second number"}},
-			},
-			Skipped: []Skipped{
-				{"entry[0].changes[0].value.messages[1]", "id is missing"},
-				{"entry[0].changes[0].value.messages[2]", `timestamp "soon" is not Unix seconds`},
-				{"entry[0].changes[0].value.messages[3]", "text.body is missing"},
-				{"entry[0].changes[0].value.statuses[1]", "recipient_id is missing"},
-				{"entry[0].changes[0].value.statuses[2]", "id: unexpected JSON number"},
-				{"entry[1]", "a JSON string where an object was expected"},
-				{"entry[2].changes[0]", "value.metadata.phone_number_id is missing"},
-				{"entry[2].changes[1]", `field "account_update" is not handled`},
-				{"entry[2].changes[2].value.errors[0]", "error 130429 for the whole change: Rate limit hit"},
-			},
-		}},
+// msg is a message item from the customer to the business.
+func msg(wamid string, at time.Time, body *message.Body, replyTo string) message.InboundItem {
+	return message.InboundItem{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
+		PlatformMessageID: wamid, At: at, Body: body, ReplyToPlatformID: replyTo}
+}
+
+// sent is a status item of a message the business sent.
+func sent(wamid string, at time.Time, status string, pe *message.PlatformError) message.InboundItem {
+	return message.InboundItem{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
+		PlatformMessageID: wamid, At: at, Status: status, StatusError: pe}
+}
+
+func textBody(s string) *message.Body { return &message.Body{Type: message.BodyText, Text: s} }
+
+func selected(id, title, description string) *message.Body {
+	return &message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: id, Title: title, Description: description}}}
+}
+
+func unsupportedBody(typ string) *message.Body {
+	return &message.Body{Type: message.BodyUnsupported, Unsupported: typ}
+}
+
+func reactionBody(to, emoji string) *message.Body {
+	return &message.Body{Type: message.BodyReaction, Reaction: &message.ReactionBody{PlatformMessageID: to, Emoji: emoji, Removed: emoji == ""}}
+}
+
+func locationBody(lat, lon float64, name, address string) *message.Body {
+	return &message.Body{Type: message.BodyLocation, Location: &message.SharedLocation{Latitude: lat, Longitude: lon, Name: name, Address: address}}
+}
+
+func flowDone(response, raw string) *message.Body {
+	b := &message.Body{Type: message.BodyFlow, Text: raw, Flow: &message.FlowReply{Name: "flow", Body: "Sent"}}
+	if response != "" {
+		b.Flow.Response = json.RawMessage(response)
 	}
-	for _, tt := range tests {
+	return b
+}
+
+// parseCases are the webhooks of testdata/ and what Parse must make of
+// them. oneRead says whether the webhook is read in one pass (the fast
+// path); the others are read part by part.
+var parseCases = []struct {
+	file    string
+	oneRead bool
+	want    Parsed
+}{
+	{"text.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhggQTFCMkMzRDRFNUY2QTdCOEM5RDBFMUYyQTNCNEM1RDYA", unix(1760000000),
+			textBody("Is the 14:00 slot still free? Café au lait 👍"), ""),
+	}}},
+	{"text_reply.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhgUM0VCMEQ0RjFBNkM3QjhEOUUwRjEA", unix(1760000100),
+			textBody("Yes, Friday works"), "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAERgSOUE4QjdDNkQ1RTRGM0EyQjFDAA=="),
+	}}},
+	{"list_reply.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A2", unix(1760000100), selected("slot:1400", "14:00–16:00", "Afternoon van"), "wamid.OUR_LIST"),
+	}}},
+	{"button_reply.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A3", unix(1760000200), selected("booking:8812:keep", "Keep booking", ""), "wamid.OUR_BUTTONS"),
+	}}},
+	{"button_quick_reply.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A5", unix(1760000400), selected("booking:8812:keep", "Keep booking", ""), "wamid.OUR_TEMPLATE"),
+		msg("wamid.A5b", unix(1760000401), selected("Call me", "Call me", ""), "wamid.OUR_TEMPLATE"),
+	}}},
+	{"location.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A6", unix(1760000500), locationBody(51.5033, -0.1196, "County Hall", "Westminster Bridge Rd, London"), "wamid.OUR_LOCATION_REQUEST"),
+		msg("wamid.A6b", unix(1760000501), locationBody(-33.8568, 151.2153, "", ""), ""),
+	}}},
+	{"order.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A7", unix(1760000600), &message.Body{Type: message.BodyOrder, Order: &message.Order{
+			CatalogID: "194836987003835", Text: "For Saturday please", Items: []message.OrderItem{
+				{ProductID: "sku-tee-blue-m", Quantity: 2, Price: "7.99", Currency: "GBP"},
+				{ProductID: "sku-hat-01", Quantity: 1, Price: "12", Currency: "GBP"},
+				{ProductID: "sku-sock-3", Quantity: 3, Price: "0.10", Currency: "GBP"},
+			}}}, ""),
+	}}},
+	{"reaction.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A8", unix(1760000700), reactionBody("wamid.OUR_MESSAGE", "👍🏽"), ""),
+	}}},
+	{"reaction_removed.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A8b", unix(1760000710), reactionBody("wamid.OUR_MESSAGE", ""), ""),
+	}}},
+	{"reaction_removed_empty.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A8c", unix(1760000720), reactionBody("wamid.OUR_MESSAGE", ""), ""),
+	}}},
+	{"nfm_reply.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A4", unix(1760000300), flowDone(`{"flow_token":"case-4812","slot":"1400"}`, ""), "wamid.OUR_FLOW"),
+		msg("wamid.A4b", unix(1760000301), flowDone("", `{"flow_token":"case-4812"`), "wamid.OUR_FLOW"),
+	}}},
+	{"unsupported.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.A9", unix(1760000800), unsupportedBody("unsupported.poll"), ""),
+	}}},
+	{"unsupported_types.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.B1", unix(1760000900), unsupportedBody("image"), ""),
+		msg("wamid.B2", unix(1760000901), unsupportedBody("interactive.address_message"), ""),
+		msg("wamid.B3", unix(1760000902), unsupportedBody("system"), ""),
+		msg("wamid.B4", unix(1760000903), unsupportedBody("request_welcome"), ""),
+	}}},
+	{"statuses.json", true, Parsed{Items: []message.InboundItem{
+		sent("wamid.OUR_TEXT_1", unix(1760000010), "sent", nil),
+		sent("wamid.OUR_TEXT_1", unix(1760000020), "delivered", nil),
+		sent("wamid.OUR_TEXT_1", unix(1760000030), "read", nil),
+		sent("wamid.OUR_TEXT_2", unix(1760090000), "failed", &message.PlatformError{Code: 131047, Message: "Re-engagement message",
+			Details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number."}),
+		sent("wamid.OUR_VOICE", unix(1760000040), "played", nil),
+	}}},
+	{"mixed.json", false, Parsed{
+		Items: []message.InboundItem{
+			msg("wamid.M1", unix(1760000000), textBody("first"), ""),
+			msg("wamid.M5", received, textBody("no timestamp"), ""),
+			msg("wamid.M6", unix(1760000006), locationBody(51.5033, -0.1196, "", ""), ""),
+			sent("wamid.OUR_1", unix(1760000010), "read", nil),
+			{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: "106540352242923", CustomerID: "16505551234",
+				PlatformMessageID: "wamid.OTHER_NUMBER", At: unix(1760000030), Body: textBody("to the second number")},
+		},
+		Skipped: []Skipped{
+			{"entry[0].changes[0].value.messages[1]", "id is missing"},
+			{"entry[0].changes[0].value.messages[2]", `timestamp "soon" is not Unix seconds`},
+			{"entry[0].changes[0].value.messages[3]", "text.body is missing"},
+			{"entry[0].changes[0].value.statuses[1]", "recipient_id is missing"},
+			{"entry[0].changes[0].value.statuses[2]", "id: unexpected JSON number"},
+			{"entry[1]", "a JSON string where an object was expected"},
+			{"entry[2].changes[0]", "value.metadata.phone_number_id is missing"},
+			{"entry[2].changes[1]", `field "account_update" is not handled`},
+			{"entry[2].changes[2].value.errors[0]", "error 130429 for the whole change: Rate limit hit"},
+		},
+	}},
+	{"mixed_interactive.json", false, Parsed{
+		Items: []message.InboundItem{
+			msg("wamid.C2", unix(1760001001), selected("yes", "Yes", ""), "wamid.OUR_BUTTONS"),
+			msg("wamid.C6", unix(1760001005), flowDone(`{"ok":true}`, ""), "wamid.OUR_FLOW"),
+			sent("wamid.OUR_X", unix(1760001010), "failed", nil),
+			sent("wamid.OUR_Y", unix(1760001011), "failed", &message.PlatformError{Code: 131026, Message: "Message undeliverable",
+				Details: "Receiver is incapable of receiving this message"}),
+		},
+		Skipped: []Skipped{
+			{"entry[0].changes[0].value.messages[0]", "interactive.list_reply.id is missing"},
+			{"entry[0].changes[0].value.messages[2]", "reaction.message_id is missing"},
+			{"entry[0].changes[0].value.messages[3]", `order.product_items[0].quantity: "2.5" is not a whole number`},
+			{"entry[0].changes[0].value.messages[4]", "location.latitude: unexpected JSON string"},
+			{"entry[0].changes[0].value.messages[6]", "interactive.button_reply is missing"},
+			{"entry[0].changes[0].value.messages[7]", "button.payload is missing"},
+			{"entry[0].changes[0].value.messages[8]", "type is missing"},
+			{"entry[0].changes[0].value.statuses[0].errors[0]", "a JSON string where an object was expected"},
+		},
+	}},
+}
+
+func TestParse(t *testing.T) {
+	for _, tt := range parseCases {
 		t.Run(tt.file, func(t *testing.T) {
-			got, err := Parse(readFixture(t, tt.file), received)
+			body := readFixture(t, tt.file)
+			got, err := Parse(body, received)
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if !reflect.DeepEqual(got.Items, tt.want.Items) {
-				t.Errorf("items:\n got %s\nwant %s", items(got.Items), items(tt.want.Items))
+			checkParsed(t, "Parse", got, tt.want)
+			// Read part by part, the webhook gives the same.
+			each, err := parseEach(body, received)
+			if err != nil {
+				t.Fatalf("parseEach: %v", err)
 			}
-			if !reflect.DeepEqual(got.Skipped, tt.want.Skipped) {
-				t.Errorf("skipped:\n got %q\nwant %q", got.Skipped, tt.want.Skipped)
+			checkParsed(t, "parseEach", each, tt.want)
+			if oneRead := json.Unmarshal(body, new(typedEnvelope)) == nil; oneRead != tt.oneRead {
+				t.Errorf("read in one pass = %v, want %v", oneRead, tt.oneRead)
 			}
 		})
+	}
+}
+
+func checkParsed(t *testing.T, how string, got, want Parsed) {
+	t.Helper()
+	if !reflect.DeepEqual(got.Items, want.Items) {
+		t.Errorf("%s items:\n got %s\nwant %s", how, items(got.Items), items(want.Items))
+	}
+	if !reflect.DeepEqual(got.Skipped, want.Skipped) {
+		t.Errorf("%s skipped:\n got %q\nwant %q", how, got.Skipped, want.Skipped)
 	}
 }
 
@@ -148,6 +254,12 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := Parse(body, received)
+		each, eachErr := parseEach(body, received)
+		// Both reads agree, except on duplicate keys: Meta sends none, and
+		// the one-pass read merges them where the other keeps the last.
+		if ((err == nil) != (eachErr == nil) || !reflect.DeepEqual(got, each)) && !duplicateKeys(body) {
+			t.Fatalf("Parse = %+v, %v\nparseEach = %+v, %v", got, err, each, eachErr)
+		}
 		if err != nil {
 			return
 		}
@@ -165,9 +277,76 @@ func FuzzParse(f *testing.F) {
 				t.Errorf("message item %d has no Body: %+v", i, it)
 			case it.Kind == message.KindStatus && it.Status == "":
 				t.Errorf("status item %d has no Status: %+v", i, it)
+			case it.Kind == message.KindMessage && !wellFormed(it):
+				t.Errorf("message item %d is not well formed: %s", i, items([]message.InboundItem{it}))
 			}
 		}
 	})
+}
+
+// duplicateKeys reports whether an object in body has a key twice, as
+// encoding/json matches them: without regard to case.
+func duplicateKeys(body []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type object struct {
+		keys   map[string]bool
+		expect bool // the next string token is a key
+	}
+	var stack []*object
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &object{keys: map[string]bool{}, expect: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, nil)
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		default:
+			if top != nil && top.expect {
+				key := strings.ToLower(tok.(string))
+				if top.keys[key] {
+					return true
+				}
+				top.keys[key] = true
+				top.expect = false
+				continue
+			}
+		}
+		if len(stack) > 0 && stack[len(stack)-1] != nil {
+			stack[len(stack)-1].expect = true
+		}
+	}
+}
+
+// wellFormed reports whether a message item's body has what its type
+// promises.
+func wellFormed(it message.InboundItem) bool {
+	b := it.Body
+	switch b.Type {
+	case message.BodyText, message.BodyUnsupported:
+		return true
+	case message.BodySelection:
+		return len(b.Selections) == 1 && b.Selections[0].ID != ""
+	case message.BodyLocation:
+		return b.Location != nil
+	case message.BodyOrder:
+		return b.Order != nil
+	case message.BodyReaction:
+		return b.Reaction != nil && b.Reaction.PlatformMessageID != "" && b.Reaction.Removed == (b.Reaction.Emoji == "") && it.ReplyToPlatformID == ""
+	case message.BodyFlow:
+		return b.Flow != nil && (b.Flow.Response == nil || json.Valid(b.Flow.Response))
+	}
+	return false
 }
 
 func readFixture(t *testing.T, name string) []byte {
@@ -186,7 +365,8 @@ func items(its []message.InboundItem) string {
 		fmt.Fprintf(&b, "\n  %s %s→%s %s at=%s status=%q replyTo=%q",
 			it.Kind, it.CustomerID, it.BusinessID, it.PlatformMessageID, it.At.Format(time.RFC3339), it.Status, it.ReplyToPlatformID)
 		if it.Body != nil {
-			fmt.Fprintf(&b, " body=%+v", *it.Body)
+			js, _ := json.Marshal(it.Body)
+			fmt.Fprintf(&b, " body=%s", js)
 		}
 		if it.StatusError != nil {
 			fmt.Fprintf(&b, " error=%+v", *it.StatusError)

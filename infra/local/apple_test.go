@@ -1,0 +1,115 @@
+package local
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/message"
+)
+
+// sendMessage sends m to the Apple customer and returns the answer.
+func sendApple(t *testing.T, st *Stack, m map[string]any) message.SendResult {
+	t.Helper()
+	var raw json.RawMessage
+	code := call(t, "POST", st.URL+"/v1/messages", map[string]any{"channel": "apple", "businessId": appleBusiness, "to": appleCustomer, "message": m}, &raw)
+	var res message.SendResult
+	if err := json.Unmarshal(raw, &res); err != nil || code != http.StatusAccepted {
+		t.Fatalf("send %v: %d %s", m["type"], code, raw)
+	}
+	return res
+}
+
+func lastEvent(t *testing.T, st *Stack, typ string) message.Event {
+	t.Helper()
+	evs := events(t, st)
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Type == typ {
+			return evs[i]
+		}
+	}
+	t.Fatalf("no %s event in %d events", typ, len(evs))
+	return message.Event{}
+}
+
+// TestAppleInteractiveRoundTrips sends each Apple interactive type through
+// the send API to the simulator, answers as the customer through the
+// simulator, and checks the typed event that names the message it answers.
+func TestAppleInteractiveRoundTrips(t *testing.T) {
+	clk := clock.NewManual(start)
+	st := startStack(t, "embedded", clk)
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "text": "hi"})
+
+	list := sendApple(t, st, map[string]any{"type": "list", "body": "Pick fruit", "bubble": map[string]any{"title": "Fruit"},
+		"sections": []any{map[string]any{"title": "Fruit", "items": []any{
+			map[string]any{"id": "sku-1", "title": "Apple"}, map[string]any{"id": "sku-2", "title": "Orange"}, map[string]any{"id": "sku-3", "title": "Pear"}}}},
+		"multipleSelection": true})
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "select", "replyTo": list.PlatformMessageID, "ids": []string{"sku-1", "sku-3"}})
+	ev := lastEvent(t, st, message.EventReceived)
+	if ev.Body.Type != message.BodySelection || len(ev.Body.Selections) != 2 || ev.InReplyTo != list.ID || ev.Stale {
+		t.Fatalf("list selection event: %+v body %+v", ev, ev.Body)
+	}
+
+	clk.Advance(time.Minute)
+	picker := sendApple(t, st, map[string]any{"type": "timePicker", "title": "Book a fitting", "timezoneOffset": -420, "bubble": map[string]any{"title": "Book"},
+		"slots": []any{map[string]any{"id": "slot-1", "start": "2026-12-01T17:00:00Z", "duration": 3600}, map[string]any{"id": "slot-2", "start": "2026-12-01T18:00:00Z", "duration": 1800}}})
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "select", "replyTo": picker.PlatformMessageID, "ids": []string{"slot-2"}})
+	ev = lastEvent(t, st, message.EventReceived)
+	if ev.Body.Type != message.BodyTimeslot || ev.Body.Timeslot.ID != "slot-2" || ev.InReplyTo != picker.ID {
+		t.Fatalf("timeslot event: %+v body %+v", ev, ev.Body)
+	}
+	// The customer re-opens the older list: the reply is stale.
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "select", "replyTo": list.PlatformMessageID, "ids": []string{"sku-2"}})
+	if ev = lastEvent(t, st, message.EventReceived); !ev.Stale || ev.InReplyTo != list.ID {
+		t.Fatalf("a reply to an older list must be stale: %+v", ev)
+	}
+
+	auth := sendApple(t, st, map[string]any{"type": "auth", "bubble": map[string]any{"title": "Sign in"},
+		"oauth": map[string]any{"responseType": "code", "scope": []string{"profile"}, "state": "s-1"}})
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "auth", "replyTo": auth.PlatformMessageID, "token": "oauth-code-42"})
+	ev = lastEvent(t, st, message.EventReceived)
+	if ev.Body.Type != message.BodyAuth || ev.Body.Auth.Token != "oauth-code-42" || ev.InReplyTo != auth.ID {
+		t.Fatalf("auth event: %+v body %+v", ev, ev.Body.Auth)
+	}
+
+	pay := sendApple(t, st, map[string]any{"type": "applePay", "bubble": map[string]any{"title": "Pay"},
+		"payment": map[string]any{"merchantName": "Shop", "countryCode": "US", "currencyCode": "USD",
+			"total": map[string]any{"label": "Total", "amount": "10.00", "type": "final"},
+			"lineItems": []any{map[string]any{"label": "Tee", "amount": "10.00", "type": "final"}},
+			"applePay": map[string]any{"merchantIdentifier": DefaultApplePayMerchantID, "supportedNetworks": []string{"visa"}, "merchantCapabilities": []string{"supports3DS"}}}})
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "pay", "replyTo": pay.PlatformMessageID, "result": "success"})
+	cb := lastEvent(t, st, message.EventPayment)
+	if cb.MessageID != pay.ID || cb.Body == nil || cb.Body.Payment == nil {
+		t.Fatalf("payment callback event: %+v", cb)
+	}
+	ev = lastEvent(t, st, message.EventReceived)
+	if ev.Body.Type != message.BodyPayment || ev.InReplyTo != pay.ID {
+		t.Fatalf("payment event: %+v body %+v", ev, ev.Body)
+	}
+	var calls []map[string]any
+	call(t, "GET", st.URL+"/sim/applepay/processor/calls", nil, &calls)
+	if len(calls) != 1 || calls[0]["name"] != "paymentGateway" {
+		t.Fatalf("the processor got %v, want one paymentGateway call", calls)
+	}
+}
+
+// TestAppleDeviceCapabilities: a type the device cannot show is refused,
+// or adapted when the request allows it.
+func TestAppleDeviceCapabilities(t *testing.T) {
+	st := startStack(t, "embedded", clock.NewManual(start))
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "text": "hi", "capabilities": []string{"QUICK"}})
+	list := map[string]any{"type": "list", "body": "Pick one", "sections": []any{map[string]any{"title": "S", "items": []any{
+		map[string]any{"id": "a", "title": "A"}, map[string]any{"id": "b", "title": "B"}}}}}
+	var e apiError
+	code := call(t, "POST", st.URL+"/v1/messages", map[string]any{"channel": "apple", "businessId": appleBusiness, "to": appleCustomer, "message": list}, &e)
+	if code != http.StatusUnprocessableEntity || e.Error.Code != "unsupported_on_device" {
+		t.Fatalf("a list to a device without LIST: %d %+v", code, e)
+	}
+	var res message.SendResult
+	code = call(t, "POST", st.URL+"/v1/messages", map[string]any{"channel": "apple", "businessId": appleBusiness, "to": appleCustomer, "message": list, "adapt": true}, &res)
+	if code != http.StatusAccepted || res.Adapted == nil || res.Adapted.To != "buttons" {
+		t.Fatalf("adapted: %d %+v", code, res)
+	}
+}

@@ -1,0 +1,115 @@
+// Package paysim simulates the two Apple Pay parties the local stack does
+// not have: Apple Pay's merchant-session endpoint (POST /paymentSession,
+// which in production requires the merchant identity certificate) and a
+// business's payment processor (POST /processor/{callback}), which
+// approves every payment and changes nothing on updates. Mount it under
+// /sim/applepay.
+package paysim
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Call is one callback the processor received.
+type Call struct {
+	Name string          `json:"name"`
+	Body json.RawMessage `json:"body"`
+	At   time.Time       `json:"at"`
+}
+
+// Simulator is the merchant-session endpoint and the processor.
+type Simulator struct {
+	mux   *http.ServeMux
+	now   func() time.Time
+	mu    sync.Mutex
+	calls []Call
+}
+
+// New returns a simulator reading time from now (time.Now when nil).
+func New(now func() time.Time) *Simulator {
+	if now == nil {
+		now = time.Now
+	}
+	s := &Simulator{mux: http.NewServeMux(), now: now}
+	s.mux.HandleFunc("POST /paymentSession", s.session)
+	s.mux.HandleFunc("POST /processor/{name}", s.process)
+	s.mux.HandleFunc("GET /processor/calls", s.listCalls)
+	return s
+}
+
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// session answers a merchant-session request the way Apple Pay's gateway
+// does, with an object parley embeds unchanged.
+func (s *Simulator) session(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		MerchantIdentifier string `json:"merchantIdentifier"`
+		DomainName         string `json:"domainName"`
+		DisplayName        string `json:"displayName"`
+		Initiative         string `json:"initiative"`
+		InitiativeContext  string `json:"initiativeContext"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<16)).Decode(&req); err != nil {
+		http.Error(w, `{"statusMessage":"Payment Services Exception: invalid JSON"}`, http.StatusBadRequest)
+		return
+	}
+	if req.MerchantIdentifier == "" || req.Initiative != "messaging" || req.InitiativeContext == "" {
+		http.Error(w, `{"statusMessage":"Payment Services Exception: merchantIdentifier, initiative \"messaging\" and initiativeContext are required"}`, http.StatusBadRequest)
+		return
+	}
+	now := s.now()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"epochTimestamp":            now.UnixMilli(),
+		"expiresAt":                 now.Add(2 * time.Hour).UnixMilli(),
+		"merchantSessionIdentifier": "SSH" + random(16),
+		"nonce":                     random(8),
+		"merchantIdentifier":        req.MerchantIdentifier,
+		"domainName":                req.DomainName,
+		"displayName":               req.DisplayName,
+		"initiative":                req.Initiative,
+		"initiativeContext":         req.InitiativeContext,
+		"signature":                 random(64),
+		"signedFields":              []string{"merchantIdentifier", "merchantSessionIdentifier", "initiative", "initiativeContext", "displayName", "nonce"},
+	})
+}
+
+// process approves a payment and leaves totals unchanged on updates.
+func (s *Simulator) process(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || !json.Valid(body) {
+		http.Error(w, `{"error":"the callback is not JSON"}`, http.StatusBadRequest)
+		return
+	}
+	name := r.PathValue("name")
+	s.mu.Lock()
+	s.calls = append(s.calls, Call{Name: name, Body: body, At: s.now()})
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	if name == "paymentGateway" {
+		fmt.Fprint(w, `{"status":"STATUS_SUCCESS"}`)
+		return
+	}
+	fmt.Fprint(w, `{}`)
+}
+
+func (s *Simulator) listCalls(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	calls := append([]Call{}, s.calls...)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(calls)
+}
+
+func random(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

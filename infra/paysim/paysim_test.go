@@ -1,0 +1,49 @@
+package paysim
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestSimulator(t *testing.T) {
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(New(func() time.Time { return now }))
+	defer srv.Close()
+	post := func(path, body string) (int, map[string]any) {
+		res, err := http.Post(srv.URL+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out
+	}
+	code, session := post("/paymentSession", `{"merchantIdentifier":"merchant.x","domainName":"d","displayName":"Shop","initiative":"messaging","initiativeContext":"https://p/webhooks/apple/pay/paymentGateway"}`)
+	if code != 200 || session["merchantIdentifier"] != "merchant.x" || session["expiresAt"].(float64) != float64(now.Add(2*time.Hour).UnixMilli()) {
+		t.Fatalf("session: %d %v", code, session)
+	}
+	if code, _ := post("/paymentSession", `{"merchantIdentifier":"merchant.x","initiative":"web"}`); code != 400 {
+		t.Errorf("a session for another initiative: %d, want 400", code)
+	}
+	if code, out := post("/processor/paymentGateway", `{"requestIdentifier":"r"}`); code != 200 || out["status"] != "STATUS_SUCCESS" {
+		t.Errorf("payment: %d %v", code, out)
+	}
+	if code, out := post("/processor/shippingMethodUpdate", `{"requestIdentifier":"r"}`); code != 200 || len(out) != 0 {
+		t.Errorf("update: %d %v", code, out)
+	}
+	if code, _ := post("/processor/paymentGateway", `not json`); code != 400 {
+		t.Errorf("not JSON: %d", code)
+	}
+	res, _ := http.Get(srv.URL + "/processor/calls")
+	var calls []Call
+	_ = json.NewDecoder(res.Body).Decode(&calls)
+	res.Body.Close()
+	if len(calls) != 2 || calls[0].Name != "paymentGateway" {
+		t.Errorf("calls: %+v", calls)
+	}
+}
