@@ -76,9 +76,9 @@ func TestAppleInteractiveRoundTrips(t *testing.T) {
 
 	pay := sendApple(t, st, map[string]any{"type": "applePay", "bubble": map[string]any{"title": "Pay"},
 		"payment": map[string]any{"merchantName": "Shop", "countryCode": "US", "currencyCode": "USD",
-			"total": map[string]any{"label": "Total", "amount": "10.00", "type": "final"},
+			"total":     map[string]any{"label": "Total", "amount": "10.00", "type": "final"},
 			"lineItems": []any{map[string]any{"label": "Tee", "amount": "10.00", "type": "final"}},
-			"applePay": map[string]any{"merchantIdentifier": DefaultApplePayMerchantID, "supportedNetworks": []string{"visa"}, "merchantCapabilities": []string{"supports3DS"}}}})
+			"applePay":  map[string]any{"merchantIdentifier": DefaultApplePayMerchantID, "supportedNetworks": []string{"visa"}, "merchantCapabilities": []string{"supports3DS"}}}})
 	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "pay", "replyTo": pay.PlatformMessageID, "result": "success"})
 	cb := lastEvent(t, st, message.EventPayment)
 	if cb.MessageID != pay.ID || cb.Body == nil || cb.Body.Payment == nil {
