@@ -4,7 +4,7 @@ GO ?= go
 PORT ?= 8080
 FUZZTIME ?= 10s
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
-FUNCTIONS := ingest send
+FUNCTIONS := ingest send fallback
 
 .PHONY: run build test check-tools lint cfn-lint unit fuzz bench clean
 
@@ -12,7 +12,7 @@ FUNCTIONS := ingest send
 run:
 	PORT=$(PORT) $(GO) run ./infra/cmd/local
 
-## build: both Lambda bootstraps for provided.al2023 on arm64, under bin/
+## build: the Lambda bootstraps for provided.al2023 on arm64, under bin/
 build:
 	@for f in $(FUNCTIONS); do \
 		echo "building bin/$$f/bootstrap (linux/arm64)"; \
@@ -26,11 +26,14 @@ build-IngestFunction:
 build-SendFunction:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/send
 
+build-FallbackFunction:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/fallback
+
 ## test: every test — lint, template validation, unit + integration (moto, Lambda emulator), bounded fuzzing
 test: check-tools lint cfn-lint unit fuzz
 
 check-tools:
-	@missing=0; for t in $(GO) moto_server cfn-lint; do \
+	@missing=0; for t in $(GO) moto_server cfn-lint chromium; do \
 		command -v $$t >/dev/null || { echo "make test: required tool '$$t' is not installed (see README, Requirements)" >&2; missing=1; }; \
 	done; exit $$missing
 
@@ -50,11 +53,12 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/whatsapp/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/apple/
 
-## bench: ingest CPU against its floor, cold starts against an empty function, DynamoDB requests per operation, binary sizes
+## bench: ingest CPU against its floor, cold starts against an empty function, DynamoDB requests per operation, fallback run throughput, binary sizes
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/httpapi/ | tee bin/bench.txt
 	$(GO) test -run '^$$' -bench ColdStart -benchtime 20x ./functions/ | tee -a bin/bench.txt
-	$(GO) test -count=1 -run 'TestRequestCounts' -v ./infra/local/ | grep -E 'requests|ok|FAIL'
+	$(GO) test -count=1 -run 'TestRequestCounts|TestScheduleRequestCounts' -v ./infra/local/ | grep -E 'requests|ok|FAIL'
+	$(GO) test -count=1 -run '^$$' -bench 'FallbackRun' -benchtime 3x ./infra/local/ | tee -a bin/bench.txt
 	@for f in $(FUNCTIONS); do printf 'bin/%s/bootstrap (linux/arm64): %s bytes\n' $$f $$(stat -c %s bin/$$f/bootstrap); done
 
 clean:

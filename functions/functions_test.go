@@ -35,6 +35,7 @@ import (
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/schedule"
 	"github.com/parleyhq/parley/shared/service"
 	"github.com/parleyhq/parley/shared/store/dynamo"
 )
@@ -59,6 +60,8 @@ type answer struct {
 	Headers         map[string]string `json:"headers"`
 	Body            string            `json:"body"`
 	IsBase64Encoded bool              `json:"isBase64Encoded"`
+	// report is the fallback function's answer.
+	report schedule.Report
 }
 
 func invoke(t *testing.T, emu *lambdaemu.Emulator, payload []byte) answer {
@@ -73,6 +76,11 @@ func invoke(t *testing.T, emu *lambdaemu.Emulator, payload []byte) answer {
 	var a answer
 	if err := json.Unmarshal(res.Payload, &a); err != nil {
 		t.Fatalf("the answer is not an HTTP response: %s", res.Payload)
+	}
+	if a.StatusCode == 0 {
+		if err := json.Unmarshal(res.Payload, &a.report); err != nil {
+			t.Fatalf("the answer is neither an HTTP response nor a fallback report: %s", res.Payload)
+		}
 	}
 	return a
 }
@@ -138,7 +146,7 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		"PARLEY_LOG_LEVEL=warn",
 	}
 	emus := map[string]*lambdaemu.Emulator{}
-	for _, name := range []string{"ingest", "send"} {
+	for _, name := range []string{"ingest", "send", "fallback"} {
 		emu, err := lambdaemu.Start(ctx, lambdaemu.Config{Bootstrap: build(t, name), Env: env, FunctionName: name, Timeout: 30 * time.Second, Stderr: testWriter{t}})
 		if err != nil {
 			t.Fatal(err)
@@ -168,6 +176,8 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		{"fresh whatsapp webhook", 200, nil},
 		{"send/post-message-whatsapp-text.json", 202, bodyHas(`"platformMessageId":"wamid.`)},
 		{"send/post-message-whatsapp-text.json", 202, nil}, // same idempotencyKey: same answer
+		{"scheduled whatsapp send", 202, bodyHas(`"status":"scheduled"`)},
+		{"fallback/scheduled.json", 0, reportIs(schedule.Report{Claimed: 1, Sent: 1})},
 		{"send/post-message-invalid.json", 400, bodyHas(`"field":"message.text"`)},
 		{"send/get-message.json", 404, bodyHas(`"not_found"`)},
 		{"send/get-conversation.json", 200, bodyHas(`"open":true`)},
@@ -175,17 +185,27 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 	}
 	fed := map[string]bool{}
 	var firstSend string
+	// The scheduled send is due a moment after it is made; the fallback
+	// run comes after that moment.
+	var dueAt time.Time
 	for _, s := range steps {
 		var payload []byte
 		fn := strings.SplitN(s.file, "/", 2)[0]
-		if s.file == "fresh whatsapp webhook" {
+		switch s.file {
+		case "fresh whatsapp webhook":
 			fn, payload = "ingest", freshWhatsAppEvent(t)
-		} else {
+		case "scheduled whatsapp send":
+			dueAt = time.Now().Add(time.Second)
+			fn, payload = "send", scheduledSendEvent(t, dueAt)
+		default:
 			payload, err = os.ReadFile(filepath.Join("..", "events", s.file))
 			if err != nil {
 				t.Fatal(err)
 			}
 			fed[s.file] = true
+		}
+		if fn == "fallback" {
+			time.Sleep(time.Until(dueAt))
 		}
 		a := invoke(t, emus[fn], payload)
 		if a.StatusCode != s.status {
@@ -213,15 +233,15 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 
 	var simMsgs []json.RawMessage
 	getJSON(t, wa.URL+"/messages", &simMsgs)
-	if len(simMsgs) != 1 {
-		t.Errorf("the WhatsApp simulator received %d messages, want 1 (idempotency)", len(simMsgs))
+	if len(simMsgs) != 2 {
+		t.Errorf("the WhatsApp simulator received %d messages, want 2 (one with an idempotency key sent twice, one scheduled)", len(simMsgs))
 	}
 
 	// The events reached the app's queue through the EventBridge bus, and
 	// none was parked in the dead-letter queue.
 	types := map[string]int{}
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && types["message.sent"] < 2 {
+	for time.Now().Before(deadline) && types["message.sent"] < 3 {
 		out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: appQ.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 		if err != nil {
 			t.Fatal(err)
@@ -237,7 +257,7 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 			types[env.DetailType]++
 		}
 	}
-	want := map[string]int{"message.received": 3, "message.status": 1, "message.sent": 2, "conversation.typing": 1, "conversation.closed": 1}
+	want := map[string]int{"message.received": 3, "message.status": 1, "message.sent": 3, "conversation.typing": 1, "conversation.closed": 1}
 	if fmt.Sprint(sortedCounts(types)) != fmt.Sprint(sortedCounts(want)) {
 		t.Errorf("events on the bus: %v, want %v", sortedCounts(types), sortedCounts(want))
 	}
@@ -268,6 +288,39 @@ func freshWhatsAppEvent(t *testing.T) []byte {
 	ev["headers"].(map[string]any)["x-hub-signature-256"] = "sha256=" + hex.EncodeToString(mac.Sum(nil))
 	out, _ := json.Marshal(ev)
 	return out
+}
+
+// scheduledSendEvent is the WhatsApp send sample with sendAt at, and no
+// idempotency key.
+func scheduledSendEvent(t *testing.T, at time.Time) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "events", "send", "post-message-whatsapp-text.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(b, &ev); err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal([]byte(ev["body"].(string)), &body); err != nil {
+		t.Fatal(err)
+	}
+	delete(body, "idempotencyKey")
+	body["sendAt"] = at.UTC().Format(time.RFC3339Nano)
+	nb, _ := json.Marshal(body)
+	ev["body"] = string(nb)
+	out, _ := json.Marshal(ev)
+	return out
+}
+
+// reportIs checks the fallback function's answer: its run's report.
+func reportIs(want schedule.Report) func(*testing.T, answer) {
+	return func(t *testing.T, a answer) {
+		if a.report != want {
+			t.Errorf("fallback run %+v, want %+v", a.report, want)
+		}
+	}
 }
 
 func bodyIs(want string) func(*testing.T, answer) {
@@ -319,7 +372,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // TestMissingConfiguration: a function started without its configuration
 // fails at start-up with one line naming what is missing.
 func TestMissingConfiguration(t *testing.T) {
-	for _, name := range []string{"ingest", "send"} {
+	for _, name := range []string{"ingest", "send", "fallback"} {
 		t.Run(name, func(t *testing.T) {
 			var stderr syncBuffer
 			emu, err := lambdaemu.Start(context.Background(), lambdaemu.Config{

@@ -17,6 +17,7 @@ import (
 
 	"github.com/parleyhq/parley/infra/applesim"
 	"github.com/parleyhq/parley/infra/paysim"
+	"github.com/parleyhq/parley/infra/playground"
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
@@ -49,7 +50,16 @@ type Options struct {
 	Log    io.Writer
 	Clock  clock.Clock
 	Retry  *retry.Policy
+	// FallbackEvery is how often the fallback job runs, as EventBridge
+	// runs functions/fallback in production: 0 means every
+	// DefaultFallbackEvery, a negative value never (tests run it).
+	FallbackEvery time.Duration
+	// Sleep replaces the fallback job's throttling wait.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
+
+// DefaultFallbackEvery is how often the local stack runs the fallback job.
+const DefaultFallbackEvery = 5 * time.Second
 
 // Stack is a running local stack.
 type Stack struct {
@@ -59,7 +69,12 @@ type Stack struct {
 	Apple    *applesim.Simulator
 	ApplePay *paysim.Simulator
 	srv      *http.Server
+	// stopping is closed when the server starts shutting down, so that
+	// the playground's live streams end.
+	stopping <-chan struct{}
 	done     chan error
+	stopJobs context.CancelFunc
+	jobsDone chan struct{}
 }
 
 // Start starts a local stack and returns once it accepts requests.
@@ -76,7 +91,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	log := service.NewLogger(o.Log, cfg.LogLevel)
-	opts := service.Options{Clock: o.Clock, Log: log, Retry: o.Retry, CreateResources: cfg.AWSEndpoint != ""}
+	opts := service.Options{Clock: o.Clock, Log: log, Retry: o.Retry, CreateResources: cfg.AWSEndpoint != "", Sleep: o.Sleep}
 	if cfg.ApplePay != nil && cfg.ApplePay.MerchantID == DefaultApplePayMerchantID {
 		// The simulated merchant-session endpoint is plain HTTP and needs
 		// no merchant identity certificate.
@@ -88,9 +103,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, err
 	}
 	now := svc.Clock.Now
+	stopping, stop := context.WithCancel(context.Background())
 	st := &Stack{
-		URL:     base,
-		Service: svc,
+		stopping: stopping.Done(),
+		URL:      base,
+		Service:  svc,
 		WhatsApp: whatsappsim.New(whatsappsim.Config{
 			Token: cfg.WhatsAppToken, AppSecret: cfg.WhatsAppAppSecret,
 			WebhookURL: base + "/webhooks/whatsapp", Now: now,
@@ -103,9 +120,39 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		done:     make(chan error, 1),
 	}
 	st.srv = &http.Server{Handler: st.routes(), ReadHeaderTimeout: 10 * time.Second}
+	st.srv.RegisterOnShutdown(stop)
 	go func() { st.done <- st.srv.Serve(ln) }()
+	st.runFallback(o.FallbackEvery)
 	log.Info("local stack ready", "url", base, "store", cfg.Store)
 	return st, nil
+}
+
+// runFallback runs the fallback job every period until Close.
+func (st *Stack) runFallback(every time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	st.stopJobs, st.jobsDone = cancel, make(chan struct{})
+	if every < 0 {
+		close(st.jobsDone)
+		return
+	}
+	if every == 0 {
+		every = DefaultFallbackEvery
+	}
+	go func() {
+		defer close(st.jobsDone)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := st.Service.RunFallback(ctx, time.Time{}); err != nil && ctx.Err() == nil {
+					st.Service.Log.Error("fallback run failed", "error", err)
+				}
+			}
+		}
+	}()
 }
 
 func (st *Stack) routes() http.Handler {
@@ -116,25 +163,8 @@ func (st *Stack) routes() http.Handler {
 	mux.Handle("/sim/whatsapp/", http.StripPrefix("/sim/whatsapp", st.WhatsApp))
 	mux.Handle("/sim/apple/", http.StripPrefix("/sim/apple", st.Apple))
 	mux.Handle("/sim/applepay/", http.StripPrefix("/sim/applepay", st.ApplePay))
-	mux.HandleFunc("GET /{$}", st.index)
+	mux.Handle("/", playground.Handler(playground.Config{Events: st.Service.Store.Events, Done: st.stopping, Log: st.Service.Log}))
 	return mux
-}
-
-func (st *Stack) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintf(w, `parley local stack
-
-Send API        POST %[1]s/v1/messages
-                GET  %[1]s/v1/messages/{id}
-                GET  %[1]s/v1/conversations/{channel}/{businessId}/{customerId}
-                GET  %[1]s/v1/events?after={cursor}
-Webhooks        GET/POST %[1]s/webhooks/whatsapp   POST %[1]s/webhooks/apple/message
-WhatsApp sim    POST %[1]s/sim/whatsapp/reply   GET %[1]s/sim/whatsapp/messages
-Apple sim       POST %[1]s/sim/apple/reply      GET %[1]s/sim/apple/messages
-Apple Pay sim   POST %[1]s/sim/applepay/paymentSession   GET %[1]s/sim/applepay/processor/calls
-
-See README.md for a walkthrough.
-`, st.URL)
 }
 
 // Wait blocks until the stack stops and returns why.
@@ -151,6 +181,8 @@ func (st *Stack) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := st.srv.Shutdown(ctx)
+	st.stopJobs()
+	<-st.jobsDone
 	return errors.Join(err, st.Service.Close())
 }
 

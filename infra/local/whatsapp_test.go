@@ -111,3 +111,20 @@ func TestLateWindowClosedStatus(t *testing.T) {
 		t.Fatalf("status event: %+v", ev)
 	}
 }
+
+// TestWhatsAppTimePickerAdapted: WhatsApp has no time picker; adapted, the
+// slots become a list, and the customer's pick names the slot.
+func TestWhatsAppTimePickerAdapted(t *testing.T) {
+	st := startStack(t, "embedded", clock.NewManual(start))
+	reply(t, st, "whatsapp", map[string]any{"businessId": waBusiness, "from": waCustomer, "text": "book me in"})
+	res := sendWhatsApp(t, st, map[string]any{"type": "timePicker", "title": "Book a fitting", "timezoneOffset": 60,
+		"slots": []any{map[string]any{"id": "slot-1", "start": "2026-12-01T17:00:00Z", "duration": 3600},
+			map[string]any{"id": "slot-2", "start": "2026-12-01T18:00:00Z", "duration": 1800}}}, true)
+	if res.Adapted == nil || res.Adapted.From != "timePicker" || res.Adapted.To != "list" {
+		t.Fatalf("adapted: %+v", res.Adapted)
+	}
+	reply(t, st, "whatsapp", map[string]any{"action": "select", "replyTo": res.PlatformMessageID, "id": "slot-2"})
+	if ev := lastEvent(t, st, message.EventReceived); ev.Body.Type != message.BodySelection || ev.Body.Selections[0].ID != "slot-2" || ev.InReplyTo != res.ID {
+		t.Fatalf("selection of an adapted time picker: %+v", ev)
+	}
+}

@@ -5,11 +5,16 @@ package config
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/message"
 )
 
 // Environment variable names.
@@ -38,6 +43,8 @@ const (
 	ApplePayCert        = "PARLEY_APPLEPAY_CERT"
 	ApplePayKey         = "PARLEY_APPLEPAY_KEY"
 	PaymentProcessorURL = "PARLEY_PAYMENT_PROCESSOR_URL"
+	Reengagement        = "PARLEY_REENGAGEMENT"
+	ThroughputPerSecond = "PARLEY_THROUGHPUT_PER_SECOND"
 )
 
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
@@ -50,7 +57,7 @@ var Names = []string{
 	Table, Bucket, StoreKind, AWSEndpoint, DataDir,
 	SecretsARN, EventBus, EventsDLQURL, LogLevel, PublicURL,
 	ApplePayMerchantID, ApplePayDomain, ApplePayDisplayName, ApplePayGatewayURL, ApplePayCert, ApplePayKey,
-	PaymentProcessorURL,
+	PaymentProcessorURL, Reengagement, ThroughputPerSecond,
 }
 
 // SecretNames are the variables that may come from the Secrets Manager
@@ -98,6 +105,54 @@ type Config struct {
 	// PaymentProcessorURL is where Apple Pay's callbacks are forwarded
 	// (the business's payment processor); empty refuses them.
 	PaymentProcessorURL string
+	// Reengagement holds the re-engagement rules of WhatsApp businesses, by
+	// phone number id (none by default).
+	Reengagement map[string]ReengagementRule
+	// ThroughputPerSecond is the messages per second each business number
+	// may send from the fallback job (default 80).
+	ThroughputPerSecond float64
+}
+
+// ReengagementRule is one business's entry in PARLEY_REENGAGEMENT: send
+// Template MinutesBefore the window closes on an unanswered interactive
+// message.
+type ReengagementRule struct {
+	MinutesBefore int             `json:"minutesBefore"`
+	Template      message.Message `json:"template"`
+}
+
+// DefaultThroughputPerSecond is WhatsApp Cloud API's default throughput
+// per business number.
+const DefaultThroughputPerSecond = 80
+
+// reengagement reads PARLEY_REENGAGEMENT: a JSON object from WhatsApp
+// phone number id to {"minutesBefore", "template": {"name", "language",
+// "components"}}.
+func reengagement(v string, problems *[]string) map[string]ReengagementRule {
+	if v == "" {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	var rules map[string]ReengagementRule
+	if err := dec.Decode(&rules); err != nil {
+		*problems = append(*problems, Reengagement+` must be a JSON object {"<phone number id>": {"minutesBefore": 60, "template": {"name", "language", "components"}}}: `+err.Error())
+		return nil
+	}
+	for _, id := range slices.Sorted(maps.Keys(rules)) {
+		r := rules[id]
+		if r.MinutesBefore < 1 || r.MinutesBefore > 1439 {
+			*problems = append(*problems, fmt.Sprintf("%s: %s: minutesBefore %d, it must be 1 to 1439 (the window lasts 24 hours)", Reengagement, id, r.MinutesBefore))
+		}
+		if r.Template.Type == "" {
+			r.Template.Type = message.TypeTemplate
+		}
+		if r.Template.Type != message.TypeTemplate || r.Template.Name == "" || r.Template.Language == "" {
+			*problems = append(*problems, fmt.Sprintf("%s: %s: template must be a template with a name and a language", Reengagement, id))
+		}
+		rules[id] = r
+	}
+	return rules
 }
 
 // ApplePay is the configuration of Apple Pay requests.
@@ -203,6 +258,15 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 	c.ApplePay = applePay(get, urlOf, &problems)
 	if strings.TrimSpace(get(PaymentProcessorURL)) != "" {
 		c.PaymentProcessorURL = urlOf(PaymentProcessorURL)
+	}
+	c.Reengagement = reengagement(strings.TrimSpace(get(Reengagement)), &problems)
+	c.ThroughputPerSecond = DefaultThroughputPerSecond
+	if v := strings.TrimSpace(get(ThroughputPerSecond)); v != "" {
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil || n <= 0 || n > 1000 {
+			problems = append(problems, ThroughputPerSecond+" must be a number of messages per second above 0, at most 1000")
+		}
+		c.ThroughputPerSecond = n
 	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":

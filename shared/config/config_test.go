@@ -27,6 +27,18 @@ func TestLoad(t *testing.T) {
 	if c.Store != StoreEmbedded || c.DataDir != ".parley" || string(c.AppleMSPSecret) != "secret-bytes" || c.WhatsAppAPIURL != "https://graph.facebook.com/v25.0" {
 		t.Fatalf("config = %+v", c)
 	}
+	if c.ThroughputPerSecond != DefaultThroughputPerSecond || c.Reengagement != nil {
+		t.Fatalf("throughput %v, re-engagement %v; want the defaults 80 and none", c.ThroughputPerSecond, c.Reengagement)
+	}
+	c, err = Load(context.Background(), env(map[string]string{ThroughputPerSecond: "12.5",
+		Reengagement: `{"106540352242922":{"minutesBefore":60,"template":{"name":"still_there","language":"en_US"}}}`}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Reengagement["106540352242922"]
+	if c.ThroughputPerSecond != 12.5 || r.MinutesBefore != 60 || r.Template.Type != "template" || r.Template.Name != "still_there" {
+		t.Fatalf("throughput %v, re-engagement %+v", c.ThroughputPerSecond, c.Reengagement)
+	}
 }
 
 func TestLoadProblems(t *testing.T) {
@@ -42,6 +54,13 @@ func TestLoadProblems(t *testing.T) {
 		{"unknown store", map[string]string{StoreKind: "redis"}, []string{`PARLEY_STORE must be "embedded" or "aws"`}},
 		{"aws store needs table and bucket", map[string]string{StoreKind: "aws"}, []string{"PARLEY_TABLE is required", "PARLEY_BUCKET is required"}},
 		{"log level", map[string]string{LogLevel: "loud"}, []string{"PARLEY_LOG_LEVEL must be"}},
+		{"throughput", map[string]string{ThroughputPerSecond: "fast"}, []string{"PARLEY_THROUGHPUT_PER_SECOND must be a number"}},
+		{"throughput zero", map[string]string{ThroughputPerSecond: "0"}, []string{"PARLEY_THROUGHPUT_PER_SECOND must be a number of messages per second above 0"}},
+		{"re-engagement not JSON", map[string]string{Reengagement: "[1]"}, []string{"PARLEY_REENGAGEMENT must be a JSON object"}},
+		{"re-engagement out of the window", map[string]string{Reengagement: `{"106540352242922":{"minutesBefore":1440,"template":{"name":"n","language":"en"}}}`},
+			[]string{"PARLEY_REENGAGEMENT: 106540352242922: minutesBefore 1440, it must be 1 to 1439"}},
+		{"re-engagement without a template name", map[string]string{Reengagement: `{"1":{"minutesBefore":60,"template":{"language":"en"}}}`},
+			[]string{"PARLEY_REENGAGEMENT: 1: template must be a template with a name and a language"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,21 +11,24 @@ import (
 	"github.com/parleyhq/parley/shared/store"
 )
 
-// Sender sends one message (the send use case).
+// Sender sends one message and cancels scheduled ones (the send use case).
 type Sender interface {
 	Send(ctx context.Context, req message.SendRequest) (message.SendResult, error)
+	Cancel(ctx context.Context, id string) (message.Record, error)
 }
 
 // API returns the handler of the send API:
 //
 //	POST /v1/messages
 //	GET  /v1/messages/{id}
+//	DELETE /v1/messages/{id}   (cancels a scheduled message)
 //	GET  /v1/conversations/{channel}/{businessId}/{customerId}
 //	GET  /v1/events?after=<cursor>&limit=<n>
 func API(s Sender, st store.Store, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/messages", handleSend(s))
 	mux.Handle("GET /v1/messages/{id}", handleGetMessage(st))
+	mux.Handle("DELETE /v1/messages/{id}", handleCancel(s))
 	mux.Handle("GET /v1/conversations/{channel}/{businessId}/{customerId}", handleConversation(st))
 	mux.Handle("GET /v1/events", handleEvents(st))
 	mux.Handle("/v1/", notFound())
@@ -45,6 +48,18 @@ func handleSend(s Sender) http.Handler {
 			return
 		}
 		encode(w, http.StatusAccepted, res)
+	})
+}
+
+// handleCancel cancels a scheduled message and answers its record.
+func handleCancel(s Sender) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec, err := s.Cancel(r.Context(), r.PathValue("id"))
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		encode(w, http.StatusOK, rec)
 	})
 }
 

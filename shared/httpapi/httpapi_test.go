@@ -142,6 +142,13 @@ func (s sender) Send(_ context.Context, req message.SendRequest) (message.SendRe
 	return message.SendResult{ID: "msg_1", Status: "sent", Channel: req.Channel}, nil
 }
 
+func (s sender) Cancel(_ context.Context, id string) (message.Record, error) {
+	if id != "msg_scheduled" {
+		return message.Record{}, message.Errorf(message.CodeNotFound, "no message %q", id)
+	}
+	return message.Record{ID: id, Status: message.StatusCancelled}, nil
+}
+
 func TestAPIRequests(t *testing.T) {
 	st, err := embedded.Open(t.TempDir(), clock.System{})
 	if err != nil {
@@ -169,6 +176,9 @@ func TestAPIRequests(t *testing.T) {
 		{"wrong type", "POST", "/v1/messages", `{"to":5}`, 400, `"field":"to"`},
 		{"over the cap", "POST", "/v1/messages", `{"channel":"` + strings.Repeat("a", MaxRequestBody) + `"}`, 413, `"code":"too_large"`},
 		{"missing message", "GET", "/v1/messages/msg_none", ``, 404, `"code":"not_found"`},
+		{"malformed sendAt", "POST", "/v1/messages", `{"sendAt":"tomorrow at nine"}`, 400, `"field":"sendAt","problem":"\"tomorrow at nine\" is not a time: write RFC 3339`},
+		{"cancel", "DELETE", "/v1/messages/msg_scheduled", ``, 200, `"status":"cancelled"`},
+		{"cancel a missing message", "DELETE", "/v1/messages/msg_none", ``, 404, `"code":"not_found"`},
 		{"unknown channel in a conversation", "GET", "/v1/conversations/sms/b/c", ``, 400, `"field":"channel"`},
 		{"empty conversation", "GET", "/v1/conversations/whatsapp/b/c", ``, 200, `"window":{"open":false}`},
 		{"events", "GET", "/v1/events", ``, 200, `"events":[]`},

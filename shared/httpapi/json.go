@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -50,6 +51,7 @@ func decodeError(err error) *message.Error {
 	var tooBig *http.MaxBytesError
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
+	var when *time.ParseError
 	switch {
 	case errors.As(err, &tooBig):
 		return message.Errorf(message.CodeTooLarge, "the body is over the limit of %d bytes", tooBig.Limit)
@@ -64,6 +66,10 @@ func decodeError(err error) *message.Error {
 		return &message.Error{Code: message.CodeInvalidRequest,
 			Message: fmt.Sprintf("%s: must be %s, not %s", field, typ.Type, typ.Value),
 			Details: message.Problems{{Field: field, Problem: fmt.Sprintf("must be %s, not %s", typ.Type, typ.Value)}}}
+	case errors.As(err, &when):
+		// sendAt is the request's one time.
+		p := fmt.Sprintf("%q is not a time: write RFC 3339, e.g. 2026-12-01T09:00:00Z", when.Value)
+		return &message.Error{Code: message.CodeInvalidRequest, Message: "sendAt: " + p, Details: message.Problems{{Field: "sendAt", Problem: p}}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return &message.Error{Code: message.CodeInvalidRequest, Message: fmt.Sprintf("unknown field %q", field),

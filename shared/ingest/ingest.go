@@ -61,7 +61,16 @@ type Ingester struct {
 	Publisher  bus.Publisher
 	Clock      clock.Clock
 	AuthTokens TokenDecrypter
-	Log        *slog.Logger
+	// Fallbacks, when set, sends the fallback template of a WhatsApp
+	// message that fails late with 131047 (window_closed).
+	Fallbacks FallbackTrigger
+	Log       *slog.Logger
+}
+
+// FallbackTrigger sends the fallback of a message that failed with
+// window_closed after it was sent; it sends at most once per message.
+type FallbackTrigger interface {
+	TriggerFallback(ctx context.Context, rec message.Record) error
 }
 
 // ErrNotYetRecorded is a status for a message parley has no record of yet
@@ -194,7 +203,9 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	rec := message.Record{
 		ID: message.NewMessageID(), Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID,
 		Direction: message.Inbound, PlatformMessageID: it.PlatformMessageID, Type: body.Type,
-		Status: message.StatusReceived, CreatedAt: at, UpdatedAt: now, Version: 1,
+		// Ordered by when parley received it, like the messages it sends:
+		// platform times have whole seconds only.
+		Status: message.StatusReceived, CreatedAt: now, UpdatedAt: now, Version: 1,
 		History: []message.StatusChange{{Status: message.StatusReceived, At: now}},
 	}
 	stored := *body
@@ -353,7 +364,15 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 		writes = append(writes, store.PutMessage{Message: rec, PrevVersion: prev, ExpiresAt: now.Add(MessageRetention)})
 	}
 	writes = append(writes, store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
-	return ev, in.Store.Apply(ctx, writes...)
+	if err := in.Store.Apply(ctx, writes...); err != nil {
+		return message.Event{}, err
+	}
+	if in.Fallbacks != nil && rec.Fallback != nil && ev.Error != nil && ev.Error.Code == message.CodeWindowClosed {
+		if err := in.Fallbacks.TriggerFallback(ctx, rec); err != nil {
+			in.log().Error("sending a fallback template failed", "message_id", rec.ID, "error", err)
+		}
+	}
+	return ev, nil
 }
 
 // statusError turns a failed status's platform error into an API error;

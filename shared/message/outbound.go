@@ -246,6 +246,11 @@ type SendResult struct {
 	// Adapted says what was sent instead of the requested type, when the
 	// request allowed adapting it.
 	Adapted *Adaptation `json:"adapted,omitempty"`
+	// SendAt is when a scheduled message will be sent.
+	SendAt *time.Time `json:"sendAt,omitempty"`
+	// Notice says what parley did differently from what was asked, e.g.
+	// sent now a message whose sendAt had passed.
+	Notice string `json:"notice,omitempty"`
 }
 
 // Adaptation is a message sent in another form than the one requested.
@@ -264,7 +269,16 @@ const (
 	StatusFailed    = "failed"    // will not arrive
 	StatusReceived  = "received"  // an inbound message
 	StatusScheduled = "scheduled" // waiting for its sendAt
+	StatusCancelled = "cancelled" // a scheduled send cancelled before its time
 )
+
+// Fallback is what parley sends instead of a message that cannot go as it
+// is: a WhatsApp template when the window is closed, or on Apple another
+// message when the customer's device cannot show the type.
+type Fallback struct {
+	Template *Message `json:"template,omitempty"`
+	Message  *Message `json:"message,omitempty"`
+}
 
 // Outgoing is a validated message on its way to a platform.
 type Outgoing struct {

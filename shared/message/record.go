@@ -29,12 +29,17 @@ type Record struct {
 	Message *Message `json:"message,omitempty"`
 	// BodyRef is the blob key holding the body when it was too large to
 	// keep inline; Body is then nil.
-	BodyRef   string         `json:"bodyRef,omitempty"`
-	Status    string         `json:"status"`
-	Error     *Error         `json:"error,omitempty"`
-	History   []StatusChange `json:"history,omitempty"`
-	CreatedAt time.Time      `json:"createdAt"`
-	UpdatedAt time.Time      `json:"updatedAt"`
+	BodyRef string `json:"bodyRef,omitempty"`
+	// Fallback is the request's fallback, kept so that a later failure
+	// (WhatsApp's 131047) can send it; FallbackFor, on the message sent
+	// then, names the message it stands in for.
+	Fallback    *Fallback      `json:"fallback,omitempty"`
+	FallbackFor string         `json:"fallbackFor,omitempty"`
+	Status      string         `json:"status"`
+	Error       *Error         `json:"error,omitempty"`
+	History     []StatusChange `json:"history,omitempty"`
+	CreatedAt   time.Time      `json:"createdAt"`
+	UpdatedAt   time.Time      `json:"updatedAt"`
 	// Version increases with every change; stores use it for optimistic
 	// concurrency.
 	Version int64 `json:"version"`

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,7 +62,8 @@ const (
 	WhatsAppWindow       = 24 * time.Hour
 )
 
-// Sender sends messages. All fields are required except Log and Retry.
+// Sender sends messages. Store, Platforms, Publisher and Clock are
+// required.
 type Sender struct {
 	Store     store.Store
 	Platforms map[message.Channel]Platform
@@ -69,18 +71,31 @@ type Sender struct {
 	Clock     clock.Clock
 	Retry     retry.Policy
 	Log       *slog.Logger
+	// Reengagement holds the re-engagement rules of WhatsApp businesses,
+	// by phone number id; a business without one gets none.
+	Reengagement map[string]Reengagement
+	// MaxScheduleAhead is how far ahead sendAt may lie; 0 means
+	// DefaultMaxScheduleAhead.
+	MaxScheduleAhead time.Duration
 }
 
 // Send sends req and returns what happened. Errors are *message.Error.
 // The same idempotency key with the same request returns the first answer
-// without sending again.
+// without sending again. A request with a future sendAt is stored and
+// answered "scheduled"; one whose sendAt has passed is sent now, and the
+// answer's notice says so.
 func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.SendResult, error) {
-	p, err := s.check(req)
+	p, fb, err := s.check(req)
 	if err != nil {
 		return message.SendResult{}, err
 	}
+	d := delivery{req: req, p: p, fb: fb}
+	if req.SendAt != nil && !req.SendAt.After(s.Clock.Now()) {
+		d.notice = fmt.Sprintf("sendAt %s is not in the future, so the message was sent now", req.SendAt.UTC().Format(time.RFC3339))
+		d.req.SendAt = nil
+	}
 	if req.IdempotencyKey == "" {
-		return s.deliver(ctx, req, p, nil)
+		return s.dispatch(ctx, d)
 	}
 
 	key := idempotencyKey(req)
@@ -96,10 +111,10 @@ func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.Sen
 		return message.SendResult{}, s.internal("claiming the idempotency key", err)
 	}
 
-	idem := &store.Idempotency{Key: key, RequestHash: hash, ExpiresAt: now.Add(IdempotencyRetention)}
-	res, err := s.deliver(ctx, req, p, idem)
-	if idem.Key != "" {
-		// deliver returned before trying the platform: free the key for a
+	d.idem = &store.Idempotency{Key: key, RequestHash: hash, ExpiresAt: now.Add(IdempotencyRetention)}
+	res, err := s.dispatch(ctx, d)
+	if d.idem.Key != "" {
+		// dispatch returned before trying the platform: free the key for a
 		// later try.
 		if derr := s.Store.Apply(ctx, store.DeleteIdempotency{Key: key}); derr != nil {
 			s.log().Error("releasing an idempotency key failed", "key_hash", hash[:12], "error", derr)
@@ -108,28 +123,35 @@ func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.Sen
 	return res, err
 }
 
-// check validates req and finds its platform.
-func (s *Sender) check(req message.SendRequest) (Platform, error) {
+// dispatch schedules d or delivers it now.
+func (s *Sender) dispatch(ctx context.Context, d delivery) (message.SendResult, error) {
+	if d.req.SendAt != nil {
+		return s.schedule(ctx, d)
+	}
+	return s.deliver(ctx, d)
+}
+
+// check validates req and finds its platform and fallback.
+func (s *Sender) check(req message.SendRequest) (Platform, *message.Fallback, error) {
 	if ps := req.Validate(); len(ps) > 0 {
-		return nil, requestError(ps)
+		return nil, nil, requestError(ps)
 	}
-	if req.SendAt != nil {
-		return nil, &message.Error{Code: message.CodeInvalidRequest, Message: "sendAt: scheduled sends are not available yet; omit sendAt to send now",
-			Details: message.Problems{{Field: "sendAt", Problem: "not available yet"}}}
-	}
-	if len(req.Fallback) > 0 {
-		return nil, &message.Error{Code: message.CodeInvalidRequest, Message: "fallback: template fallbacks are not available yet; omit fallback",
-			Details: message.Problems{{Field: "fallback", Problem: "not available yet"}}}
+	if err := s.checkSendAt(req); err != nil {
+		return nil, nil, err
 	}
 	p, ok := s.Platforms[req.Channel]
 	if !ok {
-		return nil, &message.Error{Code: message.CodeUnsupportedOnChannel, Message: fmt.Sprintf("parley has no %s platform configured", req.Channel)}
+		return nil, nil, &message.Error{Code: message.CodeUnsupportedOnChannel, Message: fmt.Sprintf("parley has no %s platform configured", req.Channel)}
+	}
+	fb, err := parseFallback(req, p)
+	if err != nil {
+		return nil, nil, err
 	}
 	if req.Adapt {
 		// The form to send is chosen once the conversation is known.
-		return p, nil
+		return p, fb, nil
 	}
-	return p, checkType(req.Channel, p, req.Message, false)
+	return p, fb, checkType(req.Channel, p, req.Message, false)
 }
 
 // checkType refuses a message the platform cannot send as it is.
@@ -152,42 +174,65 @@ func checkType(ch message.Channel, p Platform, m message.Message, adaptTried boo
 	return nil
 }
 
-// deliver checks the conversation, sends and records. When idem is not
+// delivery is one message on its way: a request, or a scheduled item that
+// a fallback run claimed (job).
+type delivery struct {
+	req    message.SendRequest
+	p      Platform
+	fb     *message.Fallback
+	idem   *store.Idempotency
+	notice string
+	job    *job
+}
+
+// job is what a scheduled delivery adds: the message id chosen when it was
+// scheduled, the record written then (none for a re-engagement), the write
+// that removes the scheduled item with the outcome, and for a
+// re-engagement the window close it was planned against.
+type job struct {
+	id          string
+	prev        *message.Record
+	done        store.Write
+	fallbackFor string
+	reengage    time.Time
+}
+
+// deliver checks the conversation, sends and records. When d.idem is not
 // nil, the idempotency key's answer is written with the record, and
-// idem.Key is cleared once the platform has been tried.
-func (s *Sender) deliver(ctx context.Context, req message.SendRequest, p Platform, idem *store.Idempotency) (message.SendResult, error) {
+// d.idem.Key is cleared once the platform has been tried. For a job, a
+// refusal found before sending is recorded as the message's failure too.
+func (s *Sender) deliver(ctx context.Context, d delivery) (message.SendResult, error) {
+	req := d.req
 	key := store.ConversationKey{Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: req.To}
 	conv, err := s.Store.Conversation(ctx, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return message.SendResult{}, s.internal("reading the conversation", err)
 	}
 	known := err == nil
-	if err := s.checkConversation(req, conv, known); err != nil {
+	out := message.Outgoing{MessageID: message.NewMessageID(), BusinessID: req.BusinessID, To: req.To, Message: req.Message}
+	if d.job != nil {
+		out.MessageID = d.job.id
+		if !d.job.reengage.IsZero() && conv.WindowClosesAt.After(d.job.reengage) {
+			// The customer wrote since: no re-engagement is needed.
+			if err := s.Store.Apply(ctx, d.job.done); err != nil {
+				return message.SendResult{}, s.internal("removing an answered re-engagement", err)
+			}
+			return message.SendResult{}, ErrAnswered
+		}
+	}
+	msg, adapted, fellBack, err := s.prepare(d, conv, known)
+	if err != nil {
+		if d.job != nil {
+			return s.record(ctx, d, conv, out, "", err, nil, false)
+		}
 		return message.SendResult{}, err
 	}
-	msg, adapted := req.Message, (*message.Adaptation)(nil)
-	if a, ok := p.(Adapter); ok {
-		if msg, adapted, err = a.Adapt(req.Message, conv, req.Adapt); err != nil {
-			return message.SendResult{}, err
-		}
-	}
-	if req.Adapt || adapted != nil {
-		if err := checkType(req.Channel, p, msg, req.Adapt); err != nil {
-			return message.SendResult{}, err
-		}
-	}
-
-	out := message.Outgoing{
-		MessageID:  message.NewMessageID(),
-		BusinessID: req.BusinessID,
-		To:         req.To,
-		Message:    msg,
-	}
+	out.Message = msg
 	if req.Channel == message.Apple {
 		out.PlatformMessageID = message.NewUUID()
 	}
-	if req.Message.ReplyTo != "" {
-		out.ReplyToPlatformID = s.platformID(ctx, req.Channel, req.Message.ReplyTo)
+	if msg.ReplyTo != "" {
+		out.ReplyToPlatformID = s.platformID(ctx, req.Channel, msg.ReplyTo)
 	}
 	if out.Message.Type == message.TypeReaction && out.Message.MessageID != "" {
 		out.Message.MessageID = s.platformID(ctx, req.Channel, out.Message.MessageID)
@@ -196,13 +241,46 @@ func (s *Sender) deliver(ctx context.Context, req message.SendRequest, p Platfor
 	var pid string
 	sendErr := s.Retry.Do(ctx, func(ctx context.Context, attempt int) error {
 		var err error
-		pid, err = p.Send(ctx, out)
+		pid, err = d.p.Send(ctx, out)
 		if err != nil {
 			s.log().Warn("send attempt failed", "message_id", out.MessageID, "channel", req.Channel, "attempt", attempt, "error", err)
 		}
 		return err
 	})
-	return s.record(ctx, req, out, pid, sendErr, idem, adapted)
+	return s.record(ctx, d, conv, out, pid, sendErr, adapted, fellBack)
+}
+
+// prepare chooses what to send in conv: the message, adapted to the
+// channel or device, or the request's fallback when the message cannot go
+// (WhatsApp's window is closed; Apple's device cannot show the type).
+func (s *Sender) prepare(d delivery, conv message.Conversation, known bool) (message.Message, *message.Adaptation, bool, error) {
+	req := d.req
+	if err := s.checkConversation(req, conv, known); err != nil {
+		if e := message.AsError(err); e.Code == message.CodeWindowClosed && d.fb != nil && d.fb.Template != nil {
+			return *d.fb.Template, nil, true, nil
+		}
+		return message.Message{}, nil, false, err
+	}
+	msg, adapted := req.Message, (*message.Adaptation)(nil)
+	if a, ok := d.p.(Adapter); ok {
+		var err error
+		if msg, adapted, err = a.Adapt(req.Message, conv, req.Adapt); err != nil {
+			if e := message.AsError(err); e.Code != message.CodeUnsupportedOnDevice || d.fb == nil || d.fb.Message == nil {
+				return message.Message{}, nil, false, err
+			}
+			fm, fa, ferr := a.Adapt(*d.fb.Message, conv, false)
+			if ferr != nil {
+				return message.Message{}, nil, false, ferr
+			}
+			return fm, fa, true, nil
+		}
+	}
+	if req.Adapt || adapted != nil {
+		if err := checkType(req.Channel, d.p, msg, req.Adapt); err != nil {
+			return message.Message{}, nil, false, err
+		}
+	}
+	return msg, adapted, false, nil
 }
 
 func (s *Sender) checkConversation(req message.SendRequest, conv message.Conversation, known bool) error {
@@ -247,7 +325,8 @@ func (s *Sender) platformID(ctx context.Context, ch message.Channel, replyTo str
 }
 
 // record stores the outcome of a delivery and emits its event.
-func (s *Sender) record(ctx context.Context, req message.SendRequest, out message.Outgoing, pid string, sendErr error, idem *store.Idempotency, adapted *message.Adaptation) (message.SendResult, error) {
+func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversation, out message.Outgoing, pid string, sendErr error, adapted *message.Adaptation, fellBack bool) (message.SendResult, error) {
+	req := d.req
 	now := s.Clock.Now()
 	rec := message.Record{
 		ID:                out.MessageID,
@@ -262,6 +341,17 @@ func (s *Sender) record(ctx context.Context, req message.SendRequest, out messag
 		CreatedAt:         now,
 		UpdatedAt:         now,
 		Version:           1,
+	}
+	var prevVersion int64
+	if d.job != nil {
+		rec.FallbackFor = d.job.fallbackFor
+		if p := d.job.prev; p != nil {
+			rec.CreatedAt, rec.History, rec.Version, prevVersion = p.CreatedAt, p.History, p.Version+1, p.Version
+		}
+	}
+	if !fellBack && d.fb != nil && d.fb.Template != nil {
+		// Kept for a late window_closed failure (WhatsApp 131047).
+		rec.Fallback = d.fb
 	}
 	ev := message.Event{
 		ID: message.NewEventID(now), Type: message.EventSent, Time: now,
@@ -279,34 +369,48 @@ func (s *Sender) record(ctx context.Context, req message.SendRequest, out messag
 		ev.Error = apiErr
 		ev.PlatformMessageID = ""
 	}
-	rec.History = []message.StatusChange{{Status: rec.Status, At: now}}
+	change := message.StatusChange{Status: rec.Status, At: now}
 	if apiErr != nil && apiErr.Platform != nil {
-		rec.History[0].Error = apiErr.Platform
+		change.Error = apiErr.Platform
 	}
-	result := message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid, Adapted: adapted}
+	rec.History = append(slices.Clip(rec.History), change)
+	result := message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid, Adapted: adapted, Notice: d.notice}
+	if fellBack {
+		result.Status = StatusFallbackSent
+	}
 	writes := []store.Write{
-		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
+		store.PutMessage{Message: rec, PrevVersion: prevVersion, ExpiresAt: now.Add(MessageRetention)},
 		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
 	}
-	if idem != nil {
-		if answer, ok := recordable(result, sendErr); ok {
-			kept := *idem
-			kept.MessageID, kept.Answer = rec.ID, answer
-			writes = append(writes, store.PutIdempotency{Idempotency: kept})
-		} else {
-			writes = append(writes, store.DeleteIdempotency{Key: idem.Key})
+	if d.job != nil && d.job.done != nil {
+		writes = append(writes, d.job.done)
+	}
+	if sendErr == nil {
+		if w, ok := s.reengagement(rec, conv, now); ok {
+			writes = append(writes, w)
 		}
 	}
+	var idemWrite store.Write
+	if d.idem != nil {
+		if answer, ok := recordable(result, sendErr); ok {
+			kept := *d.idem
+			kept.MessageID, kept.Answer = rec.ID, answer
+			idemWrite = store.PutIdempotency{Idempotency: kept}
+		} else {
+			idemWrite = store.DeleteIdempotency{Key: d.idem.Key}
+		}
+		writes = append(writes, idemWrite)
+	}
 	err := s.Store.Apply(ctx, writes...)
-	if idem != nil {
-		if err != nil && len(writes) == 3 {
+	if d.idem != nil {
+		if _, kept := idemWrite.(store.PutIdempotency); err != nil && kept {
 			// Keep at least the key's answer, so that a retry of the
 			// request cannot send the message twice.
-			if ierr := s.Store.Apply(ctx, writes[2]); ierr != nil {
+			if ierr := s.Store.Apply(ctx, idemWrite); ierr != nil {
 				s.log().Error("recording an idempotency answer failed", "message_id", rec.ID, "error", ierr)
 			}
 		}
-		idem.Key = ""
+		d.idem.Key = ""
 	}
 	if err != nil {
 		// The platform has the message; losing our record of it must be
@@ -324,7 +428,7 @@ func (s *Sender) record(ctx context.Context, req message.SendRequest, out messag
 		s.log().Warn("message failed", "message_id", rec.ID, "channel", req.Channel, "code", apiErr.Code)
 		return message.SendResult{}, apiErr
 	}
-	s.log().Info("message sent", "message_id", rec.ID, "channel", req.Channel, "platform_message_id", pid)
+	s.log().Info("message sent", "message_id", rec.ID, "channel", req.Channel, "platform_message_id", pid, "status", result.Status)
 	return result, nil
 }
 

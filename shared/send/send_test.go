@@ -80,7 +80,7 @@ func text(ch message.Channel, s string) message.SendRequest {
 }
 
 func TestRefusals(t *testing.T) {
-	sendAt := t0.Add(time.Hour)
+	sendAt := t0.Add(31 * 24 * time.Hour)
 	tests := []struct {
 		name      string
 		req       message.SendRequest
@@ -96,7 +96,7 @@ func TestRefusals(t *testing.T) {
 		{"text over the platform limit", text(message.Apple, "eleven char"), message.CodeInvalidMessage, "message.text"},
 		{"a type the channel lacks", message.SendRequest{Channel: "whatsapp", BusinessID: "b", To: "c", Message: message.Message{Type: message.TypeTimePicker}}, message.CodeUnsupportedOnChannel, ""},
 		{"a type not sent yet", message.SendRequest{Channel: "apple", BusinessID: "b", To: "c", Message: message.Message{Type: message.TypeList}}, message.CodeUnsupportedOnChannel, ""},
-		{"sendAt", func() message.SendRequest { r := text(message.Apple, "hi"); r.SendAt = &sendAt; return r }(), message.CodeInvalidRequest, "sendAt"},
+		{"sendAt too far ahead", func() message.SendRequest { r := text(message.Apple, "hi"); r.SendAt = &sendAt; return r }(), message.CodeInvalidRequest, "sendAt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,7 @@ import (
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/retry"
+	"github.com/parleyhq/parley/shared/schedule"
 	"github.com/parleyhq/parley/shared/send"
 	"github.com/parleyhq/parley/shared/store"
 	"github.com/parleyhq/parley/shared/store/dynamo"
@@ -55,15 +56,20 @@ type Options struct {
 	// ApplePayHTTP replaces the merchant-identity TLS client of Apple Pay's
 	// merchant-session calls (the local stack's gateway simulator).
 	ApplePayHTTP *http.Client
+	// Sleep replaces the fallback job's throttling wait (tests with a
+	// manual clock).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Service is an assembled parley.
 type Service struct {
-	Config    config.Config
-	Store     store.Store
-	Blobs     store.Blobs
-	Sender    *send.Sender
-	Ingester  *ingest.Ingester
+	Config   config.Config
+	Store    store.Store
+	Blobs    store.Blobs
+	Sender   *send.Sender
+	Ingester *ingest.Ingester
+	// Fallback is the job functions/fallback runs on a schedule.
+	Fallback  *schedule.Job
 	AuthKeys  *appleauth.Keys
 	Publisher bus.Publisher
 	Clock     clock.Clock
@@ -156,12 +162,26 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 		Retry:     policy,
 		Log:       s.Log,
 	}
-	s.Ingester = &ingest.Ingester{Store: s.Store, Blobs: s.Blobs, Publisher: publisher, Clock: s.Clock, AuthTokens: s.AuthKeys, Log: s.Log}
+	if len(cfg.Reengagement) > 0 {
+		s.Sender.Reengagement = map[string]send.Reengagement{}
+		for id, r := range cfg.Reengagement {
+			s.Sender.Reengagement[id] = send.Reengagement{Before: time.Duration(r.MinutesBefore) * time.Minute, Template: r.Template}
+		}
+	}
+	s.Ingester = &ingest.Ingester{Store: s.Store, Blobs: s.Blobs, Publisher: publisher, Clock: s.Clock, AuthTokens: s.AuthKeys, Log: s.Log,
+		Fallbacks: s.Sender}
+	s.Fallback = &schedule.Job{Store: s.Store, Sender: s.Sender, Clock: s.Clock, Log: s.Log, PerSecond: cfg.ThroughputPerSecond, Sleep: opts.Sleep}
 	return s, nil
 }
 
 // API is the send API's handler.
 func (s *Service) API() http.Handler { return httpapi.API(s.Sender, s.Store, s.Log) }
+
+// RunFallback runs the fallback job once, stopping before deadline (zero:
+// no limit).
+func (s *Service) RunFallback(ctx context.Context, deadline time.Time) (schedule.Report, error) {
+	return s.Fallback.Run(ctx, deadline)
+}
 
 // Webhooks is the webhooks' handler: the platforms' webhooks and Apple
 // Pay's callbacks.

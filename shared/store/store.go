@@ -78,10 +78,51 @@ type Store interface {
 	Events(ctx context.Context, after string, limit int) ([]message.Event, error)
 	// Idempotency returns the state of an idempotency key.
 	Idempotency(ctx context.Context, key string) (Idempotency, error)
+	// Scheduled returns the scheduled item with id id.
+	Scheduled(ctx context.Context, id string) (Scheduled, error)
+	// DueItems returns up to limit scheduled items whose DueAt is before
+	// before, by DueAt then id, and the cursor to pass for the next page
+	// ("" starts at the earliest; the returned cursor is "" when no item
+	// was returned). The reader may lag behind writes by a moment (a
+	// DynamoDB index is eventually consistent): claim an item with a
+	// versioned PutScheduled before acting on it.
+	DueItems(ctx context.Context, before time.Time, limit int, cursor string) ([]Scheduled, string, error)
+}
+
+// Kinds of scheduled items.
+const (
+	// ScheduledSend is a send request with a future sendAt.
+	ScheduledSend = "send"
+	// ScheduledReengage is a re-engagement template due shortly before a
+	// WhatsApp window closes on an unanswered interactive message.
+	ScheduledReengage = "reengage"
+)
+
+// Scheduled is a send waiting in the store for its time.
+type Scheduled struct {
+	// ID is the parley message id the send will have.
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	// DueAt is when the item is due: the request's sendAt, or, once a run
+	// has claimed it, the end of the claim's lease.
+	DueAt time.Time `json:"dueAt"`
+	// Claimed is set by the run that took the item.
+	Claimed bool                `json:"claimed,omitempty"`
+	Request message.SendRequest `json:"request"`
+	// About is, for a re-engagement, the interactive message awaiting an
+	// answer.
+	About string `json:"about,omitempty"`
+	// WindowClosesAt is, for a re-engagement, the window close it was
+	// planned against: a later close means the customer wrote since.
+	WindowClosesAt time.Time `json:"windowClosesAt,omitzero"`
+	CreatedAt      time.Time `json:"createdAt"`
+	Version        int64     `json:"version"`
+	ExpiresAt      time.Time `json:"expiresAt,omitzero"`
 }
 
 // Write is one item of an Apply batch: Claim, PutConversation, PutMessage,
-// AppendEvent, CreateIdempotency, PutIdempotency or DeleteIdempotency.
+// AppendEvent, CreateIdempotency, PutIdempotency, DeleteIdempotency,
+// PutScheduled or DeleteScheduled.
 type Write interface{ write() }
 
 // Claim takes a dedupe key (e.g. "IN#whatsapp#wamid.X") for good; the batch
@@ -125,7 +166,25 @@ type PutIdempotency struct{ Idempotency Idempotency }
 // DeleteIdempotency releases a key, so that a later request can use it.
 type DeleteIdempotency struct{ Key string }
 
+// PutScheduled writes a scheduled item if the stored one still has version
+// PrevVersion (0: none stored); Item.Version must be PrevVersion+1. A
+// versioned put is how a run claims an item: of two runs that read the same
+// version, one wins and the other gets ErrConflict.
+type PutScheduled struct {
+	Item        Scheduled
+	PrevVersion int64
+}
+
+// DeleteScheduled removes a scheduled item if it still has version
+// PrevVersion; ErrConflict otherwise (it changed, or is gone).
+type DeleteScheduled struct {
+	ID          string
+	PrevVersion int64
+}
+
 func (Claim) write()             {}
+func (PutScheduled) write()      {}
+func (DeleteScheduled) write()   {}
 func (PutConversation) write()   {}
 func (PutMessage) write()        {}
 func (AppendEvent) write()       {}

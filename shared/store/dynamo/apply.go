@@ -177,6 +177,33 @@ func (b *batch) write(w store.Write) error {
 			TableName: b.table, Key: key(idempotencyPK(w.Key), skIdempotency),
 		}}, noCondition)
 
+	case store.PutScheduled:
+		sc := w.Item
+		if sc.ID == "" {
+			return errorf("apply: scheduled item: empty id")
+		}
+		it := key(scheduledPK(sc.ID), skScheduled)
+		it[attrGSI2PK] = str(pkDue)
+		it[attrGSI2SK] = str(dueSK(sc.DueAt, sc.ID))
+		if err := setData(it, sc); err != nil {
+			return err
+		}
+		it[attrVersion] = num(sc.Version)
+		setExpiry(it, sc.ExpiresAt)
+		b.putVersioned("scheduled item "+sc.ID, it, w.PrevVersion)
+
+	case store.DeleteScheduled:
+		if w.ID == "" {
+			return errorf("apply: scheduled item: empty id")
+		}
+		b.add("scheduled item "+w.ID, types.TransactWriteItem{Delete: &types.Delete{
+			TableName:                 b.table,
+			Key:                       key(scheduledPK(w.ID), skScheduled),
+			ConditionExpression:       aws.String("#v = :prev AND (attribute_not_exists(#exp) OR #exp > :now)"),
+			ExpressionAttributeNames:  map[string]string{"#v": attrVersion, "#exp": attrExpiresAtNs},
+			ExpressionAttributeValues: item{":prev": num(w.PrevVersion), ":now": b.now},
+		}}, failConflict)
+
 	default:
 		return errorf("apply: unknown write %T", w)
 	}

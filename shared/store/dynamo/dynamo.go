@@ -3,8 +3,9 @@
 //
 // # Table
 //
-// The table has a string hash key PK and a string range key SK, one global
-// secondary index GSI1 (GSI1PK, GSI1SK; all attributes projected), on-demand
+// The table has a string hash key PK and a string range key SK, two global
+// secondary indexes GSI1 (GSI1PK, GSI1SK) and GSI2 (GSI2PK, GSI2SK), both
+// projecting all attributes, on-demand
 // billing, and TTL on expiresAt. CreateTable makes exactly that.
 //
 //	item          PK                                 SK           other attributes
@@ -16,6 +17,8 @@
 //	platform id   PMID#{channel}#{platform id}       PMID         messageId, expiry
 //	event         EVT                                {event id}   data, expiry
 //	idempotency   IDEM#{key}                         IDEM         requestHash, messageId, status, answer, expiry
+//	scheduled     SCHED#{message id}                 SCHED        GSI2PK = DUE, GSI2SK = {dueAt}#{id},
+//	                                                              data, version, expiry
 //
 // data is the JSON of the message.Conversation (without WindowClosesAt,
 // which the window item holds), message.Record or message.Event: the same
@@ -35,6 +38,10 @@
 // own. Conversation reads both items with one Query, and takes the window
 // only when it has the conversation's version and has not expired: a later
 // write without a window leaves the old window item behind, stale.
+//
+// Scheduled items share one GSI2 partition, ordered by due time, so that
+// DueItems is one Query from the earliest or from a cursor; a claim moves
+// an item's GSI2SK to the end of its lease.
 //
 // Events share one partition, ordered by id (message.NewEventID), so that
 // Events is one Query from the start of the log or from a cursor.

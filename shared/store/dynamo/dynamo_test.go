@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -196,10 +197,13 @@ func TestSetup(t *testing.T) {
 			if got := keys(tbl.KeySchema); got != "PK/HASH SK/RANGE" {
 				t.Errorf("key schema %s, want PK/HASH SK/RANGE", got)
 			}
-			if len(tbl.GlobalSecondaryIndexes) != 1 || aws.ToString(tbl.GlobalSecondaryIndexes[0].IndexName) != "GSI1" ||
-				keys(tbl.GlobalSecondaryIndexes[0].KeySchema) != "GSI1PK/HASH GSI1SK/RANGE" ||
-				tbl.GlobalSecondaryIndexes[0].Projection.ProjectionType != types.ProjectionTypeAll {
-				t.Errorf("global secondary indexes %+v, want GSI1 on GSI1PK/GSI1SK projecting all", tbl.GlobalSecondaryIndexes)
+			var gsis []string
+			for _, g := range tbl.GlobalSecondaryIndexes {
+				gsis = append(gsis, aws.ToString(g.IndexName)+" "+keys(g.KeySchema)+" "+string(g.Projection.ProjectionType))
+			}
+			slices.Sort(gsis)
+			if want := []string{"GSI1 GSI1PK/HASH GSI1SK/RANGE ALL", "GSI2 GSI2PK/HASH GSI2SK/RANGE ALL"}; !slices.Equal(gsis, want) {
+				t.Errorf("global secondary indexes %q, want %q", gsis, want)
 			}
 			if tbl.BillingModeSummary == nil || tbl.BillingModeSummary.BillingMode != types.BillingModePayPerRequest {
 				t.Errorf("billing mode %+v, want PAY_PER_REQUEST", tbl.BillingModeSummary)

@@ -18,6 +18,8 @@ const (
 	attrSK            = "SK"
 	attrGSI1PK        = "GSI1PK"
 	attrGSI1SK        = "GSI1SK"
+	attrGSI2PK        = "GSI2PK"
+	attrGSI2SK        = "GSI2SK"
 	attrExpiresAt     = "expiresAt"
 	attrExpiresAtNs   = "expiresAtNs"
 	attrData          = "data"
@@ -29,8 +31,15 @@ const (
 	attrAnswer        = "answer"
 )
 
-// indexGSI1 is the name of the table's one global secondary index.
-const indexGSI1 = "GSI1"
+// The table's global secondary indexes: GSI1 for a conversation's recent
+// messages, GSI2 for the scheduled items by due time.
+const (
+	indexGSI1 = "GSI1"
+	indexGSI2 = "GSI2"
+)
+
+// pkDue is the GSI2 partition of the scheduled items.
+const pkDue = "DUE"
 
 // Sort keys of the items that are alone in their partition (or nearly).
 const (
@@ -40,6 +49,7 @@ const (
 	skMessage      = "MSG"
 	skPlatformID   = "PMID"
 	skIdempotency  = "IDEM"
+	skScheduled    = "SCHED"
 )
 
 // pkEvents is the partition of the event log.
@@ -57,6 +67,13 @@ func messagePK(id string) string { return "MSG#" + id }
 func platformIDPK(ch message.Channel, pid string) string { return "PMID#" + string(ch) + "#" + pid }
 
 func idempotencyPK(key string) string { return "IDEM#" + key }
+
+func scheduledPK(id string) string { return "SCHED#" + id }
+
+// dueSK orders the scheduled items by due time, then id.
+func dueSK(at time.Time, id string) string {
+	return at.UTC().Format(createdAtLayout) + "#" + id
+}
 
 // createdAtLayout formats times with a fixed width, so that they sort as
 // text.

@@ -181,6 +181,54 @@ func (s *Store) Idempotency(ctx context.Context, key string) (store.Idempotency,
 	return i, nil
 }
 
+// Scheduled returns the scheduled item with id id; see store.Store.
+func (s *Store) Scheduled(ctx context.Context, id string) (store.Scheduled, error) {
+	it, err := s.get(ctx, scheduledPK(id), skScheduled)
+	if err != nil {
+		return store.Scheduled{}, err
+	}
+	var sc store.Scheduled
+	if err := dataOf(it, &sc); err != nil {
+		return store.Scheduled{}, err
+	}
+	return sc, nil
+}
+
+// DueItems reads GSI2 from cursor (exclusive) to before; see store.Store.
+// A cursor is the GSI2SK of the last item returned; the next page starts
+// just after it.
+func (s *Store) DueItems(ctx context.Context, before time.Time, limit int, cursor string) ([]store.Scheduled, string, error) {
+	// The space sorts below every character of a due key, so that
+	// cursor+" " is after cursor and before anything that follows it (and
+	// " " before every key).
+	from := cursor + " "
+	its, err := s.query(ctx, limit, &dynamodb.QueryInput{
+		TableName:                s.table,
+		IndexName:                aws.String(indexGSI2),
+		KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
+		ExpressionAttributeNames: map[string]string{"#pk": attrGSI2PK, "#sk": attrGSI2SK},
+		ExpressionAttributeValues: item{
+			":pk":   str(pkDue),
+			":from": str(from),
+			":to":   str(before.UTC().Format(createdAtLayout)),
+		},
+	})
+	if err != nil {
+		return nil, "", errorf("due items before %s: %w", before.Format(time.RFC3339), err)
+	}
+	var out []store.Scheduled
+	next := ""
+	for _, it := range its {
+		var sc store.Scheduled
+		if err := dataOf(it, &sc); err != nil {
+			return nil, "", err
+		}
+		out = append(out, sc)
+		next = keyText(it, attrGSI2SK)
+	}
+	return out, next, nil
+}
+
 // get reads one item with a strongly consistent GetItem; ErrNotFound when
 // it is absent or expired.
 func (s *Store) get(ctx context.Context, pk, sk string) (item, error) {

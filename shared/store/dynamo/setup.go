@@ -71,6 +71,8 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 			{AttributeName: aws.String(attrSK), AttributeType: strType},
 			{AttributeName: aws.String(attrGSI1PK), AttributeType: strType},
 			{AttributeName: aws.String(attrGSI1SK), AttributeType: strType},
+			{AttributeName: aws.String(attrGSI2PK), AttributeType: strType},
+			{AttributeName: aws.String(attrGSI2SK), AttributeType: strType},
 		},
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
@@ -81,6 +83,13 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, table string) err
 			KeySchema: []types.KeySchemaElement{
 				{AttributeName: aws.String(attrGSI1PK), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(attrGSI1SK), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}, {
+			IndexName: aws.String(indexGSI2),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(attrGSI2PK), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(attrGSI2SK), KeyType: types.KeyTypeRange},
 			},
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},

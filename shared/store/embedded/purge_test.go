@@ -41,6 +41,8 @@ func TestOpenPurges(t *testing.T) {
 		store.Claim{Key: "gone", ExpiresAt: soon},
 		store.CreateIdempotency{Idempotency: store.Idempotency{Key: "kept"}},
 		store.CreateIdempotency{Idempotency: store.Idempotency{Key: "gone", ExpiresAt: soon}},
+		store.PutScheduled{Item: store.Scheduled{ID: "msg_kept", DueAt: now, Version: 1}},
+		store.PutScheduled{Item: store.Scheduled{ID: "msg_gone", DueAt: now, Version: 1, ExpiresAt: soon}},
 	)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)

@@ -31,11 +31,13 @@ var (
 	bucketClaims        = []byte("claims")        // claim key → expiring
 	bucketEvents        = []byte("events")        // event id → eventItem
 	bucketIdempotency   = []byte("idempotency")   // key → idempotencyItem
+	bucketScheduled     = []byte("scheduled")     // id → scheduledItem
+	bucketDue           = []byte("due")           // due time, id → id
 )
 
 var buckets = [][]byte{
 	bucketConversations, bucketMessages, bucketPlatformIDs, bucketRecent,
-	bucketClaims, bucketEvents, bucketIdempotency,
+	bucketClaims, bucketEvents, bucketIdempotency, bucketScheduled, bucketDue,
 }
 
 // lockTimeout bounds the wait for another process holding the database.
@@ -195,6 +197,14 @@ func apply(tx *bolt.Tx, now time.Time, w store.Write) error {
 		return put(tx, bucketIdempotency, []byte(w.Idempotency.Key), idempotencyItem(w.Idempotency))
 	case store.DeleteIdempotency:
 		return tx.Bucket(bucketIdempotency).Delete([]byte(w.Key))
+	case store.PutScheduled:
+		return putScheduled(tx, now, w)
+	case store.DeleteScheduled:
+		old, err := liveScheduled(tx, now, w.ID)
+		if err != nil || old.Version != w.PrevVersion {
+			return fmt.Errorf("embedded: scheduled item %s: not at version %d: %w", w.ID, w.PrevVersion, store.ErrConflict)
+		}
+		return unschedule(tx, old)
 	default:
 		return fmt.Errorf("embedded: apply: unknown write %T", w)
 	}
@@ -247,6 +257,110 @@ func putMessage(tx *bolt.Tx, now time.Time, w store.PutMessage) error {
 		}
 	}
 	return tx.Bucket(bucketRecent).Put(recentKey(r), []byte(r.ID))
+}
+
+// scheduledItem is a stored scheduled item.
+type scheduledItem struct {
+	Item      store.Scheduled `json:"item"`
+	ExpiresAt time.Time       `json:"expiresAt,omitzero"`
+}
+
+func putScheduled(tx *bolt.Tx, now time.Time, w store.PutScheduled) error {
+	sc := w.Item
+	if sc.ID == "" {
+		return errors.New("embedded: apply: scheduled item: empty id")
+	}
+	var version int64
+	old, err := liveScheduled(tx, now, sc.ID)
+	switch {
+	case err == nil:
+		version = old.Version
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if version != w.PrevVersion {
+		return fmt.Errorf("embedded: scheduled item %s: version %d, want %d: %w", sc.ID, version, w.PrevVersion, store.ErrConflict)
+	}
+	if err == nil {
+		if err := unschedule(tx, old); err != nil {
+			return err
+		}
+	}
+	if err := put(tx, bucketScheduled, []byte(sc.ID), scheduledItem{Item: sc, ExpiresAt: sc.ExpiresAt}); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketDue).Put(dueKey(sc), []byte(sc.ID))
+}
+
+// liveScheduled reads the scheduled item id, ErrNotFound if it is absent
+// or expired.
+func liveScheduled(tx *bolt.Tx, now time.Time, id string) (store.Scheduled, error) {
+	var it scheduledItem
+	found, err := get(tx, bucketScheduled, []byte(id), &it)
+	if err != nil {
+		return store.Scheduled{}, err
+	}
+	if !found || !live(it.ExpiresAt, now) {
+		return store.Scheduled{}, fmt.Errorf("embedded: scheduled item %s: %w", id, store.ErrNotFound)
+	}
+	return it.Item, nil
+}
+
+// unschedule removes sc and its due entry.
+func unschedule(tx *bolt.Tx, sc store.Scheduled) error {
+	if err := tx.Bucket(bucketDue).Delete(dueKey(sc)); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketScheduled).Delete([]byte(sc.ID))
+}
+
+// dueKey orders scheduled items by due time, then id; it is also the
+// cursor of DueItems.
+func dueKey(sc store.Scheduled) []byte {
+	return []byte(sc.DueAt.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + sc.ID)
+}
+
+// Scheduled returns the scheduled item with id id.
+func (s *Store) Scheduled(ctx context.Context, id string) (store.Scheduled, error) {
+	now := s.clk.Now()
+	var sc store.Scheduled
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		sc, err = liveScheduled(tx, now, id)
+		return err
+	})
+	return sc, err
+}
+
+// DueItems returns up to limit items due before before, after cursor.
+func (s *Store) DueItems(ctx context.Context, before time.Time, limit int, cursor string) ([]store.Scheduled, string, error) {
+	now := s.clk.Now()
+	end := []byte(before.UTC().Format("2006-01-02T15:04:05.000000000Z"))
+	var out []store.Scheduled
+	next := ""
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketDue).Cursor()
+		k, id := c.Seek([]byte(cursor))
+		if k != nil && string(k) == cursor {
+			k, id = c.Next()
+		}
+		for ; k != nil && bytes.Compare(k, end) < 0 && len(out) < limit; k, id = c.Next() {
+			sc, err := liveScheduled(tx, now, string(id))
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out = append(out, sc)
+			next = string(k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
 }
 
 // unindex removes the index entries of r.
@@ -432,8 +546,27 @@ func purge(tx *bolt.Tx, now time.Time) error {
 			}
 		}
 	}
+	var deadScheduled []store.Scheduled
+	err := tx.Bucket(bucketScheduled).ForEach(func(k, v []byte) error {
+		var it scheduledItem
+		if err := json.Unmarshal(v, &it); err != nil {
+			return fmt.Errorf("%s %s: %w", bucketScheduled, k, err)
+		}
+		if !live(it.ExpiresAt, now) {
+			deadScheduled = append(deadScheduled, it.Item)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, sc := range deadScheduled {
+		if err := unschedule(tx, sc); err != nil {
+			return err
+		}
+	}
 	var dead []message.Record
-	err := tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
+	err = tx.Bucket(bucketMessages).ForEach(func(k, v []byte) error {
 		var m messageItem
 		if err := json.Unmarshal(v, &m); err != nil {
 			return fmt.Errorf("%s %s: %w", bucketMessages, k, err)
