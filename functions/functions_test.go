@@ -180,6 +180,7 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		{"fallback/scheduled.json", 0, reportIs(schedule.Report{Claimed: 1, Sent: 1})},
 		{"send/post-message-invalid.json", 400, bodyHas(`"field":"message.text"`)},
 		{"send/get-message.json", 404, bodyHas(`"not_found"`)},
+		{"send/delete-message.json", 404, bodyHas(`"not_found"`)},
 		{"send/get-conversation.json", 200, bodyHas(`"open":true`)},
 		{"send/get-events.json", 200, bodyHas(`"message.received"`)},
 	}
