@@ -60,6 +60,9 @@ var (
 // checked the same way when Send fetches them.
 func Validate(m message.Message) message.Problems {
 	var ps message.Problems
+	if m.Type != message.TypeText {
+		validateUIStrings(&ps, m)
+	}
 	switch m.Type {
 	case message.TypeText:
 		ps.Required("message.text", m.Text)
@@ -436,4 +439,40 @@ func requiredString(ps *message.Problems, field string, s *string, pattern *rege
 func isJSONObject(b json.RawMessage) bool {
 	var m map[string]json.RawMessage
 	return json.Unmarshal(b, &m) == nil && m != nil
+}
+
+// MaxUIString is the most characters (code points) parley lets any string
+// Apple shows in an interactive message's interface hold: bubble titles and
+// subtitles, section and item titles and subtitles, button and slot labels,
+// event and rich link titles. Apple publishes no number — the device cuts
+// long strings to one or two lines — so this is parley's rule, generous for
+// anything a customer can read there, and it keeps payloads sane.
+const MaxUIString = 200
+
+// validateUIStrings holds every interface string of m to MaxUIString.
+func validateUIStrings(ps *message.Problems, m message.Message) {
+	check := func(field, value string) { ps.MaxLen(field, value, MaxUIString) }
+	check("message.title", m.Title)
+	for name, b := range map[string]*message.Bubble{"message.bubble": m.Bubble, "message.replyBubble": m.ReplyBubble} {
+		if b != nil {
+			check(name+".title", b.Title)
+			check(name+".subtitle", b.Subtitle)
+		}
+	}
+	for i, sec := range m.Sections {
+		check(fmt.Sprintf("message.sections[%d].title", i), sec.Title)
+		for j, it := range sec.Items {
+			check(fmt.Sprintf("message.sections[%d].items[%d].title", i, j), it.Title)
+			check(fmt.Sprintf("message.sections[%d].items[%d].description", i, j), it.Description)
+		}
+	}
+	for i, b := range m.Buttons {
+		check(fmt.Sprintf("message.buttons[%d].title", i), b.Title)
+	}
+	if m.Location != nil {
+		check("message.location.title", m.Location.Title)
+	}
+	if m.Type == message.TypeButtons {
+		check("message.body", m.Body)
+	}
 }

@@ -109,7 +109,7 @@ func TestValidate(t *testing.T) {
 			[]string{"message.bubble.title: is required (or message.title): it is the bubble Apple shows"}},
 		{"quick reply with long titles", with(quickReplyMessage, func(m *message.Message) {
 			m.Buttons = []message.Option{{ID: "1", Title: strings.Repeat("a", 300)}, {ID: "2", Title: "B"}}
-		}), nil},
+		}), []string{"message.buttons[0].title: 300 characters, the limit is 200"}},
 
 		// timePicker
 		{"time picker", fitting, nil},
@@ -217,6 +217,45 @@ func TestValidate(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Validate =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+// TestUIStringLimit holds every interface string to MaxUIString code
+// points: at the limit it passes, one over it names the field and the limit.
+func TestUIStringLimit(t *testing.T) {
+	at := strings.Repeat("é", MaxUIString-1) + "👍"
+	over := at + "a"
+	list := func(title, item, desc, bubble string) message.Message {
+		return message.Message{Type: message.TypeList, Body: "Pick", Bubble: &message.Bubble{Title: bubble},
+			Sections: []message.Section{{Title: title, Items: []message.Option{{ID: "a", Title: item, Description: desc}}}}}
+	}
+	tests := []struct {
+		name  string
+		m     message.Message
+		field string // "" = valid
+	}{
+		{"all at the limit", list(at, at, at, at), ""},
+		{"section title", list(over, "A", "", "B"), "message.sections[0].title"},
+		{"item title", list("S", over, "", "B"), "message.sections[0].items[0].title"},
+		{"item description", list("S", "A", over, "B"), "message.sections[0].items[0].description"},
+		{"bubble title", list("S", "A", "", over), "message.bubble.title"},
+		{"quick reply title", message.Message{Type: message.TypeButtons, Body: "Pick", Buttons: []message.Option{{ID: "1", Title: over}, {ID: "2", Title: "B"}}}, "message.buttons[0].title"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var found *message.Problem
+			for _, p := range Validate(tt.m) {
+				if strings.HasSuffix(p.Problem, "the limit is 200") {
+					found = &p
+				}
+			}
+			switch {
+			case tt.field == "" && found != nil:
+				t.Fatalf("unexpected problem %v", found)
+			case tt.field != "" && (found == nil || found.Field != tt.field || found.Problem != "201 characters, the limit is 200"):
+				t.Fatalf("problem %v, want %s: 201 characters, the limit is 200", found, tt.field)
 			}
 		})
 	}
