@@ -4,7 +4,7 @@ GO ?= go
 PORT ?= 8080
 FUZZTIME ?= 10s
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
-FUNCTIONS := ingest send fallback
+FUNCTIONS := ingest send fallback fetch decode
 
 .PHONY: run build test check-tools lint cfn-lint unit fuzz bench clean
 
@@ -28,6 +28,12 @@ build-SendFunction:
 
 build-FallbackFunction:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/fallback
+
+build-FetchFunction:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/fetch
+
+build-DecodeFunction:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/decode
 
 ## test: every test — lint, template validation, unit + integration (moto, Lambda emulator), bounded fuzzing
 test: check-tools lint cfn-lint unit fuzz
@@ -53,12 +59,13 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/whatsapp/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/apple/
 
-## bench: ingest CPU against its floor, cold starts against an empty function, DynamoDB requests per operation, fallback run throughput, binary sizes
+## bench: ingest CPU against its floor, payload fetch + decrypt against AES-CTR + io.Copy, cold starts against an empty function, DynamoDB requests per operation, fallback run throughput, binary sizes
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/httpapi/ | tee bin/bench.txt
 	$(GO) test -run '^$$' -bench ColdStart -benchtime 20x ./functions/ | tee -a bin/bench.txt
 	$(GO) test -count=1 -run 'TestRequestCounts|TestScheduleRequestCounts' -v ./infra/local/ | grep -E 'requests|ok|FAIL'
 	$(GO) test -count=1 -run '^$$' -bench 'FallbackRun' -benchtime 3x ./infra/local/ | tee -a bin/bench.txt
+	$(GO) test -count=1 -run '^$$' -bench 'Fetch' -benchmem -benchtime 5x ./shared/payload/ | tee -a bin/bench.txt
 	@for f in $(FUNCTIONS); do printf 'bin/%s/bootstrap (linux/arm64): %s bytes\n' $$f $$(stat -c %s bin/$$f/bootstrap); done
 
 clean:

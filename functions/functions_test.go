@@ -62,6 +62,8 @@ type answer struct {
 	IsBase64Encoded bool              `json:"isBase64Encoded"`
 	// report is the fallback function's answer.
 	report schedule.Report
+	// raw is the answer as the function gave it.
+	raw string
 }
 
 func invoke(t *testing.T, emu *lambdaemu.Emulator, payload []byte) answer {
@@ -73,7 +75,7 @@ func invoke(t *testing.T, emu *lambdaemu.Emulator, payload []byte) answer {
 	if res.FunctionError != "" {
 		t.Fatalf("function error %s: %s", res.FunctionError, res.Payload)
 	}
-	var a answer
+	a := answer{raw: string(res.Payload)}
 	if err := json.Unmarshal(res.Payload, &a); err != nil {
 		t.Fatalf("the answer is not an HTTP response: %s", res.Payload)
 	}
@@ -111,6 +113,10 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	payloadQ, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("parley-payload")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	// An app listening to the bus: a rule sending every parley event to a queue.
 	appQ, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("app")})
 	if err != nil {
@@ -143,10 +149,11 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		"PARLEY_WHATSAPP_API_URL=" + wa.URL + "/v25.0", "PARLEY_WHATSAPP_TOKEN=" + local.DefaultWhatsAppToken,
 		"PARLEY_WHATSAPP_APP_SECRET=" + local.DefaultWhatsAppAppSecret, "PARLEY_WHATSAPP_VERIFY_TOKEN=" + local.DefaultWhatsAppVerifyToken,
 		"PARLEY_APPLE_MSP_URL=" + ap.URL + "/v1", "PARLEY_APPLE_MSP_ID=" + local.DefaultAppleMSPID, "PARLEY_APPLE_MSP_SECRET=" + local.DefaultAppleMSPSecret,
+		"PARLEY_PAYLOAD_QUEUE_URL=" + aws.ToString(payloadQ.QueueUrl),
 		"PARLEY_LOG_LEVEL=warn",
 	}
 	emus := map[string]*lambdaemu.Emulator{}
-	for _, name := range []string{"ingest", "send", "fallback"} {
+	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode"} {
 		emu, err := lambdaemu.Start(ctx, lambdaemu.Config{Bootstrap: build(t, name), Env: env, FunctionName: name, Timeout: 30 * time.Second, Stderr: testWriter{t}})
 		if err != nil {
 			t.Fatal(err)
@@ -183,6 +190,15 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		{"send/delete-message.json", 404, bodyHas(`"not_found"`)},
 		{"send/get-conversation.json", 200, bodyHas(`"open":true`)},
 		{"send/get-events.json", 200, bodyHas(`"message.received"`)},
+		// A job whose blob the gateway does not know: reported as a batch
+		// item failure, so that SQS delivers it again.
+		{"fetch/sqs-job.json", 0, rawIs(`{"batchItemFailures":[{"itemIdentifier":"5f8c2a1e-7b3d-4c9e-a1f0-2b3c4d5e6f70"}]}`)},
+		// A notification of a raw object that is not there fails; S3's
+		// test event is done with.
+		{"decode/sqs-s3-notification.json", 0, rawIs(`{"batchItemFailures":[{"itemIdentifier":"0b1c2d3e-4f50-4617-8a9b-c0d1e2f3a4b5"}]}`)},
+		// An S3 event straight from the bucket, for an object outside raw/:
+		// nothing to do.
+		{"decode/s3-object-created.json", 0, rawIs(`null`)},
 	}
 	fed := map[string]bool{}
 	var firstSend string
@@ -324,6 +340,15 @@ func reportIs(want schedule.Report) func(*testing.T, answer) {
 	}
 }
 
+// rawIs checks a function's whole answer.
+func rawIs(want string) func(*testing.T, answer) {
+	return func(t *testing.T, a answer) {
+		if a.raw != want {
+			t.Errorf("answer %s, want %s", a.raw, want)
+		}
+	}
+}
+
 func bodyIs(want string) func(*testing.T, answer) {
 	return func(t *testing.T, a answer) {
 		if a.Body != want {
@@ -373,7 +398,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // TestMissingConfiguration: a function started without its configuration
 // fails at start-up with one line naming what is missing.
 func TestMissingConfiguration(t *testing.T) {
-	for _, name := range []string{"ingest", "send", "fallback"} {
+	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode"} {
 		t.Run(name, func(t *testing.T) {
 			var stderr syncBuffer
 			emu, err := lambdaemu.Start(context.Background(), lambdaemu.Config{

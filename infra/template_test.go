@@ -206,7 +206,7 @@ func ref(name string) map[string]any { return map[string]any{"Ref": name} }
 func TestTemplateFunctions(t *testing.T) {
 	tmpl := loadTemplate(t)
 	fns := resourcesOf[function](t, tmpl, "AWS::Serverless::Function")
-	for _, want := range []string{"IngestFunction", "SendFunction", "FallbackFunction"} {
+	for _, want := range []string{"IngestFunction", "SendFunction", "FallbackFunction", "FetchFunction", "DecodeFunction"} {
 		if _, ok := fns[want]; !ok {
 			t.Errorf("no %s in the template", want)
 		}

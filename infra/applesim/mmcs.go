@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -300,4 +301,13 @@ func (s *Simulator) handleDecodePayload(w http.ResponseWriter, r *http.Request) 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(dict)
+}
+
+// PayloadRef encodes, encrypts and keeps dict, an interactive dictionary
+// (JSON), as an answer over 10 KB is kept, and returns its
+// interactiveDataRef: for tests that need a reference without an
+// interactive message to answer.
+func (s *Simulator) PayloadRef(bid, title string, dict []byte) json.RawMessage {
+	b, _ := json.Marshal(s.storePayload(bid, title, dict))
+	return b
 }

@@ -32,6 +32,9 @@ type inbound struct {
 	// comes as InteractiveDataRef instead.
 	InteractiveData    json.RawMessage `json:"interactiveData"`
 	InteractiveDataRef json.RawMessage `json:"interactiveDataRef"`
+	// Attachments are the files of a text message, fetched later.
+	// Anything but an array of objects is ignored.
+	Attachments json.RawMessage `json:"attachments"`
 }
 
 // Parse turns a verified webhook (its headers and its decompressed body) into
@@ -39,7 +42,9 @@ type inbound struct {
 // required; the body's id, sourceId and destinationId may be absent but must
 // match the headers when present. A text becomes a message with a text body,
 // an interactive reply a message with the body of its kind (see
-// parseInteractive) answering the message its requestIdentifier names,
+// parseInteractive) answering the message its requestIdentifier names, a
+// reply by interactiveDataRef and a text's attachments a message whose
+// Payloads name what is still to be fetched,
 // typing_start, typing_end and close become items of those kinds, and every
 // other type a message whose body type is "unsupported". Errors wrap ErrMalformedBody and name the field at fault.
 // receivedAt is the item's time, since Apple's body carries none.
@@ -85,6 +90,18 @@ func Parse(h http.Header, body []byte, receivedAt time.Time) (message.InboundIte
 		}
 		item.Kind = message.KindMessage
 		item.Body = &message.Body{Type: message.TypeText, Text: text}
+		var files []json.RawMessage
+		json.Unmarshal(in.Attachments, &files)
+		for _, a := range files {
+			if len(a) == 0 || a[0] != '{' {
+				continue
+			}
+			item.Payloads = append(item.Payloads, message.PayloadRef{Kind: message.PayloadAttachment, Index: len(item.Payloads), Ref: a})
+			// What the dictionary says of the file until it is fetched; a
+			// dictionary that cannot be read fails when it is.
+			b, _ := ParseBlob(a)
+			item.Body.Attachments = append(item.Body.Attachments, message.Attachment{Name: b.Name, MimeType: b.MimeType, Size: b.Size})
+		}
 	case typeTypingStart:
 		item.Kind = message.KindTypingStart
 	case typeTypingEnd:
@@ -96,6 +113,9 @@ func Parse(h http.Header, body []byte, receivedAt time.Time) (message.InboundIte
 		item.Body, item.ReplyToPlatformID, err = parseInteractive(in.InteractiveData, in.InteractiveDataRef)
 		if err != nil {
 			return message.InboundItem{}, err
+		}
+		if absent(in.InteractiveData) && !absent(in.InteractiveDataRef) {
+			item.Payloads = []message.PayloadRef{{Kind: message.PayloadInteractive, Ref: in.InteractiveDataRef}}
 		}
 	default:
 		item.Kind = message.KindMessage

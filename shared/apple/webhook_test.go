@@ -70,7 +70,8 @@ func TestParseFixtures(t *testing.T) {
 		{"text.json", item(message.KindMessage, "9b2f5c1a-3d4e-4f60-8a7b-1c2d3e4f5a6b",
 			&message.Body{Type: "text", Text: "Hello, is my order on its way? 📦"})},
 		{"text_capabilities.json", item(message.KindMessage, "0c7e4a2b-8d1f-4b3a-a5e6-7f8091a2b3c4",
-			&message.Body{Type: "text", Text: "Here is my photo \ufffc"},
+			&message.Body{Type: "text", Text: "Here is my photo \ufffc",
+				Attachments: []message.Attachment{{Name: "IMG_0001.JPG", MimeType: "image/jpeg", Size: 81234}}},
 			"QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM")},
 		{"typing_start.json", item(message.KindTypingStart, "b3e8a0c4-5b9f-4d2e-8a61-0c9e7f3d2b14", nil, "QUICK", "LIST", "TIME")},
 		{"typing_end.json", item(message.KindTypingEnd, "f1d0a7e2-9c34-4b58-a6e1-3d7b2c8f0e95", nil, "QUICK", "LIST", "TIME")},
@@ -110,6 +111,29 @@ func TestParseFixtures(t *testing.T) {
 		{"interactive_data_ref.json", item(message.KindMessage, "5c6d7e8f-9a0b-4c1d-9e2f-4a5b6c7d8e9f",
 			&message.Body{Type: message.BodyUnsupported, Unsupported: "interactiveDataRef"}, all...)},
 	}
+	withPayload := func(it message.InboundItem, kind string, ref string) message.InboundItem {
+		it.Payloads = []message.PayloadRef{{Kind: kind, Ref: json.RawMessage(ref)}}
+		return it
+	}
+	tests[1].want = withPayload(tests[1].want, message.PayloadAttachment, `{
+        "name": "IMG_0001.JPG",
+        "mimeType": "image/jpeg",
+        "size": 81234,
+        "url": "https://p61-content.icloud.com/M8f2a1c0b9e7d",
+        "owner": "M8f2a1c0b9e7d",
+        "key": "00a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+        "signature": "81a6f0c2d4e6a8b0c2d4e6a8b0c2d4e6a8b0c2d4e6"
+      }`)
+	last := len(tests) - 1
+	tests[last].want = withPayload(tests[last].want, message.PayloadInteractive, `{
+      "bid": "com.apple.messages.MSMessageExtensionBalloonPlugin:0000000000:com.apple.icloud.apps.messages.business.extension",
+      "url": "https://p61-content.icloud.com/M8d3a7c1e9f2b4a6d8c0e1f3a5b7c9d1e/ef4a.C01USN00",
+      "owner": "M8d3a7c1e9f2b4a6d8c0e1f3a5b7c9d1e",
+      "key": "00a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90",
+      "size": 43211,
+      "signature": "81c1a6f2e3d4b5a69788796a5b4c3d2e1f0a9b8c7d",
+      "title": "Selected produce"
+    }`)
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
 			h, body := loadFixture(t, tt.fixture)

@@ -45,6 +45,8 @@ const (
 	PaymentProcessorURL = "PARLEY_PAYMENT_PROCESSOR_URL"
 	Reengagement        = "PARLEY_REENGAGEMENT"
 	ThroughputPerSecond = "PARLEY_THROUGHPUT_PER_SECOND"
+	PayloadQueueURL     = "PARLEY_PAYLOAD_QUEUE_URL"
+	PayloadMaxAttempts  = "PARLEY_PAYLOAD_MAX_ATTEMPTS"
 )
 
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
@@ -57,7 +59,7 @@ var Names = []string{
 	Table, Bucket, StoreKind, AWSEndpoint, DataDir,
 	SecretsARN, EventBus, EventsDLQURL, LogLevel, PublicURL,
 	ApplePayMerchantID, ApplePayDomain, ApplePayDisplayName, ApplePayGatewayURL, ApplePayCert, ApplePayKey,
-	PaymentProcessorURL, Reengagement, ThroughputPerSecond,
+	PaymentProcessorURL, Reengagement, ThroughputPerSecond, PayloadQueueURL, PayloadMaxAttempts,
 }
 
 // SecretNames are the variables that may come from the Secrets Manager
@@ -111,6 +113,12 @@ type Config struct {
 	// ThroughputPerSecond is the messages per second each business number
 	// may send from the fallback job (default 80).
 	ThroughputPerSecond float64
+	// PayloadQueueURL is the SQS queue of fetch jobs (functions/fetch);
+	// empty on the embedded store, where they run in-process.
+	PayloadQueueURL string
+	// PayloadMaxAttempts is the delivery of a payload job on which a
+	// failure is final (the queues' maxReceiveCount; default 5).
+	PayloadMaxAttempts int
 }
 
 // ReengagementRule is one business's entry in PARLEY_REENGAGEMENT: send
@@ -267,6 +275,15 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 			problems = append(problems, ThroughputPerSecond+" must be a number of messages per second above 0, at most 1000")
 		}
 		c.ThroughputPerSecond = n
+	}
+	c.PayloadQueueURL = strings.TrimSpace(get(PayloadQueueURL))
+	c.PayloadMaxAttempts = 5
+	if v := strings.TrimSpace(get(PayloadMaxAttempts)); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			problems = append(problems, PayloadMaxAttempts+" must be a whole number from 1 to 100")
+		}
+		c.PayloadMaxAttempts = n
 	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":

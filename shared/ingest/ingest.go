@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/queue"
 	"github.com/parleyhq/parley/shared/store"
 )
 
@@ -64,7 +65,13 @@ type Ingester struct {
 	// Fallbacks, when set, sends the fallback template of a WhatsApp
 	// message that fails late with 131047 (window_closed).
 	Fallbacks FallbackTrigger
-	Log       *slog.Logger
+	// Payloads, when set, is sent a fetch job for each payload an inbound
+	// message refers to (a large interactive reply, attachments); the
+	// message is stored payload_pending, and its message.received event
+	// comes once the payloads are in (shared/payload). Without it such a
+	// message is stored as it came.
+	Payloads queue.Sender
+	Log      *slog.Logger
 }
 
 // FallbackTrigger sends the fallback of a message that failed with
@@ -100,6 +107,10 @@ func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Re
 			res.Stored++
 			in.log().Info("inbound stored", "channel", it.Channel, "kind", it.Kind, "event", ev.Type,
 				"message_id", ev.MessageID, "platform_message_id", it.PlatformMessageID)
+			if ev.Type == "" {
+				// A message waiting for its payloads: its event comes later.
+				continue
+			}
 			if err := in.Publisher.Publish(ctx, ev); err != nil {
 				in.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "error", err)
 			}
@@ -222,6 +233,25 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 		stored.Ref = ref
 	}
 	rec.Body = &stored
+
+	if len(it.Payloads) > 0 && in.Payloads != nil {
+		// The jobs go first: a job that runs before the message is stored
+		// is retried, and a job sent for a webhook delivered again finds
+		// its work done.
+		for _, p := range it.Payloads {
+			j := queue.Job{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID, PlatformMessageID: it.PlatformMessageID, Payload: &p}
+			if err := in.Payloads.Send(ctx, j); err != nil {
+				return message.Event{}, fmt.Errorf("queueing a payload: %w", err)
+			}
+		}
+		rec.Status = message.StatusPayloadPending
+		rec.History = []message.StatusChange{{Status: message.StatusPayloadPending, At: now}}
+		return message.Event{MessageID: rec.ID}, in.Store.Apply(ctx,
+			claim(it, now),
+			store.PutConversation{Conversation: conv, PrevVersion: prev},
+			store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
+		)
+	}
 
 	ev := in.newEvent(message.EventReceived, it)
 	ev.MessageID = rec.ID

@@ -24,6 +24,9 @@ const (
 	CodeNotFound             Code = "not_found"
 	CodeConflict             Code = "conflict"
 	CodeInternal             Code = "internal"
+	// CodePayloadFailed is an inbound message whose large payload or
+	// attachment could not be fetched or decoded after every retry.
+	CodePayloadFailed Code = "payload_failed"
 )
 
 // Error is an error the API reports to its caller.

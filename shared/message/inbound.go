@@ -1,6 +1,9 @@
 package message
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Kinds of inbound item a webhook carries.
 const (
@@ -34,4 +37,25 @@ type InboundItem struct {
 	StatusError *PlatformError
 	// Capabilities is Apple's capability-list header.
 	Capabilities []string
+	// Payloads are what the message refers to and parley must fetch before
+	// its body is complete: a large interactive reply or attachments. The
+	// message is stored with status payload_pending until they arrive.
+	Payloads []PayloadRef
+}
+
+// Kinds of PayloadRef.
+const (
+	PayloadInteractive = "interactiveDataRef" // a large interactive reply
+	PayloadAttachment  = "attachment"         // a file the customer sent
+)
+
+// PayloadRef is one payload of an inbound message, as the platform
+// describes it.
+type PayloadRef struct {
+	Kind string `json:"kind"`
+	// Index is the payload's position among the message's attachments.
+	Index int `json:"index"`
+	// Ref is the platform's reference (Apple's interactiveDataRef or
+	// attachment dictionary), kept as it came.
+	Ref json.RawMessage `json:"ref"`
 }

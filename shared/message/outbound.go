@@ -270,6 +270,9 @@ const (
 	StatusReceived  = "received"  // an inbound message
 	StatusScheduled = "scheduled" // waiting for its sendAt
 	StatusCancelled = "cancelled" // a scheduled send cancelled before its time
+	// StatusPayloadPending is an inbound message whose large payload or
+	// attachments are still being fetched; it becomes received, or failed.
+	StatusPayloadPending = "payload_pending"
 )
 
 // Fallback is what parley sends instead of a message that cannot go as it

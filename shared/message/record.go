@@ -74,7 +74,31 @@ type Body struct {
 	// Unsupported is the platform's own type of a message parley does not
 	// read.
 	Unsupported string `json:"unsupported,omitempty"`
+	// Attachments are the files the customer sent (Apple), once fetched.
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// DecodedBy says how a reply that came by reference was decoded: the
+	// platform's decodePayload, or parley itself when the platform refused
+	// (see the Decoded* constants).
+	DecodedBy string `json:"decodedBy,omitempty"`
 }
+
+// Attachment is a file a customer sent, decrypted and stored by parley.
+type Attachment struct {
+	Name     string `json:"name,omitempty"`
+	MimeType string `json:"mimeType,omitempty"`
+	Size     int64  `json:"size"`
+	// Key is the object key of the decrypted file in parley's bucket; URL
+	// is a presigned URL to read it, when the store can make one.
+	Key string `json:"key,omitempty"`
+	URL string `json:"url,omitempty"`
+}
+
+// How a reply sent by reference was decoded.
+const (
+	DecodedByPlatform = "decodePayload" // the platform's decode endpoint
+	DecodedByGzipJSON = "local:gzip+json"
+	DecodedByPlist    = "local:plist" // a binary property list, maybe gzipped
+)
 
 // Body types.
 const (

@@ -30,6 +30,8 @@ import (
 	"github.com/parleyhq/parley/shared/httpapi"
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/payload"
+	"github.com/parleyhq/parley/shared/queue"
 	"github.com/parleyhq/parley/shared/retry"
 	"github.com/parleyhq/parley/shared/schedule"
 	"github.com/parleyhq/parley/shared/send"
@@ -69,12 +71,18 @@ type Service struct {
 	Sender   *send.Sender
 	Ingester *ingest.Ingester
 	// Fallback is the job functions/fallback runs on a schedule.
-	Fallback  *schedule.Job
-	AuthKeys  *appleauth.Keys
-	Publisher bus.Publisher
-	Clock     clock.Clock
-	Log       *slog.Logger
-	close     func() error
+	Fallback *schedule.Job
+	AuthKeys *appleauth.Keys
+	// Payload fetches and decodes large payloads and attachments
+	// (functions/fetch and functions/decode).
+	Payload *payload.Service
+	// PayloadJobs runs the payload jobs in this process when no queue is
+	// configured (the local stack); nil otherwise.
+	PayloadJobs *queue.InProcess
+	Publisher   bus.Publisher
+	Clock       clock.Clock
+	Log         *slog.Logger
+	close       func() error
 }
 
 // New assembles parley from cfg.
@@ -170,6 +178,26 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 	}
 	s.Ingester = &ingest.Ingester{Store: s.Store, Blobs: s.Blobs, Publisher: publisher, Clock: s.Clock, AuthTokens: s.AuthKeys, Log: s.Log,
 		Fallbacks: s.Sender}
+	s.Payload = &payload.Service{Store: s.Store, Blobs: s.Blobs, MMCS: &apple.MMCS{Client: appleClient}, Publisher: publisher,
+		Clock: s.Clock, Log: s.Log, AuthTokens: s.AuthKeys, MaxAttempts: cfg.PayloadMaxAttempts, Retry: policy}
+	if cfg.PayloadQueueURL != "" {
+		awscfg, err := AWSConfig(ctx, cfg.AWSEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		s.Ingester.Payloads = &queue.SQS{URL: cfg.PayloadQueueURL,
+			Client: sqs.NewFromConfig(awscfg, endpoint[sqs.Options](cfg.AWSEndpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u }))}
+	} else {
+		// No queue: the jobs run in this process, and a fetch hands its raw
+		// object straight to decode, as the bucket's notification would.
+		s.PayloadJobs = &queue.InProcess{Attempts: s.Payload.MaxAttempts, Log: s.Log, Handle: func(ctx context.Context, j queue.Job) error {
+			if j.Key != "" {
+				return s.Payload.Decode(ctx, j.Key, j.Attempt)
+			}
+			return s.Payload.Fetch(ctx, j)
+		}}
+		s.Ingester.Payloads, s.Payload.Decodes = s.PayloadJobs, s.PayloadJobs
+	}
 	s.Fallback = &schedule.Job{Store: s.Store, Sender: s.Sender, Clock: s.Clock, Log: s.Log, PerSecond: cfg.ThroughputPerSecond, Sleep: opts.Sleep}
 	return s, nil
 }
@@ -216,8 +244,14 @@ func (s *Service) emit(ctx context.Context, ev message.Event) error {
 	return nil
 }
 
-// Close releases the store.
-func (s *Service) Close() error { return s.close() }
+// Close waits for the payload jobs running in this process, then releases
+// the store.
+func (s *Service) Close() error {
+	if s.PayloadJobs != nil {
+		s.PayloadJobs.Wait()
+	}
+	return s.close()
+}
 
 type whatsAppPlatform struct{ *whatsapp.Client }
 

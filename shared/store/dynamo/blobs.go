@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,13 +19,35 @@ import (
 // Apple's largest attachments.
 const MaxBlobSize = 128 << 20
 
+// PartSize is the size of the parts in which PutBlob uploads a body it
+// cannot seek: at most one part is held in memory at a time.
+const PartSize = 8 << 20
+
 // PutBlob stores r under key with the given content type and metadata; see
-// store.Blobs and the package comment.
+// store.Blobs and the package comment. A body that can seek is sent in one
+// PutObject; any other body streams, in a multipart upload of PartSize
+// parts (one PutObject when it is smaller than a part). When r fails, the
+// upload is aborted and nothing is stored.
 func (s *Store) PutBlob(ctx context.Context, key string, r io.Reader, contentType string, meta map[string]string) error {
-	body, size, err := sized(r)
-	if err != nil {
+	if rs, ok := r.(io.ReadSeeker); ok {
+		size, err := remaining(rs)
+		if err != nil {
+			return errorf("blob %s: %w", key, err)
+		}
+		return s.putObject(ctx, key, rs, size, contentType, meta)
+	}
+	buf := make([]byte, PartSize)
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return s.putObject(ctx, key, bytes.NewReader(buf[:n]), int64(n), contentType, meta)
+	case err != nil:
 		return errorf("blob %s: %w", key, err)
 	}
+	return s.multipart(ctx, key, r, buf, contentType, meta)
+}
+
+func (s *Store) putObject(ctx context.Context, key string, body io.Reader, size int64, contentType string, meta map[string]string) error {
 	in := &s3.PutObjectInput{
 		Bucket:        s.bucket,
 		Key:           aws.String(key),
@@ -41,34 +64,83 @@ func (s *Store) PutBlob(ctx context.Context, key string, r io.Reader, contentTyp
 	return nil
 }
 
-// sized returns a body PutObject can send, and its length: r itself when
-// it can seek, else r read into memory.
-func sized(r io.Reader) (io.Reader, int64, error) {
-	if rs, ok := r.(io.ReadSeeker); ok {
-		cur, err := rs.Seek(0, io.SeekCurrent)
-		if err != nil {
-			return nil, 0, err
-		}
-		end, err := rs.Seek(0, io.SeekEnd)
-		if err != nil {
-			return nil, 0, err
-		}
-		if _, err := rs.Seek(cur, io.SeekStart); err != nil {
-			return nil, 0, err
-		}
-		if size := end - cur; size > MaxBlobSize {
-			return nil, 0, fmt.Errorf("%d bytes, the limit is %d", size, MaxBlobSize)
-		}
-		return rs, end - cur, nil
+// multipart uploads first (a full part) and the rest of r.
+func (s *Store) multipart(ctx context.Context, key string, r io.Reader, first []byte, contentType string, meta map[string]string) error {
+	in := &s3.CreateMultipartUploadInput{Bucket: s.bucket, Key: aws.String(key), Metadata: meta}
+	if contentType != "" {
+		in.ContentType = aws.String(contentType)
 	}
-	b, err := io.ReadAll(io.LimitReader(r, MaxBlobSize+1))
+	up, err := s.s3.CreateMultipartUpload(ctx, in)
 	if err != nil {
-		return nil, 0, err
+		return errorf("blob %s: %w", key, err)
 	}
-	if len(b) > MaxBlobSize {
-		return nil, 0, fmt.Errorf("more than %d bytes, the limit", MaxBlobSize)
+	abort := func(err error) error {
+		// A context already cancelled must not keep the abort from being
+		// sent: parts left behind are billed until the lifecycle rule
+		// removes them.
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		s.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: s.bucket, Key: aws.String(key), UploadId: up.UploadId})
+		return errorf("blob %s: %w", key, err)
 	}
-	return bytes.NewReader(b), int64(len(b)), nil
+	var parts []s3types.CompletedPart
+	var total int64
+	part, n := first, len(first)
+	for num := int32(1); n > 0; num++ {
+		if total += int64(n); total > MaxBlobSize {
+			return abort(fmt.Errorf("more than %d bytes, the limit", MaxBlobSize))
+		}
+		out, err := s.s3.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: s.bucket, Key: aws.String(key), UploadId: up.UploadId, PartNumber: aws.Int32(num),
+			Body: bytes.NewReader(part[:n]), ContentLength: aws.Int64(int64(n)),
+		})
+		if err != nil {
+			return abort(err)
+		}
+		parts = append(parts, s3types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
+		// A short read is the last part; EOF ends the loop with n = 0.
+		n, err = io.ReadFull(r, part)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return abort(err)
+		}
+	}
+	if _, err := s.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: s.bucket, Key: aws.String(key), UploadId: up.UploadId,
+		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts},
+	}); err != nil {
+		return abort(err)
+	}
+	return nil
+}
+
+// remaining returns how many bytes rs holds from its position on.
+func remaining(rs io.ReadSeeker) (int64, error) {
+	cur, err := rs.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	end, err := rs.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := rs.Seek(cur, io.SeekStart); err != nil {
+		return 0, err
+	}
+	if size := end - cur; size > MaxBlobSize {
+		return 0, fmt.Errorf("%d bytes, the limit is %d", size, MaxBlobSize)
+	}
+	return end - cur, nil
+}
+
+// PresignGet returns a URL that reads the blob under key for ttl without
+// credentials.
+func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	req, err := s3.NewPresignClient(s.s3).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: s.bucket, Key: aws.String(key)},
+		s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", errorf("presigning blob %s: %w", key, err)
+	}
+	return req.URL, nil
 }
 
 // GetBlob opens the blob under key; ErrNotFound if there is none. See

@@ -62,9 +62,9 @@
 //
 // Blobs are S3 objects under their key, with the content type and user
 // metadata given (S3 returns metadata keys in lower case). PutBlob sends a
-// seekable body (bytes.Reader, strings.Reader, os.File) as it is and reads
-// any other body into memory first, because PutObject needs its length;
-// either way a blob is at most MaxBlobSize bytes.
+// seekable body (bytes.Reader, strings.Reader, os.File) in one PutObject and
+// streams any other body in a multipart upload of PartSize parts, aborted if
+// the body fails; either way a blob is at most MaxBlobSize bytes.
 package dynamo
 
 import (

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,4 +79,69 @@ func testBlobOverwrite(t *testing.T, h *harness) {
 	got, info := h.getBlob(t, key)
 	sameBytes(t, "GetBlob body", got, second)
 	same(t, "GetBlob info", info, store.BlobInfo{Size: int64(len(second)), ContentType: "application/json", Meta: meta})
+}
+
+// stream is a body that cannot seek: size bytes of a repeating pattern,
+// then err (io.EOF for a body that ends well).
+type stream struct {
+	left int
+	err  error
+	pos  byte
+}
+
+func (s *stream) Read(p []byte) (int, error) {
+	if s.left == 0 {
+		return 0, s.err
+	}
+	n := min(len(p), s.left)
+	for i := range p[:n] {
+		p[i] = 'a' + s.pos%26
+		s.pos++
+	}
+	s.left -= n
+	return n, nil
+}
+
+// testBlobStream: bodies that cannot seek are stored whole, whatever their
+// size (the AWS adapter streams them in parts of 8 MiB).
+func testBlobStream(t *testing.T, h *harness) {
+	for _, size := range []int{0, 1, 8 << 20, 17<<20 + 3} {
+		key := h.key("raw/stream") + "/" + strconv.Itoa(size)
+		if err := h.blobs.PutBlob(h.ctx, key, &stream{left: size, err: io.EOF}, "application/octet-stream", map[string]string{"kind": "attachment"}); err != nil {
+			t.Fatalf("PutBlob of %d streamed bytes: %v", size, err)
+		}
+		got, info := h.getBlob(t, key)
+		want, _ := io.ReadAll(&stream{left: size, err: io.EOF})
+		sameBytes(t, "GetBlob body", got, want)
+		if info.Size != int64(size) || info.ContentType != "application/octet-stream" || normMeta(info.Meta)["kind"] != "attachment" {
+			t.Errorf("GetBlob info %+v, want %d bytes, the content type and the metadata", info, size)
+		}
+	}
+}
+
+// testBlobFailedStream: a body that fails part-way stores nothing, and
+// leaves what was stored under the key before.
+func testBlobFailedStream(t *testing.T, h *harness) {
+	broken := errors.New("the download broke")
+	for _, size := range []int{10, 9 << 20} {
+		key := h.key("raw/broken") + "/" + strconv.Itoa(size)
+		err := h.blobs.PutBlob(h.ctx, key, &stream{left: size, err: broken}, "application/octet-stream", nil)
+		if !errors.Is(err, broken) {
+			t.Errorf("PutBlob of a failing body = %v, want its error", err)
+		}
+		rc, _, err := h.blobs.GetBlob(h.ctx, key)
+		if err == nil {
+			rc.Close()
+		}
+		wantNotFound(t, "GetBlob after a failed PutBlob", err)
+	}
+	key := h.key("raw/kept")
+	if err := h.blobs.PutBlob(h.ctx, key, strings.NewReader("whole"), "text/plain", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.blobs.PutBlob(h.ctx, key, &stream{left: 3, err: broken}, "text/plain", nil); err == nil {
+		t.Error("PutBlob of a failing body succeeded")
+	}
+	got, _ := h.getBlob(t, key)
+	sameBytes(t, "GetBlob after a failed overwrite", got, []byte("whole"))
 }

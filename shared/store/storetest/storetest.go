@@ -55,6 +55,8 @@ func Run(t *testing.T, newStore Factory) {
 		{"Blobs/RoundTrip", testBlobRoundTrip},
 		{"Blobs/NotFound", testBlobNotFound},
 		{"Blobs/Overwrite", testBlobOverwrite},
+		{"Blobs/Stream", testBlobStream},
+		{"Blobs/FailedStream", testBlobFailedStream},
 		{"Concurrency/OneClaimWins", testOneClaimWins},
 	}
 	for _, tt := range tests {

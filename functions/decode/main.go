@@ -1,0 +1,101 @@
+// Command decode is the Lambda function of the decode queue, which the
+// bucket feeds with a notification for every object created under raw/:
+// it decodes a large interactive reply (Apple's decodePayload, or locally
+// when it refuses), or takes an attachment as it is, completes the stored
+// message and emits its message.received event. It also accepts an S3
+// event directly. Failed records are reported as batch item failures; on
+// the last delivery the message is marked failed before the record goes to
+// the dead-letter queue.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/parleyhq/parley/shared/payload"
+	"github.com/parleyhq/parley/shared/service"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := service.LoadConfig(ctx, os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "decode:", err)
+		os.Exit(1)
+	}
+	svc, err := service.New(ctx, cfg, service.Options{Log: service.NewLogger(os.Stdout, cfg.LogLevel)})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "decode:", err)
+		os.Exit(1)
+	}
+	lambda.Start(func(ctx context.Context, raw json.RawMessage) (*events.SQSEventResponse, error) {
+		var probe struct {
+			Records []struct {
+				EventSource string `json:"eventSource"`
+			}
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil || len(probe.Records) == 0 {
+			return nil, errors.New("decode: the event is neither an SQS nor an S3 event")
+		}
+		if probe.Records[0].EventSource == "aws:s3" {
+			var ev events.S3Event
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return nil, err
+			}
+			for _, key := range rawKeys(ev) {
+				if err := svc.Payload.Decode(ctx, key, 1); err != nil {
+					return nil, err
+				}
+			}
+			return nil, nil
+		}
+		var ev events.SQSEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return nil, err
+		}
+		res := &events.SQSEventResponse{}
+		for _, m := range ev.Records {
+			attempt, _ := strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
+			var s3ev events.S3Event
+			// S3's test event and anything else without records holds
+			// no key, and is done with.
+			err := json.Unmarshal([]byte(m.Body), &s3ev)
+			for _, key := range rawKeys(s3ev) {
+				if err = svc.Payload.Decode(ctx, key, attempt); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				svc.Log.Error("a decode record failed", "sqs_message_id", m.MessageId, "error", err)
+				res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
+			}
+		}
+		return res, nil
+	})
+}
+
+// rawKeys returns the object keys under raw/ that ev reports created. S3
+// writes keys URL-encoded, spaces as +.
+func rawKeys(ev events.S3Event) []string {
+	var keys []string
+	for _, r := range ev.Records {
+		if !strings.HasPrefix(r.EventName, "ObjectCreated") {
+			continue
+		}
+		key, err := url.QueryUnescape(r.S3.Object.Key)
+		if err != nil || !strings.HasPrefix(key, payload.RawPrefix) {
+			continue
+		}
+		keys = append(keys, key)
+	}
+	return keys
+}
