@@ -62,6 +62,7 @@ fuzz:
 ## bench: ingest CPU against its floor, payload fetch + decrypt against AES-CTR + io.Copy, cold starts against an empty function, DynamoDB requests per operation, fallback run throughput, binary sizes
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/httpapi/ | tee bin/bench.txt
+	$(GO) test -run '^$$' -bench 'RenderValidate|ParseBatch100|ParseFloor100' -benchmem ./shared/whatsapp/ | tee -a bin/bench.txt
 	$(GO) test -run '^$$' -bench ColdStart -benchtime 20x ./functions/ | tee -a bin/bench.txt
 	$(GO) test -count=1 -run 'TestRequestCounts|TestScheduleRequestCounts' -v ./infra/local/ | grep -E 'requests|ok|FAIL'
 	$(GO) test -count=1 -run '^$$' -bench 'FallbackRun' -benchtime 3x ./infra/local/ | tee -a bin/bench.txt
