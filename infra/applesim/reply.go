@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +18,7 @@ import (
 
 // Limits of POST /reply.
 const (
-	maxReplyBody   = 1 << 20  // the request
+	maxReplyBody   = 32 << 20 // the request, its attachments included
 	maxWebhookBody = 64 << 10 // how much of the webhook's answer is kept
 )
 
@@ -40,6 +41,10 @@ type Reply struct {
 	// answer is always interactive.
 	Type string `json:"type,omitempty"`
 	Text string `json:"text,omitempty"`
+	// Attachments are the files of a text message: each is encrypted and
+	// kept behind the simulated MMCS, and the body gets one U+FFFC per
+	// file after Text, which may then be empty.
+	Attachments []File `json:"attachments,omitempty"`
 	// Action answers the interactive message ReplyTo (its Apple message
 	// id): select (IDs: list picker items, one time slot, one quick reply
 	// item), auth (Token), pay (Result success or failure), shipping (IDs:
@@ -57,6 +62,31 @@ type Reply struct {
 	// Locale is the customer's locale; empty means en_US.
 	Locale string `json:"locale,omitempty"`
 }
+
+// File is a file a customer sends: its name, MIME type and content
+// (Base64 in JSON).
+type File struct {
+	Name     string `json:"name"`
+	MimeType string `json:"mimeType"`
+	Data     []byte `json:"data"`
+}
+
+// attachment is an attachment dictionary of an inbound message, with the
+// current key names: size (the encrypted length) as a number and the
+// signature in hex.
+type attachment struct {
+	Name      string `json:"name"`
+	MimeType  string `json:"mimeType"`
+	Size      int    `json:"size"`
+	URL       string `json:"url"`
+	Owner     string `json:"owner"`
+	Key       string `json:"key"`
+	Signature string `json:"signature"`
+}
+
+// objectReplacement is U+FFFC, which stands for an attachment in the body
+// of a text message.
+const objectReplacement = "\uFFFC"
 
 // Delivery is what became of a Reply: the Apple message id it was given and
 // the webhook's answer, and for Apple Pay the business endpoint's answer.
@@ -87,6 +117,7 @@ type inboundBody struct {
 	SourceID           string          `json:"sourceId"`
 	DestinationID      string          `json:"destinationId"`
 	Body               string          `json:"body,omitempty"`
+	Attachments        []attachment    `json:"attachments,omitempty"`
 	Locale             string          `json:"locale"`
 	InteractiveData    json.RawMessage `json:"interactiveData,omitempty"`
 	InteractiveDataRef *dataRef        `json:"interactiveDataRef,omitempty"`
@@ -98,6 +129,9 @@ type inboundBody struct {
 // reached; a webhook that answers, whatever its status, is a Delivery.
 func (s *Simulator) Reply(ctx context.Context, rp Reply) (Delivery, error) {
 	if rp.Action != "" {
+		if len(rp.Attachments) > 0 {
+			return Delivery{}, fmt.Errorf("%w: an action carries no attachments", ErrBadReply)
+		}
 		return s.answer(ctx, rp)
 	}
 	if rp.Type == "" {
@@ -110,14 +144,51 @@ func (s *Simulator) Reply(ctx context.Context, rp Reply) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("%w: from must be an opaque id, urn:mbid:…", ErrBadReply)
 	case rp.Type != "text" && rp.Type != "typing_start" && rp.Type != "typing_end" && rp.Type != "close":
 		return Delivery{}, fmt.Errorf("%w: type %q: want text, typing_start, typing_end or close", ErrBadReply, rp.Type)
-	case rp.Type == "text" && rp.Text == "":
-		return Delivery{}, fmt.Errorf("%w: text is required for type text", ErrBadReply)
-	case rp.Type != "text" && rp.Text != "":
-		return Delivery{}, fmt.Errorf("%w: type %s carries no text", ErrBadReply, rp.Type)
+	case rp.Type == "text" && rp.Text == "" && len(rp.Attachments) == 0:
+		return Delivery{}, fmt.Errorf("%w: text or attachments is required for type text", ErrBadReply)
+	case rp.Type != "text" && (rp.Text != "" || len(rp.Attachments) > 0):
+		return Delivery{}, fmt.Errorf("%w: type %s carries no text and no attachments", ErrBadReply, rp.Type)
 	case rp.ReplyTo != "" || rp.IDs != nil || rp.Token != "" || rp.Result != "" || rp.URL != "":
 		return Delivery{}, fmt.Errorf("%w: replyTo, ids, token, result and url need an action", ErrBadReply)
 	}
-	return s.deliver(ctx, rp, inboundBody{Type: rp.Type, Body: rp.Text})
+	body := inboundBody{Type: rp.Type, Body: rp.Text}
+	if len(rp.Attachments) > 0 {
+		atts, err := s.storeAttachments(rp.Attachments)
+		if err != nil {
+			return Delivery{}, err
+		}
+		if body.Body != "" {
+			body.Body += " "
+		}
+		body.Body += strings.Repeat(objectReplacement, len(atts))
+		body.Attachments = atts
+	}
+	return s.deliver(ctx, rp, body)
+}
+
+// storeAttachments encrypts each file under a fresh key, keeps it behind
+// the simulated MMCS and returns its attachment dictionary.
+func (s *Simulator) storeAttachments(files []File) ([]attachment, error) {
+	for i, f := range files {
+		switch {
+		case f.Name == "":
+			return nil, fmt.Errorf("%w: attachments[%d].name: is required", ErrBadReply, i)
+		case f.MimeType == "":
+			return nil, fmt.Errorf("%w: attachments[%d].mimeType: is required", ErrBadReply, i)
+		case len(f.Data) == 0:
+			return nil, fmt.Errorf("%w: attachments[%d].data: is empty", ErrBadReply, i)
+		case len(f.Data) > maxBlob:
+			return nil, fmt.Errorf("%w: attachments[%d].data: %d bytes, the limit is %d", ErrBadReply, i, len(f.Data), maxBlob)
+		}
+	}
+	atts := make([]attachment, len(files))
+	for i, f := range files {
+		key, sealed := encryptBlob(f.Data)
+		b := s.storeBlob(sealed)
+		atts[i] = attachment{Name: f.Name, MimeType: f.MimeType, Size: len(sealed), URL: b.url, Owner: b.owner,
+			Key: key, Signature: hex.EncodeToString(b.signature)}
+	}
+	return atts, nil
 }
 
 // deliver fills in body's envelope from rp and posts it to the webhook.

@@ -33,7 +33,11 @@
 // reason, 404 for a destination that is not an opaque id, else 200.
 //
 // POST /reply without an action sends text, typing_start, typing_end or
-// close. With {"action", "replyTo": <Apple message id>} it answers an
+// close. A text may carry attachments ({"name", "mimeType", "data": Base64}):
+// each is encrypted (AES-256-CTR, a fresh key, a zero IV) and kept for
+// preDownload and download, and the message carries its attachment
+// dictionary (name, mimeType, size, url, owner, key, signature in hex) and
+// one U+FFFC in its body. With {"action", "replyTo": <Apple message id>} it answers an
 // accepted interactive message with an interactive webhook whose
 // interactiveData echoes the bid, bubbles, sessionIdentifier, version,
 // requestIdentifier and images of the request and carries the answer:
