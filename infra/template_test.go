@@ -384,6 +384,7 @@ func TestTemplateAccess(t *testing.T) {
 		"GET /v1/events",
 		"GET /v1/messages/{id}",
 		"POST /v1/messages",
+		"POST /v1/uploads",
 	}
 	if !slices.Equal(routes, want) {
 		t.Errorf("send API routes %q, want %q", routes, want)
@@ -462,4 +463,30 @@ func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// TestTemplateBucketLifecycle checks that what parley writes for a while
+// expires: uploads for attachments after a day, like the sealed auth keys.
+func TestTemplateBucketLifecycle(t *testing.T) {
+	type bucket struct {
+		LifecycleConfiguration struct {
+			Rules []struct {
+				Prefix           string
+				Status           string
+				ExpirationInDays any
+			}
+		}
+	}
+	buckets := resourcesOf[bucket](t, loadTemplate(t), "AWS::S3::Bucket")
+	expiry := map[string]any{}
+	for _, r := range buckets["Bucket"].LifecycleConfiguration.Rules {
+		if r.Status == "Enabled" && r.Prefix != "" {
+			expiry[r.Prefix] = r.ExpirationInDays
+		}
+	}
+	for _, prefix := range []string{"uploads/", "auth-keys/"} {
+		if !jsonEqual(expiry[prefix], 1) {
+			t.Errorf("objects under %s expire after %v days, want 1", prefix, expiry[prefix])
+		}
+	}
 }

@@ -1,11 +1,14 @@
 package applesim
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -21,13 +24,14 @@ var outboundTypes = map[string]bool{
 
 // sentBody is what the gateway reads of a POST /v1/message body.
 type sentBody struct {
-	V                  *int            `json:"v"`
-	ID                 string          `json:"id"`
-	Type               string          `json:"type"`
-	Body               *string         `json:"body"`
-	InteractiveData    json.RawMessage `json:"interactiveData"`
-	InteractiveDataRef json.RawMessage `json:"interactiveDataRef"`
-	RichLinkData       json.RawMessage `json:"richLinkData"`
+	V                  *int              `json:"v"`
+	ID                 string            `json:"id"`
+	Type               string            `json:"type"`
+	Body               *string           `json:"body"`
+	InteractiveData    json.RawMessage   `json:"interactiveData"`
+	InteractiveDataRef json.RawMessage   `json:"interactiveDataRef"`
+	RichLinkData       json.RawMessage   `json:"richLinkData"`
+	Attachments        []json.RawMessage `json:"attachments"`
 }
 
 // handleMessage is POST /v1/message: 401 without Authorization, 403 for a
@@ -80,6 +84,10 @@ func (s *Simulator) accept(w http.ResponseWriter, r *http.Request, authOnly bool
 		http.Error(w, problem, http.StatusBadRequest)
 		return
 	case problem != "":
+		http.Error(w, "Bad Request: "+problem, http.StatusBadRequest)
+		return
+	}
+	if problem := s.checkAttachments(b); problem != "" {
 		http.Error(w, "Bad Request: "+problem, http.StatusBadRequest)
 		return
 	}
@@ -166,4 +174,64 @@ func (b sentBody) check(headerID string) (kind, problem string) {
 		return "", "interactiveData is required for type interactive"
 	}
 	return checkInteractive(b.InteractiveData)
+}
+
+// checkAttachments checks the attachment dictionaries of a text message as
+// the gateway would: only text carries them; each names a blob uploaded to
+// MMCS, by either generation of key names, with its owner, size, checksum
+// and a "00"+hex AES-256 key; the body holds a U+FFFC per attachment.
+func (s *Simulator) checkAttachments(b sentBody) string {
+	if len(b.Attachments) == 0 {
+		return ""
+	}
+	if b.Type != "text" {
+		return "attachments are carried by text messages only"
+	}
+	if b.Body == nil || strings.Count(*b.Body, "\uFFFC") < len(b.Attachments) {
+		return "body must hold one U+FFFC per attachment"
+	}
+	for i, raw := range b.Attachments {
+		var a map[string]any
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return fmt.Sprintf("attachments[%d] is not an object", i)
+		}
+		get := func(names ...string) string {
+			for _, n := range names {
+				if v, ok := a[n].(string); ok && v != "" {
+					return v
+				}
+			}
+			return ""
+		}
+		name, mime := get("name"), get("mimeType", "mime-type")
+		url, owner, key := get("url", "mmcs-url"), get("owner", "mmcs-owner"), get("key", "decryption-key")
+		size, sig := get("size", "file-size"), get("signature-base64")
+		for field, v := range map[string]string{"name": name, "mimeType": mime, "url": url, "owner": owner, "key": key, "size": size, "signature-base64": sig} {
+			if v == "" {
+				return fmt.Sprintf("attachments[%d].%s is required (a string)", i, field)
+			}
+		}
+		if len(key) != 66 || !strings.HasPrefix(key, "00") || !isHex(key[2:]) {
+			return fmt.Sprintf("attachments[%d].key must be \"00\" and 64 hex digits", i)
+		}
+		s.mu.Lock()
+		bl := s.blobs[url]
+		s.mu.Unlock()
+		switch {
+		case bl == nil:
+			return fmt.Sprintf("attachments[%d].url names no uploaded file", i)
+		case bl.owner != owner:
+			return fmt.Sprintf("attachments[%d].owner does not match the upload", i)
+		case size != strconv.Itoa(len(bl.data)):
+			return fmt.Sprintf("attachments[%d].size %s is not the uploaded size %d", i, size, len(bl.data))
+		case sig != base64.StdEncoding.EncodeToString(bl.signature):
+			return fmt.Sprintf("attachments[%d].signature-base64 does not match the upload", i)
+		}
+	}
+	return ""
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil
 }

@@ -50,6 +50,14 @@ type Client struct {
 	// message, since sessions expire; nil means Apple Pay messages cannot be
 	// sent.
 	MerchantSession func(ctx context.Context, initiativeContext string) (json.RawMessage, error)
+	// Attachment opens a file uploaded through the send API's POST
+	// /v1/uploads under key, and returns its size; an error wrapping
+	// ErrNoUpload means there is none. Send calls it for attachments given
+	// by upload; nil means they cannot be sent.
+	Attachment func(ctx context.Context, key string) (io.ReadCloser, int64, error)
+	// BlobHTTP carries attachments: fetched URLs and MMCS uploads; nil
+	// means a client with a 10-minute timeout, enough for 100 MB.
+	BlobHTTP *http.Client
 	// PayBaseURL is where parley serves Apple Pay's callbacks: an applePay
 	// message's endpoints are PayBaseURL + "/webhooks/apple/pay/<name>"
 	// unless the message overrides them.
@@ -62,7 +70,10 @@ type Client struct {
 // by URL (an image that cannot be fetched or that Apple cannot take is
 // invalid_message naming its field, retryable when its server failed) and
 // calls the hooks the type needs: AuthKey for auth, MerchantSession for
-// applePay. Auth messages go to POST /authenticate, all others to POST
+// applePay. A text's attachments are read from their source (a URL, bytes,
+// or Attachment for an uploaded file), encrypted and uploaded through
+// preUpload, one stream each, and sent as attachment dictionaries with one
+// U+FFFC per attachment in the body. Auth messages go to POST /authenticate, all others to POST
 // /message. Apple's refusals and failures are
 // *message.Error values carrying the HTTP status and the gateway's answer:
 // platform_rejected for 400, 404 and other 4xx, unauthorized for 401 and 403
@@ -134,11 +145,20 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 	return id, statusError(resp, details)
 }
 
-// inputs calls the hooks an auth or applePay message needs. An error a
+// inputs uploads a text's attachments and calls the hooks an auth or
+// applePay message needs. An error a
 // hook returns as a *message.Error is passed on as it is.
 func (c *Client) inputs(ctx context.Context, o message.Outgoing) (Inputs, error) {
 	var in Inputs
 	switch o.Message.Type {
+	case message.TypeText:
+		if len(o.Message.Attachments) > 0 {
+			atts, err := c.uploadAttachments(ctx, o.BusinessID, o.Message)
+			if err != nil {
+				return in, err
+			}
+			in.Attachments = atts
+		}
 	case message.TypeAuth:
 		if c.AuthKey == nil {
 			return in, message.Errorf(message.CodeUnsupportedOnChannel, "this parley has no key store for Apple authentication messages")

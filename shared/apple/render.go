@@ -36,6 +36,7 @@ type outbound struct {
 	SourceID        string           `json:"sourceId"`
 	DestinationID   string           `json:"destinationId"`
 	Body            string           `json:"body,omitempty"`
+	Attachments     []Attachment     `json:"attachments,omitempty"`
 	RichLinkData    *richLinkData    `json:"richLinkData,omitempty"`
 	InteractiveData *interactiveData `json:"interactiveData,omitempty"`
 }
@@ -185,6 +186,9 @@ type Inputs struct {
 	// Endpoints are an Apple Pay message's six callback URLs (see
 	// PayEndpoints).
 	Endpoints map[string]string
+	// Attachments are the dictionaries of a text's attachments, uploaded,
+	// in the order of the message's attachments.
+	Attachments []Attachment
 }
 
 // PayEndpoints returns the callback URLs of an Apple Pay message, by
@@ -208,7 +212,8 @@ func PayEndpoints(base string, m message.Message) map[string]string {
 // use it as their requestIdentifier too, so that a reply names the message
 // it answers. Render does not validate the content (that is Validate's
 // job), but it refuses a type it cannot render (unsupported_on_channel), an
-// image not yet fetched, missing inputs and a body over MaxBody.
+// image not yet fetched, missing inputs (attachments not uploaded) and a
+// body over MaxBody.
 func Render(o message.Outgoing, in Inputs) ([]byte, error) {
 	m := o.Message
 	if !Supports(m.Type) {
@@ -222,7 +227,12 @@ func Render(o message.Outgoing, in Inputs) ([]byte, error) {
 	switch m.Type {
 	case message.TypeText:
 		out.Type = typeText
-		out.Body = m.Text
+		if len(in.Attachments) != len(m.Attachments) {
+			return nil, fmt.Errorf("apple: render: %d of the message's %d attachments are uploaded", len(in.Attachments), len(m.Attachments))
+		}
+		// One U+FFFC per attachment, in order, after the text.
+		out.Body = m.Text + strings.Repeat(placeholder, len(m.Attachments))
+		out.Attachments = in.Attachments
 	case message.TypeRichLink:
 		out.Type = typeRichLink
 		out.Body = m.URL

@@ -123,6 +123,14 @@ var (
 			"requiredShippingContactFields":["post","name"]}`),
 		Bubble: &message.Bubble{Title: "Your order", Subtitle: "$10.00"},
 	}
+	invoiceAndLabel = message.Message{
+		Type: message.TypeText,
+		Text: "Your invoice and the return label",
+		Attachments: []message.OutgoingAttachment{
+			{Name: "invoice.pdf", MimeType: "application/pdf", URL: "https://shop.example/invoice.pdf"},
+			{Name: "label.png", MimeType: "image/png", Upload: "uploads/0123456789abcdef0123456789abcdef"},
+		},
+	}
 	cabinet = message.Message{
 		Type:  message.TypeRichLink,
 		URL:   "https://example.com/p/123",
@@ -160,6 +168,12 @@ func TestRenderGolden(t *testing.T) {
 		in   Inputs
 	}{
 		{"text", message.Message{Type: message.TypeText, Text: "Your order ships today 📦"}, Inputs{}},
+		{"text_attachments", invoiceAndLabel, Inputs{Attachments: []Attachment{
+			{Name: "invoice.pdf", MimeType: "application/pdf", Size: "48213", SignatureBase64: "gaHzMTQ1Njc4OTBhYmNkZWYwMTIzNDU2",
+				URL: "https://p42-content.icloud.com/M1", Owner: "owner-1", Key: "00" + strings.Repeat("a1", 32)},
+			{Name: "label.png", MimeType: "image/png", Size: "1024", SignatureBase64: "gbHzMTQ1Njc4OTBhYmNkZWYwMTIzNDU2",
+				URL: "https://p42-content.icloud.com/M2", Owner: "owner-2", Key: "00" + strings.Repeat("b2", 32)},
+		}}},
 		{"rich_link", cabinet, Inputs{}},
 		{"rich_link_video", video, Inputs{}},
 		{"list", fruitList, Inputs{}},
@@ -280,6 +294,7 @@ func TestRenderRefuses(t *testing.T) {
 		{"Apple Pay without a session", out(applePay), Inputs{Endpoints: PayEndpoints("https://p.example", applePay)}, "", "merchant session"},
 		{"Apple Pay without endpoints", out(applePay), Inputs{MerchantSession: merchantSession}, "", "paymentGatewayUrl"},
 		{"over the body limit", out(huge), Inputs{}, message.CodeInvalidMessage, "the limit is 8388608"},
+		{"attachments not uploaded", out(invoiceAndLabel), Inputs{}, "", "0 of the message's 2 attachments are uploaded"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -63,9 +63,15 @@ func Validate(m message.Message) message.Problems {
 	if m.Type != message.TypeText {
 		validateUIStrings(&ps, m)
 	}
+	validateAttachments(&ps, m)
 	switch m.Type {
 	case message.TypeText:
-		ps.Required("message.text", m.Text)
+		if len(m.Attachments) == 0 {
+			ps.Required("message.text", m.Text)
+		}
+		if strings.Contains(m.Text, placeholder) {
+			ps.Add("message.text", "contains U+FFFC, which Apple reads as the place of an attachment")
+		}
 		return ps
 	case message.TypeRichLink:
 		validateRichLink(&ps, m)

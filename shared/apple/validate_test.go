@@ -2,7 +2,9 @@ package apple
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,9 +12,11 @@ import (
 	"github.com/parleyhq/parley/shared/message"
 )
 
-// with returns a copy of m changed by change; slices and pointers that
-// change touches must be replaced, not edited in place.
+// with returns a copy of m changed by change; its attachments are copied,
+// other slices and pointers that change touches must be replaced, not
+// edited in place.
 func with(m message.Message, change func(*message.Message)) message.Message {
+	m.Attachments = slices.Clone(m.Attachments)
 	change(&m)
 	return m
 }
@@ -24,6 +28,21 @@ func options(n int) []message.Option {
 	}
 	return o
 }
+
+// attachments returns n valid attachments.
+func attachments(n int) []message.OutgoingAttachment {
+	a := make([]message.OutgoingAttachment, n)
+	for i := range a {
+		a[i] = message.OutgoingAttachment{Name: fmt.Sprintf("page-%d.png", i), MimeType: "image/png", Data: png(8)}
+	}
+	return a
+}
+
+// Files at and one byte over Apple's 100 MB.
+var (
+	overFile = make([]byte, MaxBlob+1)
+	maxFile  = overFile[:MaxBlob]
+)
 
 func TestValidate(t *testing.T) {
 	long := strings.Repeat("é", 20000)
@@ -40,6 +59,39 @@ func TestValidate(t *testing.T) {
 		{"long text has no limit", message.Message{Type: message.TypeText, Text: long}, nil},
 		{"text without text", message.Message{Type: message.TypeText}, []string{"message.text: is required"}},
 		{"a type Apple lacks", message.Message{Type: message.TypeReaction}, []string{`message.type: "reaction" cannot be sent on the apple channel`}},
+
+		// text attachments
+		{"text with attachments", invoiceAndLabel, nil},
+		{"attachments without text", with(invoiceAndLabel, func(m *message.Message) { m.Text = "" }), nil},
+		{"attachment data at 100 MB", with(invoiceAndLabel, func(m *message.Message) {
+			m.Attachments = []message.OutgoingAttachment{{Name: "a.bin", MimeType: "application/octet-stream", Data: maxFile}}
+		}), nil},
+		{"attachment data one byte over", with(invoiceAndLabel, func(m *message.Message) {
+			m.Attachments = []message.OutgoingAttachment{{Name: "a.bin", MimeType: "application/octet-stream", Data: overFile}}
+		}), []string{"message.attachments[0].data: 104857601 bytes, the limit is 104857600"}},
+		{"10 attachments", with(invoiceAndLabel, func(m *message.Message) { m.Attachments = attachments(MaxAttachments) }), nil},
+		{"11 attachments", with(invoiceAndLabel, func(m *message.Message) { m.Attachments = attachments(MaxAttachments + 1) }),
+			[]string{"message.attachments: 11 attachments, the limit is 10"}},
+		{"attachment name at the limit", with(invoiceAndLabel, func(m *message.Message) { m.Attachments[0].Name = strings.Repeat("é", MaxAttachmentName) }), nil},
+		{"attachment name over the limit", with(invoiceAndLabel, func(m *message.Message) { m.Attachments[0].Name = strings.Repeat("é", MaxAttachmentName+1) }),
+			[]string{"message.attachments[0].name: 256 characters, the limit is 255"}},
+		{"attachment without name and type", with(invoiceAndLabel, func(m *message.Message) { m.Attachments[1].Name = ""; m.Attachments[1].MimeType = "" }),
+			[]string{"message.attachments[1].name: is required", "message.attachments[1].mimeType: is required"}},
+		{"attachment with a bad type", with(invoiceAndLabel, func(m *message.Message) { m.Attachments[0].MimeType = "pdf" }),
+			[]string{`message.attachments[0].mimeType: "pdf" is not a MIME type (type/subtype)`}},
+		{"attachment without a source", with(invoiceAndLabel, func(m *message.Message) { m.Attachments[0].URL = "" }),
+			[]string{"message.attachments[0]: needs one of url, data and upload"}},
+		{"attachment with two sources", with(invoiceAndLabel, func(m *message.Message) { m.Attachments[0].Data = []byte("%PDF") }),
+			[]string{"message.attachments[0]: gives url and data: exactly one of url, data and upload is allowed"}},
+		{"attachment with a bad url and key", with(invoiceAndLabel, func(m *message.Message) {
+			m.Attachments[0].URL = "file:///etc/passwd"
+			m.Attachments[1].Upload = "raw/apple/x"
+		}), []string{`message.attachments[0].url: "file:///etc/passwd" is not an absolute http or https URL`,
+			`message.attachments[1].upload: "raw/apple/x" is not a key POST /v1/uploads returned`}},
+		{"text holding U+FFFC", with(invoiceAndLabel, func(m *message.Message) { m.Text = "see \uFFFC" }),
+			[]string{"message.text: contains U+FFFC, which Apple reads as the place of an attachment"}},
+		{"attachments on a list", with(fruitList, func(m *message.Message) { m.Attachments = invoiceAndLabel.Attachments }),
+			[]string{"message.attachments: not used by list messages: only text messages carry attachments"}},
 
 		// richLink
 		{"rich link", cabinet, nil},

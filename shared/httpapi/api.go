@@ -24,9 +24,19 @@ type Sender interface {
 //	DELETE /v1/messages/{id}   (cancels a scheduled message)
 //	GET  /v1/conversations/{channel}/{businessId}/{customerId}
 //	GET  /v1/events?after=<cursor>&limit=<n>
-func API(s Sender, st store.Store, log *slog.Logger) http.Handler {
+//	POST /v1/uploads           (a URL to PUT a large attachment to)
+//	PUT  /v1/uploads/{id}      (that URL, when the blob store cannot presign)
+//
+// up nil leaves out the upload routes.
+func API(s Sender, st store.Store, up *Uploads, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/messages", handleSend(s))
+	if up != nil {
+		mux.Handle("POST /v1/uploads", up.handleCreate())
+		if _, presigns := up.Blobs.(store.PresignPuter); !presigns {
+			mux.Handle("PUT /v1/uploads/{id}", up.handlePut())
+		}
+	}
 	mux.Handle("GET /v1/messages/{id}", handleGetMessage(st))
 	mux.Handle("DELETE /v1/messages/{id}", handleCancel(s))
 	mux.Handle("GET /v1/conversations/{channel}/{businessId}/{customerId}", handleConversation(st))

@@ -156,7 +156,7 @@ func TestAPIRequests(t *testing.T) {
 	}
 	defer st.Close()
 	var got message.SendRequest
-	h := API(sender{&got}, st, quiet)
+	h := API(sender{&got}, st, nil, quiet)
 	tests := []struct {
 		name       string
 		method     string

@@ -47,6 +47,8 @@ type Message struct {
 	// text
 	Text       string `json:"text,omitempty"`
 	PreviewURL bool   `json:"previewUrl,omitempty"`
+	// Attachments are files sent with a text (Apple).
+	Attachments []OutgoingAttachment `json:"attachments,omitempty"`
 
 	// richLink, ctaUrl, custom
 	URL   string `json:"url,omitempty"`
@@ -174,6 +176,17 @@ type Image struct {
 	ID   string `json:"id,omitempty"`
 	URL  string `json:"url,omitempty"`
 	Data []byte `json:"data,omitempty"`
+}
+
+// OutgoingAttachment is a file sent with a message, from exactly one source: a URL
+// fetched at send time, bytes (Base64 in JSON), or Upload, the key of a file
+// uploaded through POST /v1/uploads.
+type OutgoingAttachment struct {
+	Name     string `json:"name"`
+	MimeType string `json:"mimeType"`
+	URL      string `json:"url,omitempty"`
+	Data     []byte `json:"data,omitempty"`
+	Upload   string `json:"upload,omitempty"`
 }
 
 // Bubble is how Apple shows an interactive message (receivedMessage) or the

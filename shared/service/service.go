@@ -83,6 +83,9 @@ type Service struct {
 	Clock       clock.Clock
 	Log         *slog.Logger
 	close       func() error
+	// uploads serves POST /v1/uploads; one per Service, since the local
+	// PUT route remembers the slots it handed out.
+	uploads *httpapi.Uploads
 }
 
 // New assembles parley from cfg.
@@ -145,7 +148,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 	s.Publisher = publisher
 	s.AuthKeys = &appleauth.Keys{Blobs: s.Blobs, Secret: cfg.AppleMSPSecret, Clock: s.Clock}
 	appleClient := &apple.Client{BaseURL: cfg.AppleMSPURL, MSPID: cfg.AppleMSPID, Secret: cfg.AppleMSPSecret, HTTP: httpc, Now: s.Clock.Now,
-		AuthKey: s.AuthKeys.New, PayBaseURL: cfg.PublicURL}
+		AuthKey: s.AuthKeys.New, PayBaseURL: cfg.PublicURL, Attachment: s.uploadedFile}
+	s.uploads = &httpapi.Uploads{Blobs: s.Blobs, BaseURL: cfg.PublicURL, Now: s.Clock.Now}
 	if cfg.ApplePay != nil {
 		payHTTP := opts.ApplePayHTTP
 		if payHTTP == nil {
@@ -203,7 +207,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 }
 
 // API is the send API's handler.
-func (s *Service) API() http.Handler { return httpapi.API(s.Sender, s.Store, s.Log) }
+func (s *Service) API() http.Handler {
+	return httpapi.API(s.Sender, s.Store, s.uploads, s.Log)
+}
 
 // RunFallback runs the fallback job once, stopping before deadline (zero:
 // no limit).
@@ -231,6 +237,19 @@ func (s *Service) Webhooks() http.Handler {
 		Clock: s.Clock,
 	}))
 	return mux
+}
+
+// uploadedFile opens a file uploaded through POST /v1/uploads, for the
+// Apple client's attachments.
+func (s *Service) uploadedFile(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+	rc, info, err := s.Blobs.GetBlob(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, fmt.Errorf("%s: %w", key, apple.ErrNoUpload)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	return rc, info.Size, nil
 }
 
 // emit records an event in the log, then publishes it.

@@ -200,6 +200,14 @@ type Blobs interface {
 	GetBlob(ctx context.Context, key string) (io.ReadCloser, BlobInfo, error)
 }
 
+// PresignPuter is implemented by Blobs that can hand out a URL writing one
+// blob without credentials (the S3 adapter): the send API's large uploads.
+type PresignPuter interface {
+	// PresignPut returns a URL that stores, for ttl, one PUT of exactly
+	// size bytes with Content-Type contentType under key.
+	PresignPut(ctx context.Context, key, contentType string, size int64, ttl time.Duration) (string, error)
+}
+
 // BlobInfo describes a stored blob.
 type BlobInfo struct {
 	Size        int64

@@ -90,6 +90,7 @@ var unused = map[string]string{
 	"images":                 "not used on WhatsApp (Apple only)",
 	"bubble":                 "not used on WhatsApp (Apple only)",
 	"replyBubble":            "not used on WhatsApp (Apple only)",
+	"attachments":            "not used on WhatsApp (Apple only)",
 	"buttons.sections":       "not used by buttons messages; a list has sections (set adapt to send more than 3 options as a list)",
 }
 

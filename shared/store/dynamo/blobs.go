@@ -15,6 +15,8 @@ import (
 	"github.com/parleyhq/parley/shared/store"
 )
 
+var _ store.PresignPuter = (*Store)(nil)
+
 // MaxBlobSize is the largest blob PutBlob stores: above the 100 MB of
 // Apple's largest attachments.
 const MaxBlobSize = 128 << 20
@@ -137,6 +139,18 @@ func remaining(rs io.ReadSeeker) (int64, error) {
 func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
 	req, err := s3.NewPresignClient(s.s3).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: s.bucket, Key: aws.String(key)},
 		s3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", errorf("presigning blob %s: %w", key, err)
+	}
+	return req.URL, nil
+}
+
+// PresignPut returns a URL that stores one PUT of exactly size bytes with
+// Content-Type contentType under key, for ttl, without credentials; see
+// store.PresignPuter.
+func (s *Store) PresignPut(ctx context.Context, key, contentType string, size int64, ttl time.Duration) (string, error) {
+	req, err := s3.NewPresignClient(s.s3).PresignPutObject(ctx, &s3.PutObjectInput{Bucket: s.bucket, Key: aws.String(key),
+		ContentType: aws.String(contentType), ContentLength: aws.Int64(size)}, s3.WithPresignExpires(ttl))
 	if err != nil {
 		return "", errorf("presigning blob %s: %w", key, err)
 	}

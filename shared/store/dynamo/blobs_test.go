@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/store"
@@ -73,4 +75,39 @@ func TestPutBlobBodies(t *testing.T) {
 			t.Fatalf("GetBlob after a refused PutBlob: %v, want not found", err)
 		}
 	})
+}
+
+// TestPresignPut writes a blob through a presigned URL, without
+// credentials, and reads it back.
+func TestPresignPut(t *testing.T) {
+	t.Parallel()
+	s := startBackend(t).newStore(t, clock.NewManual(start))
+	ctx := t.Context()
+	body := "a file uploaded by a browser"
+	u, err := s.PresignPut(ctx, "uploads/presigned", "text/plain", int64(len(body)), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT to the presigned URL: HTTP %d", resp.StatusCode)
+	}
+	rc, info, err := s.GetBlob(ctx, "uploads/presigned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got, _ := io.ReadAll(rc)
+	if string(got) != body || info.ContentType != "text/plain" {
+		t.Errorf("GetBlob = %q (%s), want %q (text/plain)", got, info.ContentType, body)
+	}
 }
