@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"runtime"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/infra/applesim"
 	"github.com/parleyhq/parley/shared/apple"
@@ -61,6 +63,12 @@ func BenchmarkFetch(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			b.StopTimer()
+			b.ReportMetric(peakHeapMiB(func() {
+				if err := svc.Fetch(context.Background(), j); err != nil {
+					b.Fatal(err)
+				}
+			}), "peak-heap-MiB")
 		})
 	}
 }
@@ -77,6 +85,43 @@ func BenchmarkFetchFloor(b *testing.B) {
 				r, _ := apple.CTR(key, bytes.NewReader(file))
 				io.Copy(io.Discard, r)
 			}
+			b.StopTimer()
+			b.ReportMetric(peakHeapMiB(func() {
+				r, _ := apple.CTR(key, bytes.NewReader(file))
+				io.Copy(io.Discard, r)
+			}), "peak-heap-MiB")
 		})
 	}
+}
+
+// peakHeapMiB runs fn once and returns how far the heap in use rose above
+// where it stood before (sampled every millisecond), in MiB: the memory
+// the work itself needed, whatever the payload's size.
+func peakHeapMiB(fn func()) float64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	base, peak := m.HeapInuse, m.HeapInuse
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var s runtime.MemStats
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&s)
+			peak = max(peak, s.HeapInuse)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	fn()
+	close(done)
+	wg.Wait()
+	return float64(peak-base) / (1 << 20)
 }
