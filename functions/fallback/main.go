@@ -16,13 +16,7 @@ import (
 )
 
 func main() {
-	ctx := context.Background()
-	cfg, err := service.LoadConfig(ctx, os.Getenv)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fallback:", err)
-		os.Exit(1)
-	}
-	svc, err := service.New(ctx, cfg, service.Options{Log: service.NewLogger(os.Stdout, cfg.LogLevel)})
+	svc, err := service.FromEnv(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fallback:", err)
 		os.Exit(1)

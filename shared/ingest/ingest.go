@@ -221,7 +221,11 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	}
 	stored := *body
 	if stored.Auth != nil && stored.Auth.EncryptedToken != "" {
-		stored.Auth = in.decrypt(ctx, it, *stored.Auth)
+		a, err := OpenAuth(ctx, in.AuthTokens, it.ReplyToPlatformID, *stored.Auth)
+		if err != nil {
+			in.log().Warn("an authentication token could not be decrypted", "channel", it.Channel, "platform_message_id", it.PlatformMessageID, "error", err)
+		}
+		stored.Auth = a
 	}
 	if len(body.Text) > InlineBodyLimit {
 		ref, err := in.putBody(ctx, it, body.Text)
@@ -274,23 +278,24 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	)
 }
 
-// decrypt opens an authentication reply's token. A token that cannot be
-// opened is an auth body with an error: the reply is kept, never dropped.
-func (in *Ingester) decrypt(ctx context.Context, it message.InboundItem, a message.AuthReply) *message.AuthReply {
+// OpenAuth opens the token of an authentication reply with the key d keeps
+// for requestID. A token that cannot be opened gives an auth body with an
+// error, and the decryption error to log: the reply is kept, never dropped.
+// With a nil d the body's error says parley has no key store.
+func OpenAuth(ctx context.Context, d TokenDecrypter, requestID string, a message.AuthReply) (*message.AuthReply, error) {
 	enc := a.EncryptedToken
 	a.EncryptedToken = ""
-	if in.AuthTokens == nil {
+	if d == nil {
 		a.Error = "parley has no key store for authentication replies"
-		return &a
+		return &a, nil
 	}
-	token, err := in.AuthTokens.Decrypt(ctx, it.ReplyToPlatformID, enc)
+	token, err := d.Decrypt(ctx, requestID, enc)
 	if err != nil {
-		in.log().Warn("an authentication token could not be decrypted", "channel", it.Channel, "platform_message_id", it.PlatformMessageID, "error", err)
 		a.Error = "the token could not be decrypted: " + err.Error()
-		return &a
+		return &a, err
 	}
 	a.Token = token
-	return &a
+	return &a, nil
 }
 
 // staleWindow is how many of a conversation's latest messages are searched
@@ -343,7 +348,7 @@ func (in *Ingester) putBody(ctx context.Context, it message.InboundItem, text st
 	if in.Blobs == nil {
 		return "", errors.New("a message body is over the inline limit and no blob store is configured")
 	}
-	key := fmt.Sprintf("payloads/inbound/%s/%s.txt", it.Channel, safeKey(it.PlatformMessageID))
+	key := fmt.Sprintf("payloads/inbound/%s/%s.txt", it.Channel, KeySegment(it.PlatformMessageID))
 	err := in.Blobs.PutBlob(ctx, key, strings.NewReader(text), "text/plain; charset=utf-8",
 		map[string]string{"channel": string(it.Channel), "platform-message-id": it.PlatformMessageID})
 	if err != nil {
@@ -466,8 +471,8 @@ func (in *Ingester) log() *slog.Logger {
 	return in.Log
 }
 
-// safeKey keeps a platform id usable as one segment of an object key.
-func safeKey(s string) string {
+// KeySegment keeps a platform id usable as one segment of an object key.
+func KeySegment(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':

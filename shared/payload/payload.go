@@ -24,6 +24,7 @@ import (
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/queue"
 	"github.com/parleyhq/parley/shared/retry"
@@ -42,18 +43,9 @@ const (
 	// maxReceiveCount in template.yaml.
 	DefaultMaxAttempts = 5
 	// PresignTTL is how long an attachment's presigned URL reads it.
-	PresignTTL = 24 * time.Hour
-	// retention of what Decode writes, as ingest keeps them.
-	messageRetention = 90 * 24 * time.Hour
-	eventRetention   = 7 * 24 * time.Hour
-	maxConflicts     = 8
+	PresignTTL   = 24 * time.Hour
+	maxConflicts = 8
 )
-
-// TokenDecrypter opens the encrypted token of an authentication reply (see
-// ingest.TokenDecrypter).
-type TokenDecrypter interface {
-	Decrypt(ctx context.Context, requestID, token string) (string, error)
-}
 
 // Presigner makes read URLs of blobs (the S3 adapter).
 type Presigner interface {
@@ -73,7 +65,7 @@ type Service struct {
 	// writes: the local stack's stand-in for the bucket's notification.
 	Decodes queue.Sender
 	// AuthTokens opens the token of a large authentication reply.
-	AuthTokens TokenDecrypter
+	AuthTokens ingest.TokenDecrypter
 	// MaxAttempts is the delivery on which a failing job is given up: the
 	// message is marked failed with a message.failed event (0:
 	// DefaultMaxAttempts).
@@ -103,7 +95,7 @@ func RawKey(ch message.Channel, platformMessageID string, p message.PayloadRef) 
 	if p.Kind == message.PayloadAttachment {
 		name = "attachment-" + strconv.Itoa(p.Index)
 	}
-	return RawPrefix + string(ch) + "/" + safeKey(platformMessageID) + "/" + name
+	return RawPrefix + string(ch) + "/" + ingest.KeySegment(platformMessageID) + "/" + name
 }
 
 // decodedKey is the decoded dictionary of a raw interactive payload.
@@ -306,7 +298,8 @@ func (s *Service) decode(ctx context.Context, key string, info store.BlobInfo) e
 			return err
 		}
 		if body.Auth != nil && body.Auth.EncryptedToken != "" {
-			body.Auth = s.openToken(ctx, replyTo, *body.Auth)
+			// A token that cannot be opened is in the body's error.
+			body.Auth, _ = ingest.OpenAuth(ctx, s.AuthTokens, replyTo, *body.Auth)
 		}
 		return s.complete(ctx, key, pid, ch, func(rec *message.Record) (bool, string) {
 			body.Ref = dk
@@ -374,7 +367,7 @@ func (s *Service) completeOnce(ctx context.Context, key, pid string, ch message.
 		rec.Body = &b
 	}
 	whole, replyTo := change(&rec)
-	writes := []store.Write{store.Claim{Key: "PAYLOAD#" + key, ExpiresAt: now.Add(messageRetention)}}
+	writes := []store.Write{store.Claim{Key: "PAYLOAD#" + key, ExpiresAt: now.Add(ingest.MessageRetention)}}
 	var ev *message.Event
 	if whole {
 		rec.Status = message.StatusReceived
@@ -397,9 +390,9 @@ func (s *Service) completeOnce(ctx context.Context, key, pid string, ch message.
 	}
 	rec.UpdatedAt = now
 	rec.Version = prev + 1
-	writes = append(writes, store.PutMessage{Message: rec, PrevVersion: prev, ExpiresAt: now.Add(messageRetention)})
+	writes = append(writes, store.PutMessage{Message: rec, PrevVersion: prev, ExpiresAt: now.Add(ingest.MessageRetention)})
 	if ev != nil {
-		writes = append(writes, store.AppendEvent{Event: *ev, ExpiresAt: now.Add(eventRetention)})
+		writes = append(writes, store.AppendEvent{Event: *ev, ExpiresAt: now.Add(ingest.EventRetention)})
 	}
 	if err := s.Store.Apply(ctx, writes...); err != nil {
 		return err
@@ -432,24 +425,6 @@ func (s *Service) presign(ctx context.Context, atts []message.Attachment) []mess
 	return out
 }
 
-// openToken decrypts an authentication reply's token, as ingest does for
-// an inline one.
-func (s *Service) openToken(ctx context.Context, requestID string, a message.AuthReply) *message.AuthReply {
-	enc := a.EncryptedToken
-	a.EncryptedToken = ""
-	if s.AuthTokens == nil {
-		a.Error = "parley has no key store for authentication replies"
-		return &a
-	}
-	token, err := s.AuthTokens.Decrypt(ctx, requestID, enc)
-	if err != nil {
-		a.Error = "the token could not be decrypted: " + err.Error()
-		return &a
-	}
-	a.Token = token
-	return &a
-}
-
 // giveUp marks the pending message of pid failed with payload_failed and
 // emits message.failed. Errors are logged: the job goes to the
 // dead-letter queue all the same.
@@ -468,8 +443,8 @@ func (s *Service) giveUp(ctx context.Context, ch message.Channel, pid string, ca
 		ev := message.Event{ID: message.NewEventID(now), Type: message.EventFailed, Time: now, Channel: ch,
 			BusinessID: rec.BusinessID, CustomerID: rec.CustomerID, MessageID: rec.ID, PlatformMessageID: pid,
 			Status: message.StatusFailed, Error: perr}
-		err = s.Store.Apply(ctx, store.PutMessage{Message: rec, PrevVersion: prev, ExpiresAt: now.Add(messageRetention)},
-			store.AppendEvent{Event: ev, ExpiresAt: now.Add(eventRetention)})
+		err = s.Store.Apply(ctx, store.PutMessage{Message: rec, PrevVersion: prev, ExpiresAt: now.Add(ingest.MessageRetention)},
+			store.AppendEvent{Event: ev, ExpiresAt: now.Add(ingest.EventRetention)})
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -482,15 +457,4 @@ func (s *Service) giveUp(ctx context.Context, ch message.Channel, pid string, ca
 		}
 		return
 	}
-}
-
-// safeKey keeps a platform id usable as one segment of an object key.
-func safeKey(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			return r
-		}
-		return '_'
-	}, s)
 }

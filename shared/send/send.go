@@ -100,10 +100,8 @@ func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.Sen
 
 	key := idempotencyKey(req)
 	hash := requestHash(req)
-	now := s.Clock.Now()
-	err = s.Store.Apply(ctx, store.CreateIdempotency{Idempotency: store.Idempotency{
-		Key: key, RequestHash: hash, ExpiresAt: now.Add(IdempotencyRetention),
-	}})
+	idem := store.Idempotency{Key: key, RequestHash: hash, ExpiresAt: s.Clock.Now().Add(IdempotencyRetention)}
+	err = s.Store.Apply(ctx, store.CreateIdempotency{Idempotency: idem})
 	if errors.Is(err, store.ErrDuplicate) {
 		return s.replay(ctx, key, hash)
 	}
@@ -111,7 +109,7 @@ func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.Sen
 		return message.SendResult{}, s.internal("claiming the idempotency key", err)
 	}
 
-	d.idem = &store.Idempotency{Key: key, RequestHash: hash, ExpiresAt: now.Add(IdempotencyRetention)}
+	d.idem = &idem
 	res, err := s.dispatch(ctx, d)
 	if d.idem.Key != "" {
 		// dispatch returned before trying the platform: free the key for a
@@ -156,7 +154,7 @@ func (s *Sender) check(req message.SendRequest) (Platform, *message.Fallback, er
 
 // checkType refuses a message the platform cannot send as it is.
 func checkType(ch message.Channel, p Platform, m message.Message, adaptTried bool) error {
-	if !hasNative(ch, m.Type) {
+	if !slices.Contains(native[ch], m.Type) {
 		hint := `; set "adapt": true to send the closest form it has`
 		if adaptTried {
 			hint = " and parley has no closer form for this message"
@@ -493,15 +491,6 @@ func (s *Sender) log() *slog.Logger {
 		return slog.Default()
 	}
 	return s.Log
-}
-
-func hasNative(ch message.Channel, typ string) bool {
-	for _, t := range native[ch] {
-		if t == typ {
-			return true
-		}
-	}
-	return false
 }
 
 func idempotencyKey(req message.SendRequest) string {

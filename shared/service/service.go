@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -312,6 +313,16 @@ func endpoint[O any](url string, set func(*O, *string)) func(*O) {
 			set(o, aws.String(url))
 		}
 	}
+}
+
+// FromEnv assembles the parley of a Lambda function: its configuration
+// from the environment (see LoadConfig), JSON logs on stdout.
+func FromEnv(ctx context.Context) (*Service, error) {
+	cfg, err := LoadConfig(ctx, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	return New(ctx, cfg, Options{Log: NewLogger(os.Stdout, cfg.LogLevel)})
 }
 
 // LoadConfig reads the configuration from getenv and, when
