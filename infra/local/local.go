@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
+	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/retry"
 	"github.com/parleyhq/parley/shared/service"
 )
@@ -90,7 +91,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		ln.Close()
 		return nil, err
 	}
-	log := service.NewLogger(o.Log, cfg.LogLevel)
+	log := logs.New(o.Log, cfg.LogLevel)
 	opts := service.Options{Clock: o.Clock, Log: log, Retry: o.Retry, CreateResources: cfg.AWSEndpoint != "", Sleep: o.Sleep}
 	if cfg.ApplePay != nil && cfg.ApplePay.MerchantID == DefaultApplePayMerchantID {
 		// The simulated merchant-session endpoint is plain HTTP and needs

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -206,7 +207,8 @@ func storeError(r *http.Request, what string, err error) error {
 	return message.Errorf(message.CodeInternal, "%s failed", what)
 }
 
-// logRequests logs one line per request: method, path, status.
+// logRequests logs one line per request: method, path (its customer id
+// masked), status.
 func logRequests(log *slog.Logger, h http.Handler) http.Handler {
 	if log == nil {
 		log = slog.Default()
@@ -214,7 +216,8 @@ func logRequests(log *slog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status)
+		// The mux has matched r by now, so the route's customer id is known.
+		log.Info("request", "method", r.Method, logs.Path(r.URL.Path, r.PathValue("customerId")), "status", sw.status)
 	})
 }
 

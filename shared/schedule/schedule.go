@@ -127,7 +127,12 @@ func (j *Job) Run(ctx context.Context, deadline time.Time) (Report, error) {
 			break
 		}
 	}
-	j.log().Info("fallback run", "claimed", rep.Claimed, "sent", rep.Sent, "fallback_sent", rep.FallbackSent,
+	// A run that found nothing to do is a debug line: the job runs every minute.
+	level := slog.LevelInfo
+	if rep == (Report{}) {
+		level = slog.LevelDebug
+	}
+	j.log().Log(ctx, level, "fallback run", "claimed", rep.Claimed, "sent", rep.Sent, "fallback_sent", rep.FallbackSent,
 		"failed", rep.Failed, "answered", rep.Answered, "abandoned", rep.Abandoned, "lost", rep.Lost, "stopped", rep.Stopped)
 	return rep, nil
 }

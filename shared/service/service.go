@@ -30,6 +30,7 @@ import (
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/httpapi"
 	"github.com/parleyhq/parley/shared/ingest"
+	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/payload"
 	"github.com/parleyhq/parley/shared/queue"
@@ -322,7 +323,7 @@ func FromEnv(ctx context.Context) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(ctx, cfg, Options{Log: NewLogger(os.Stdout, cfg.LogLevel)})
+	return New(ctx, cfg, Options{Log: logs.New(os.Stdout, cfg.LogLevel)})
 }
 
 // LoadConfig reads the configuration from getenv and, when
@@ -347,21 +348,4 @@ func LoadConfig(ctx context.Context, getenv func(string) string) (config.Config,
 		}
 		return vals, nil
 	})
-}
-
-// NewLogger returns parley's structured logger: JSON lines (as CloudWatch
-// wants them) at the configured level.
-func NewLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	switch level {
-	case "debug":
-		l = slog.LevelDebug
-	case "warn":
-		l = slog.LevelWarn
-	case "error":
-		l = slog.LevelError
-	default:
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
