@@ -124,6 +124,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	st.srv.RegisterOnShutdown(stop)
 	go func() { st.done <- st.srv.Serve(ln) }()
 	st.runFallback(o.FallbackEvery)
+	if cfg.Fetch.Local {
+		log.Warn("callers' URLs may be plain http and loopback addresses (" + config.FetchLocal + "=true, the local stack's default); never in production")
+	}
 	log.Info("local stack ready", "url", base, "store", cfg.Store)
 	return st, nil
 }
@@ -199,6 +202,9 @@ func withDefaults(getenv func(string) string, base string) func(string) string {
 		config.AppleMSPID:          DefaultAppleMSPID,
 		config.AppleMSPSecret:      DefaultAppleMSPSecret,
 		config.PublicURL:           base,
+		// The simulators and the tests' file servers are plain http on
+		// 127.0.0.1.
+		config.FetchLocal:          "true",
 		config.PaymentProcessorURL: base + "/sim/applepay/processor",
 	}
 	// Apple Pay runs on the simulator unless the environment names a real

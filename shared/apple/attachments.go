@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/safefetch"
 )
 
 // Limits of outbound attachments. Apple documents 100 MB per file (MaxBlob)
@@ -91,7 +92,7 @@ func (c *Client) uploadAttachments(ctx context.Context, businessID string, m mes
 	out := make([]Attachment, 0, len(m.Attachments))
 	for i, a := range m.Attachments {
 		field := fmt.Sprintf("message.attachments[%d]", i)
-		r, size, err := c.openAttachment(ctx, mm.blobClient(), field, a)
+		r, size, err := c.openAttachment(ctx, field, a)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +107,7 @@ func (c *Client) uploadAttachments(ctx context.Context, businessID string, m mes
 }
 
 // openAttachment opens the source of a and returns its size.
-func (c *Client) openAttachment(ctx context.Context, hc *http.Client, field string, a message.OutgoingAttachment) (io.ReadCloser, int64, error) {
+func (c *Client) openAttachment(ctx context.Context, field string, a message.OutgoingAttachment) (io.ReadCloser, int64, error) {
 	invalid := func(sub string, retryable bool, format string, args ...any) error {
 		e := message.Invalid(message.Problems{{Field: field + sub, Problem: fmt.Sprintf(format, args...)}})
 		e.Retryable = retryable
@@ -132,23 +133,11 @@ func (c *Client) openAttachment(ctx context.Context, hc *http.Client, field stri
 		}
 		return r, size, nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.URL, nil)
+	resp, err := c.fetcher().Get(ctx, field+".url", a.URL, MaxBlob)
 	if err != nil {
-		return nil, 0, invalid(".url", false, "cannot be fetched: %v", err)
+		return nil, 0, fetchError(field+".url", err)
 	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, 0, invalid(".url", true, "could not be fetched: %v", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		resp.Body.Close()
-		return nil, 0, invalid(".url", resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests,
-			"fetching it answered HTTP %d", resp.StatusCode)
-	}
-	switch n := resp.ContentLength; {
-	case n > MaxBlob:
-		resp.Body.Close()
-		return nil, 0, invalid(".url", false, "%d bytes, the limit is %d", n, MaxBlob)
+	switch n := resp.Size; {
 	case n == 0:
 		resp.Body.Close()
 		return nil, 0, invalid(".url", false, "is empty")
@@ -163,14 +152,11 @@ func (c *Client) openAttachment(ctx context.Context, hc *http.Client, field stri
 		return nil, 0, fmt.Errorf("apple: send: keeping an attachment: %w", err)
 	}
 	tmp := &tempFile{f}
-	n, err := io.Copy(f, io.LimitReader(resp.Body, MaxBlob+1))
+	n, err := io.Copy(f, resp.Body)
 	switch {
 	case err != nil:
 		tmp.Close()
-		return nil, 0, invalid(".url", true, "could not be read: %v", err)
-	case n > MaxBlob:
-		tmp.Close()
-		return nil, 0, invalid(".url", false, "over the limit of %d bytes", MaxBlob)
+		return nil, 0, fetchError(field+".url", err)
 	case n == 0:
 		tmp.Close()
 		return nil, 0, invalid(".url", false, "is empty")
@@ -180,6 +166,18 @@ func (c *Client) openAttachment(ctx context.Context, hc *http.Client, field stri
 		return nil, 0, fmt.Errorf("apple: send: keeping an attachment: %w", err)
 	}
 	return tmp, n, nil
+}
+
+// fetchError is the invalid_message error of a caller's URL that could not
+// be fetched (a *safefetch.Error names the field and what went wrong).
+func fetchError(field string, err error) error {
+	var fe *safefetch.Error
+	if !errors.As(err, &fe) {
+		fe = &safefetch.Error{Field: field, Problem: "could not be read"}
+	}
+	e := message.Invalid(message.Problems{{Field: fe.Field, Problem: fe.Problem}})
+	e.Retryable = fe.Retryable
+	return e
 }
 
 // tempFile is a temporary file removed when closed.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -173,5 +174,44 @@ func TestClientSendAttachmentErrors(t *testing.T) {
 				t.Errorf("the gateway accepted %d messages, want none", n)
 			}
 		})
+	}
+}
+
+// TestClientSendRefusesInternalURLs: with the production fetcher, an
+// image or attachment URL on parley's own network is refused naming the
+// field, before anything is fetched or sent.
+func TestClientSendRefusesInternalURLs(t *testing.T) {
+	hits := 0
+	internal := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		w.Write([]byte("\x89PNG\r\n\x1a\nsecret"))
+	}))
+	t.Cleanup(internal.Close)
+	port := internal.Listener.Addr().(*net.TCPAddr).Port
+	for _, u := range []string{
+		internal.URL + "/", fmt.Sprintf("https://127.0.0.1:%d/", port), fmt.Sprintf("https://localhost:%d/", port),
+		fmt.Sprintf("https://[::ffff:127.0.0.1]:%d/", port), fmt.Sprintf("https://0.0.0.0:%d/", port),
+		"https://169.254.169.254/latest/meta-data/",
+	} {
+		for _, m := range []message.Message{
+			{Type: message.TypeText, Text: "file", Attachments: []message.OutgoingAttachment{{Name: "f.bin", MimeType: "application/octet-stream", URL: u}}},
+			{Type: message.TypeRichLink, URL: "https://shop.example/", Title: "Shop", Image: &message.Image{URL: u}},
+		} {
+			m2, sim := newMMCS(t)
+			c := m2.Client
+			c.Fetch = nil // the strict fetcher of production
+			_, err := c.Send(context.Background(), message.Outgoing{BusinessID: mmcsBusiness, To: mmcsCustomer, Message: m})
+			var e *message.Error
+			if !errors.As(err, &e) || e.Code != message.CodeInvalidMessage || len(e.Details) != 1 ||
+				!strings.HasSuffix(e.Details[0].Field, ".url") || !strings.Contains(e.Details[0].Problem, "could not be fetched") {
+				t.Errorf("%s %s: Send = %v, want invalid_message naming the url field", m.Type, u, err)
+			}
+			if n := len(sim.Messages(mmcsCustomer)); n != 0 {
+				t.Errorf("%s: the gateway accepted %d messages", u, n)
+			}
+		}
+	}
+	if hits != 0 {
+		t.Errorf("the internal server was fetched %d times, want 0", hits)
 	}
 }

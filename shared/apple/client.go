@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/safefetch"
 )
 
 // maxDetails is how much of an error response Send keeps.
@@ -55,9 +56,12 @@ type Client struct {
 	// ErrNoUpload means there is none. Send calls it for attachments given
 	// by upload; nil means they cannot be sent.
 	Attachment func(ctx context.Context, key string) (io.ReadCloser, int64, error)
-	// BlobHTTP carries attachments: fetched URLs and MMCS uploads; nil
-	// means a client with a 10-minute timeout, enough for 100 MB.
+	// BlobHTTP carries MMCS uploads; nil means a client with a 10-minute
+	// timeout, enough for 100 MB.
 	BlobHTTP *http.Client
+	// Fetch fetches the URLs a caller gives (images, attachments); nil
+	// means the strict client: https to public addresses only.
+	Fetch *safefetch.Client
 	// PayBaseURL is where parley serves Apple Pay's callbacks: an applePay
 	// message's endpoints are PayBaseURL + "/webhooks/apple/pay/<name>"
 	// unless the message overrides them.
@@ -96,7 +100,7 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 		return id, message.Errorf(message.CodeUnsupportedOnChannel, "message type %q cannot be sent on the apple channel", o.Message.Type)
 	}
 	var err error
-	if o.Message, err = fetchImages(ctx, hc, o.Message); err != nil {
+	if o.Message, err = fetchImages(ctx, c.fetcher(), o.Message); err != nil {
 		return id, err
 	}
 	in, err := c.inputs(ctx, o)
@@ -143,6 +147,16 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 		return id, nil
 	}
 	return id, statusError(resp, details)
+}
+
+// strictFetch is the fetcher of clients without one.
+var strictFetch = safefetch.New(safefetch.Config{})
+
+func (c *Client) fetcher() *safefetch.Client {
+	if c.Fetch != nil {
+		return c.Fetch
+	}
+	return strictFetch
 }
 
 // inputs uploads a text's attachments and calls the hooks an auth or

@@ -14,12 +14,18 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/safefetch"
 )
 
 var clientNow = time.Date(2024, 5, 29, 16, 26, 40, 0, time.UTC)
 
+// localFetch fetches from the test servers on 127.0.0.1, as the local
+// stack's fetcher does.
+var localFetch = safefetch.New(safefetch.Config{AllowLocal: true})
+
 func newClient(url string) *Client {
 	return &Client{
+		Fetch:   localFetch,
 		BaseURL: url + "/v1",
 		MSPID:   testMSPID,
 		Secret:  testSecret,

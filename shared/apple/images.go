@@ -3,12 +3,12 @@ package apple
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/safefetch"
 )
 
 // Image limits. Apple documents 200 kB for a rich link's image; for the
@@ -86,21 +86,25 @@ func checkURL(ps *message.Problems, field, s string) {
 }
 
 // fetchImages returns m with the bytes of every image given by URL, fetched
-// with hc and checked as Validate checks bytes. A refusal of the image's
-// server (4xx) or an image Apple cannot take is an invalid_message error
-// naming the field; a failure that may pass (network, 5xx) is also
-// retryable.
-func fetchImages(ctx context.Context, hc *http.Client, m message.Message) (message.Message, error) {
+// with f and checked as Validate checks bytes. A refusal of the image's
+// server (4xx), a URL parley may not fetch or an image Apple cannot take is
+// an invalid_message error naming the field; a failure that may pass (a
+// timeout, 5xx) is also retryable.
+func fetchImages(ctx context.Context, f *safefetch.Client, m message.Message) (message.Message, error) {
 	var ps message.Problems
 	retryable := false
 	fetch := func(field string, img message.Image, kind imageKind) message.Image {
 		if img.URL == "" || len(img.Data) > 0 {
 			return img
 		}
-		b, again, err := fetchImage(ctx, hc, img.URL, kind.limit())
+		b, err := f.ReadAll(ctx, field+".url", img.URL, int64(kind.limit()))
 		if err != nil {
-			ps.Add(field+".url", "%v", err)
-			retryable = retryable || again
+			var fe *safefetch.Error
+			if !errors.As(err, &fe) {
+				fe = &safefetch.Error{Field: field + ".url", Problem: "could not be read"}
+			}
+			ps.Add(fe.Field, "%s", fe.Problem)
+			retryable = retryable || fe.Retryable
 			return img
 		}
 		checkImageBytes(&ps, field+".url", b, kind)
@@ -127,30 +131,4 @@ func fetchImages(ctx context.Context, hc *http.Client, m message.Message) (messa
 		return m, e
 	}
 	return m, nil
-}
-
-// fetchImage GETs an image of at most limit bytes. again reports whether a
-// later try may succeed.
-func fetchImage(ctx context.Context, hc *http.Client, u string, limit int) (b []byte, again bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, false, fmt.Errorf("cannot be fetched: %v", err)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, true, fmt.Errorf("could not be fetched: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests,
-			fmt.Errorf("fetching it answered HTTP %d", resp.StatusCode)
-	}
-	b, err = io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
-	if err != nil {
-		return nil, true, fmt.Errorf("could not be read: %v", err)
-	}
-	if len(b) > limit {
-		return nil, false, fmt.Errorf("is over the limit of %d bytes", limit)
-	}
-	return b, false, nil
 }

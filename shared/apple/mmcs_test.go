@@ -13,6 +13,7 @@ import (
 	"github.com/parleyhq/parley/infra/applesim"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/safefetch"
 )
 
 const (
@@ -26,7 +27,8 @@ func newMMCS(t *testing.T) (*apple.MMCS, *applesim.Simulator) {
 	sim := applesim.New(applesim.Config{MSPID: mmcsMSPID, Secret: secret})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	return &apple.MMCS{Client: &apple.Client{BaseURL: srv.URL + "/v1", MSPID: mmcsMSPID, Secret: secret}}, sim
+	return &apple.MMCS{Client: &apple.Client{BaseURL: srv.URL + "/v1", MSPID: mmcsMSPID, Secret: secret,
+		Fetch: safefetch.New(safefetch.Config{AllowLocal: true})}}, sim
 }
 
 // fetch downloads and decrypts b.

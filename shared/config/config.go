@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/message"
@@ -47,6 +48,9 @@ const (
 	ThroughputPerSecond = "PARLEY_THROUGHPUT_PER_SECOND"
 	PayloadQueueURL     = "PARLEY_PAYLOAD_QUEUE_URL"
 	PayloadMaxAttempts  = "PARLEY_PAYLOAD_MAX_ATTEMPTS"
+	FetchLocal          = "PARLEY_FETCH_LOCAL"
+	FetchAllowHosts     = "PARLEY_FETCH_ALLOW_HOSTS"
+	FetchTimeout        = "PARLEY_FETCH_TIMEOUT"
 )
 
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
@@ -60,6 +64,7 @@ var Names = []string{
 	SecretsARN, EventBus, EventsDLQURL, LogLevel, PublicURL,
 	ApplePayMerchantID, ApplePayDomain, ApplePayDisplayName, ApplePayGatewayURL, ApplePayCert, ApplePayKey,
 	PaymentProcessorURL, Reengagement, ThroughputPerSecond, PayloadQueueURL, PayloadMaxAttempts,
+	FetchLocal, FetchAllowHosts, FetchTimeout,
 }
 
 // SecretNames are the variables that may come from the Secrets Manager
@@ -119,6 +124,20 @@ type Config struct {
 	// PayloadMaxAttempts is the delivery of a payload job on which a
 	// failure is final (the queues' maxReceiveCount; default 5).
 	PayloadMaxAttempts int
+	// Fetch is how parley fetches the URLs callers give it (attachments,
+	// images).
+	Fetch Fetch
+}
+
+// Fetch configures the fetching of callers' URLs (shared/safefetch).
+type Fetch struct {
+	// Local also allows plain http and loopback addresses: the local
+	// stack's simulators and test servers. Never in production.
+	Local bool
+	// AllowHosts, when set, are the only hosts fetched.
+	AllowHosts []string
+	// Timeout caps one fetch; 0 means safefetch's default.
+	Timeout time.Duration
 }
 
 // ReengagementRule is one business's entry in PARLEY_REENGAGEMENT: send
@@ -285,6 +304,7 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 		}
 		c.PayloadMaxAttempts = n
 	}
+	c.Fetch = fetch(get, &problems)
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":
 	default:
@@ -294,6 +314,34 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 		return Config{}, fmt.Errorf("config: %s", strings.Join(problems, "; "))
 	}
 	return c, nil
+}
+
+// fetch reads the settings of the fetching of callers' URLs.
+func fetch(get func(string) string, problems *[]string) Fetch {
+	var f Fetch
+	switch v := strings.TrimSpace(get(FetchLocal)); v {
+	case "", "false":
+	case "true":
+		f.Local = true
+	default:
+		*problems = append(*problems, FetchLocal+" must be true or false")
+	}
+	for h := range strings.SplitSeq(get(FetchAllowHosts), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			if strings.ContainsAny(h, "/:@ ") {
+				*problems = append(*problems, fmt.Sprintf("%s: %q is not a host name (give names like cdn.example.com or *.example.com)", FetchAllowHosts, h))
+			}
+			f.AllowHosts = append(f.AllowHosts, h)
+		}
+	}
+	if v := strings.TrimSpace(get(FetchTimeout)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 10*time.Minute {
+			*problems = append(*problems, FetchTimeout+" must be a duration above 0, at most 10m, e.g. 15s")
+		}
+		f.Timeout = d
+	}
+	return f
 }
 
 // applePay reads the Apple Pay settings: all or none of the required ones.

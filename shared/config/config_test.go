@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func env(overrides map[string]string) func(string) string {
@@ -39,6 +40,16 @@ func TestLoad(t *testing.T) {
 	if c.ThroughputPerSecond != 12.5 || r.MinutesBefore != 60 || r.Template.Type != "template" || r.Template.Name != "still_there" {
 		t.Fatalf("throughput %v, re-engagement %+v", c.ThroughputPerSecond, c.Reengagement)
 	}
+	if c.Fetch.Local || c.Fetch.AllowHosts != nil || c.Fetch.Timeout != 0 {
+		t.Fatalf("fetch %+v, want the strict default", c.Fetch)
+	}
+	c, err = Load(context.Background(), env(map[string]string{FetchLocal: "true", FetchAllowHosts: "cdn.example.com, *.media.example", FetchTimeout: "20s"}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Fetch.Local || len(c.Fetch.AllowHosts) != 2 || c.Fetch.AllowHosts[1] != "*.media.example" || c.Fetch.Timeout != 20*time.Second {
+		t.Fatalf("fetch %+v", c.Fetch)
+	}
 }
 
 func TestLoadProblems(t *testing.T) {
@@ -56,6 +67,9 @@ func TestLoadProblems(t *testing.T) {
 		{"log level", map[string]string{LogLevel: "loud"}, []string{"PARLEY_LOG_LEVEL must be"}},
 		{"throughput", map[string]string{ThroughputPerSecond: "fast"}, []string{"PARLEY_THROUGHPUT_PER_SECOND must be a number"}},
 		{"throughput zero", map[string]string{ThroughputPerSecond: "0"}, []string{"PARLEY_THROUGHPUT_PER_SECOND must be a number of messages per second above 0"}},
+		{"fetch local", map[string]string{FetchLocal: "yes"}, []string{"PARLEY_FETCH_LOCAL must be true or false"}},
+		{"fetch hosts", map[string]string{FetchAllowHosts: "https://cdn.example.com/"}, []string{`PARLEY_FETCH_ALLOW_HOSTS: "https://cdn.example.com/" is not a host name`}},
+		{"fetch timeout", map[string]string{FetchTimeout: "15"}, []string{"PARLEY_FETCH_TIMEOUT must be a duration"}},
 		{"re-engagement not JSON", map[string]string{Reengagement: "[1]"}, []string{"PARLEY_REENGAGEMENT must be a JSON object"}},
 		{"re-engagement out of the window", map[string]string{Reengagement: `{"106540352242922":{"minutesBefore":1440,"template":{"name":"n","language":"en"}}}`},
 			[]string{"PARLEY_REENGAGEMENT: 106540352242922: minutesBefore 1440, it must be 1 to 1439"}},

@@ -35,6 +35,7 @@ import (
 	"github.com/parleyhq/parley/shared/payload"
 	"github.com/parleyhq/parley/shared/queue"
 	"github.com/parleyhq/parley/shared/retry"
+	"github.com/parleyhq/parley/shared/safefetch"
 	"github.com/parleyhq/parley/shared/schedule"
 	"github.com/parleyhq/parley/shared/send"
 	"github.com/parleyhq/parley/shared/store"
@@ -150,7 +151,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 	s.Publisher = publisher
 	s.AuthKeys = &appleauth.Keys{Blobs: s.Blobs, Secret: cfg.AppleMSPSecret, Clock: s.Clock}
 	appleClient := &apple.Client{BaseURL: cfg.AppleMSPURL, MSPID: cfg.AppleMSPID, Secret: cfg.AppleMSPSecret, HTTP: httpc, Now: s.Clock.Now,
-		AuthKey: s.AuthKeys.New, PayBaseURL: cfg.PublicURL, Attachment: s.uploadedFile}
+		AuthKey: s.AuthKeys.New, PayBaseURL: cfg.PublicURL, Attachment: s.uploadedFile,
+		Fetch: safefetch.New(safefetch.Config{AllowLocal: cfg.Fetch.Local, AllowHosts: cfg.Fetch.AllowHosts, Timeout: cfg.Fetch.Timeout, Log: s.Log})}
 	s.uploads = &httpapi.Uploads{Blobs: s.Blobs, BaseURL: cfg.PublicURL, Now: s.Clock.Now}
 	if cfg.ApplePay != nil {
 		payHTTP := opts.ApplePayHTTP
