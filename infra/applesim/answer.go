@@ -34,7 +34,7 @@ func (s *Simulator) answer(ctx context.Context, rp Reply) (Delivery, error) {
 	)
 	switch rp.Action {
 	case "select":
-		dict, err = s.selection(q, rp.IDs)
+		dict, err = s.selection(q, rp.IDs, rp.Locale)
 	case "auth":
 		dict, err = s.authentication(q, rp.Token)
 	case "pay":
@@ -184,13 +184,13 @@ func (o object) with(key string, v any) map[string]any {
 
 // selection answers a list picker, time picker or quick reply with the
 // items ids.
-func (s *Simulator) selection(q request, ids []string) (map[string]any, error) {
+func (s *Simulator) selection(q request, ids []string, locale string) (map[string]any, error) {
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("%w: action select needs ids", ErrBadReply)
 	}
 	switch q.msg.Interactive {
 	case KindListPicker:
-		return s.listSelection(q, ids)
+		return s.listSelection(q, ids, locale)
 	case KindTimePicker, KindQuickReply:
 		if len(ids) != 1 {
 			return nil, fmt.Errorf("%w: ids: %d ids; a %s takes one", ErrBadReply, len(ids), q.msg.Interactive)
@@ -203,45 +203,85 @@ func (s *Simulator) selection(q request, ids []string) (map[string]any, error) {
 	return nil, wrongKind(q, "select", "a list picker, time picker or quick reply")
 }
 
-func (s *Simulator) listSelection(q request, ids []string) (map[string]any, error) {
+// listSelection answers a list picker as Apple's device does: the whole
+// list comes back in two sections, the chosen items first (in the order
+// the customer chose them, ids' order) under "You Selected", then the items
+// left under "Others", with the titles in the customer's language; every
+// key of an item is kept. "Others" is left out when nothing is left. A
+// section without multipleSelection takes one item.
+func (s *Simulator) listSelection(q request, ids []string, locale string) (map[string]any, error) {
 	picker, _ := q.data.obj("listPicker")
 	sections, _ := picker.objects("sections")
-	chosen := map[string]bool{}
-	for _, id := range ids {
-		if chosen[id] {
-			return nil, fmt.Errorf("%w: ids: %q is selected twice", ErrBadReply, id)
-		}
-		chosen[id] = true
+	type found struct {
+		item    object
+		section int
 	}
-	var (
-		out    []map[string]any
-		titles []string
-	)
+	byID := map[string]found{}
+	var all []object
+	multiple := false
 	for i, sec := range sections {
 		items, _ := sec.objects("items")
-		var picked []object
+		var m bool
+		json.Unmarshal(sec["multipleSelection"], &m)
+		multiple = multiple || m
 		for _, it := range items {
-			if id := it.str("identifier"); chosen[id] {
-				picked = append(picked, it)
-				titles = append(titles, it.str("title"))
-				delete(chosen, id)
-			}
-		}
-		var multiple bool
-		json.Unmarshal(sec["multipleSelection"], &multiple)
-		if len(picked) > 1 && !multiple {
-			return nil, fmt.Errorf("%w: ids: %d items of sections[%d] %q, which allows one selection", ErrBadReply, len(picked), i, sec.str("title"))
-		}
-		if len(picked) > 0 {
-			out = append(out, sec.with("items", picked))
+			byID[it.str("identifier")] = found{it, i}
+			all = append(all, it)
 		}
 	}
+	chosen := map[string]bool{}
+	perSection := map[int]int{}
+	picked := make([]object, 0, len(ids))
+	titles := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if chosen[id] {
+		f, ok := byID[id]
+		switch {
+		case chosen[id]:
+			return nil, fmt.Errorf("%w: ids: %q is selected twice", ErrBadReply, id)
+		case !ok:
 			return nil, fmt.Errorf("%w: ids: %q is not an item of the list picker", ErrBadReply, id)
 		}
+		chosen[id] = true
+		perSection[f.section]++
+		var m bool
+		json.Unmarshal(sections[f.section]["multipleSelection"], &m)
+		if perSection[f.section] > 1 && !m {
+			return nil, fmt.Errorf("%w: ids: %d items of sections[%d] %q, which allows one selection", ErrBadReply,
+				perSection[f.section], f.section, sections[f.section].str("title"))
+		}
+		picked = append(picked, f.item)
+		titles = append(titles, f.item.str("title"))
+	}
+	var others []object
+	for _, it := range all {
+		if !chosen[it.str("identifier")] {
+			others = append(others, it)
+		}
+	}
+	selectedTitle, othersTitle := listTitles(locale)
+	out := []map[string]any{{"title": selectedTitle, "order": 0, "multipleSelection": multiple, "items": picked}}
+	if len(others) > 0 {
+		out = append(out, map[string]any{"title": othersTitle, "order": 1, "multipleSelection": multiple, "items": others})
 	}
 	return s.builtIn(q, "listPicker", picker.with("sections", out), strings.Join(titles, ", ")), nil
+}
+
+// listTitles returns the titles of the two sections of a list picker's
+// answer in the language of locale (Apple's device localises them);
+// English for a language the simulator does not know.
+func listTitles(locale string) (selected, others string) {
+	lang, _, _ := strings.Cut(strings.ReplaceAll(locale, "-", "_"), "_")
+	switch strings.ToLower(lang) {
+	case "fr":
+		return "Votre sélection", "Autres"
+	case "de":
+		return "Ihre Auswahl", "Weitere"
+	case "es":
+		return "Tu selección", "Otros"
+	case "ja":
+		return "選択済み", "その他"
+	}
+	return "You Selected", "Others"
 }
 
 func (s *Simulator) slotSelection(q request, id string) (map[string]any, error) {

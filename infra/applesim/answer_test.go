@@ -72,18 +72,31 @@ func TestAnswers(t *testing.T) {
 			"bid":                    `"` + AppleBID + `"`,
 			"data.version":           `"1.0"`,
 			"data.requestIdentifier": `"req-list"`,
-			"data.listPicker": `{"sections":[{"title":"Fruit","order":0,"multipleSelection":true,"items":[
-				{"identifier":"sku-1","title":"Apple","subtitle":"Red","order":0,"style":"default","imageIdentifier":"apple"},
-				{"identifier":"sku-2","title":"Orange","order":1,"style":"default"}]}]}`,
+			"data.listPicker": `{"sections":[{"title":"You Selected","order":0,"multipleSelection":true,"items":[
+				{"identifier":"sku-2","title":"Orange","order":1,"style":"default"},
+				{"identifier":"sku-1","title":"Apple","subtitle":"Red","order":0,"style":"default","imageIdentifier":"apple"}]},
+				{"title":"Others","order":1,"multipleSelection":true,"items":[
+				{"identifier":"sku-3","title":"Lettuce","order":0,"style":"default"},
+				{"identifier":"sku-4","title":"Kale","order":1,"style":"default"}]}]}`,
 			"data.images":       `[{"identifier":"apple","data":"` + png + `"}]`,
-			"data.replyMessage": `{"title":"Selected produce","subtitle":"Apple, Orange","style":"icon"}`,
+			"data.replyMessage": `{"title":"Selected produce","subtitle":"Orange, Apple","style":"icon"}`,
 			"receivedMessage":   `{"title":"Pick produce","style":"icon","imageIdentifier":"apple"}`,
 			"replyMessage":      `{"title":"Selected produce","style":"icon"}`,
 		}},
-		{name: "list picker, one from each section", request: listPicker, reply: `"action":"select","ids":["sku-3","sku-1"]`, want: map[string]string{
+		{name: "list picker, one from each section, in French", request: listPicker, reply: `"action":"select","ids":["sku-3","sku-1"],"locale":"fr_FR"`, want: map[string]string{
 			"data.listPicker.sections": `[
-				{"title":"Fruit","order":0,"multipleSelection":true,"items":[{"identifier":"sku-1","title":"Apple","subtitle":"Red","order":0,"style":"default","imageIdentifier":"apple"}]},
-				{"title":"Veg","order":1,"multipleSelection":false,"items":[{"identifier":"sku-3","title":"Lettuce","order":0,"style":"default"}]}]`,
+				{"title":"Votre sélection","order":0,"multipleSelection":true,"items":[{"identifier":"sku-3","title":"Lettuce","order":0,"style":"default"},
+					{"identifier":"sku-1","title":"Apple","subtitle":"Red","order":0,"style":"default","imageIdentifier":"apple"}]},
+				{"title":"Autres","order":1,"multipleSelection":true,"items":[{"identifier":"sku-2","title":"Orange","order":1,"style":"default"},
+					{"identifier":"sku-4","title":"Kale","order":1,"style":"default"}]}]`,
+		}},
+		{name: "list picker, every item, in German", request: listPicker, reply: `"action":"select","ids":["sku-1","sku-2","sku-4"],"locale":"de-DE"`, want: map[string]string{
+			"data.listPicker.sections.0.title": `"Ihre Auswahl"`,
+			"data.listPicker.sections.0.items": `[{"identifier":"sku-1","title":"Apple","subtitle":"Red","order":0,"style":"default","imageIdentifier":"apple"},
+				{"identifier":"sku-2","title":"Orange","order":1,"style":"default"},{"identifier":"sku-4","title":"Kale","order":1,"style":"default"}]`,
+			"data.listPicker.sections.1.title": `"Weitere"`,
+			"data.listPicker.sections.1.items": `[{"identifier":"sku-3","title":"Lettuce","order":0,"style":"default"}]`,
+			"data.listPicker.sections.2":       "-",
 		}},
 		{name: "time picker", request: timePicker, reply: `"action":"select","ids":["slot-2"]`, want: map[string]string{
 			"data.requestIdentifier": `"req-time"`,
@@ -215,9 +228,14 @@ func TestAnswers(t *testing.T) {
 			if d.WebhookStatus != 200 || d.WebhookBody != "stored" || d.DataRef {
 				t.Errorf("delivery %+v, want an inline answer stored", d)
 			}
+			var asked struct{ Locale string }
+			json.Unmarshal([]byte("{"+tt.reply+"}"), &asked)
+			if asked.Locale == "" {
+				asked.Locale = "en_US"
+			}
 			checkPaths(t, dl.body, map[string]string{
 				"v": `1`, "id": `"` + d.ID + `"`, "type": `"interactive"`, "sourceId": `"` + customer + `"`,
-				"destinationId": `"` + business + `"`, "locale": `"en_US"`, "interactiveDataRef": "-",
+				"destinationId": `"` + business + `"`, "locale": `"` + asked.Locale + `"`, "interactiveDataRef": "-",
 			})
 			wantCaps := "QUICK,LIST,TIME,AUTH,AUTH2,FORM"
 			if tt.caps != "" {

@@ -142,10 +142,11 @@ func TestLargeAnswerByReference(t *testing.T) {
 		"bid":                                `"` + AppleBID + `"`,
 		"data.requestIdentifier":             `"req-list"`,
 		"data.listPicker.sections.0.items":   `[{"identifier":"sku-1","title":"Apple","subtitle":"Red","order":0,"style":"default","imageIdentifier":"apple"}]`,
-		"data.listPicker.sections.1":         "-",
+		"data.listPicker.sections.1.title":   `"Others"`,
+		"data.listPicker.sections.2":         "-",
 		"data.images.0.identifier":           `"apple"`,
 		"receivedMessage.title":              `"Pick produce"`,
-		"data.listPicker.sections.0.title":   `"Fruit"`,
+		"data.listPicker.sections.0.title":   `"You Selected"`,
 		"data.listPicker.sections.0.items.1": "-",
 	})
 	if len(dict) <= maxInlineReply {

@@ -59,8 +59,15 @@ type Reply struct {
 	// QUICK, LIST, TIME, AUTH, AUTH2 and FORM; an empty list sends no
 	// header.
 	Capabilities []string `json:"capabilities"`
-	// Locale is the customer's locale; empty means en_US.
+	// Locale is the customer's locale; empty means en_US. A list picker's
+	// answer has its section titles in its language.
 	Locale string `json:"locale,omitempty"`
+	// Intent and Group are the routing hints of the entry point the
+	// customer used (biz-intent-id, biz-group-id); sent when not empty.
+	Intent string `json:"intent,omitempty"`
+	Group  string `json:"group,omitempty"`
+	// DeviceAgent is the device-agent header; empty means iPhone OS.
+	DeviceAgent string `json:"deviceAgent,omitempty"`
 }
 
 // File is a file a customer sends: its name, MIME type and content
@@ -119,6 +126,8 @@ type inboundBody struct {
 	Body               string          `json:"body,omitempty"`
 	Attachments        []attachment    `json:"attachments,omitempty"`
 	Locale             string          `json:"locale"`
+	Intent             string          `json:"intent,omitempty"`
+	Group              string          `json:"group,omitempty"`
 	InteractiveData    json.RawMessage `json:"interactiveData,omitempty"`
 	InteractiveDataRef *dataRef        `json:"interactiveDataRef,omitempty"`
 }
@@ -199,11 +208,15 @@ func (s *Simulator) deliver(ctx context.Context, rp Reply, body inboundBody) (De
 	if rp.Locale == "" {
 		rp.Locale = "en_US"
 	}
+	if rp.DeviceAgent == "" {
+		rp.DeviceAgent = "iPhone OS"
+	}
 	d := Delivery{ID: message.NewUUID(), DataRef: body.InteractiveDataRef != nil}
 	if s.cfg.WebhookURL == "" {
 		return d, errors.New("applesim: no webhook URL is configured")
 	}
 	body.V, body.ID, body.SourceID, body.DestinationID, body.Locale = 1, d.ID, rp.From, rp.BusinessID, rp.Locale
+	body.Intent, body.Group = rp.Intent, rp.Group
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return d, err
@@ -232,7 +245,7 @@ func (s *Simulator) deliver(ctx context.Context, rp Reply, body inboundBody) (De
 		"id":               d.ID,
 		"source-id":        rp.From,
 		"destination-id":   rp.BusinessID,
-		"device-agent":     "iPhone OS",
+		"device-agent":     rp.DeviceAgent,
 		"content-encoding": "gzip",
 		"content-type":     "application/json",
 	} {

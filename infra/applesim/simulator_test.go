@@ -101,19 +101,24 @@ func TestReplyPassesTheWebhookChecks(t *testing.T) {
 		body     *message.Body
 		caps     []string
 		wantText string
+		routing  message.Routing
 	}{
 		{"text", `{"businessId":"` + business + `","from":"` + customer + `","text":"Hi there 👋"}`,
-			message.KindMessage, &message.Body{Type: "text", Text: "Hi there 👋"}, all, `"body":"Hi there 👋"`},
+			message.KindMessage, &message.Body{Type: "text", Text: "Hi there 👋"}, all, `"body":"Hi there 👋"`, message.Routing{Locale: "en_US", DeviceAgent: "iPhone OS"}},
+		{"text from an entry point", `{"businessId":"` + business + `","from":"` + customer + `","text":"Hi","intent":"billing","group":"support","deviceAgent":"Watch OS","locale":"en_GB"}`,
+			message.KindMessage, &message.Body{Type: "text", Text: "Hi"}, all, `"intent":"billing","group":"support"`,
+			message.Routing{Intent: "billing", Group: "support", Locale: "en_GB", DeviceAgent: "Watch OS"}},
 		{"text from a Mac", `{"businessId":"` + business + `","from":"` + customer + `","type":"text","text":"Hello","capabilities":["LIST","TIME","QUICK"],"locale":"fr_FR"}`,
-			message.KindMessage, &message.Body{Type: "text", Text: "Hello"}, []string{"LIST", "TIME", "QUICK"}, `"locale":"fr_FR"`},
+			message.KindMessage, &message.Body{Type: "text", Text: "Hello"}, []string{"LIST", "TIME", "QUICK"}, `"locale":"fr_FR"`,
+			message.Routing{Locale: "fr_FR", DeviceAgent: "iPhone OS"}},
 		{"no capabilities", `{"businessId":"` + business + `","from":"` + customer + `","text":"Hello","capabilities":[]}`,
-			message.KindMessage, &message.Body{Type: "text", Text: "Hello"}, nil, `"locale":"en_US"`},
+			message.KindMessage, &message.Body{Type: "text", Text: "Hello"}, nil, `"locale":"en_US"`, message.Routing{Locale: "en_US", DeviceAgent: "iPhone OS"}},
 		{"typing_start", `{"businessId":"` + business + `","from":"` + customer + `","type":"typing_start"}`,
-			message.KindTypingStart, nil, all, `"type":"typing_start"`},
+			message.KindTypingStart, nil, all, `"type":"typing_start"`, message.Routing{Locale: "en_US", DeviceAgent: "iPhone OS"}},
 		{"typing_end", `{"businessId":"` + business + `","from":"` + customer + `","type":"typing_end"}`,
-			message.KindTypingEnd, nil, all, `"type":"typing_end"`},
+			message.KindTypingEnd, nil, all, `"type":"typing_end"`, message.Routing{Locale: "en_US", DeviceAgent: "iPhone OS"}},
 		{"close", `{"businessId":"` + business + `","from":"` + customer + `","type":"close"}`,
-			message.KindClose, nil, all, `"type":"close"`},
+			message.KindClose, nil, all, `"type":"close"`, message.Routing{Locale: "en_US", DeviceAgent: "iPhone OS"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,7 +145,7 @@ func TestReplyPassesTheWebhookChecks(t *testing.T) {
 			}
 			want := message.InboundItem{
 				Kind: tt.kind, Channel: message.Apple, BusinessID: business, CustomerID: customer,
-				PlatformMessageID: d.ID, At: now, Body: tt.body, Capabilities: tt.caps,
+				PlatformMessageID: d.ID, At: now, Body: tt.body, Capabilities: tt.caps, Routing: tt.routing,
 			}
 			if got := wh.items[0]; !reflect.DeepEqual(got, want) {
 				t.Errorf("parsed\n%+v\nwant\n%+v", got, want)
@@ -157,7 +162,7 @@ func TestReplyPassesTheWebhookChecks(t *testing.T) {
 				t.Errorf("webhook body %s, want v, id and %s", body, tt.wantText)
 			}
 			for name, want := range map[string]string{
-				"Content-Type": "application/json", "Content-Encoding": "gzip", "Device-Agent": "iPhone OS",
+				"Content-Type": "application/json", "Content-Encoding": "gzip", "Device-Agent": tt.routing.DeviceAgent,
 			} {
 				if got := h.Get(name); got != want {
 					t.Errorf("header %s = %q, want %q", name, got, want)

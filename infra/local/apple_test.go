@@ -3,6 +3,8 @@ package local
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -46,10 +48,26 @@ func TestAppleInteractiveRoundTrips(t *testing.T) {
 		"sections": []any{map[string]any{"title": "Fruit", "items": []any{
 			map[string]any{"id": "sku-1", "title": "Apple"}, map[string]any{"id": "sku-2", "title": "Orange"}, map[string]any{"id": "sku-3", "title": "Pear"}}}},
 		"multipleSelection": true})
-	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "select", "replyTo": list.PlatformMessageID, "ids": []string{"sku-1", "sku-3"}})
+	// A French customer taps Pear, then Apple: Apple answers with the whole
+	// list, the choice first ("Votre sélection"), Orange under "Autres".
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "select", "replyTo": list.PlatformMessageID,
+		"ids": []string{"sku-3", "sku-1"}, "locale": "fr_FR", "intent": "produce", "group": "grocery", "deviceAgent": "Mac OS X"})
 	ev := lastEvent(t, st, message.EventReceived)
-	if ev.Body.Type != message.BodySelection || len(ev.Body.Selections) != 2 || ev.InReplyTo != list.ID || ev.Stale {
-		t.Fatalf("list selection event: %+v body %+v", ev, ev.Body)
+	want := []message.Selection{{ID: "sku-3", Title: "Pear"}, {ID: "sku-1", Title: "Apple"}}
+	if ev.Body.Type != message.BodySelection || !reflect.DeepEqual(ev.Body.Selections, want) || ev.InReplyTo != list.ID || ev.Stale {
+		t.Fatalf("list selection event: %+v body %+v, want selections %+v", ev, ev.Body, want)
+	}
+	if ev.Body.ReplyBubble == nil || ev.Body.ReplyBubble.Subtitle != "Pear, Apple" || ev.Body.SessionIdentifier == "" {
+		t.Errorf("list selection event: reply bubble %+v, session %q; want the answer's bubble and session", ev.Body.ReplyBubble, ev.Body.SessionIdentifier)
+	}
+	routing := message.Routing{Intent: "produce", Group: "grocery", Locale: "fr_FR", DeviceAgent: "Mac OS X"}
+	if ev.Routing != routing {
+		t.Errorf("event routing %+v, want %+v", ev.Routing, routing)
+	}
+	var conv map[string]any
+	call(t, "GET", st.URL+"/v1/conversations/apple/"+appleBusiness+"/"+url.PathEscape(appleCustomer), nil, &conv)
+	if conv["intent"] != "produce" || conv["group"] != "grocery" || conv["locale"] != "fr_FR" || conv["deviceAgent"] != "Mac OS X" {
+		t.Errorf("conversation %v, want the latest routing %+v", conv, routing)
 	}
 
 	clk.Advance(time.Minute)

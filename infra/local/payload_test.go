@@ -30,6 +30,11 @@ func TestLargeReplyDecoded(t *testing.T) {
 			reply(t, st, "apple", map[string]any{"action": "select", "replyTo": list.PlatformMessageID, "ids": ids})
 			st.Service.PayloadJobs.Wait()
 			ev := lastEvent(t, st, message.EventReceived)
+			for i, sel := range ev.Body.Selections {
+				if want := fmt.Sprintf("sku-%d", i); sel.ID != want {
+					t.Fatalf("selections[%d] = %s, want %s: only the chosen items, in order", i, sel.ID, want)
+				}
+			}
 			if ev.Body.Type != message.BodySelection || len(ev.Body.Selections) != 50 || ev.InReplyTo != list.ID ||
 				ev.Body.DecodedBy != message.DecodedByPlatform || !strings.HasPrefix(ev.Body.Ref, "decoded/apple/") {
 				t.Fatalf("decoded reply event: %+v body type %s, %d selections, decoded by %q, ref %q", ev, ev.Body.Type, len(ev.Body.Selections), ev.Body.DecodedBy, ev.Body.Ref)

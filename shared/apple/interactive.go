@@ -13,18 +13,34 @@ import (
 
 // replyEnvelope is what Parse reads of a reply's interactiveData.
 type replyEnvelope struct {
-	BID  string          `json:"bid"`
-	Data json.RawMessage `json:"data"`
+	BID               string          `json:"bid"`
+	Data              json.RawMessage `json:"data"`
+	SessionIdentifier string          `json:"sessionIdentifier"`
+	ReplyMessage      json.RawMessage `json:"replyMessage"`
 }
 
+// listReply is the answer to a list picker. Apple's device sends the whole
+// list back, regrouped: the first section holds what the customer chose
+// ("You Selected", localised), a second one the items left ("Others",
+// localised). Section titles depend on the customer's language; the
+// position does not, so only the first section is read as the choice (see
+// CHANNEL.md).
 type listReply struct {
 	Sections []struct {
+		Title string `json:"title"`
 		Items []struct {
 			Identifier string `json:"identifier"`
 			Title      string `json:"title"`
 			Subtitle   string `json:"subtitle"`
 		} `json:"items"`
 	} `json:"sections"`
+}
+
+// replyBubble is the bubble of an answer (replyMessage).
+type replyBubble struct {
+	Title          string `json:"title"`
+	Subtitle       string `json:"subtitle"`
+	AlternateTitle string `json:"alternateTitle"`
 }
 
 type eventReply struct {
@@ -36,6 +52,7 @@ type eventReply struct {
 }
 
 type quickReplyReply struct {
+	SummaryText        string   `json:"summaryText"`
 	SelectedIdentifier *string  `json:"selectedIdentifier"`
 	SelectedIndex      *flexInt `json:"selectedIndex"`
 	Items              []struct {
@@ -86,7 +103,8 @@ func absent(b json.RawMessage) bool {
 // parseInteractive reads the reply to an interactive message and returns
 // its body and the requestIdentifier it answers:
 //
-//   - a list picker's chosen items (one or several): a selection body;
+//   - a list picker's chosen items (one or several, the first section of
+//     Apple's answer, in Apple's order): a selection body;
 //   - a time picker's chosen slot: a timeslot body;
 //   - a quick reply's chosen item (selectedIdentifier or selectedIndex): a
 //     selection body;
@@ -98,8 +116,10 @@ func absent(b json.RawMessage) bool {
 //     custom body holding its data, or the whole interactiveData when it has
 //     none.
 //
-// A reply sent as interactiveDataRef (over 10 KB) and a reply of another
-// kind (forms among them) are bodies of type unsupported naming what came.
+// Every body of a reply also carries the reply bubble (data.replyMessage,
+// else interactiveData.replyMessage) and the sessionIdentifier. A reply sent
+// as interactiveDataRef (over 10 KB) and a reply of another kind (forms
+// among them) are bodies of type unsupported naming what came.
 // Errors wrap ErrMalformedBody: a key parley reads has the wrong JSON type.
 func parseInteractive(raw, ref json.RawMessage) (*message.Body, string, error) {
 	unsupported := func(what string) *message.Body {
@@ -127,21 +147,47 @@ func parseInteractive(raw, ref json.RawMessage) (*message.Body, string, error) {
 			return nil, "", err
 		}
 	}
+	bubble, err := answerBubble(data["replyMessage"], env.ReplyMessage)
+	if err != nil {
+		return nil, "", err
+	}
+	var body *message.Body
 	if env.BID != "" && env.BID != BuiltInBID {
 		custom := raw
 		if !absent(env.Data) {
 			custom = env.Data
 		}
-		return &message.Body{Type: message.BodyCustom, Custom: compact(custom)}, requestID, nil
+		body = &message.Body{Type: message.BodyCustom, Custom: compact(custom)}
+	} else {
+		if body, err = builtInReply(data); err != nil {
+			return nil, "", err
+		}
+		if body == nil {
+			body = unsupported(typeInteractive)
+		}
 	}
-	body, err := builtInReply(data)
-	if err != nil {
-		return nil, "", err
-	}
-	if body == nil {
-		body = unsupported(typeInteractive)
-	}
+	body.ReplyBubble, body.SessionIdentifier = bubble, env.SessionIdentifier
 	return body, requestID, nil
+}
+
+// answerBubble reads the bubble of an answer: the device's
+// (data.replyMessage), else the envelope's; nil when neither has text.
+func answerBubble(inData, inEnvelope json.RawMessage) (*message.ReplyBubble, error) {
+	raw, field := inData, "interactiveData.data.replyMessage"
+	if absent(raw) {
+		raw, field = inEnvelope, "interactiveData.replyMessage"
+	}
+	if absent(raw) {
+		return nil, nil
+	}
+	var b replyBubble
+	if err := decode(raw, field, &b); err != nil {
+		return nil, err
+	}
+	if b == (replyBubble{}) {
+		return nil, nil
+	}
+	return &message.ReplyBubble{Title: b.Title, Subtitle: b.Subtitle, AlternateTitle: b.AlternateTitle}, nil
 }
 
 // builtInReply reads the reply of Apple's own extension; nil when data has
@@ -152,11 +198,12 @@ func builtInReply(data map[string]json.RawMessage) (*message.Body, error) {
 		if err := decode(raw, "interactiveData.data.listPicker", &lp); err != nil {
 			return nil, err
 		}
+		if len(lp.Sections) == 0 || len(lp.Sections[0].Items) == 0 {
+			return &message.Body{Type: message.BodyUnsupported, Unsupported: "listPicker"}, nil
+		}
 		b := &message.Body{Type: message.BodySelection}
-		for _, s := range lp.Sections {
-			for _, it := range s.Items {
-				b.Selections = append(b.Selections, message.Selection{ID: it.Identifier, Title: it.Title, Description: it.Subtitle})
-			}
+		for _, it := range lp.Sections[0].Items {
+			b.Selections = append(b.Selections, message.Selection{ID: it.Identifier, Title: it.Title, Description: it.Subtitle})
 		}
 		return b, nil
 	}
@@ -185,9 +232,9 @@ func builtInReply(data map[string]json.RawMessage) (*message.Body, error) {
 		}
 		sel, ok := quickReplySelection(qr)
 		if !ok {
-			return &message.Body{Type: message.BodyUnsupported, Unsupported: "quick-reply"}, nil
+			return &message.Body{Type: message.BodyUnsupported, Unsupported: "quick-reply", SummaryText: qr.SummaryText}, nil
 		}
-		return &message.Body{Type: message.BodySelection, Selections: []message.Selection{sel}}, nil
+		return &message.Body{Type: message.BodySelection, Selections: []message.Selection{sel}, SummaryText: qr.SummaryText}, nil
 	}
 	if raw, ok := data["authenticate"]; ok {
 		var a authReply

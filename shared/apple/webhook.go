@@ -28,6 +28,11 @@ type inbound struct {
 	SourceID      string          `json:"sourceId"`
 	DestinationID string          `json:"destinationId"`
 	Body          json.RawMessage `json:"body"`
+	// Locale, Intent and Group: the customer's locale, and the routing
+	// hints of the entry point they used.
+	Locale string `json:"locale"`
+	Intent string `json:"intent"`
+	Group  string `json:"group"`
 	// InteractiveData is a reply to an interactive message; a large one
 	// comes as InteractiveDataRef instead.
 	InteractiveData    json.RawMessage `json:"interactiveData"`
@@ -81,6 +86,8 @@ func Parse(h http.Header, body []byte, receivedAt time.Time) (message.InboundIte
 		PlatformMessageID: id,
 		At:                receivedAt,
 		Capabilities:      capabilities(h),
+		Routing: message.Routing{Intent: in.Intent, Group: in.Group, Locale: in.Locale,
+			DeviceAgent: strings.TrimSpace(h.Get("device-agent"))},
 	}
 	switch in.Type {
 	case typeText:

@@ -56,8 +56,15 @@ func TestParseFixtures(t *testing.T) {
 			At:                at,
 			Body:              body,
 			Capabilities:      caps,
+			Routing:           message.Routing{Locale: "en_US", DeviceAgent: "iPhone OS"},
 		}
 	}
+	routed := func(it message.InboundItem, r message.Routing) message.InboundItem {
+		it.Routing = r
+		return it
+	}
+	mac := message.Routing{Locale: "en_US", DeviceAgent: "Mac OS X"}
+	session := "6a8a3c1e-2b4d-4f6a-8c0e-1a3b5c7d9e0f"
 	reply := func(it message.InboundItem, requestID string) message.InboundItem {
 		it.ReplyToPlatformID = requestID
 		return it
@@ -67,46 +74,67 @@ func TestParseFixtures(t *testing.T) {
 		fixture string
 		want    message.InboundItem
 	}{
-		{"text.json", item(message.KindMessage, "9b2f5c1a-3d4e-4f60-8a7b-1c2d3e4f5a6b",
-			&message.Body{Type: "text", Text: "Hello, is my order on its way? 📦"})},
-		{"text_capabilities.json", item(message.KindMessage, "0c7e4a2b-8d1f-4b3a-a5e6-7f8091a2b3c4",
+		{"text.json", routed(item(message.KindMessage, "9b2f5c1a-3d4e-4f60-8a7b-1c2d3e4f5a6b",
+			&message.Body{Type: "text", Text: "Hello, is my order on its way? 📦"}),
+			message.Routing{Intent: "order-status", Group: "deliveries", Locale: "en_GB", DeviceAgent: "iPhone OS"})},
+		{"text_capabilities.json", routed(item(message.KindMessage, "0c7e4a2b-8d1f-4b3a-a5e6-7f8091a2b3c4",
 			&message.Body{Type: "text", Text: "Here is my photo \ufffc",
 				Attachments: []message.Attachment{{Name: "IMG_0001.JPG", MimeType: "image/jpeg", Size: 81234}}},
-			"QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM")},
-		{"typing_start.json", item(message.KindTypingStart, "b3e8a0c4-5b9f-4d2e-8a61-0c9e7f3d2b14", nil, "QUICK", "LIST", "TIME")},
-		{"typing_end.json", item(message.KindTypingEnd, "f1d0a7e2-9c34-4b58-a6e1-3d7b2c8f0e95", nil, "QUICK", "LIST", "TIME")},
-		{"close.json", item(message.KindClose, "2a6c9e1f-7d3b-4e05-b8a2-6f1c4d9e3a70", nil, "QUICK", "LIST", "TIME")},
-		{"interactive_list_picker.json", reply(item(message.KindMessage, "5e1d2c3b-4a59-4687-9a1b-2c3d4e5f6a7b",
-			&message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "sku-1", Title: "Apple"}}}, all...),
-			"d2b7c9e1-4f3a-4b6c-8d0e-2f4a6b8c0d1e")},
-		{"interactive_list_picker_multiple.json", reply(item(message.KindMessage, "7a3c5e9b-1d2f-4a6b-8c0d-3e5f7a9b1c2d",
+			"QUICK", "LIST", "TIME", "AUTH", "AUTH2", "FORM"),
+			message.Routing{Intent: "billing", Group: "support", Locale: "en_US", DeviceAgent: "iPhone OS"})},
+		{"typing_start.json", routed(item(message.KindTypingStart, "b3e8a0c4-5b9f-4d2e-8a61-0c9e7f3d2b14", nil, "QUICK", "LIST", "TIME"), mac)},
+		{"typing_end.json", routed(item(message.KindTypingEnd, "f1d0a7e2-9c34-4b58-a6e1-3d7b2c8f0e95", nil, "QUICK", "LIST", "TIME"), mac)},
+		{"close.json", routed(item(message.KindClose, "2a6c9e1f-7d3b-4e05-b8a2-6f1c4d9e3a70", nil, "QUICK", "LIST", "TIME"), mac)},
+		// One item chosen of three: only the first section ("You Selected")
+		// is the choice; "Others" is the rest of the list.
+		{"interactive_list_picker.json", routed(reply(item(message.KindMessage, "5e1d2c3b-4a59-4687-9a1b-2c3d4e5f6a7b",
+			&message.Body{Type: message.BodySelection,
+				Selections:  []message.Selection{{ID: "acct-balance", Title: "Balance", Description: "What you have today"}},
+				ReplyBubble: &message.ReplyBubble{Title: "Balance", AlternateTitle: "Balance"}, SessionIdentifier: session}, all...),
+			"d2b7c9e1-4f3a-4b6c-8d0e-2f4a6b8c0d1e"),
+			message.Routing{Intent: "account-help", Group: "retail-banking", Locale: "en_US", DeviceAgent: "iPhone OS"})},
+		// Section titles in French: the position says what was chosen, in
+		// the order Apple lists it.
+		{"interactive_list_picker_multiple.json", routed(reply(item(message.KindMessage, "7a3c5e9b-1d2f-4a6b-8c0d-3e5f7a9b1c2d",
 			&message.Body{Type: message.BodySelection, Selections: []message.Selection{
-				{ID: "sku-1", Title: "Apple", Description: "Red"},
-				{ID: "sku-2", Title: "Orange", Description: "Juicy"},
-				{ID: "sku-3", Title: "Lettuce"},
-			}}, all...),
-			"d2b7c9e1-4f3a-4b6c-8d0e-2f4a6b8c0d1e")},
+				{ID: "sku-2", Title: "Orange", Description: "Juteuse"},
+				{ID: "sku-1", Title: "Pomme", Description: "Rouge"},
+				{ID: "sku-3", Title: "Laitue"},
+			}, ReplyBubble: &message.ReplyBubble{Title: "Orange, Pomme et Laitue", AlternateTitle: "3 articles"}, SessionIdentifier: session}, all...),
+			"d2b7c9e1-4f3a-4b6c-8d0e-2f4a6b8c0d1e"), message.Routing{Locale: "fr_FR", DeviceAgent: "iPhone OS"})},
+		// Everything chosen: one section only.
+		{"interactive_list_picker_all.json", routed(reply(item(message.KindMessage, "8b4d6f0a-2e3c-4b7d-9e1f-4a6b8c0d2e4f",
+			&message.Body{Type: message.BodySelection, Selections: []message.Selection{
+				{ID: "extra-bag", Title: "Tasche"}, {ID: "extra-seat", Title: "Sitzplatz"},
+			}, ReplyBubble: &message.ReplyBubble{Title: "Tasche und Sitzplatz"}, SessionIdentifier: "9c1e3a5b-7d9f-4b2d-8e0a-5c7e9a1b3d5f"}, all...),
+			"e3c8d0f2-5a4b-4c7d-9e1f-3a5b7c9d1e2f"), message.Routing{Locale: "de_DE", DeviceAgent: "iPhone OS"})},
 		{"interactive_time_picker.json", reply(item(message.KindMessage, "c4e6a8b0-2d4f-4b6a-9c8e-0f1a2b3c4d5e",
 			&message.Body{Type: message.BodyTimeslot, Timeslot: &message.Timeslot{
-				ID: "slot-1", Start: time.Date(2025, 7, 10, 17, 0, 0, 0, time.UTC), Duration: 3600}}, all...),
+				ID: "slot-1", Start: time.Date(2025, 7, 10, 17, 0, 0, 0, time.UTC), Duration: 3600},
+				ReplyBubble: &message.ReplyBubble{Title: "Thu 10 Jul, 17:00", Subtitle: "Main St store"}}, all...),
 			"e1f2a3b4-c5d6-4e7f-8a9b-0c1d2e3f4a5b")},
 		{"interactive_quick_reply.json", reply(item(message.KindMessage, "0d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a",
-			&message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "2", Title: "Talk to an agent"}}}, all...),
+			&message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "2", Title: "Talk to an agent"}},
+				SummaryText: "What can I help you with?"}, all...),
 			"f0e1d2c3-b4a5-4968-8776-655443322110")},
 		{"interactive_quick_reply_index.json", reply(item(message.KindMessage, "1e2f3a4b-5c6d-4e7f-9a8b-0c1d2e3f4a5b",
-			&message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "1", Title: "Track order"}}}, all...),
+			&message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "1", Title: "Track order"}},
+				SummaryText: "What can I help you with?"}, all...),
 			"f0e1d2c3-b4a5-4968-8776-655443322110")},
 		{"interactive_auth.json", reply(item(message.KindMessage, "2f3a4b5c-6d7e-4f8a-8b9c-1d2e3f4a5b6c",
 			&message.Body{Type: message.BodyAuth, Auth: &message.AuthReply{Status: "authenticated",
-				EncryptedToken: "BCo2uV2r3H1mYqg7l2oX0mZk8o8r2cV1l6w0aQ9vX4n0Jm5t7Qm3y8Xf1uL0pWkq=="}}, all...),
+				EncryptedToken: "BCo2uV2r3H1mYqg7l2oX0mZk8o8r2cV1l6w0aQ9vX4n0Jm5t7Qm3y8Xf1uL0pWkq=="},
+				ReplyBubble: &message.ReplyBubble{Title: "You signed in"}}, all...),
 			"a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d")},
 		{"interactive_apple_pay.json", reply(item(message.KindMessage, "3a4b5c6d-7e8f-4a9b-9c0d-2e3f4a5b6c7d",
 			&message.Body{Type: message.BodyPayment, Payment: &message.PaymentReply{Status: "STATUS_SUCCESS",
-				Detail: json.RawMessage(`{"status":"STATUS_SUCCESS","transactionIdentifier":"5A7B1C2D"}`)}}, all...),
+				Detail: json.RawMessage(`{"status":"STATUS_SUCCESS","transactionIdentifier":"5A7B1C2D"}`)},
+				ReplyBubble: &message.ReplyBubble{Title: "Paid $10.00"}}, all...),
 			"b2c3d4e5-f6a7-4b8c-9d0e-1f2a3b4c5d6e")},
 		{"interactive_custom.json", reply(item(message.KindMessage, "4b5c6d7e-8f9a-4b0c-8d1e-3f4a5b6c7d8e",
 			&message.Body{Type: message.BodyCustom,
-				Custom: json.RawMessage(`{"requestIdentifier":"c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f","orderId":"991","step":"tracked"}`)}, all...),
+				Custom:      json.RawMessage(`{"requestIdentifier":"c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f","orderId":"991","step":"tracked"}`),
+				ReplyBubble: &message.ReplyBubble{Title: "Tracked"}}, all...),
 			"c3d4e5f6-a7b8-4c9d-8e0f-2a3b4c5d6e7f")},
 		{"interactive_data_ref.json", item(message.KindMessage, "5c6d7e8f-9a0b-4c1d-9e2f-4a5b6c7d8e9f",
 			&message.Body{Type: message.BodyUnsupported, Unsupported: "interactiveDataRef"}, all...)},
@@ -333,7 +361,12 @@ func TestParseInteractive(t *testing.T) {
 			message.Body{Type: message.BodyTimeslot, Timeslot: &message.Timeslot{ID: "s", Start: time.Date(2025, 7, 10, 17, 0, 30, 0, time.UTC), Duration: 60}}, ""},
 		{"time picker start unreadable", builtIn(`{"event":{"timeslots":[{"identifier":"s","startTime":"tomorrow"}]}}`),
 			message.Body{Type: message.BodyTimeslot, Timeslot: &message.Timeslot{ID: "s"}}, ""},
-		{"list picker with nothing chosen", builtIn(`{"listPicker":{"sections":[]}}`), message.Body{Type: message.BodySelection}, ""},
+		{"list picker with nothing chosen", builtIn(`{"listPicker":{"sections":[]}}`), unsupported("listPicker"), ""},
+		{"list picker with an empty first section", builtIn(`{"listPicker":{"sections":[{"title":"Sélection","items":[]},{"title":"Autres",` + items + `}]}}`), unsupported("listPicker"), ""},
+		{"list picker in Japanese", builtIn(`{"listPicker":{"sections":[{"title":"選択済み","items":[{"identifier":"b","title":"B"}]},{"title":"その他","items":[{"identifier":"a","title":"A"}]}]}}`), selection("b", "B"), ""},
+		{"reply bubble on the envelope only", map[string]any{"interactiveData": json.RawMessage(`{"bid":"` + BuiltInBID + `","sessionIdentifier":"s-1","replyMessage":{"title":"Chosen"},"data":{"quick-reply":{"selectedIdentifier":"a",` + items + `}}}`)},
+			message.Body{Type: message.BodySelection, Selections: []message.Selection{{ID: "a", Title: "A"}}, ReplyBubble: &message.ReplyBubble{Title: "Chosen"}, SessionIdentifier: "s-1"}, ""},
+		{"empty reply bubble", builtIn(`{"replyMessage":{"style":"icon"},"quick-reply":{"selectedIdentifier":"a",` + items + `}}`), selection("a", "A"), ""},
 		{"form", builtIn(`{"dynamic":{"selections":[]}}`), unsupported("dynamic"), ""},
 		{"a feature parley does not read", builtIn(`{"requestIdentifier":"` + req + `","hologram":{}}`), unsupported("interactive"), req},
 		{"no data", builtIn(`null`), unsupported("interactive"), ""},
@@ -369,6 +402,9 @@ func TestParseInteractiveRefuses(t *testing.T) {
 		{"selectedIndex a fraction", `{"data":{"quick-reply":{"selectedIndex":1.5}}}`, `interactiveData.data["quick-reply"]`},
 		{"token a number", `{"data":{"authenticate":{"status":"authenticated","token":5}}}`, "interactiveData.data.authenticate"},
 		{"payment a list", `{"data":{"payment":[]}}`, "interactiveData.data.payment"},
+		{"reply bubble title a number", `{"data":{"replyMessage":{"title":3}}}`, "interactiveData.data.replyMessage"},
+		{"envelope bubble a string", `{"replyMessage":"x","data":{}}`, "interactiveData.replyMessage"},
+		{"sessionIdentifier a number", `{"sessionIdentifier":1,"data":{}}`, "interactiveData"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -378,6 +414,34 @@ func TestParseInteractiveRefuses(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.field) {
 				t.Errorf("error %q does not name %q", err, tt.field)
+			}
+		})
+	}
+}
+
+// TestParseDecodedReadsListRepliesAsInline: a list picker answer that comes
+// as interactiveDataRef is decoded into the same dictionary, and read into
+// the same body as when it comes inline.
+func TestParseDecodedReadsListRepliesAsInline(t *testing.T) {
+	for _, name := range []string{"interactive_list_picker.json", "interactive_list_picker_multiple.json", "interactive_list_picker_all.json"} {
+		t.Run(name, func(t *testing.T) {
+			h, body := loadFixture(t, name)
+			inline, err := Parse(h, body, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b struct {
+				InteractiveData json.RawMessage `json:"interactiveData"`
+			}
+			if err := json.Unmarshal(body, &b); err != nil {
+				t.Fatal(err)
+			}
+			decoded, replyTo, err := ParseDecoded(b.InteractiveData)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(decoded, inline.Body) || replyTo != inline.ReplyToPlatformID {
+				t.Errorf("ParseDecoded = %+v, %q; inline %+v, %q", decoded, replyTo, inline.Body, inline.ReplyToPlatformID)
 			}
 		})
 	}

@@ -92,14 +92,16 @@ func handleGetMessage(st store.Store) http.Handler {
 
 // conversationView is the answer of GET /v1/conversations/….
 type conversationView struct {
-	Channel        message.Channel  `json:"channel"`
-	BusinessID     string           `json:"businessId"`
-	CustomerID     string           `json:"customerId"`
-	Window         *windowView      `json:"window,omitempty"`
-	Closed         bool             `json:"closed"`
-	ClosedAt       string           `json:"closedAt,omitempty"`
-	LastInboundAt  string           `json:"lastInboundAt,omitempty"`
-	Capabilities   []string         `json:"capabilities,omitempty"`
+	Channel       message.Channel `json:"channel"`
+	BusinessID    string          `json:"businessId"`
+	CustomerID    string          `json:"customerId"`
+	Window        *windowView     `json:"window,omitempty"`
+	Closed        bool            `json:"closed"`
+	ClosedAt      string          `json:"closedAt,omitempty"`
+	LastInboundAt string          `json:"lastInboundAt,omitempty"`
+	Capabilities  []string        `json:"capabilities,omitempty"`
+	// Routing is the latest intent, group, locale and device-agent (Apple).
+	message.Routing
 	RecentMessages []message.Record `json:"recentMessages"`
 }
 
@@ -138,6 +140,7 @@ func handleConversation(st store.Store) http.Handler {
 				view.ClosedAt = conv.ClosedAt.UTC().Format(timeFormat)
 			}
 			view.Capabilities = conv.Capabilities
+			view.Routing = conv.Routing
 		}
 		if k.Channel == message.WhatsApp {
 			view.Window = &windowView{Open: !conv.WindowClosesAt.IsZero()}

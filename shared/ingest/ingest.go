@@ -186,6 +186,9 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	}
 	// Platforms redeliver for days and out of order: an old message never
 	// moves the conversation backwards.
+	if !at.Before(conv.LastInboundAt) {
+		conv.Routing = conv.Routing.Merge(it.Routing)
+	}
 	if at.After(conv.LastInboundAt) {
 		conv.LastInboundAt = at
 	}
@@ -219,6 +222,7 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 		Status: message.StatusReceived, CreatedAt: now, UpdatedAt: now, Version: 1,
 		History: []message.StatusChange{{Status: message.StatusReceived, At: now}},
 	}
+	rec.Routing = it.Routing
 	stored := *body
 	if stored.Auth != nil && stored.Auth.EncryptedToken != "" {
 		a, err := OpenAuth(ctx, in.AuthTokens, it.ReplyToPlatformID, *stored.Auth)
@@ -259,6 +263,7 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 
 	ev := in.newEvent(message.EventReceived, it)
 	ev.MessageID = rec.ID
+	ev.Routing = it.Routing
 	ev.Body = &stored
 	if err := in.correlate(ctx, it, &ev); err != nil {
 		return message.Event{}, err
@@ -456,6 +461,7 @@ func (in *Ingester) close(ctx context.Context, it message.InboundItem) (message.
 		if len(it.Capabilities) > 0 {
 			conv.Capabilities = it.Capabilities
 		}
+		conv.Routing = conv.Routing.Merge(it.Routing)
 		conv.ExpiresAt = at.Add(AppleRetention)
 		conv.Version = prev + 1
 		writes = append(writes, store.PutConversation{Conversation: conv, PrevVersion: prev})

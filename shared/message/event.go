@@ -40,6 +40,9 @@ type Event struct {
 	// has no record of; the reply is kept all the same.
 	Unmatched bool  `json:"unmatched,omitempty"`
 	Body      *Body `json:"body,omitempty"`
+	// Routing is what Apple told of the customer's entry point, locale and
+	// device with a message.received.
+	Routing
 	// Status is the new status for message.status, and "started" or
 	// "ended" for conversation.typing.
 	Status string `json:"status,omitempty"`

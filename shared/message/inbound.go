@@ -37,6 +37,9 @@ type InboundItem struct {
 	StatusError *PlatformError
 	// Capabilities is Apple's capability-list header.
 	Capabilities []string
+	// Routing is what Apple tells of where the customer comes from and
+	// what they use (intent, group, locale, device-agent).
+	Routing
 	// Payloads are what the message refers to and parley must fetch before
 	// its body is complete: a large interactive reply or attachments. The
 	// message is stored with status payload_pending until they arrive.
@@ -58,4 +61,32 @@ type PayloadRef struct {
 	// Ref is the platform's reference (Apple's interactiveDataRef or
 	// attachment dictionary), kept as it came.
 	Ref json.RawMessage `json:"ref"`
+}
+
+// Routing is what Apple tells of an inbound message beyond its content: the
+// intent and group of the entry point the customer used (a business sets
+// them in its links and buttons, and routes on them), the customer's locale
+// and the kind of device (Apple's device-agent header: iPhone OS, Mac OS X,
+// Watch OS, …). Every field is empty when the platform did not say.
+type Routing struct {
+	Intent      string `json:"intent,omitempty"`
+	Group       string `json:"group,omitempty"`
+	Locale      string `json:"locale,omitempty"`
+	DeviceAgent string `json:"deviceAgent,omitempty"`
+}
+
+// Merge returns r with every field that next sets replaced: the latest
+// values, where the platform said something.
+func (r Routing) Merge(next Routing) Routing {
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&r.Intent, next.Intent}, {&r.Group, next.Group}, {&r.Locale, next.Locale}, {&r.DeviceAgent, next.DeviceAgent},
+	} {
+		if f.src != "" {
+			*f.dst = f.src
+		}
+	}
+	return r
 }

@@ -23,6 +23,9 @@ type Record struct {
 	Direction         Direction `json:"direction"`
 	PlatformMessageID string    `json:"platformMessageId,omitempty"`
 	Type              string    `json:"type"`
+	// Routing is what the platform told of an inbound message's entry
+	// point, locale and device.
+	Routing
 	// Body is what the customer wrote (inbound).
 	Body *Body `json:"body,omitempty"`
 	// Message is what was sent (outbound), after any adaptation.
@@ -80,6 +83,22 @@ type Body struct {
 	// platform's decodePayload, or parley itself when the platform refused
 	// (see the Decoded* constants).
 	DecodedBy string `json:"decodedBy,omitempty"`
+	// ReplyBubble is the bubble of an Apple interactive answer as the
+	// customer's device shows it: the human-readable answer.
+	ReplyBubble *ReplyBubble `json:"replyBubble,omitempty"`
+	// SessionIdentifier is the Apple session of the interactive message
+	// answered (the business's, or the one Apple made).
+	SessionIdentifier string `json:"sessionIdentifier,omitempty"`
+	// SummaryText is the question of the Apple quick reply answered.
+	SummaryText string `json:"summaryText,omitempty"`
+}
+
+// ReplyBubble is the bubble of a customer's answer to an Apple interactive
+// message (Apple's replyMessage).
+type ReplyBubble struct {
+	Title          string `json:"title,omitempty"`
+	Subtitle       string `json:"subtitle,omitempty"`
+	AlternateTitle string `json:"alternateTitle,omitempty"`
 }
 
 // Attachment is a file a customer sent, decrypted and stored by parley.
@@ -203,6 +222,9 @@ type Conversation struct {
 	// Capabilities is Apple's capability-list of the customer's latest
 	// message (QUICK, LIST, TIME, AUTH, AUTH2, FORM).
 	Capabilities []string `json:"capabilities,omitempty"`
+	// Routing holds the latest intent, group, locale and device-agent the
+	// customer's Apple messages carried.
+	Routing
 	// ExpiresAt is when the store may forget the conversation.
 	ExpiresAt time.Time `json:"expiresAt"`
 	// Version increases with every change; stores use it for optimistic

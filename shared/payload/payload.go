@@ -373,7 +373,8 @@ func (s *Service) completeOnce(ctx context.Context, key, pid string, ch message.
 		rec.Status = message.StatusReceived
 		rec.History = append(rec.History, message.StatusChange{Status: message.StatusReceived, At: now})
 		e := message.Event{ID: message.NewEventID(now), Type: message.EventReceived, Time: now, Channel: ch,
-			BusinessID: rec.BusinessID, CustomerID: rec.CustomerID, MessageID: rec.ID, PlatformMessageID: pid}
+			BusinessID: rec.BusinessID, CustomerID: rec.CustomerID, MessageID: rec.ID, PlatformMessageID: pid,
+			Routing: rec.Routing}
 		body := *rec.Body
 		body.Attachments = s.presign(ctx, body.Attachments)
 		e.Body = &body
