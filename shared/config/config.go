@@ -51,6 +51,7 @@ const (
 	FetchLocal          = "PARLEY_FETCH_LOCAL"
 	FetchAllowHosts     = "PARLEY_FETCH_ALLOW_HOSTS"
 	FetchTimeout        = "PARLEY_FETCH_TIMEOUT"
+	MetricsNamespace    = "PARLEY_METRICS_NAMESPACE"
 )
 
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
@@ -65,6 +66,7 @@ var Names = []string{
 	ApplePayMerchantID, ApplePayDomain, ApplePayDisplayName, ApplePayGatewayURL, ApplePayCert, ApplePayKey,
 	PaymentProcessorURL, Reengagement, ThroughputPerSecond, PayloadQueueURL, PayloadMaxAttempts,
 	FetchLocal, FetchAllowHosts, FetchTimeout,
+	MetricsNamespace,
 }
 
 // SecretNames are the variables that may come from the Secrets Manager
@@ -127,6 +129,10 @@ type Config struct {
 	// Fetch is how parley fetches the URLs callers give it (attachments,
 	// images).
 	Fetch Fetch
+	// MetricsNamespace is the CloudWatch namespace of the metrics written
+	// as Embedded Metric Format lines to standard output; empty writes
+	// none (the local stack).
+	MetricsNamespace string
 }
 
 // Fetch configures the fetching of callers' URLs (shared/safefetch).
@@ -296,6 +302,7 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 		c.ThroughputPerSecond = n
 	}
 	c.PayloadQueueURL = strings.TrimSpace(get(PayloadQueueURL))
+	c.MetricsNamespace = strings.TrimSpace(get(MetricsNamespace))
 	c.PayloadMaxAttempts = 5
 	if v := strings.TrimSpace(get(PayloadMaxAttempts)); v != "" {
 		n, err := strconv.Atoi(v)

@@ -37,10 +37,11 @@ const (
 	// Dimensions: Channel.
 	FallbacksSent = "FallbacksSent"
 	// WebhookLatency is the time a webhook took to answer, in milliseconds;
-	// its sample count is the number of webhooks. Dimensions: Channel.
+	// its sample count is the number of webhooks. Dimensions: Channel, Type
+	// (message, payment).
 	WebhookLatency = "WebhookLatency"
 	// WebhookServerErrors counts webhooks answered 5xx (the platform
-	// delivers them again). Dimensions: Channel.
+	// delivers them again). Dimensions: Channel, Type.
 	WebhookServerErrors = "WebhookServerErrors"
 	// PlatformLatency is the time one call to a platform took, in
 	// milliseconds; its sample count is the number of calls. Dimensions:
@@ -59,6 +60,23 @@ const (
 	// waiting when a fallback run ends, in seconds (0 when none waits).
 	FallbackLag = "FallbackLag"
 )
+
+// Catalog names the dimensions each metric is recorded with, beside the
+// aggregate without any. Alarms and dashboards may name exactly these.
+var Catalog = map[string][]string{
+	MessagesSent:        {"Channel", "Type"},
+	MessagesReceived:    {"Channel", "Type"},
+	MessagesFailed:      {"Channel", "Code"},
+	WindowRefusals:      {"Channel"},
+	FallbacksSent:       {"Channel"},
+	WebhookLatency:      {"Channel", "Type"},
+	WebhookServerErrors: {"Channel", "Type"},
+	PlatformLatency:     {"Channel"},
+	PlatformErrors:      {"Channel", "Code"},
+	PayloadJobs:         {"Type", "Outcome"},
+	EventsPublished:     {"Type"},
+	FallbackLag:         nil,
+}
 
 // Payload job outcomes.
 const (

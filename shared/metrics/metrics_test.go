@@ -89,6 +89,9 @@ func check(t *testing.T, lines []emfLine, want []point) {
 		if len(d.Dimensions) == 2 {
 			names = d.Dimensions[0]
 		}
+		if !slices.Equal(names, metrics.Catalog[w.name]) {
+			t.Errorf("line %d (%s): dimension set %v, the catalog says %v", i, w.name, names, metrics.Catalog[w.name])
+		}
 		if len(names) != len(w.dims) {
 			t.Errorf("line %d (%s): dimensions %v, want %v", i, w.name, names, w.dims)
 		}
@@ -114,6 +117,17 @@ func TestRecordLine(t *testing.T) {
 	}
 	if l.fields[metrics.PlatformLatency] != 1.5 || l.fields["request_id"] != "r-1" {
 		t.Errorf("fields %v", l.fields)
+	}
+}
+
+func TestFallbackLag(t *testing.T) {
+	var out bytes.Buffer
+	r := &metrics.Recorder{W: &out}
+	r.Record(context.Background(), metrics.FallbackLag, metrics.Seconds, 42, metrics.Dimensions{})
+	lines := parse(t, out.Bytes())
+	check(t, lines, []point{{metrics.FallbackLag, "Seconds", nil}})
+	if got := lines[0].AWS.CloudWatchMetrics[0].Dimensions; len(got) != 1 || len(got[0]) != 0 {
+		t.Errorf("dimensions %v, want only the aggregate", got)
 	}
 }
 

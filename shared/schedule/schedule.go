@@ -16,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/metrics"
 	"github.com/parleyhq/parley/shared/send"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -61,6 +62,8 @@ type Job struct {
 	Workers   int
 	// Sleep waits d (a throttled send); nil sleeps on the system clock.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Metrics records the lag after each run (none when nil).
+	Metrics *metrics.Recorder
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -134,7 +137,28 @@ func (j *Job) Run(ctx context.Context, deadline time.Time) (Report, error) {
 	}
 	j.log().Log(ctx, level, "fallback run", "claimed", rep.Claimed, "sent", rep.Sent, "fallback_sent", rep.FallbackSent,
 		"failed", rep.Failed, "answered", rep.Answered, "abandoned", rep.Abandoned, "lost", rep.Lost, "stopped", rep.Stopped)
+	j.recordLag(ctx)
 	return rep, nil
+}
+
+// recordLag records how long the oldest item still due has waited: 0 when
+// the run left none, growing when runs cannot keep up or keep failing. A
+// claimed item counts once its lease has run out.
+func (j *Job) recordLag(ctx context.Context) {
+	if j.Metrics == nil {
+		return
+	}
+	now := j.Clock.Now()
+	items, _, err := j.Store.DueItems(ctx, now, 1, "")
+	if err != nil {
+		j.log().Warn("reading the oldest due item failed; no lag recorded", "error", err)
+		return
+	}
+	var lag time.Duration
+	if len(items) > 0 {
+		lag = max(now.Sub(items[0].DueAt), 0)
+	}
+	j.Metrics.Record(ctx, metrics.FallbackLag, metrics.Seconds, lag.Seconds(), metrics.Dimensions{})
 }
 
 // one throttles, claims and sends sc; false when the deadline came first
