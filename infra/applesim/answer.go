@@ -70,11 +70,35 @@ func (s *Simulator) answer(ctx context.Context, rp Reply) (Delivery, error) {
 	return d, err
 }
 
+// Latest, as a replyTo, names the newest interactive message the business
+// sent the customer (both narrowed by businessId and from when set); a
+// replyTo left out means the same.
+const Latest = "latest"
+
+// answerable tells whether m is an interactive message an answer to rp
+// could name as Latest.
+func answerable(m Message, rp *Reply) bool {
+	return m.Interactive != "" && m.Interactive != KindDataRef &&
+		(rp.BusinessID == "" || rp.BusinessID == m.Source) && (rp.From == "" || rp.From == m.Destination)
+}
+
+func forWhom(rp *Reply) string {
+	switch {
+	case rp.BusinessID != "" && rp.From != "":
+		return " from " + rp.BusinessID + " to " + rp.From
+	case rp.BusinessID != "":
+		return " from " + rp.BusinessID
+	case rp.From != "":
+		return " to " + rp.From
+	}
+	return ""
+}
+
 // request finds the message rp answers and fills in rp's business and
 // customer.
 func (s *Simulator) request(rp *Reply) (request, error) {
 	if rp.ReplyTo == "" {
-		return request{}, fmt.Errorf("%w: action %s needs replyTo, the Apple message id of the message answered", ErrBadReply, rp.Action)
+		rp.ReplyTo = Latest
 	}
 	if rp.Type != "" && rp.Type != "interactive" {
 		return request{}, fmt.Errorf("%w: an action is an interactive message, not %s", ErrBadReply, rp.Type)
@@ -88,12 +112,14 @@ func (s *Simulator) request(rp *Reply) (request, error) {
 	)
 	s.mu.Lock()
 	for _, sent := range s.sent {
-		if sent.ID == rp.ReplyTo {
+		if sent.ID == rp.ReplyTo || rp.ReplyTo == Latest && answerable(sent, rp) {
 			m, found = sent, true
 		}
 	}
 	s.mu.Unlock()
 	switch {
+	case !found && rp.ReplyTo == Latest:
+		return request{}, fmt.Errorf("%w: replyTo %q: the gateway accepted no interactive message%s", ErrBadReply, Latest, forWhom(rp))
 	case !found:
 		return request{}, fmt.Errorf("%w: replyTo %q: the gateway accepted no message with this id", ErrBadReply, rp.ReplyTo)
 	case m.Interactive == "" || m.Interactive == KindDataRef:
@@ -103,7 +129,7 @@ func (s *Simulator) request(rp *Reply) (request, error) {
 	case rp.From != "" && rp.From != m.Destination:
 		return request{}, fmt.Errorf("%w: message %s was not sent to %s", ErrBadReply, m.ID, rp.From)
 	}
-	rp.BusinessID, rp.From = m.Source, m.Destination
+	rp.BusinessID, rp.From, rp.ReplyTo = m.Source, m.Destination, m.ID
 	var body struct {
 		InteractiveData json.RawMessage `json:"interactiveData"`
 	}

@@ -323,7 +323,8 @@ func TestAnswerRefused(t *testing.T) {
 		{"custom url over 64 KB", custom, `"action":"custom","url":"` + strings.Repeat("a", 64<<10+1) + `"`, 400, "url: 65537 bytes, the limit is 65536"},
 		{"custom on a list picker", listPicker, `"action":"custom","url":"?a"`, 400, "action custom answers an iMessage app message"},
 		{"unknown action", listPicker, `"action":"buy"`, 400, `action \"buy\": want select, auth, pay, shipping, paymentMethod or custom`},
-		{"no replyTo", listPicker, `"action":"select","ids":["sku-1"],"replyTo":""`, 400, "action select needs replyTo"},
+		{"no replyTo, nothing sent to that customer", listPicker, `"action":"select","ids":["sku-1"],"replyTo":"","from":"urn:mbid:AQAAYother"`, 400, `replyTo \"latest\": the gateway accepted no interactive message to urn:mbid:AQAAYother`},
+		{"latest of a text", "", `"action":"select","ids":["1"],"replyTo":"latest"`, 400, `replyTo \"latest\": the gateway accepted no interactive message`},
 		{"unknown replyTo", listPicker, `"action":"select","ids":["sku-1"],"replyTo":"11111111-1111-4111-8111-111111111111"`, 400, "the gateway accepted no message with this id"},
 		{"replyTo a text", "", `"action":"select","ids":["1"]`, 400, "not an interactive message whose content the gateway saw"},
 		{"another customer", listPicker, `"action":"select","ids":["sku-1"],"from":"urn:mbid:AQAAYother"`, 400, "was not sent to urn:mbid:AQAAYother"},
@@ -362,5 +363,40 @@ func TestAnswerRefused(t *testing.T) {
 				t.Errorf("the webhook got %d deliveries, want none", len(rc.got))
 			}
 		})
+	}
+}
+
+// TestAnswerLatest: replyTo "latest", or none, answers the newest
+// interactive message the business sent the customer.
+func TestAnswerLatest(t *testing.T) {
+	rc := &recorder{}
+	hook := httptest.NewServer(rc)
+	defer hook.Close()
+	sim := New(Config{MSPID: mspID, Secret: secret, WebhookURL: hook.URL, Now: func() time.Time { return now }})
+	sendOne := func(typ, members string) string {
+		id := message.NewUUID()
+		if rec := send(t, sim, "/v1/message", id, outbound(id, typ, members)); rec.Code != 200 {
+			t.Fatalf("refused: %s", rec.Body)
+		}
+		return id
+	}
+	answered := func(rp Reply) any {
+		t.Helper()
+		if _, err := sim.Reply(t.Context(), rp); err != nil {
+			t.Fatal(err)
+		}
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		v, _ := at(rc.got[len(rc.got)-1].body, "interactiveData.data.requestIdentifier")
+		return v
+	}
+	sendOne("interactive", `"interactiveData":`+listPicker)
+	sendOne("text", `"body":"Hello"`)
+	if got := answered(Reply{Action: "select", IDs: []string{"sku-1"}}); got != "req-list" {
+		t.Errorf("select without replyTo answered %v, want the list picker (the text after it is not interactive)", got)
+	}
+	sendOne("interactive", `"interactiveData":`+timePicker)
+	if got := answered(Reply{Action: "select", ReplyTo: Latest, BusinessID: business, From: customer, IDs: []string{"slot-1"}}); got != "req-time" {
+		t.Errorf("select of latest answered %v, want the time picker", got)
 	}
 }

@@ -46,7 +46,7 @@ type Reply struct {
 	// file after Text, which may then be empty.
 	Attachments []File `json:"attachments,omitempty"`
 	// Action answers the interactive message ReplyTo (its Apple message
-	// id): select (IDs: list picker items, one time slot, one quick reply
+	// id, or Latest, the default): select (IDs: list picker items, one time slot, one quick reply
 	// item), auth (Token), pay (Result success or failure), shipping (IDs:
 	// at most one shipping method), paymentMethod, or custom (URL).
 	Action  string   `json:"action,omitempty"`

@@ -38,7 +38,8 @@
 // preDownload and download, and the message carries its attachment
 // dictionary (name, mimeType, size, url, owner, key, signature in hex) and
 // one U+FFFC in its body. With {"action", "replyTo": <Apple message id>} it answers an
-// accepted interactive message with an interactive webhook whose
+// accepted interactive message (replyTo "latest", or none: the newest
+// interactive message the business sent the customer) with an interactive webhook whose
 // interactiveData echoes the bid, bubbles, sessionIdentifier, version,
 // requestIdentifier and images of the request and carries the answer:
 //

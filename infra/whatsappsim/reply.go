@@ -125,10 +125,17 @@ func (s *Simulator) handleReply(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) compose(req replyRequest) (inbound, chat, string, *replyError) {
 	var a Accepted
 	known := false
+	needsMessage := req.Action != "text" && req.Action != "location"
+	if req.ReplyTo == Latest || req.ReplyTo == "" && needsMessage {
+		wamid, ok := s.latest(req.BusinessID, waID(req.From), req.Action)
+		if !ok {
+			return inbound{}, chat{}, "", refused(http.StatusNotFound, "replyTo %q: the simulator accepted no message this action can answer%s", Latest, forWhom(req))
+		}
+		req.ReplyTo = wamid
+	}
 	if req.ReplyTo != "" {
 		a, known = s.find(req.ReplyTo)
 	}
-	needsMessage := req.Action != "text" && req.Action != "location"
 	switch {
 	case needsMessage && req.ReplyTo == "":
 		return inbound{}, chat{}, "", refused(http.StatusBadRequest, "replyTo is required for action %q: the wamid of the message answered", req.Action)
@@ -195,6 +202,45 @@ func (s *Simulator) compose(req replyRequest) (inbound, chat, string, *replyErro
 		msg.Context = &inboundContext{From: displayNumber(c.phoneNumberID), ID: req.ReplyTo}
 	}
 	return msg, c, name, nil
+}
+
+// Latest, as a replyTo, names the newest message the business sent the
+// customer that the action can answer: any message for react and unreact,
+// else an interactive message or a template. A replyTo left out means the
+// same for every action that needs a message.
+const Latest = "latest"
+
+// latest finds the wamid Latest names; businessID and waID narrow the search
+// when set. Messages the simulator failed on its own never reached the
+// customer and are passed over.
+func (s *Simulator) latest(businessID, waID, action string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.accepted) - 1; i >= 0; i-- {
+		a := s.accepted[i]
+		switch {
+		case businessID != "" && a.PhoneNumberID != businessID, waID != "" && a.WaID != waID, a.FailedWith != 0:
+		case action == "react" || action == "unreact":
+			if a.Type != "reaction" {
+				return a.WAMID, true
+			}
+		case a.Type == "interactive" || a.Type == "template":
+			return a.WAMID, true
+		}
+	}
+	return "", false
+}
+
+func forWhom(req replyRequest) string {
+	switch {
+	case req.BusinessID != "" && req.From != "":
+		return " from " + req.BusinessID + " to " + req.From
+	case req.BusinessID != "":
+		return " from " + req.BusinessID
+	case req.From != "":
+		return " to " + req.From
+	}
+	return ""
 }
 
 func (s *Simulator) selectReply(req replyRequest, a Accepted, m sent, msg *inbound) *replyError {

@@ -196,7 +196,8 @@ func TestActionRefuses(t *testing.T) {
 		wantError  string
 	}{
 		{"unknown action", `{"action":"tap","replyTo":"{list}","id":"slot:0900"}`, 400, `action must be one of`},
-		{"select without replyTo", `{"action":"select","id":"slot:0900"}`, 400, "replyTo is required"},
+		{"select without replyTo, nothing to answer", `{"action":"select","from":"447700900999","id":"slot:0900"}`, 404, `replyTo "latest": the simulator accepted no message this action can answer to 447700900999`},
+		{"latest from another number", `{"action":"select","replyTo":"latest","businessId":"999","id":"slot:0900"}`, 404, "accepted no message this action can answer from 999"},
 		{"select of an unknown wamid", `{"action":"select","replyTo":"wamid.NOPE","id":"slot:0900"}`, 404, `never accepted a message "wamid.NOPE"`},
 		{"select of an unknown row", `{"action":"select","replyTo":"{list}","id":"slot:2300"}`, 404, `offers no choice with id "slot:2300"`},
 		{"select of an unknown button", `{"action":"select","replyTo":"{buttons}","id":"Keep booking"}`, 404, `offers no choice with id "Keep booking"`},
@@ -240,5 +241,70 @@ func TestActionRefuses(t *testing.T) {
 				t.Errorf("%d webhooks posted, want none", n)
 			}
 		})
+	}
+}
+
+// TestReplyToLatest: replyTo "latest", or none where an action answers a
+// message, is the newest message of that chat the action can answer.
+func TestReplyToLatest(t *testing.T) {
+	s := newStack(t)
+	s.customerWrites(t)
+	sendID := func(body string) string {
+		t.Helper()
+		status, got := s.send(t, body)
+		if status != 200 {
+			t.Fatalf("send: %d %+v", status, got.Error)
+		}
+		return got.Messages[0].ID
+	}
+	listID := sendID(sentToCustomer["{list}"])
+	textID := sendID(sentToCustomer["{text}"])
+	contextOf := func(req string) (context, reacted string) {
+		t.Helper()
+		var got delivery
+		if status := s.post(t, "/reply", "", req, &got); status != 200 || got.WebhookStatus != 200 {
+			t.Fatalf("POST /reply %s = %d %+v", req, status, got)
+		}
+		_, raw := s.hooks.last(t)
+		var hook struct {
+			Entry []struct {
+				Changes []struct {
+					Value struct {
+						Messages []struct {
+							Context  struct{ ID string } `json:"context"`
+							Reaction struct {
+								MessageID string `json:"message_id"`
+							} `json:"reaction"`
+						} `json:"messages"`
+					} `json:"value"`
+				} `json:"changes"`
+			} `json:"entry"`
+		}
+		if err := json.Unmarshal(raw, &hook); err != nil {
+			t.Fatal(err)
+		}
+		m := hook.Entry[0].Changes[0].Value.Messages[0]
+		return m.Context.ID, m.Reaction.MessageID
+	}
+	// The text sent after the list is passed over: select answers the list.
+	if c, _ := contextOf(`{"action":"select","id":"slot:0900"}`); c != listID {
+		t.Errorf("select without replyTo answered %q, want the list %q", c, listID)
+	}
+	if c, _ := contextOf(`{"action":"select","replyTo":"latest","businessId":"` + business + `","from":"` + customer + `","id":"slot:1400"}`); c != listID {
+		t.Errorf("select of latest answered %q, want the list %q", c, listID)
+	}
+	if _, r := contextOf(`{"action":"react","emoji":"👍"}`); r != textID {
+		t.Errorf("react without replyTo reacted to %q, want the newest message %q", r, textID)
+	}
+	buttonsID := sendID(sentToCustomer["{buttons}"])
+	if c, _ := contextOf(`{"action":"select","replyTo":"latest","id":"booking:8812:keep"}`); c != buttonsID {
+		t.Errorf("select of latest answered %q, want the buttons %q", c, buttonsID)
+	}
+	// A text quotes nothing unless asked to quote the latest.
+	if c, _ := contextOf(`{"businessId":"` + business + `","from":"` + customer + `","text":"ok"}`); c != "" {
+		t.Errorf("a text without replyTo quoted %q", c)
+	}
+	if c, _ := contextOf(`{"businessId":"` + business + `","from":"` + customer + `","text":"ok","replyTo":"latest"}`); c != buttonsID {
+		t.Errorf("a text quoting latest quoted %q, want %q", c, buttonsID)
 	}
 }

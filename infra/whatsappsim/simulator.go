@@ -48,7 +48,10 @@
 // POST /reply takes a JSON object with an "action" ("text" when absent).
 // Every action names the customer and the business number with
 // "businessId" and "from", or takes them from "replyTo", a wamid the
-// simulator accepted. "name" is the customer's profile name (remembered
+// simulator accepted. A replyTo of "latest" (or none, for an action that
+// answers a message) is the newest message the business sent that customer
+// that the action can answer: an interactive message or a template, any
+// message for react and unreact. "name" is the customer's profile name (remembered
 // for later actions); for "location" it is the place's name instead.
 //
 //	text     {"businessId","from","name","text","replyTo"?}: a text message;
