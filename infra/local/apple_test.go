@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +69,23 @@ func TestAppleInteractiveRoundTrips(t *testing.T) {
 	call(t, "GET", st.URL+"/v1/conversations/apple/"+appleBusiness+"/"+url.PathEscape(appleCustomer), nil, &conv)
 	if conv["intent"] != "produce" || conv["group"] != "grocery" || conv["locale"] != "fr_FR" || conv["deviceAgent"] != "Mac OS X" {
 		t.Errorf("conversation %v, want the latest routing %+v", conv, routing)
+	}
+
+	// One list, a multiple-choice section and a single-choice one (the
+	// message's flag is the default; a section's own flag wins).
+	mixed := sendApple(t, st, map[string]any{"type": "list", "body": "Build a box", "multipleSelection": true,
+		"sections": []any{
+			map[string]any{"title": "Fruit", "items": []any{map[string]any{"id": "f-1", "title": "Apple"}, map[string]any{"id": "f-2", "title": "Plum"}}},
+			map[string]any{"title": "Box size", "multipleSelection": false, "items": []any{map[string]any{"id": "s-1", "title": "Small"}, map[string]any{"id": "s-2", "title": "Large"}}}}})
+	var refused map[string]string
+	if code := call(t, "POST", st.URL+"/sim/apple/reply", map[string]any{"action": "select", "replyTo": mixed.PlatformMessageID, "ids": []string{"s-1", "s-2"}}, &refused); code != http.StatusBadRequest ||
+		!strings.Contains(refused["error"], "which allows one selection") {
+		t.Fatalf("two items of a single-choice section: %d %v, want 400", code, refused)
+	}
+	reply(t, st, "apple", map[string]any{"action": "select", "replyTo": mixed.PlatformMessageID, "ids": []string{"f-2", "s-2", "f-1"}})
+	ev = lastEvent(t, st, message.EventReceived)
+	if want := []message.Selection{{ID: "f-2", Title: "Plum"}, {ID: "s-2", Title: "Large"}, {ID: "f-1", Title: "Apple"}}; !reflect.DeepEqual(ev.Body.Selections, want) {
+		t.Fatalf("mixed list selections %+v, want %+v", ev.Body.Selections, want)
 	}
 
 	clk.Advance(time.Minute)

@@ -384,7 +384,7 @@ func renderBuiltIn(requestID string, m message.Message, in Inputs) (*interactive
 func renderList(m message.Message) *listPicker {
 	lp := &listPicker{Sections: []listSection{}}
 	for i, s := range m.Sections {
-		sec := listSection{Title: s.Title, Order: i, MultipleSelection: m.MultipleSelection, Items: []listItem{}}
+		sec := listSection{Title: s.Title, Order: i, MultipleSelection: m.Multiple(i), Items: []listItem{}}
 		for j, it := range s.Items {
 			sec.Items = append(sec.Items, listItem{
 				Identifier: it.ID, Title: it.Title, Subtitle: it.Description,

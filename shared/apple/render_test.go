@@ -146,6 +146,13 @@ func TestRenderGolden(t *testing.T) {
 	multi.MultipleSelection = true
 	multi.Bubble = nil
 	multi.ReplyBubble = nil
+	// Apple's own sample mixes a multiple-choice section with a
+	// single-choice one: the message's flag is the default, a section's
+	// own flag wins.
+	mixed := fruitList
+	mixed.MultipleSelection = true
+	mixed.Sections = append([]message.Section(nil), fruitList.Sections...)
+	mixed.Sections[1].MultipleSelection = ptr(false)
 	noLive := shopApp
 	noLive.LiveLayout = ptr(false)
 	noLive.ReplyBubble = &message.Bubble{Title: "Viewed", Style: "large"}
@@ -178,6 +185,7 @@ func TestRenderGolden(t *testing.T) {
 		{"rich_link_video", video, Inputs{}},
 		{"list", fruitList, Inputs{}},
 		{"list_multiple_selection", multi, Inputs{}},
+		{"list_mixed_selection", mixed, Inputs{}},
 		{"quick_reply", quickReplyMessage, Inputs{}},
 		{"quick_reply_bubble", withBubble, Inputs{}},
 		{"time_picker", fitting, Inputs{}},

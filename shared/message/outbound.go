@@ -64,9 +64,11 @@ type Message struct {
 	Body   string  `json:"body,omitempty"`
 	Footer string  `json:"footer,omitempty"`
 	// Button is the label of a list's or a ctaUrl's button.
-	Button            string    `json:"button,omitempty"`
-	Sections          []Section `json:"sections,omitempty"`
-	MultipleSelection bool      `json:"multipleSelection,omitempty"`
+	Button   string    `json:"button,omitempty"`
+	Sections []Section `json:"sections,omitempty"`
+	// MultipleSelection lets the customer choose several items of every
+	// section of an Apple list that does not say otherwise itself.
+	MultipleSelection bool `json:"multipleSelection,omitempty"`
 	Buttons           []Option  `json:"buttons,omitempty"`
 
 	// timePicker
@@ -146,6 +148,30 @@ type Section struct {
 	Title      string   `json:"title,omitempty"`
 	Items      []Option `json:"items,omitempty"`
 	ProductIDs []string `json:"productIds,omitempty"`
+	// MultipleSelection, when set, says whether the customer may choose
+	// several items of this section of an Apple list; unset, the message's
+	// MultipleSelection holds.
+	MultipleSelection *bool `json:"multipleSelection,omitempty"`
+}
+
+// Multiple reports whether the customer may choose several items of
+// m.Sections[i]: the section's own multipleSelection, else the message's.
+func (m *Message) Multiple(i int) bool {
+	if s := m.Sections[i].MultipleSelection; s != nil {
+		return *s
+	}
+	return m.MultipleSelection
+}
+
+// AnyMultiple reports whether some section of m lets the customer choose
+// several items.
+func (m *Message) AnyMultiple() bool {
+	for i := range m.Sections {
+		if m.Multiple(i) {
+			return true
+		}
+	}
+	return m.MultipleSelection
 }
 
 // Option is a list item or a button.

@@ -114,7 +114,7 @@ func buttonsToList(m message.Message) (message.Message, string) {
 // three items, titled within a button's limit, uniquely, without
 // descriptions or images, and a body buttons can carry.
 func fitsButtons(m message.Message) bool {
-	if m.MultipleSelection || message.Len(m.Body) > interactiveBodyLimit {
+	if m.AnyMultiple() || message.Len(m.Body) > interactiveBodyLimit {
 		return false
 	}
 	n := 0

@@ -251,6 +251,9 @@ func checkSections(ps *message.Problems, sections []message.Section, products bo
 			if s.Items != nil {
 				ps.Add(path+".items", "not used by productList messages; a section lists productIds")
 			}
+			if s.MultipleSelection != nil {
+				ps.Add(path+".multipleSelection", "not used by productList messages")
+			}
 			if len(s.ProductIDs) == 0 {
 				ps.Add(path+".productIds", "is required: a section needs at least one product")
 			}
@@ -262,6 +265,9 @@ func checkSections(ps *message.Problems, sections []message.Section, products bo
 		}
 		if s.ProductIDs != nil {
 			ps.Add(path+".productIds", "not used by list messages; a section lists items")
+		}
+		if s.MultipleSelection != nil && *s.MultipleSelection {
+			ps.Add(path+".multipleSelection", "WhatsApp lists take a single choice")
 		}
 		if len(s.Items) == 0 {
 			ps.Add(path+".items", "is required: a section needs at least one item")

@@ -360,6 +360,18 @@ func TestValidate(t *testing.T) {
 			message.Problems{prob("message.replyTo", "a reaction cannot be a reply; messageId names the message it reacts to")}},
 		{"multiple selection", func() message.Message { m := validList(); m.MultipleSelection = true; return m }(),
 			message.Problems{prob("message.multipleSelection", "WhatsApp lists take a single choice")}},
+		{"multiple selection in a section", func() message.Message {
+			m := validList()
+			m.Sections = append([]message.Section(nil), m.Sections...)
+			m.Sections[0].MultipleSelection = ptr(true)
+			return m
+		}(), message.Problems{prob("message.sections[0].multipleSelection", "WhatsApp lists take a single choice")}},
+		{"multiple selection in a product section", func() message.Message {
+			m := validProductList()
+			m.Sections = append([]message.Section(nil), m.Sections...)
+			m.Sections[0].MultipleSelection = ptr(false)
+			return m
+		}(), message.Problems{prob("message.sections[0].multipleSelection", "not used by productList messages")}},
 		{"apple's fields", func() message.Message {
 			m := validList()
 			m.Bubble = &message.Bubble{Title: "Pick"}
