@@ -68,8 +68,8 @@ type Message struct {
 	Sections []Section `json:"sections,omitempty"`
 	// MultipleSelection lets the customer choose several items of every
 	// section of an Apple list that does not say otherwise itself.
-	MultipleSelection bool `json:"multipleSelection,omitempty"`
-	Buttons           []Option  `json:"buttons,omitempty"`
+	MultipleSelection bool     `json:"multipleSelection,omitempty"`
+	Buttons           []Option `json:"buttons,omitempty"`
 
 	// timePicker
 	TimezoneOffset *int           `json:"timezoneOffset,omitempty"`
