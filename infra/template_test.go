@@ -383,6 +383,7 @@ func TestTemplateAccess(t *testing.T) {
 		"GET /v1/conversations/{channel}/{businessId}/{customerId}",
 		"GET /v1/events",
 		"GET /v1/messages/{id}",
+		"GET /v1/messages/{id}/media",
 		"POST /v1/messages",
 		"POST /v1/uploads",
 	}

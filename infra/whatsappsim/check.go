@@ -45,7 +45,7 @@ var messageTypes = []string{"audio", "contacts", "document", "image", "interacti
 	"reaction", "sticker", "template", "text", "video"}
 
 // simulated are the top-level types the simulator checks and accepts.
-var simulated = []string{"interactive", "reaction", "template", "text"}
+var simulated = []string{"interactive", "reaction", "template", "text", "image", "video", "audio", "document", "sticker"}
 
 // headerTypes are, by interactive type, the header types Meta allows; a
 // type without any allows no header.
@@ -210,6 +210,8 @@ type checked struct {
 	template, language string
 	// reactTo is the message a reaction targets.
 	reactTo string
+	// mediaID is the media id a media message sends.
+	mediaID string
 }
 
 // check checks a send request the way Meta does and returns what the
@@ -279,6 +281,8 @@ func check(body []byte) (checked, error) {
 		c.reactTo, err = checkReaction(req)
 	case "template":
 		c.template, c.language, err = checkTemplate(req)
+	case "image", "video", "audio", "document", "sticker":
+		c.mediaID, err = checkMediaMessage(req, typ)
 	}
 	return c, err
 }

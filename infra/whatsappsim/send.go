@@ -42,6 +42,7 @@ var codeTitles = map[int]string{
 	130429: "Rate limit hit",
 	131009: "Parameter value is not valid",
 	131047: "Re-engagement message",
+	131053: "Media upload error",
 	132001: "Template name does not exist in the translation",
 }
 
@@ -90,6 +91,9 @@ func (s *Simulator) handleSend(w http.ResponseWriter, r *http.Request) {
 	c, err := check(body)
 	if err == nil {
 		err = s.checkKnownTemplate(c)
+	}
+	if err == nil {
+		err = s.checkMediaID(c, phoneNumberID)
 	}
 	if err != nil {
 		refuse(w, err)

@@ -176,6 +176,8 @@ type Simulator struct {
 	// names are the customers' profile names, by wa_id.
 	names   map[string]string
 	buckets map[string]*bucket
+	// media are the files customers sent and the business uploaded.
+	media media
 }
 
 // chat is a business number and a customer.
@@ -208,6 +210,7 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("GET /messages", s.handleList)
 	s.mux.HandleFunc("POST /reply", s.handleReply)
 	s.mux.HandleFunc("POST /status", s.handleStatus)
+	s.mediaRoutes()
 }
 
 // ServeHTTP serves the simulator's routes.

@@ -64,6 +64,7 @@ type (
 		Location    *location         `json:"location,omitempty"`
 		Order       *order            `json:"order,omitempty"`
 		Reaction    *reaction         `json:"reaction,omitempty"`
+		inboundMediaObjects
 	}
 	inboundContext struct {
 		From string `json:"from"`

@@ -34,7 +34,7 @@ func KnownType(t string) bool {
 		TypeAuth, TypeApplePay, TypeCustom:
 		return true
 	}
-	return false
+	return MediaType(t)
 }
 
 // Message is the "message" object of the send API: one vocabulary for both
@@ -106,6 +106,17 @@ type Message struct {
 	// message's iMessage app (Apple shows them when it is not installed).
 	AppID   int64  `json:"appId,omitempty"`
 	AppName string `json:"appName,omitempty"`
+
+	// image, video, audio, document, sticker: exactly one source of URL
+	// (above; a public link), MediaID (a file already on the platform) and
+	// Upload (a key POST /v1/uploads returned); MimeType when the source
+	// does not tell it; Caption (image, video, document) and Filename
+	// (document).
+	MediaID  string `json:"mediaId,omitempty"`
+	Upload   string `json:"upload,omitempty"`
+	MimeType string `json:"mimeType,omitempty"`
+	Caption  string `json:"caption,omitempty"`
+	Filename string `json:"filename,omitempty"`
 
 	// Common: the message this one answers (a parley id or the platform's;
 	// WhatsApp context.message_id), Apple's images and bubbles.
@@ -239,7 +250,7 @@ func Interactive(t string) bool {
 	case TypeText, TypeRichLink, TypeReaction:
 		return false
 	}
-	return KnownType(t)
+	return KnownType(t) && !MediaType(t)
 }
 
 // SendRequest is the body of POST /v1/messages.

@@ -79,6 +79,9 @@ type Body struct {
 	Unsupported string `json:"unsupported,omitempty"`
 	// Attachments are the files the customer sent (Apple), once fetched.
 	Attachments []Attachment `json:"attachments,omitempty"`
+	// Media is the photo, voice note, video, document or sticker of a
+	// media body (WhatsApp).
+	Media *Media `json:"media,omitempty"`
 	// DecodedBy says how a reply that came by reference was decoded: the
 	// platform's decodePayload, or parley itself when the platform refused
 	// (see the Decoded* constants).

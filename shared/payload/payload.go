@@ -72,6 +72,11 @@ type Service struct {
 	MaxAttempts int
 	// Retry retries MMCS calls that may succeed later within one delivery.
 	Retry retry.Policy
+	// Media resolves and downloads WhatsApp customers' files.
+	Media MediaSource
+	// Presign makes the URLs events carry; nil means Blobs', when it can
+	// make them (S3).
+	Presign Presigner
 }
 
 func (s *Service) log() *slog.Logger {
@@ -132,6 +137,9 @@ func (s *Service) Fetch(ctx context.Context, j queue.Job) error {
 func (s *Service) fetch(ctx context.Context, j queue.Job) error {
 	if j.Payload == nil || j.PlatformMessageID == "" {
 		return fmt.Errorf("payload: the job names no payload")
+	}
+	if j.Payload.Kind == message.PayloadMedia {
+		return s.fetchMedia(ctx, j)
 	}
 	key := RawKey(j.Channel, j.PlatformMessageID, *j.Payload)
 	if rc, _, err := s.Blobs.GetBlob(ctx, key); err == nil {
@@ -329,6 +337,8 @@ func (s *Service) decode(ctx context.Context, key string, info store.BlobInfo) e
 			}
 			return true, ""
 		})
+	case message.PayloadMedia:
+		return s.completeMedia(ctx, key, pid, ch, info)
 	default:
 		return fmt.Errorf("payload: decode %s: unknown kind %q", key, meta[metaKind])
 	}
@@ -364,6 +374,10 @@ func (s *Service) completeOnce(ctx context.Context, key, pid string, ch message.
 	if rec.Body != nil {
 		b := *rec.Body
 		b.Attachments = append([]message.Attachment(nil), b.Attachments...)
+		if b.Media != nil {
+			m := *b.Media
+			b.Media = &m
+		}
 		rec.Body = &b
 	}
 	whole, replyTo := change(&rec)
@@ -377,6 +391,7 @@ func (s *Service) completeOnce(ctx context.Context, key, pid string, ch message.
 			Routing: rec.Routing}
 		body := *rec.Body
 		body.Attachments = s.presign(ctx, body.Attachments)
+		body.Media = s.presignMedia(ctx, body.Media)
 		e.Body = &body
 		if replyTo != "" {
 			if orig, err := s.Store.MessageByPlatformID(ctx, ch, replyTo); err == nil {
@@ -410,8 +425,8 @@ func (s *Service) completeOnce(ctx context.Context, key, pid string, ch message.
 // presign adds a read URL to each attachment when the blob store can make
 // one.
 func (s *Service) presign(ctx context.Context, atts []message.Attachment) []message.Attachment {
-	p, ok := s.Blobs.(Presigner)
-	if !ok || len(atts) == 0 {
+	p := s.presigner()
+	if p == nil || len(atts) == 0 {
 		return atts
 	}
 	out := append([]message.Attachment(nil), atts...)
@@ -424,6 +439,31 @@ func (s *Service) presign(ctx context.Context, atts []message.Attachment) []mess
 		out[i].URL = u
 	}
 	return out
+}
+
+// presignMedia adds a read URL to a media body's file when one can be
+// made.
+func (s *Service) presignMedia(ctx context.Context, m *message.Media) *message.Media {
+	p := s.presigner()
+	if p == nil || m == nil || m.Key == "" {
+		return m
+	}
+	u, err := p.PresignGet(ctx, m.Key, PresignTTL)
+	if err != nil {
+		s.log().Warn("presigning a media file failed", "key", m.Key, "error", err)
+		return m
+	}
+	out := *m
+	out.URL, out.URLExpiresAt = u, s.Clock.Now().Add(PresignTTL)
+	return &out
+}
+
+func (s *Service) presigner() Presigner {
+	if s.Presign != nil {
+		return s.Presign
+	}
+	p, _ := s.Blobs.(Presigner)
+	return p
 }
 
 // giveUp marks the pending message of pid failed with payload_failed and

@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -89,6 +90,10 @@ type Service struct {
 	// uploads serves POST /v1/uploads; one per Service, since the local
 	// PUT route remembers the slots it handed out.
 	uploads *httpapi.Uploads
+	// files signs and serves the URLs of stored files when the blob store
+	// cannot presign them (the local stack); presign makes those URLs.
+	files   *httpapi.Files
+	presign httpapi.Presigner
 }
 
 // New assembles parley from cfg.
@@ -167,10 +172,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 		appleClient.MerchantSession = sessions.Session
 	}
 
+	wa := &whatsapp.Client{BaseURL: cfg.WhatsAppAPIURL, Token: cfg.WhatsAppToken, HTTP: httpc}
 	s.Sender = &send.Sender{
 		Store: s.Store,
 		Platforms: map[message.Channel]send.Platform{
-			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.WhatsAppAPIURL, Token: cfg.WhatsAppToken, HTTP: httpc}},
+			message.WhatsApp: whatsAppPlatform{wa},
 			message.Apple:    applePlatform{appleClient},
 		},
 		Publisher: publisher,
@@ -187,7 +193,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 	s.Ingester = &ingest.Ingester{Store: s.Store, Blobs: s.Blobs, Publisher: publisher, Clock: s.Clock, AuthTokens: s.AuthKeys, Log: s.Log,
 		Fallbacks: s.Sender}
 	s.Payload = &payload.Service{Store: s.Store, Blobs: s.Blobs, MMCS: &apple.MMCS{Client: appleClient}, Publisher: publisher,
-		Clock: s.Clock, Log: s.Log, AuthTokens: s.AuthKeys, MaxAttempts: cfg.PayloadMaxAttempts, Retry: policy}
+		Clock: s.Clock, Log: s.Log, AuthTokens: s.AuthKeys, MaxAttempts: cfg.PayloadMaxAttempts, Retry: policy, Media: wa}
 	if cfg.PayloadQueueURL != "" {
 		awscfg, err := AWSConfig(ctx, cfg.AWSEndpoint)
 		if err != nil {
@@ -206,13 +212,33 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 		}}
 		s.Ingester.Payloads, s.Payload.Decodes = s.PayloadJobs, s.PayloadJobs
 	}
+	if p, ok := s.Blobs.(httpapi.Presigner); ok {
+		s.presign = p
+	} else {
+		// A fresh secret each start: URLs of an earlier run stop working,
+		// and GET /v1/messages/{id}/media gives new ones.
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return nil, err
+		}
+		s.files = &httpapi.Files{Blobs: s.Blobs, Secret: secret, BaseURL: cfg.PublicURL, Now: s.Clock.Now}
+		s.presign = s.files
+	}
+	s.Payload.Presign = s.presign
 	s.Fallback = &schedule.Job{Store: s.Store, Sender: s.Sender, Clock: s.Clock, Log: s.Log, PerSecond: cfg.ThroughputPerSecond, Sleep: opts.Sleep}
 	return s, nil
 }
 
 // API is the send API's handler.
 func (s *Service) API() http.Handler {
-	return httpapi.API(s.Sender, s.Store, s.uploads, s.Log)
+	mux := http.NewServeMux()
+	media := httpapi.Media(s.Store, s.presign, s.files, s.Clock.Now, s.Log)
+	mux.Handle("GET /v1/messages/{id}/media", media)
+	if s.files != nil {
+		mux.Handle("GET /v1/files/", media)
+	}
+	mux.Handle("/", httpapi.API(s.Sender, s.Store, s.uploads, s.Log))
+	return mux
 }
 
 // RunFallback runs the fallback job once, stopping before deadline (zero:

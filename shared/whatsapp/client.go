@@ -36,6 +36,16 @@ type Client struct {
 	// HTTP is the client requests go through; nil means one with a 30 s
 	// timeout.
 	HTTP *http.Client
+	// MediaHTTP carries media downloads and uploads, which may take longer
+	// than HTTP allows; nil means one without an overall timeout.
+	MediaHTTP *http.Client
+	// Fetch opens a media message's url, a caller-supplied URL, for
+	// uploading it to Meta; nil leaves url sources to Meta (sent as link).
+	Fetch func(ctx context.Context, url string) (*http.Response, error)
+	// Uploaded opens a file uploaded through the send API's POST
+	// /v1/uploads: its bytes, size and content type; ErrNoUpload, wrapped,
+	// when there is none. Nil refuses upload sources.
+	Uploaded func(ctx context.Context, key string) (io.ReadCloser, int64, string, error)
 }
 
 // Send renders o, posts it to {BaseURL}/{o.BusinessID}/messages and returns

@@ -127,6 +127,7 @@ type inboundMessage struct {
 	Unsupported *struct {
 		Type string `json:"type"`
 	} `json:"unsupported"`
+	inboundMedia
 }
 
 // reply is a list_reply or a button_reply.
@@ -398,6 +399,7 @@ func (p *parser) message(at place, business string, m *inboundMessage) {
 		PlatformMessageID: m.ID,
 		At:                p.at(m.Timestamp),
 		Body:              body,
+		Payloads:          MediaPayloads(body),
 	}
 	if m.Context != nil && body.Type != message.BodyReaction {
 		item.ReplyToPlatformID = m.Context.ID
@@ -455,6 +457,8 @@ func readBody(m *inboundMessage) (body *message.Body, why string) {
 			rb.Emoji = *r.Emoji
 		}
 		return &message.Body{Type: message.BodyReaction, Reaction: rb}, ""
+	case "image", "audio", "video", "document", "sticker":
+		return mediaBody(m)
 	case "unsupported":
 		if m.Unsupported != nil && m.Unsupported.Type != "" {
 			return unsupported("unsupported." + m.Unsupported.Type), ""

@@ -116,7 +116,7 @@ var parseCases = []struct {
 		msg("wamid.A9", unix(1760000800), unsupportedBody("unsupported.poll"), ""),
 	}}},
 	{"unsupported_types.json", true, Parsed{Items: []message.InboundItem{
-		msg("wamid.B1", unix(1760000900), unsupportedBody("image"), ""),
+		mediaMsg("wamid.B1", 1760000900, message.Media{Type: "image", MimeType: "image/jpeg", SHA256: "abc", ID: "1402299281192839"}, ""),
 		msg("wamid.B2", unix(1760000901), unsupportedBody("interactive.address_message"), ""),
 		msg("wamid.B3", unix(1760000902), unsupportedBody("system"), ""),
 		msg("wamid.B4", unix(1760000903), unsupportedBody("request_welcome"), ""),
@@ -245,6 +245,8 @@ func FuzzParse(f *testing.F) {
 	if err != nil || len(files) == 0 {
 		f.Fatalf("no fixtures: %v", err)
 	}
+	media, _ := filepath.Glob(filepath.Join("testdata", "media", "*.json"))
+	files = append(files, media...)
 	for _, file := range files {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -345,6 +347,8 @@ func wellFormed(it message.InboundItem) bool {
 		return b.Reaction != nil && b.Reaction.PlatformMessageID != "" && b.Reaction.Removed == (b.Reaction.Emoji == "") && it.ReplyToPlatformID == ""
 	case message.BodyFlow:
 		return b.Flow != nil && (b.Flow.Response == nil || json.Valid(b.Flow.Response))
+	case message.BodyMedia:
+		return b.Media != nil && b.Media.ID != "" && len(it.Payloads) == 1 && it.Payloads[0].Kind == message.PayloadMedia
 	}
 	return false
 }

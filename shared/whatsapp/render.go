@@ -18,6 +18,11 @@ type request struct {
 	Interactive      *interactive `json:"interactive,omitempty"`
 	Reaction         *reaction    `json:"reaction,omitempty"`
 	Template         *template    `json:"template,omitempty"`
+	Image            *mediaOut    `json:"image,omitempty"`
+	Video            *mediaOut    `json:"video,omitempty"`
+	Audio            *mediaOut    `json:"audio,omitempty"`
+	Document         *mediaOut    `json:"document,omitempty"`
+	Sticker          *mediaOut    `json:"sticker,omitempty"`
 	Context          *contextInfo `json:"context,omitempty"`
 }
 
@@ -158,6 +163,10 @@ func Render(o message.Outgoing) ([]byte, error) {
 	case message.TypeReaction:
 		req.Type = "reaction"
 		req.Reaction = &reaction{MessageID: m.MessageID, Emoji: *m.Emoji}
+	case message.TypeImage, message.TypeVideo, message.TypeAudio, message.TypeDocument, message.TypeSticker:
+		if err := renderMedia(&req, m); err != nil {
+			return nil, err
+		}
 	case message.TypeTemplate:
 		req.Type = "template"
 		req.Template = &template{Name: m.Name, Language: language{Code: m.Language}}

@@ -57,6 +57,11 @@ var uses = map[string][]string{
 	message.TypeLocationRequest: {"body"},
 	message.TypeCTAURL:          {"header", "body", "footer", "button", "url"},
 	message.TypeTemplate:        {"name", "language", "components"},
+	message.TypeImage:           {"url", "mediaId", "upload", "mimeType", "caption"},
+	message.TypeVideo:           {"url", "mediaId", "upload", "mimeType", "caption"},
+	message.TypeAudio:           {"url", "mediaId", "upload", "mimeType"},
+	message.TypeDocument:        {"url", "mediaId", "upload", "mimeType", "caption", "filename"},
+	message.TypeSticker:         {"url", "mediaId", "upload", "mimeType"},
 }
 
 // messageField is a field of message.Message, by its send API name.
@@ -118,6 +123,8 @@ func Validate(m message.Message) message.Problems {
 		ps.Add("message."+f.name, "%s", why)
 	}
 	switch m.Type {
+	case message.TypeImage, message.TypeVideo, message.TypeAudio, message.TypeDocument, message.TypeSticker:
+		validateMedia(&ps, m)
 	case message.TypeText:
 		ps.Required("message.text", m.Text)
 		ps.MaxLen("message.text", m.Text, TextBodyLimit)
