@@ -167,7 +167,7 @@ func (st *Stack) routes() http.Handler {
 	mux.Handle("/sim/whatsapp/", http.StripPrefix("/sim/whatsapp", st.WhatsApp))
 	mux.Handle("/sim/apple/", http.StripPrefix("/sim/apple", st.Apple))
 	mux.Handle("/sim/applepay/", http.StripPrefix("/sim/applepay", st.ApplePay))
-	mux.Handle("/", playground.Handler(playground.Config{Events: st.Service.Store.Events, Done: st.stopping, Log: st.Service.Log}))
+	mux.Handle("/", playground.Handler(playground.Config{Events: st.Service.Store.Events, Conversation: st.Service.Store.Conversation, Done: st.stopping, Log: st.Service.Log}))
 	return mux
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,6 +86,47 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(`#event-list li[data-type="message.received"][data-channel="apple"][data-body="timeslot"]`),
 		chromedp.WaitVisible(`#apple li.msg.mine[data-type="timeslot"]`))
 	b.shot("apple-timepicker")
+
+	// The conversation list: both conversations, the most recent first,
+	// each marked as the one its phone shows, with its state.
+	b.do("see both conversations listed",
+		chromedp.WaitVisible(`#conv-list li[data-channel="whatsapp"][data-window="open"] button[aria-current="true"]`),
+		chromedp.WaitVisible(`#conv-list li[data-channel="apple"][data-window="open"] button[aria-current="true"]`))
+	if got := b.eval(`[...document.querySelectorAll('#conv-list li')].map((li) => li.dataset.customer).join(' ')`); got != appleCustomer+" "+waCustomer {
+		t.Errorf("conversations listed %q, want the Apple one (the most recent) then the WhatsApp one", got)
+	}
+
+	// A customer the page does not show writes, and the business answers
+	// through the API: the list shows them first, and a click opens them.
+	const other = "447700900777"
+	post(t, st.URL+"/sim/whatsapp/reply", `{"businessId":"`+waBusiness+`","from":"`+other+`","name":"Alex","text":"Do you deliver on Sundays?"}`)
+	post(t, st.URL+"/v1/messages", `{"channel":"whatsapp","businessId":"`+waBusiness+`","to":"`+other+`","message":{"type":"text","text":"Yes, from 10:00."}}`)
+	b.do("open another customer's conversation from the list",
+		chromedp.WaitVisible(`#conv-list li:first-child[data-customer="`+other+`"][data-window="open"]`),
+		chromedp.Click(`#conv-list li[data-customer="`+other+`"] button`),
+		chromedp.WaitVisible(`#conv-list li[data-customer="`+other+`"] button[aria-current="true"]`),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#whatsapp [data-role=thread]').textContent.includes('Yes, from 10:00.')`),
+		chromedp.WaitNotPresent(`#conv-list li[data-customer="`+waCustomer+`"] button[aria-current="true"]`))
+	if got := b.eval(`document.querySelector('#whatsapp input[name=customerId]').value + ' ' + new URLSearchParams(location.search).get('waCustomer')`); got != other+" "+other {
+		t.Errorf("after the click the WhatsApp customer and the URL's waCustomer are %q, want %s twice", got, other)
+	}
+	if b.eval(`String(document.querySelector('#whatsapp [data-role=thread]').textContent.includes('Is the 14:00 slot free?'))`) != "false" {
+		t.Error("the other customer's phone still shows the first customer's messages")
+	}
+	b.shot("conversation-list")
+
+	// A link names both conversations: the page opens them.
+	link := st.URL + "/?" + url.Values{"waBusiness": {waBusiness}, "waCustomer": {waCustomer}, "appleBusiness": {appleBusiness}, "appleCustomer": {appleCustomer}}.Encode()
+	b.do("open both conversations from a link",
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(`#conn[data-state="connected"]`),
+		chromedp.WaitVisible(`#whatsapp li.msg.mine[data-type="selection"]`),
+		chromedp.WaitVisible(`#apple li.msg.mine[data-type="timeslot"]`),
+		chromedp.WaitVisible(`#conv-list li[data-customer="`+waCustomer+`"] button[aria-current="true"]`),
+		chromedp.WaitVisible(`#conv-list li[data-customer="`+appleCustomer+`"] button[aria-current="true"]`))
+	if got := b.eval(`document.querySelector('#conv-list li[data-customer="` + other + `"] button').getAttribute('aria-current') || 'none'`); got != "none" {
+		t.Errorf("a conversation the link does not name is marked %q", got)
+	}
 
 	// A message WhatsApp cannot show: the problem names the field, beside
 	// the editor, and its line is marked.
@@ -293,4 +335,38 @@ func artifacts(t *testing.T) string {
 		}
 	}
 	return out
+}
+
+// The conversations of the browser test.
+const (
+	waBusiness    = "106540352242922"
+	waCustomer    = "447700900123"
+	appleBusiness = "3f2c8a1e-9b7d-4c6e-8f1a-2b3c4d5e6f70"
+	appleCustomer = "urn:mbid:AQAAY1x/Wq+Lr0c="
+)
+
+// post posts a JSON body and fails the test unless it is answered 2xx.
+func post(t *testing.T, url, body string) {
+	t.Helper()
+	res, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	answer, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: %d %s", url, res.StatusCode, answer)
+	}
+}
+
+// eval returns what a JavaScript expression gives, as a string.
+func (b *browser) eval(expr string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		b.t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return s
 }

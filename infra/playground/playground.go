@@ -9,6 +9,9 @@
 //	GET /                    the page
 //	GET /playground/{file}   its scripts and styles, embedded in the binary
 //	GET /playground/stream   the event log as Server-Sent Events
+//	GET /playground/conversations?limit=n
+//	                         the conversations the event log names, most
+//	                         recent first, with their window or closed state
 //
 // The page itself calls the send API (/v1/), and the simulators'
 // /sim/whatsapp/ and /sim/apple/ routes of the same origin.
@@ -24,6 +27,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/store"
 )
 
 //go:embed assets
@@ -53,6 +57,9 @@ type Config struct {
 	// Events reads the event log: up to limit events after the cursor,
 	// oldest first, "" starting at the beginning (store.Store.Events).
 	Events func(ctx context.Context, after string, limit int) ([]message.Event, error)
+	// Conversation reads a conversation's state (store.Store.Conversation)
+	// for the list of conversations; nil lists them without it.
+	Conversation func(ctx context.Context, k store.ConversationKey) (message.Conversation, error)
 	// Done, when closed, ends every open stream, so that a server can
 	// shut down while pages are open. Nil streams until the client goes.
 	Done <-chan struct{}
@@ -80,6 +87,7 @@ func Handler(cfg Config) http.Handler {
 	mux.Handle("GET /{$}", page())
 	mux.Handle("GET /playground/", http.StripPrefix("/playground/", files()))
 	mux.Handle("GET /playground/stream", stream(cfg))
+	mux.Handle("GET /playground/conversations", conversations(cfg, &conversationIndex{events: cfg.Events}))
 	return mux
 }
 

@@ -46,12 +46,23 @@ export class Phone {
       });
     }
     for (const input of [this.biz, this.cust]) {
-      input.addEventListener('change', () => {
-        this.openWire.clear();
-        this.refresh();
-        this.listeners.forEach((f) => f());
-      });
+      input.addEventListener('change', () => this.changed());
     }
+  }
+
+  // open shows the conversation of businessId and customerId.
+  open(businessId, customerId) {
+    if (businessId === this.businessId && customerId === this.customerId) return;
+    this.biz.value = businessId;
+    this.cust.value = customerId;
+    this.changed();
+  }
+
+  changed() {
+    this.openWire.clear();
+    this.conv = null;
+    this.refresh();
+    this.listeners.forEach((f) => f());
   }
 
   get businessId() { return this.biz.value.trim(); }
@@ -78,11 +89,16 @@ export class Phone {
   }
 
   async refresh() {
+    // Only the newest refresh draws: an older one may answer last after
+    // the person switched conversations.
+    const seq = (this.seq || 0) + 1;
+    this.seq = seq;
     const ch = this.channel;
     const conv = `/v1/conversations/${ch}/${encodeURIComponent(this.businessId)}/${encodeURIComponent(this.customerId)}`;
     const wire = `/sim/${ch}/messages?to=${encodeURIComponent(this.customerId)}`;
     try {
       const [c, w] = await Promise.all([getJSON(conv), getJSON(wire).catch(() => [])]);
+      if (seq !== this.seq) return;
       this.conv = c;
       this.wire = new Map();
       for (const a of w || []) {
@@ -91,6 +107,7 @@ export class Phone {
       }
       this.showError('');
     } catch (e) {
+      if (seq !== this.seq) return;
       this.showError(`Reading the conversation failed: ${e.message}`);
       return;
     }
