@@ -34,6 +34,8 @@ func TestGatewayInteractiveAndRichLink(t *testing.T) {
 	}{
 		{"list picker", "/v1/message", "interactive", interactive(listPicker), 200, KindListPicker},
 		{"time picker", "/v1/message", "interactive", interactive(timePicker), 200, KindTimePicker},
+		{"time picker with an empty title", "/v1/message", "interactive", interactive(edit(timePicker, `"title":"Book a fitting"`, `"title":""`)), 200, KindTimePicker},
+		{"list picker with a JPEG image", "/v1/message", "interactive", interactive(edit(listPicker, `"data":"`+png+`"`, `"data":"/9j/4AAQSkZJRgABAQ=="`)), 200, KindListPicker},
 		{"quick reply", "/v1/message", "interactive", interactive(quickReply), 200, KindQuickReply},
 		{"authentication", "/v1/message", "interactive", interactive(authRequest), 200, KindAuth},
 		{"authentication, legacy endpoint", "/v1/authenticate", "interactive", interactive(authRequest), 200, KindAuth},

@@ -181,18 +181,21 @@ func timePickerFallback(m message.Message, dev device) message.Message {
 	for i, s := range m.Slots {
 		options[i] = message.Option{ID: s.ID, Title: slotTitle(s, zone)}
 	}
+	// The question: the event's title, else (an untitled event, as Apple's
+	// sample sends) the bubble's.
+	title := received(m).Title
 	switch {
 	case dev.has(CapList):
-		return message.Message{Type: message.TypeList, Body: m.Title, Sections: []message.Section{{Title: m.Title, Items: options}},
+		return message.Message{Type: message.TypeList, Body: title, Sections: []message.Section{{Title: m.Title, Items: options}},
 			Images: m.Images, Bubble: m.Bubble, ReplyBubble: m.ReplyBubble, ReplyTo: m.ReplyTo}
 	case dev.has(CapQuick) && len(options) >= MinQuickReply && len(options) <= MaxQuickReply:
-		return message.Message{Type: message.TypeButtons, Body: m.Title, Buttons: options, ReplyTo: m.ReplyTo}
+		return message.Message{Type: message.TypeButtons, Body: title, Buttons: options, ReplyTo: m.ReplyTo}
 	}
 	titles := make([]string, len(options))
 	for i, o := range options {
 		titles[i] = o.Title
 	}
-	return numbered(m, m.Title, titles)
+	return numbered(m, title, titles)
 }
 
 // slotTitle is how a slot reads as text, e.g. "Thu 10 Jul 17:00–18:00 UTC".

@@ -54,6 +54,11 @@ func TestAdapt(t *testing.T) {
 		{"time picker to list picker", fitting, conv("LIST", "QUICK"), true,
 			message.Message{Type: message.TypeList, Body: "Book a fitting", Bubble: fitting.Bubble,
 				Sections: []message.Section{{Title: "Book a fitting", Items: slotList}}}, message.TypeList, "", ""},
+		{"untitled time picker to quick reply, asking the bubble's question", with(fitting, func(m *message.Message) {
+			m.Title = ""
+			m.Bubble = &message.Bubble{Title: "Please pick a time"}
+		}), conv("QUICK"), true,
+			message.Message{Type: message.TypeButtons, Body: "Please pick a time", Buttons: slotList}, message.TypeButtons, "", ""},
 		{"time picker to quick reply", fitting, conv("QUICK"), true,
 			message.Message{Type: message.TypeButtons, Body: "Book a fitting", Buttons: slotList}, message.TypeButtons, "", ""},
 		{"time picker to numbered text in UTC", with(fitting, func(m *message.Message) { m.TimezoneOffset = nil }), conv("AUTH"), true,

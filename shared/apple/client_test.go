@@ -355,7 +355,7 @@ func TestClientSendRefusesInteractive(t *testing.T) {
 		"missing.png": func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) },
 		"broken.png":  func(w http.ResponseWriter) { w.WriteHeader(http.StatusBadGateway) },
 		"big.png":     func(w http.ResponseWriter) { w.Write(png(MaxImage + 1)) },
-		"photo.png":   func(w http.ResponseWriter) { w.Write(jpeg(100)) },
+		"photo.png":   func(w http.ResponseWriter) { w.Write(append([]byte("GIF89a"), make([]byte, 100)...)) },
 		"huge.jpg":    func(w http.ResponseWriter) { w.Write(jpeg(MaxRichLinkImage + 1)) },
 	})
 	image := func(name string) message.Message {
@@ -388,7 +388,7 @@ func TestClientSendRefusesInteractive(t *testing.T) {
 		{"image not found", newClient(g.srv.URL), image("missing.png"), message.CodeInvalidMessage, false, "message.images[0].url: fetching it answered HTTP 404"},
 		{"image server failing", newClient(g.srv.URL), image("broken.png"), message.CodeInvalidMessage, true, "HTTP 502"},
 		{"image over the limit", newClient(g.srv.URL), image("big.png"), message.CodeInvalidMessage, false, "over the limit of 1048576 bytes"},
-		{"image not a PNG", newClient(g.srv.URL), image("photo.png"), message.CodeInvalidMessage, false, "is not a PNG image"},
+		{"image a GIF", newClient(g.srv.URL), image("photo.png"), message.CodeInvalidMessage, false, "message.images[0].url: is not a JPEG or PNG image"},
 		{"rich link image over 200 kB", newClient(g.srv.URL), link, message.CodeInvalidMessage, false, "message.image.url: is over the limit of 200000 bytes"},
 		{"auth without a key store", newClient(g.srv.URL), signIn, message.CodeUnsupportedOnChannel, false, "key store"},
 		{"auth key store failing", hooked, signIn, "", false, "key store down"},

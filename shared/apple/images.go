@@ -24,7 +24,7 @@ const (
 type imageKind int
 
 const (
-	interactiveImage imageKind = iota // PNG, at most MaxImage bytes
+	interactiveImage imageKind = iota // JPEG or PNG, at most MaxImage bytes
 	richLinkImage                     // JPEG or PNG, at most MaxRichLinkImage bytes
 )
 
@@ -35,13 +35,14 @@ func (k imageKind) limit() int {
 	return MaxImage
 }
 
-// imageMIME returns the MIME type of b when it is a format Apple accepts for
-// kind, or "".
-func imageMIME(b []byte, kind imageKind) string {
+// imageMIME returns the MIME type of b when it is a format Apple accepts
+// (JPEG or PNG, by their magic bytes), or "". Apple's authentication sample
+// sends a JPEG in data.images, and its rich link samples JPEG and PNG.
+func imageMIME(b []byte) string {
 	switch {
 	case bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")):
 		return "image/png"
-	case kind == richLinkImage && bytes.HasPrefix(b, []byte{0xff, 0xd8, 0xff}):
+	case bytes.HasPrefix(b, []byte{0xff, 0xd8, 0xff}):
 		return "image/jpeg"
 	}
 	return ""
@@ -54,12 +55,8 @@ func checkImageBytes(ps *message.Problems, field string, b []byte, kind imageKin
 		ps.Add(field, "is empty")
 	case len(b) > kind.limit():
 		ps.Add(field, "%d bytes, the limit is %d", len(b), kind.limit())
-	case imageMIME(b, kind) == "":
-		if kind == richLinkImage {
-			ps.Add(field, "is not a JPEG or PNG image")
-		} else {
-			ps.Add(field, "is not a PNG image (Apple shows PNG in interactive messages)")
-		}
+	case imageMIME(b) == "":
+		ps.Add(field, "is not a JPEG or PNG image")
 	}
 }
 

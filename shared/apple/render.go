@@ -269,7 +269,7 @@ func renderRichLink(m message.Message) (*richLinkData, error) {
 		if len(m.Image.Data) == 0 {
 			return nil, notFetched("message.image")
 		}
-		d.Assets.Image = &asset{Data: m.Image.Data, MimeType: imageMIME(m.Image.Data, richLinkImage)}
+		d.Assets.Image = &asset{Data: m.Image.Data, MimeType: imageMIME(m.Image.Data)}
 	}
 	if m.VideoURL != "" {
 		d.Assets.Video = &asset{URL: m.VideoURL, MimeType: videoMIME(m.VideoURL)}

@@ -163,6 +163,12 @@ func TestRenderGolden(t *testing.T) {
 	utcSlots := fitting
 	utcSlots.TimezoneOffset = nil
 	utcSlots.Location = nil
+	untitled := fitting
+	untitled.Title = ""
+	untitled.Bubble = &message.Bubble{Title: "Please pick a time"}
+	jpegSignIn := signIn
+	jpegSignIn.Images = []message.Image{{ID: "logo", Data: jpeg(12)}}
+	jpegSignIn.Bubble = &message.Bubble{Title: "Sign in to Example", ImageID: "logo"}
 	overridden := applePay
 	overridden.Endpoints = map[string]string{"fallbackUrl": "https://shop.example/fallback"}
 	payInputs := func(m message.Message) Inputs {
@@ -190,6 +196,8 @@ func TestRenderGolden(t *testing.T) {
 		{"quick_reply_bubble", withBubble, Inputs{}},
 		{"time_picker", fitting, Inputs{}},
 		{"time_picker_viewer_zone", utcSlots, Inputs{}},
+		{"time_picker_untitled", untitled, Inputs{}},
+		{"auth_jpeg_image", jpegSignIn, Inputs{AuthKey: "BOR1a2b3"}},
 		{"custom", shopApp, Inputs{}},
 		{"custom_no_live_layout", noLive, Inputs{}},
 		{"auth", signIn, Inputs{AuthKey: "BOR1a2b3"}},

@@ -240,8 +240,10 @@ func validateButtons(ps *message.Problems, m message.Message) {
 	}
 }
 
+// validateTimePicker checks a time picker. Its title may be empty: Apple's
+// time picker sample sends an event titled "" (the bubble still needs a
+// title: bubble.title).
 func validateTimePicker(ps *message.Problems, m message.Message) {
-	ps.Required("message.title", m.Title)
 	if m.TimezoneOffset != nil && (*m.TimezoneOffset < -12*60 || *m.TimezoneOffset > 14*60) {
 		ps.Add("message.timezoneOffset", "%d minutes is not an offset from UTC (-720 to 840)", *m.TimezoneOffset)
 	}

@@ -137,8 +137,17 @@ func TestValidate(t *testing.T) {
 		{"list image at the limit", with(fruitList, func(m *message.Message) { m.Images = []message.Image{{ID: "apple", Data: png(MaxImage)}} }), nil},
 		{"list image one byte over", with(fruitList, func(m *message.Message) { m.Images = []message.Image{{ID: "apple", Data: png(MaxImage + 1)}} }),
 			[]string{"message.images[0].data: 1048577 bytes, the limit is 1048576"}},
-		{"list image a JPEG", with(fruitList, func(m *message.Message) { m.Images = []message.Image{{ID: "apple", Data: jpeg(10)}} }),
-			[]string{"message.images[0].data: is not a PNG image (Apple shows PNG in interactive messages)"}},
+		{"list image a JPEG", with(fruitList, func(m *message.Message) { m.Images = []message.Image{{ID: "apple", Data: jpeg(10)}} }), nil},
+		{"list image a JPEG at the limit", with(fruitList, func(m *message.Message) { m.Images = []message.Image{{ID: "apple", Data: jpeg(MaxImage)}} }), nil},
+		{"list image a JPEG one byte over", with(fruitList, func(m *message.Message) { m.Images = []message.Image{{ID: "apple", Data: jpeg(MaxImage + 1)}} }),
+			[]string{"message.images[0].data: 1048577 bytes, the limit is 1048576"}},
+		{"list image a GIF", with(fruitList, func(m *message.Message) { m.Images = []message.Image{{ID: "apple", Data: []byte("GIF89a....")}} }),
+			[]string{"message.images[0].data: is not a JPEG or PNG image"}},
+		{"auth image a JPEG, as in Apple's sample", with(signIn, func(m *message.Message) {
+			m.Images = []message.Image{{ID: "1", Data: jpeg(2048)}}
+			m.Bubble = &message.Bubble{Title: "Sign in", ImageID: "1"}
+		}), nil},
+		{"app icon a JPEG", with(shopApp, func(m *message.Message) { m.Image = &message.Image{Data: jpeg(300)} }), nil},
 		{"list image by URL", with(fruitList, func(m *message.Message) { m.Images = []message.Image{{ID: "apple", URL: "https://img.example/a.png"}} }), nil},
 		{"list images without and with a repeated id", with(fruitList, func(m *message.Message) {
 			m.Images = []message.Image{{ID: "apple", Data: png(9)}, {ID: "apple", Data: png(9)}, {Data: png(9)}}
@@ -176,8 +185,12 @@ func TestValidate(t *testing.T) {
 			"message.slots[2].start: 2025-07-10T17:00:30Z has seconds: Apple's startTime counts whole minutes",
 			"message.slots[2].duration: -5 seconds, it must be positive",
 		}},
-		{"time picker without title", with(fitting, func(m *message.Message) { m.Title = ""; m.Bubble = nil }),
-			[]string{"message.title: is required", "message.bubble.title: is required (or message.title): it is the bubble Apple shows"}},
+		{"time picker without title nor bubble", with(fitting, func(m *message.Message) { m.Title = ""; m.Bubble = nil }),
+			[]string{"message.bubble.title: is required (or message.title): it is the bubble Apple shows"}},
+		{"time picker with an empty title, as in Apple's sample", with(fitting, func(m *message.Message) {
+			m.Title = ""
+			m.Bubble = &message.Bubble{Title: "Please pick a time"}
+		}), nil},
 		{"time picker offsets at the limits", with(fitting, func(m *message.Message) { m.TimezoneOffset = ptr(840) }), nil},
 		{"time picker offset out of range", with(fitting, func(m *message.Message) { m.TimezoneOffset = ptr(-721) }),
 			[]string{"message.timezoneOffset: -721 minutes is not an offset from UTC (-720 to 840)"}},

@@ -309,3 +309,47 @@ func TestAuthTokensAreDecryptedBeforeStoring(t *testing.T) {
 		}
 	}
 }
+
+// TestAppleRoutingHints: the event carries what the message said; the
+// conversation keeps the latest non-empty value of each hint, and a message
+// older than the latest one changes none of them.
+func TestAppleRoutingHints(t *testing.T) {
+	in, st, clk := newIngester(t)
+	ctx := context.Background()
+	key := store.ConversationKey{Channel: message.Apple, BusinessID: "b", CustomerID: "urn:mbid:x"}
+	item := func(id string, at time.Time, r message.Routing) message.InboundItem {
+		return message.InboundItem{Kind: message.KindMessage, Channel: message.Apple, BusinessID: "b", CustomerID: "urn:mbid:x",
+			PlatformMessageID: id, At: at, Body: &message.Body{Type: "text", Text: "hi"}, Routing: r}
+	}
+	steps := []struct {
+		it   message.InboundItem
+		want message.Routing
+	}{
+		{item("r1", t0, message.Routing{Intent: "billing", Group: "support", Locale: "en_GB", DeviceAgent: "iPhone OS"}),
+			message.Routing{Intent: "billing", Group: "support", Locale: "en_GB", DeviceAgent: "iPhone OS"}},
+		// A later message from no entry point keeps the intent and group.
+		{item("r2", t0.Add(time.Minute), message.Routing{Locale: "fr_FR", DeviceAgent: "Mac OS X"}),
+			message.Routing{Intent: "billing", Group: "support", Locale: "fr_FR", DeviceAgent: "Mac OS X"}},
+		// A redelivered older message changes nothing.
+		{item("r0", t0.Add(-time.Minute), message.Routing{Intent: "sales", Locale: "de_DE", DeviceAgent: "Watch OS"}),
+			message.Routing{Intent: "billing", Group: "support", Locale: "fr_FR", DeviceAgent: "Mac OS X"}},
+		{item("r3", t0.Add(2*time.Minute), message.Routing{Intent: "sales", Group: "shop"}),
+			message.Routing{Intent: "sales", Group: "shop", Locale: "fr_FR", DeviceAgent: "Mac OS X"}},
+	}
+	for i, s := range steps {
+		clk.Advance(time.Second)
+		ingest(t, in, s.it)
+		evs, _ := st.Events(ctx, "", 100)
+		if ev := evs[len(evs)-1]; ev.PlatformMessageID != s.it.PlatformMessageID || ev.Routing != s.it.Routing {
+			t.Errorf("step %d: event %s routing %+v, want %+v", i, ev.PlatformMessageID, ev.Routing, s.it.Routing)
+		}
+		conv, err := st.Conversation(ctx, key)
+		if err != nil || conv.Routing != s.want {
+			t.Errorf("step %d: conversation routing %+v (%v), want %+v", i, conv.Routing, err, s.want)
+		}
+		rec, err := st.MessageByPlatformID(ctx, message.Apple, s.it.PlatformMessageID)
+		if err != nil || rec.Routing != s.it.Routing {
+			t.Errorf("step %d: message routing %+v (%v), want %+v", i, rec.Routing, err, s.it.Routing)
+		}
+	}
+}
