@@ -293,11 +293,12 @@ func (r *rig) eventsOf(t *testing.T, id string) []message.Event {
 	return evs
 }
 
-// list sends a list picker of 60 long items and returns the send result.
-func (r *rig) list(t *testing.T) message.SendResult {
+// list sends a list picker of n long items and returns the send result.
+// Apple answers with the whole list, so the size of the answer follows n.
+func (r *rig) list(t *testing.T, n int) message.SendResult {
 	t.Helper()
 	var items []any
-	for i := range 60 {
+	for i := range n {
 		items = append(items, map[string]any{"id": fmt.Sprintf("sku-%d", i), "title": fmt.Sprintf("Item %d", i), "description": strings.Repeat("long words ", 18)})
 	}
 	var res message.SendResult
@@ -343,7 +344,7 @@ func TestLargeReplyThroughTheQueues(t *testing.T) {
 	}
 
 	// An inline answer, for comparison.
-	small := r.list(t)
+	small := r.list(t, 3)
 	inlineID, byRef := r.selectItems(t, small.PlatformMessageID, 2)
 	if byRef {
 		t.Fatal("a two-item answer went by reference")
@@ -356,7 +357,7 @@ func TestLargeReplyThroughTheQueues(t *testing.T) {
 
 	// The large answer: ingest stores it pending and puts a job on the
 	// payload queue.
-	large := r.list(t)
+	large := r.list(t, 60)
 	pid, byRef := r.selectItems(t, large.PlatformMessageID, 50)
 	if !byRef {
 		t.Fatal("a fifty-item answer went inline")
@@ -450,7 +451,7 @@ func TestLargeReplyThroughTheQueues(t *testing.T) {
 		{"a size the file does not have", "size", 1 << 20},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			doomed := r.list(t)
+			doomed := r.list(t, 60)
 			pid, _ := r.selectItems(t, doomed.PlatformMessageID, 50)
 			rec := r.record(t, pid)
 			// The job as ingest queued it, with one key of its reference
