@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -52,6 +53,7 @@ const (
 	FetchAllowHosts     = "PARLEY_FETCH_ALLOW_HOSTS"
 	FetchTimeout        = "PARLEY_FETCH_TIMEOUT"
 	MetricsNamespace    = "PARLEY_METRICS_NAMESPACE"
+	APIAccess           = "PARLEY_API_ACCESS"
 )
 
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
@@ -66,7 +68,7 @@ var Names = []string{
 	ApplePayMerchantID, ApplePayDomain, ApplePayDisplayName, ApplePayGatewayURL, ApplePayCert, ApplePayKey,
 	PaymentProcessorURL, Reengagement, ThroughputPerSecond, PayloadQueueURL, PayloadMaxAttempts,
 	FetchLocal, FetchAllowHosts, FetchTimeout,
-	MetricsNamespace,
+	MetricsNamespace, APIAccess,
 }
 
 // SecretNames are the variables that may come from the Secrets Manager
@@ -133,6 +135,9 @@ type Config struct {
 	// as Embedded Metric Format lines to standard output; empty writes
 	// none (the local stack).
 	MetricsNamespace string
+	// Access limits each caller of the send API (an IAM principal) to the
+	// businesses it names; nil lets every caller act for every business.
+	Access access.Scopes
 }
 
 // Fetch configures the fetching of callers' URLs (shared/safefetch).
@@ -303,6 +308,11 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 	}
 	c.PayloadQueueURL = strings.TrimSpace(get(PayloadQueueURL))
 	c.MetricsNamespace = strings.TrimSpace(get(MetricsNamespace))
+	if scopes, err := access.Parse(get(APIAccess)); err != nil {
+		problems = append(problems, APIAccess+" "+err.Error())
+	} else {
+		c.Access = scopes
+	}
 	c.PayloadMaxAttempts = 5
 	if v := strings.TrimSpace(get(PayloadMaxAttempts)); v != "" {
 		n, err := strconv.Atoi(v)

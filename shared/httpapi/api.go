@@ -5,10 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 
+	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/requestid"
 	"github.com/parleyhq/parley/shared/store"
 )
 
@@ -28,28 +31,35 @@ type Sender interface {
 //	POST /v1/uploads           (a URL to PUT a large attachment to)
 //	PUT  /v1/uploads/{id}      (that URL, when the blob store cannot presign)
 //
-// up nil leaves out the upload routes.
-func API(s Sender, st store.Store, up *Uploads, log *slog.Logger) http.Handler {
+// up nil leaves out the upload routes. scopes limits each caller (the IAM
+// principal the Lambda adapter puts in the request's context) to its
+// businesses: sends, reads and events of others are refused with 403
+// forbidden; nil scopes let every caller act for every business.
+func API(s Sender, st store.Store, up *Uploads, log *slog.Logger, scopes access.Scopes) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/messages", handleSend(s))
+	mux.Handle("POST /v1/messages", handleSend(s, scopes))
 	if up != nil {
 		mux.Handle("POST /v1/uploads", up.handleCreate())
 		if _, presigns := up.Blobs.(store.PresignPuter); !presigns {
 			mux.Handle("PUT /v1/uploads/{id}", up.handlePut())
 		}
 	}
-	mux.Handle("GET /v1/messages/{id}", handleGetMessage(st))
-	mux.Handle("DELETE /v1/messages/{id}", handleCancel(s))
-	mux.Handle("GET /v1/conversations/{channel}/{businessId}/{customerId}", handleConversation(st))
-	mux.Handle("GET /v1/events", handleEvents(st))
+	mux.Handle("GET /v1/messages/{id}", handleGetMessage(st, scopes))
+	mux.Handle("DELETE /v1/messages/{id}", handleCancel(s, st, scopes))
+	mux.Handle("GET /v1/conversations/{channel}/{businessId}/{customerId}", handleConversation(st, scopes))
+	mux.Handle("GET /v1/events", handleEvents(st, scopes))
 	mux.Handle("/v1/", notFound())
 	return logRequests(log, mux)
 }
 
-func handleSend(s Sender) http.Handler {
+func handleSend(s Sender, scopes access.Scopes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req message.SendRequest
 		if err := decode(w, r, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		if err := scopes.Check(access.Caller(r.Context()), req.BusinessID, "send as"); err != nil {
 			writeError(w, err)
 			return
 		}
@@ -58,14 +68,31 @@ func handleSend(s Sender) http.Handler {
 			writeError(w, err)
 			return
 		}
+		requestid.SetMessageID(r.Context(), res.ID)
 		encode(w, http.StatusAccepted, res)
 	})
 }
 
 // handleCancel cancels a scheduled message and answers its record.
-func handleCancel(s Sender) http.Handler {
+func handleCancel(s Sender, st store.Store, scopes access.Scopes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec, err := s.Cancel(r.Context(), r.PathValue("id"))
+		id := r.PathValue("id")
+		requestid.SetMessageID(r.Context(), id)
+		if scopes != nil {
+			// Whose message it is decides; an unknown id is Cancel's 404.
+			rec, err := st.Message(r.Context(), id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				writeError(w, storeError(r, "reading a message", err))
+				return
+			}
+			if err == nil {
+				if err := scopes.Check(access.Caller(r.Context()), rec.BusinessID, "cancel messages of"); err != nil {
+					writeError(w, err)
+					return
+				}
+			}
+		}
+		rec, err := s.Cancel(r.Context(), id)
 		if err != nil {
 			writeError(w, err)
 			return
@@ -74,9 +101,10 @@ func handleCancel(s Sender) http.Handler {
 	})
 }
 
-func handleGetMessage(st store.Store) http.Handler {
+func handleGetMessage(st store.Store, scopes access.Scopes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
+		requestid.SetMessageID(r.Context(), id)
 		rec, err := st.Message(r.Context(), id)
 		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, message.Errorf(message.CodeNotFound, "no message %q", id))
@@ -84,6 +112,10 @@ func handleGetMessage(st store.Store) http.Handler {
 		}
 		if err != nil {
 			writeError(w, storeError(r, "reading a message", err))
+			return
+		}
+		if err := scopes.Check(access.Caller(r.Context()), rec.BusinessID, "read"); err != nil {
+			writeError(w, err)
 			return
 		}
 		encode(w, http.StatusOK, rec)
@@ -112,7 +144,7 @@ type windowView struct {
 
 const recentLimit = 20
 
-func handleConversation(st store.Store) http.Handler {
+func handleConversation(st store.Store, scopes access.Scopes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k := store.ConversationKey{
 			Channel:    message.Channel(r.PathValue("channel")),
@@ -122,6 +154,10 @@ func handleConversation(st store.Store) http.Handler {
 		if !k.Channel.Valid() {
 			writeError(w, &message.Error{Code: message.CodeInvalidRequest, Message: `channel must be "whatsapp" or "apple"`,
 				Details: message.Problems{{Field: "channel", Problem: "unknown channel"}}})
+			return
+		}
+		if err := scopes.Check(access.Caller(r.Context()), k.BusinessID, "read"); err != nil {
+			writeError(w, err)
 			return
 		}
 		view := conversationView{Channel: k.Channel, BusinessID: k.BusinessID, CustomerID: k.CustomerID, RecentMessages: []message.Record{}}
@@ -172,8 +208,20 @@ const (
 	maxEventsLimit     = 1000
 )
 
-func handleEvents(st store.Store) http.Handler {
+// handleEvents answers a page of the event log. A caller limited to some
+// businesses sees only their events; the page's cursor still moves past
+// the others, so a page may hold fewer than limit events.
+func handleEvents(st store.Store, scopes access.Scopes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		own, limited := scopes.Businesses(access.Caller(r.Context()))
+		if limited && len(own) == 0 {
+			caller := access.Caller(r.Context())
+			if caller == "" {
+				caller = "a caller without an IAM identity"
+			}
+			writeError(w, message.Errorf(message.CodeForbidden, "%s may not read the events of any business", caller))
+			return
+		}
 		after := r.URL.Query().Get("after")
 		limit := defaultEventsLimit
 		if s := r.URL.Query().Get("limit"); s != "" {
@@ -191,7 +239,11 @@ func handleEvents(st store.Store) http.Handler {
 			return
 		}
 		page := eventsPage{Events: []message.Event{}, Next: after}
-		page.Events = append(page.Events, evs...)
+		for _, ev := range evs {
+			if !limited || slices.Contains(own, ev.BusinessID) {
+				page.Events = append(page.Events, ev)
+			}
+		}
 		if len(evs) > 0 {
 			page.Next = evs[len(evs)-1].ID
 		}

@@ -156,7 +156,7 @@ func TestAPIRequests(t *testing.T) {
 	}
 	defer st.Close()
 	var got message.SendRequest
-	h := API(sender{&got}, st, nil, quiet)
+	h := API(sender{&got}, st, nil, quiet, nil)
 	tests := []struct {
 		name       string
 		method     string

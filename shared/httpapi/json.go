@@ -86,6 +86,8 @@ func StatusOf(code message.Code) int {
 		return http.StatusBadRequest
 	case message.CodeNotFound:
 		return http.StatusNotFound
+	case message.CodeForbidden:
+		return http.StatusForbidden
 	case message.CodeConflict:
 		return http.StatusConflict
 	case message.CodeTooLarge:

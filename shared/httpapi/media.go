@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -50,16 +51,16 @@ type MessageMedia struct {
 //	GET /v1/files/{key...}        a file, at a URL files signed (only when files is not nil)
 //
 // p makes the URLs (files itself on the local stack).
-func Media(st store.Store, p Presigner, files *Files, now func() time.Time, log *slog.Logger) http.Handler {
+func Media(st store.Store, p Presigner, files *Files, now func() time.Time, log *slog.Logger, scopes access.Scopes) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /v1/messages/{id}/media", handleMessageMedia(st, p, now))
+	mux.Handle("GET /v1/messages/{id}/media", handleMessageMedia(st, p, now, scopes))
 	if files != nil {
 		mux.Handle("GET /v1/files/{key...}", files.handleGet())
 	}
 	return logRequests(log, mux)
 }
 
-func handleMessageMedia(st store.Store, p Presigner, now func() time.Time) http.Handler {
+func handleMessageMedia(st store.Store, p Presigner, now func() time.Time, scopes access.Scopes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		rec, err := st.Message(r.Context(), id)
@@ -69,6 +70,10 @@ func handleMessageMedia(st store.Store, p Presigner, now func() time.Time) http.
 		}
 		if err != nil {
 			writeError(w, storeError(r, "reading a message", err))
+			return
+		}
+		if err := scopes.Check(access.Caller(r.Context()), rec.BusinessID, "read"); err != nil {
+			writeError(w, err)
 			return
 		}
 		if rec.Status == message.StatusPayloadPending {

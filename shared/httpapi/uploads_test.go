@@ -23,7 +23,7 @@ func uploadAPI(t *testing.T) (http.Handler, *embedded.Store, *clock.Manual) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return API(sender{new(message.SendRequest)}, st, &Uploads{Blobs: st, BaseURL: "http://parley.test/", Now: clk.Now}, quiet), st, clk
+	return API(sender{new(message.SendRequest)}, st, &Uploads{Blobs: st, BaseURL: "http://parley.test/", Now: clk.Now}, quiet, nil), st, clk
 }
 
 // slot asks POST /v1/uploads for a slot.

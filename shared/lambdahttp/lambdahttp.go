@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/parleyhq/parley/shared/access"
 )
 
 // request is what both event kinds carry.
@@ -25,15 +27,21 @@ type request struct {
 	headers                         map[string]string
 	cookies                         []string
 	sourceIP, requestID             string
+	// caller is the IAM principal API Gateway authenticated (IAM auth).
+	caller string
 }
 
 // HTTPAPI adapts h to API Gateway HTTP API (payload format 2.0) events.
 func HTTPAPI(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return func(ctx context.Context, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		var caller string
+		if a := e.RequestContext.Authorizer; a != nil && a.IAM != nil {
+			caller = a.IAM.UserARN
+		}
 		status, headers, body, b64, err := serve(ctx, h, request{
 			method: e.RequestContext.HTTP.Method, rawPath: e.RawPath, rawQuery: e.RawQueryString,
 			body: e.Body, base64: e.IsBase64Encoded, headers: e.Headers, cookies: e.Cookies,
-			sourceIP: e.RequestContext.HTTP.SourceIP, requestID: e.RequestContext.RequestID,
+			sourceIP: e.RequestContext.HTTP.SourceIP, requestID: e.RequestContext.RequestID, caller: caller,
 		})
 		return events.APIGatewayV2HTTPResponse{StatusCode: status, Headers: headers, Body: body, IsBase64Encoded: b64}, err
 	}
@@ -72,6 +80,9 @@ func serve(ctx context.Context, h http.Handler, e request) (int, map[string]stri
 	u := &url.URL{Path: path, RawQuery: e.rawQuery}
 	if unescaped, err := url.PathUnescape(path); err == nil {
 		u.Path, u.RawPath = unescaped, path
+	}
+	if e.caller != "" {
+		ctx = access.WithCaller(ctx, e.caller)
 	}
 	r, err := http.NewRequestWithContext(ctx, e.method, u.String(), bytes.NewReader(body))
 	if err != nil {

@@ -24,6 +24,9 @@ const (
 	CodeNotFound             Code = "not_found"
 	CodeConflict             Code = "conflict"
 	CodeInternal             Code = "internal"
+	// CodeForbidden is a caller acting for a business its access scope
+	// does not name.
+	CodeForbidden Code = "forbidden"
 	// CodePayloadFailed is an inbound message whose large payload or
 	// attachment could not be fetched or decoded after every retry.
 	CodePayloadFailed Code = "payload_failed"

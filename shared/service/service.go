@@ -232,12 +232,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 // API is the send API's handler.
 func (s *Service) API() http.Handler {
 	mux := http.NewServeMux()
-	media := httpapi.Media(s.Store, s.presign, s.files, s.Clock.Now, s.Log)
+	media := httpapi.Media(s.Store, s.presign, s.files, s.Clock.Now, s.Log, s.Config.Access)
 	mux.Handle("GET /v1/messages/{id}/media", media)
 	if s.files != nil {
 		mux.Handle("GET /v1/files/", media)
 	}
-	mux.Handle("/", httpapi.API(s.Sender, s.Store, s.uploads, s.Log))
+	mux.Handle("/", httpapi.API(s.Sender, s.Store, s.uploads, s.Log, s.Config.Access))
 	return mux
 }
 
