@@ -42,8 +42,10 @@ const (
 	// again; after it, the status is kept as one for a message parley did
 	// not send.
 	StatusGrace = 2 * time.Minute
-	// maxConflicts bounds the retries of a conversation update that raced
-	// with another one.
+	// maxConflicts bounds the retries of a message update that raced with
+	// another one: a status update of a message races only with the other
+	// statuses of the same message (sent, delivered, read, failed), so a
+	// few suffice. Conversation updates never conflict.
 	maxConflicts = 8
 )
 
@@ -162,53 +164,39 @@ func claim(it message.InboundItem, now time.Time, parts ...string) store.Claim {
 	return store.Claim{Key: key, ExpiresAt: now.Add(DedupeRetention)}
 }
 
-// conversation reads the conversation of it; a missing one is the zero
-// conversation with version 0.
-func (in *Ingester) conversation(ctx context.Context, it message.InboundItem) (message.Conversation, error) {
-	c, err := in.Store.Conversation(ctx, store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID})
-	if errors.Is(err, store.ErrNotFound) {
-		return message.Conversation{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID}, nil
+// touch is what it tells of its conversation: a message or a close at
+// its time. Touches commute (see store.TouchConversation), so concurrent
+// deliveries of one customer never conflict, and a late redelivery never
+// moves the conversation backwards.
+func touch(it message.InboundItem, at time.Time) store.TouchConversation {
+	t := store.TouchConversation{
+		Key:          store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID},
+		Capabilities: it.Capabilities,
+		Routing:      it.Routing,
+		Retention:    WhatsAppRetention,
 	}
-	return c, err
+	if it.Kind == message.KindClose {
+		t.ClosedAt = at
+	} else {
+		t.InboundAt = at
+	}
+	switch it.Channel {
+	case message.WhatsApp:
+		t.Window = WhatsAppWindow
+	case message.Apple:
+		t.Retention = AppleRetention
+	}
+	return t
 }
 
 // message stores a customer's message and refreshes the conversation.
 func (in *Ingester) message(ctx context.Context, it message.InboundItem) (message.Event, error) {
 	now := in.Clock.Now()
-	conv, err := in.conversation(ctx, it)
-	if err != nil {
-		return message.Event{}, err
-	}
-	prev := conv.Version
 	at := it.At
 	if at.IsZero() {
 		at = now
 	}
-	// Platforms redeliver for days and out of order: an old message never
-	// moves the conversation backwards.
-	if !at.Before(conv.LastInboundAt) {
-		conv.Routing = conv.Routing.Merge(it.Routing)
-	}
-	if at.After(conv.LastInboundAt) {
-		conv.LastInboundAt = at
-	}
-	switch it.Channel {
-	case message.WhatsApp:
-		conv.WindowClosesAt = time.Time{}
-		if closes := conv.LastInboundAt.Add(WhatsAppWindow); closes.After(now) {
-			conv.WindowClosesAt = closes
-		}
-		conv.ExpiresAt = conv.LastInboundAt.Add(WhatsAppRetention)
-	case message.Apple:
-		if conv.Closed && !at.Before(conv.ClosedAt) {
-			conv.Closed, conv.ClosedAt = false, time.Time{}
-		}
-		if len(it.Capabilities) > 0 {
-			conv.Capabilities = it.Capabilities
-		}
-		conv.ExpiresAt = conv.LastInboundAt.Add(AppleRetention)
-	}
-	conv.Version = prev + 1
+	conv := touch(it, at)
 
 	body := it.Body
 	if body == nil {
@@ -256,7 +244,7 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 		rec.History = []message.StatusChange{{Status: message.StatusPayloadPending, At: now}}
 		return message.Event{MessageID: rec.ID}, in.Store.Apply(ctx,
 			claim(it, now),
-			store.PutConversation{Conversation: conv, PrevVersion: prev},
+			conv,
 			store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
 		)
 	}
@@ -277,7 +265,7 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	}
 	return ev, in.Store.Apply(ctx,
 		claim(it, now),
-		store.PutConversation{Conversation: conv, PrevVersion: prev},
+		conv,
 		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
 		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
 	)
@@ -440,34 +428,17 @@ func (in *Ingester) typing(ctx context.Context, it message.InboundItem) (message
 	return ev, in.Store.Apply(ctx, claim(it, now), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
 }
 
-// close records that an Apple customer closed the conversation.
+// close records that an Apple customer closed the conversation. A close
+// older than the customer's latest message is history: the conversation
+// reads as open (see store.TouchConversation).
 func (in *Ingester) close(ctx context.Context, it message.InboundItem) (message.Event, error) {
 	now := in.Clock.Now()
-	conv, err := in.conversation(ctx, it)
-	if err != nil {
-		return message.Event{}, err
-	}
-	prev := conv.Version
 	at := it.At
 	if at.IsZero() {
 		at = now
 	}
 	ev := in.newEvent(message.EventClosed, it)
-	writes := []store.Write{claim(it, now)}
-	// A close older than the customer's latest message is history: they
-	// wrote again after it.
-	if !at.Before(conv.LastInboundAt) {
-		conv.Closed, conv.ClosedAt = true, at
-		if len(it.Capabilities) > 0 {
-			conv.Capabilities = it.Capabilities
-		}
-		conv.Routing = conv.Routing.Merge(it.Routing)
-		conv.ExpiresAt = at.Add(AppleRetention)
-		conv.Version = prev + 1
-		writes = append(writes, store.PutConversation{Conversation: conv, PrevVersion: prev})
-	}
-	writes = append(writes, store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
-	return ev, in.Store.Apply(ctx, writes...)
+	return ev, in.Store.Apply(ctx, claim(it, now), touch(it, at), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
 }
 
 func (in *Ingester) log() *slog.Logger {

@@ -230,7 +230,4 @@ type Conversation struct {
 	Routing
 	// ExpiresAt is when the store may forget the conversation.
 	ExpiresAt time.Time `json:"expiresAt"`
-	// Version increases with every change; stores use it for optimistic
-	// concurrency.
-	Version int64 `json:"version"`
 }

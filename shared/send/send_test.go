@@ -66,10 +66,10 @@ func newSender(t *testing.T, p *platform) (*Sender, *embedded.Store, *clock.Manu
 // openWindow records a customer message so that WhatsApp sends are allowed.
 func openWindow(t *testing.T, st store.Store, at time.Time) {
 	t.Helper()
-	err := st.Apply(context.Background(), store.PutConversation{Conversation: message.Conversation{
-		Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c", LastInboundAt: at,
-		WindowClosesAt: at.Add(24 * time.Hour), ExpiresAt: at.Add(30 * 24 * time.Hour), Version: 1,
-	}})
+	err := st.Apply(context.Background(), store.TouchConversation{
+		Key:       store.ConversationKey{Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c"},
+		InboundAt: at, Window: 24 * time.Hour, Retention: 30 * 24 * time.Hour,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,11 +137,7 @@ func TestWindowBoundary(t *testing.T) {
 		t.Errorf("the message %q does not say when the window closed", e.Message)
 	}
 	// Crossing back (the customer wrote again) opens it.
-	openWindow2 := message.Conversation{Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c", LastInboundAt: clk.Now(),
-		WindowClosesAt: clk.Now().Add(24 * time.Hour), ExpiresAt: clk.Now().Add(30 * 24 * time.Hour), Version: 2}
-	if err := st.Apply(ctx, store.PutConversation{Conversation: openWindow2, PrevVersion: 1}); err != nil {
-		t.Fatal(err)
-	}
+	openWindow(t, st, clk.Now())
 	if _, err := s.Send(ctx, text(message.WhatsApp, "again")); err != nil {
 		t.Fatalf("after the customer wrote again: %v", err)
 	}
@@ -254,9 +250,10 @@ func TestClosedAppleConversation(t *testing.T) {
 	p := &platform{}
 	s, st, _ := newSender(t, p)
 	ctx := context.Background()
-	err := st.Apply(ctx, store.PutConversation{Conversation: message.Conversation{
-		Channel: message.Apple, BusinessID: "b", CustomerID: "c", Closed: true, ClosedAt: t0, ExpiresAt: t0.Add(time.Hour), Version: 1,
-	}})
+	err := st.Apply(ctx, store.TouchConversation{
+		Key:      store.ConversationKey{Channel: message.Apple, BusinessID: "b", CustomerID: "c"},
+		ClosedAt: t0, Retention: time.Hour,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

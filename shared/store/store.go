@@ -24,7 +24,7 @@ var (
 	ErrDuplicate = errors.New("store: duplicate")
 	// ErrConflict: a version check in an Apply batch failed because someone
 	// else changed the item first; nothing in the batch was written. Read
-	// again and retry.
+	// again and retry. (Conversation touches never conflict.)
 	ErrConflict = errors.New("store: conflict")
 )
 
@@ -120,7 +120,7 @@ type Scheduled struct {
 	ExpiresAt      time.Time `json:"expiresAt,omitzero"`
 }
 
-// Write is one item of an Apply batch: Claim, PutConversation, PutMessage,
+// Write is one item of an Apply batch: Claim, TouchConversation, PutMessage,
 // AppendEvent, CreateIdempotency, PutIdempotency, DeleteIdempotency,
 // PutScheduled or DeleteScheduled.
 type Write interface{ write() }
@@ -132,12 +132,43 @@ type Claim struct {
 	ExpiresAt time.Time
 }
 
-// PutConversation writes a conversation if the stored one still has
-// version PrevVersion (0: none stored). The stored version becomes
-// Conversation.Version, which the caller sets to PrevVersion+1.
-type PutConversation struct {
-	Conversation message.Conversation
-	PrevVersion  int64
+// TouchConversation records what one inbound item tells of a
+// conversation: a customer message at InboundAt, or a close at ClosedAt
+// (Apple), each with the device's Capabilities when the item carries them.
+// Every part only moves forward — the latest message, the latest close,
+// the capabilities of the latest item that had some — so touches of one
+// conversation commute: they never conflict with each other, and one that
+// arrives late or twice changes nothing it should not. The stored
+// conversation reads as:
+//
+//   - LastInboundAt: the latest InboundAt; WindowClosesAt: the latest
+//     InboundAt+Window (while in the future);
+//   - Closed and ClosedAt: the latest ClosedAt, when it is not before
+//     LastInboundAt (a customer who writes again reopens);
+//   - Capabilities: those of the latest touch that carried some; each
+//     Routing field: the latest value given;
+//   - ExpiresAt: the latest of InboundAt and ClosedAt, plus Retention.
+type TouchConversation struct {
+	Key          ConversationKey
+	InboundAt    time.Time
+	ClosedAt     time.Time
+	Capabilities []string
+	// Routing (Apple's intent, group, locale and device-agent) is kept
+	// field by field: each field holds the value of the latest touch that
+	// set it.
+	Routing message.Routing
+	// Window is how long after a customer message the business may write
+	// freely (WhatsApp's 24 hours); 0 for none.
+	Window    time.Duration
+	Retention time.Duration
+}
+
+// At returns the time of the touch: InboundAt, or ClosedAt.
+func (t TouchConversation) At() time.Time {
+	if !t.InboundAt.IsZero() {
+		return t.InboundAt
+	}
+	return t.ClosedAt
 }
 
 // PutMessage writes a message record if the stored one still has version
@@ -185,7 +216,7 @@ type DeleteScheduled struct {
 func (Claim) write()             {}
 func (PutScheduled) write()      {}
 func (DeleteScheduled) write()   {}
-func (PutConversation) write()   {}
+func (TouchConversation) write() {}
 func (PutMessage) write()        {}
 func (AppendEvent) write()       {}
 func (CreateIdempotency) write() {}
@@ -213,4 +244,81 @@ type BlobInfo struct {
 	Size        int64
 	ContentType string
 	Meta        map[string]string
+}
+
+// ConversationState is what adapters keep of a conversation: the parts
+// that TouchConversation moves forward.
+type ConversationState struct {
+	LastInboundAt  time.Time `json:"lastInboundAt,omitzero"`
+	WindowClosesAt time.Time `json:"windowClosesAt,omitzero"`
+	ClosedAt       time.Time `json:"closedAt,omitzero"`
+	Capabilities   []string  `json:"capabilities,omitempty"`
+	CapabilitiesAt time.Time `json:"capabilitiesAt,omitzero"`
+	// Routing holds each field's latest value, RoutingAt its time by field
+	// name (RoutingFields).
+	Routing   message.Routing      `json:"routing,omitzero"`
+	RoutingAt map[string]time.Time `json:"routingAt,omitempty"`
+	ExpiresAt time.Time            `json:"expiresAt,omitzero"`
+}
+
+// RoutingFields names the fields of a message.Routing, for adapters that
+// keep one register per field.
+func RoutingFields(r *message.Routing) []struct {
+	Name  string
+	Value *string
+} {
+	return []struct {
+		Name  string
+		Value *string
+	}{{"intent", &r.Intent}, {"group", &r.Group}, {"locale", &r.Locale}, {"deviceAgent", &r.DeviceAgent}}
+}
+
+// Touch moves s forward with t. Each part keeps the later of its own and
+// t's; of two touches with the same time, the first kept wins.
+func (s *ConversationState) Touch(t TouchConversation) {
+	if t.InboundAt.After(s.LastInboundAt) {
+		s.LastInboundAt = t.InboundAt
+	}
+	if !t.InboundAt.IsZero() && t.Window > 0 {
+		if closes := t.InboundAt.Add(t.Window); closes.After(s.WindowClosesAt) {
+			s.WindowClosesAt = closes
+		}
+	}
+	if t.ClosedAt.After(s.ClosedAt) {
+		s.ClosedAt = t.ClosedAt
+	}
+	if at := t.At(); len(t.Capabilities) > 0 && (s.CapabilitiesAt.IsZero() || at.After(s.CapabilitiesAt)) {
+		s.Capabilities, s.CapabilitiesAt = t.Capabilities, at
+	}
+	given := t.Routing
+	fields := RoutingFields(&s.Routing)
+	for i, f := range RoutingFields(&given) {
+		if *f.Value == "" {
+			continue
+		}
+		if prev, ok := s.RoutingAt[f.Name]; !ok || t.At().After(prev) {
+			if s.RoutingAt == nil {
+				s.RoutingAt = map[string]time.Time{}
+			}
+			*fields[i].Value, s.RoutingAt[f.Name] = *f.Value, t.At()
+		}
+	}
+	if exp := t.At().Add(t.Retention); exp.After(s.ExpiresAt) {
+		s.ExpiresAt = exp
+	}
+}
+
+// Conversation is the conversation k in state s, seen at now: a window
+// that has closed reads as none, and a close is in force only when the
+// customer has not written since.
+func (s ConversationState) Conversation(k ConversationKey, now time.Time) message.Conversation {
+	c := message.Conversation{Channel: k.Channel, BusinessID: k.BusinessID, CustomerID: k.CustomerID,
+		LastInboundAt: s.LastInboundAt, Capabilities: s.Capabilities, Routing: s.Routing, ExpiresAt: s.ExpiresAt}
+	if s.WindowClosesAt.After(now) {
+		c.WindowClosesAt = s.WindowClosesAt
+	}
+	if !s.ClosedAt.IsZero() && !s.ClosedAt.Before(s.LastInboundAt) {
+		c.Closed, c.ClosedAt = true, s.ClosedAt
+	}
+	return c
 }

@@ -23,6 +23,9 @@ const (
 	noCondition onFail = iota
 	failDuplicate
 	failConflict
+	// failStale: a forward-only update found the item already further on;
+	// the write is dropped and the rest of the batch written without it.
+	failStale
 )
 
 // batch is an Apply batch on its way to one TransactWriteItems request.
@@ -88,8 +91,110 @@ func (s *Store) Apply(ctx context.Context, ws ...store.Write) error {
 	if err := b.distinct(); err != nil {
 		return err
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: b.items}, s.counted, retryConflicts)
-	return b.outcome(err)
+	// A forward-only update that finds its item further on is dropped and
+	// the batch sent again: each round drops at least one, so this ends.
+	for {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: b.items}, s.counted, retryConflicts)
+		err = b.outcome(err)
+		var st staleItems
+		if !errors.As(err, &st) {
+			return err
+		}
+		b.drop(st)
+		if len(b.items) == 0 {
+			return nil
+		}
+	}
+}
+
+// touch adds the forward-only updates of a conversation: its inbound
+// register (with the window), its close and its capabilities, each
+// written only when it is later than what the item holds.
+func (b *batch) touch(t store.TouchConversation) {
+	pk := conversationPK(t.Key)
+	if !t.InboundAt.IsZero() {
+		set := map[string]types.AttributeValue{}
+		if t.Window > 0 {
+			set[attrWindowClosesAt] = num(t.InboundAt.Add(t.Window).UnixNano())
+		}
+		b.forward("conversation "+pk, key(pk, skConversation), t.InboundAt, t.Retention, set)
+	}
+	if !t.ClosedAt.IsZero() {
+		b.forward("close of "+pk, key(pk, skClosed), t.ClosedAt, t.Retention, nil)
+	}
+	if len(t.Capabilities) > 0 {
+		caps := make([]types.AttributeValue, len(t.Capabilities))
+		for i, c := range t.Capabilities {
+			caps[i] = str(c)
+		}
+		b.forward("capabilities of "+pk, key(pk, skCapabilities), t.At(), t.Retention,
+			map[string]types.AttributeValue{attrCapabilities: &types.AttributeValueMemberL{Value: caps}})
+	}
+	r := t.Routing
+	for _, f := range store.RoutingFields(&r) {
+		if *f.Value != "" {
+			b.forward(f.Name+" of "+pk, key(pk, skRouting+f.Name), t.At(), t.Retention,
+				map[string]types.AttributeValue{attrValue: str(*f.Value)})
+		}
+	}
+}
+
+// forward updates the item k to the register time at (and set) if its
+// register is earlier or absent; it then expires retention after at.
+func (b *batch) forward(what string, k item, at time.Time, retention time.Duration, set map[string]types.AttributeValue) {
+	names := map[string]string{"#at": attrAt}
+	values := item{":at": num(at.UnixNano())}
+	expr := "SET #at = :at"
+	if set == nil {
+		set = map[string]types.AttributeValue{}
+	}
+	exp := item{}
+	setExpiry(exp, at.Add(retention))
+	for name, v := range exp {
+		set[name] = v
+	}
+	i := 0
+	for _, name := range []string{attrWindowClosesAt, attrCapabilities, attrValue, attrExpiresAt, attrExpiresAtNs} {
+		v, ok := set[name]
+		if !ok {
+			continue
+		}
+		i++
+		names[fmt.Sprintf("#a%d", i)] = name
+		values[fmt.Sprintf(":a%d", i)] = v
+		expr += fmt.Sprintf(", #a%d = :a%d", i, i)
+	}
+	b.add(what, types.TransactWriteItem{Update: &types.Update{
+		TableName: b.table, Key: k, UpdateExpression: aws.String(expr),
+		ConditionExpression:       aws.String("attribute_not_exists(#at) OR #at < :at"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	}}, failStale)
+}
+
+// staleItems are the indexes of the forward-only updates of a batch that
+// found their items further on.
+type staleItems []int
+
+func (staleItems) Error() string {
+	return "dynamo: apply: forward-only updates found their items further on"
+}
+
+// drop removes the items st names.
+func (b *batch) drop(st staleItems) {
+	gone := map[int]bool{}
+	for _, i := range st {
+		gone[i] = true
+	}
+	var items []types.TransactWriteItem
+	var fails []onFail
+	var names []string
+	for i := range b.items {
+		if !gone[i] {
+			items, fails, names = append(items, b.items[i]), append(fails, b.fails[i]), append(names, b.names[i])
+		}
+	}
+	b.items, b.fails, b.names = items, fails, names
 }
 
 // write adds the items of w to the batch.
@@ -103,25 +208,8 @@ func (b *batch) write(w store.Write) error {
 		setExpiry(it, w.ExpiresAt)
 		b.put("claim "+w.Key, it, failDuplicate, condAbsent, 0)
 
-	case store.PutConversation:
-		c := w.Conversation
-		pk := conversationPK(store.KeyOf(c))
-		it := key(pk, skConversation)
-		stored := c
-		stored.WindowClosesAt = time.Time{} // the window item holds it
-		if err := setData(it, stored); err != nil {
-			return err
-		}
-		it[attrVersion] = num(c.Version)
-		setExpiry(it, c.ExpiresAt)
-		b.putVersioned("conversation "+pk, it, w.PrevVersion)
-		if !c.WindowClosesAt.IsZero() {
-			win := key(pk, skWindow)
-			win[attrLastInboundAt] = str(c.LastInboundAt.UTC().Format(time.RFC3339Nano))
-			win[attrVersion] = num(c.Version)
-			setExpiry(win, c.WindowClosesAt)
-			b.put("window "+pk, win, noCondition, "", 0)
-		}
+	case store.TouchConversation:
+		b.touch(w)
 
 	case store.PutMessage:
 		m := w.Message
@@ -236,6 +324,8 @@ func (b *batch) distinct() error {
 			it = ti.Put.Item
 		case ti.Delete != nil:
 			it = ti.Delete.Key
+		case ti.Update != nil:
+			it = ti.Update.Key
 		}
 		k := [2]string{keyText(it, attrPK), keyText(it, attrSK)}
 		if first, ok := seen[k]; ok {
@@ -256,6 +346,7 @@ func (b *batch) outcome(err error) error {
 		return errorf("apply: %w", err)
 	}
 	var duplicate, conflict string
+	var stale staleItems
 	for i, r := range tce.CancellationReasons {
 		if i >= len(b.fails) {
 			break
@@ -271,6 +362,12 @@ func (b *batch) outcome(err error) error {
 				if conflict == "" {
 					conflict = b.names[i]
 				}
+			case failStale:
+				stale = append(stale, i)
+			default:
+				if conflict == "" {
+					conflict = b.names[i]
+				}
 			}
 		case "TransactionConflict":
 			if conflict == "" {
@@ -283,6 +380,8 @@ func (b *batch) outcome(err error) error {
 		return fmt.Errorf("dynamo: apply: %s: %w", duplicate, store.ErrDuplicate)
 	case conflict != "":
 		return fmt.Errorf("dynamo: apply: %s: %w", conflict, store.ErrConflict)
+	case len(stale) > 0:
+		return stale
 	}
 	return errorf("apply: %w", err)
 }

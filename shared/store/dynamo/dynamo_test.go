@@ -71,7 +71,7 @@ func TestRequestCounts(t *testing.T) {
 	ctx := t.Context()
 	conv := message.Conversation{
 		Channel: message.WhatsApp, BusinessID: "106540352242922", CustomerID: "16505551234",
-		LastInboundAt: start, WindowClosesAt: start.Add(24 * time.Hour), ExpiresAt: start.Add(90 * 24 * time.Hour), Version: 1,
+		LastInboundAt: start, WindowClosesAt: start.Add(24 * time.Hour), ExpiresAt: start.Add(90 * 24 * time.Hour),
 	}
 	msg := message.Record{
 		ID: message.NewMessageID(), Channel: conv.Channel, BusinessID: conv.BusinessID, CustomerID: conv.CustomerID,
@@ -82,7 +82,7 @@ func TestRequestCounts(t *testing.T) {
 		BusinessID: conv.BusinessID, CustomerID: conv.CustomerID, MessageID: msg.ID}
 	inbound := []store.Write{ // what an inbound text writes
 		store.Claim{Key: "IN#whatsapp#wamid.COUNT", ExpiresAt: start.Add(72 * time.Hour)},
-		store.PutConversation{Conversation: conv},
+		store.TouchConversation{Key: store.KeyOf(conv), InboundAt: start, Window: 24 * time.Hour, Retention: 90 * 24 * time.Hour},
 		store.PutMessage{Message: msg, ExpiresAt: start.Add(30 * 24 * time.Hour)},
 		store.AppendEvent{Event: ev, ExpiresAt: start.Add(7 * 24 * time.Hour)},
 	}

@@ -29,6 +29,11 @@ const (
 	attrRequestHash   = "requestHash"
 	attrStatus        = "status"
 	attrAnswer        = "answer"
+	// The forward-only registers of a conversation's items.
+	attrAt             = "atNs"
+	attrWindowClosesAt = "windowClosesAtNs"
+	attrCapabilities   = "capabilities"
+	attrValue          = "value"
 )
 
 // The table's global secondary indexes: GSI1 for a conversation's recent
@@ -45,6 +50,9 @@ const pkDue = "DUE"
 const (
 	skConversation = "CONV"
 	skWindow       = "WINDOW"
+	skClosed       = "CLOSED"
+	skCapabilities = "CAPS"
+	skRouting      = "ROUTING#" // + the field's name
 	skClaim        = "CLAIM"
 	skMessage      = "MSG"
 	skPlatformID   = "PMID"

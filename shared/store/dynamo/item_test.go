@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -25,7 +26,7 @@ func TestItemLayout(t *testing.T) {
 	half := 500 * time.Millisecond // expiries off the second round up in expiresAt
 	conv := message.Conversation{
 		Channel: message.WhatsApp, BusinessID: "106540352242922", CustomerID: "16505551234",
-		LastInboundAt: start, WindowClosesAt: start.Add(24 * time.Hour), ExpiresAt: start.Add(90 * 24 * time.Hour), Version: 1,
+		LastInboundAt: start, WindowClosesAt: start.Add(24 * time.Hour), ExpiresAt: start.Add(90 * 24 * time.Hour),
 	}
 	msg := message.Record{
 		ID: "msg_layout", Channel: conv.Channel, BusinessID: conv.BusinessID, CustomerID: conv.CustomerID,
@@ -37,7 +38,9 @@ func TestItemLayout(t *testing.T) {
 	idem := store.Idempotency{Key: "order-1", RequestHash: "sha256:abc", MessageID: msg.ID, Status: 202, Answer: []byte(`{"id":"msg_layout"}`), ExpiresAt: start.Add(time.Hour + half)}
 	err := s.Apply(t.Context(),
 		store.Claim{Key: "IN#whatsapp#wamid.LAYOUT", ExpiresAt: start.Add(72*time.Hour + half)},
-		store.PutConversation{Conversation: conv},
+		store.TouchConversation{Key: store.KeyOf(conv), InboundAt: start, Window: 24 * time.Hour, Retention: 90 * 24 * time.Hour},
+		store.TouchConversation{Key: store.KeyOf(message.Conversation{Channel: message.Apple, BusinessID: "b", CustomerID: "urn:mbid:c"}),
+			ClosedAt: start, Capabilities: []string{"LIST", "TIME"}, Retention: time.Hour},
 		store.PutMessage{Message: msg, ExpiresAt: start.Add(30 * 24 * time.Hour)},
 		store.AppendEvent{Event: ev, ExpiresAt: start.Add(7 * 24 * time.Hour)},
 		store.CreateIdempotency{Idempotency: idem},
@@ -58,9 +61,11 @@ func TestItemLayout(t *testing.T) {
 			"expiresAt": secs(72*time.Hour + time.Second), "expiresAtNs": nanos(72*time.Hour + half)}},
 		{"IN#apple#forever", "CLAIM", map[string]string{}},
 		{convPK, "CONV", map[string]string{
-			"data": "JSON", "version": "N:1", "expiresAt": secs(90 * 24 * time.Hour), "expiresAtNs": nanos(90 * 24 * time.Hour)}},
-		{convPK, "WINDOW", map[string]string{
-			"lastInboundAt": "2031-03-14T09:26:53Z", "version": "N:1", "expiresAt": secs(24 * time.Hour), "expiresAtNs": nanos(24 * time.Hour)}},
+			"atNs": nanos(0), "windowClosesAtNs": nanos(24 * time.Hour), "expiresAt": secs(90 * 24 * time.Hour), "expiresAtNs": nanos(90 * 24 * time.Hour)}},
+		{"CONV#apple#b#urn:mbid:c", "CLOSED", map[string]string{
+			"atNs": nanos(0), "expiresAt": secs(time.Hour), "expiresAtNs": nanos(time.Hour)}},
+		{"CONV#apple#b#urn:mbid:c", "CAPS", map[string]string{
+			"atNs": nanos(0), "capabilities": "*types.AttributeValueMemberL", "expiresAt": secs(time.Hour), "expiresAtNs": nanos(time.Hour)}},
 		{"MSG#msg_layout", "MSG", map[string]string{
 			"GSI1PK": convPK, "GSI1SK": "2031-03-14T09:26:53.001500000Z#msg_layout",
 			"data": "JSON", "version": "N:1", "expiresAt": secs(30 * 24 * time.Hour), "expiresAtNs": nanos(30 * 24 * time.Hour)}},
@@ -131,43 +136,33 @@ func sorted(m map[string]string) []string {
 	return out
 }
 
-// TestStaleWindow writes a conversation with a window, then without one:
-// the window item stays behind but no longer counts, until a later version
-// has a window again.
-func TestStaleWindow(t *testing.T) {
+// TestForwardOnly races nothing: it touches a conversation with an older
+// message after a newer one, and the older touch is dropped from its batch
+// (one more request) while the rest of the batch lands.
+func TestForwardOnly(t *testing.T) {
 	t.Parallel()
 	b := startBackend(t)
 	s := b.newStore(t, clock.NewManual(start))
 	ctx := t.Context()
-	c := message.Conversation{Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c", LastInboundAt: start,
-		WindowClosesAt: start.Add(24 * time.Hour), Version: 1}
-	steps := []struct {
-		window time.Time
-		want   time.Time
-	}{
-		{start.Add(24 * time.Hour), start.Add(24 * time.Hour)},
-		{time.Time{}, time.Time{}},
-		{start.Add(12 * time.Hour), start.Add(12 * time.Hour)},
+	k := store.ConversationKey{Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c"}
+	touch := func(at time.Time) store.TouchConversation {
+		return store.TouchConversation{Key: k, InboundAt: at, Window: 24 * time.Hour, Retention: 30 * 24 * time.Hour}
 	}
-	for i, st := range steps {
-		c.WindowClosesAt = st.window
-		c.Version = int64(i + 1)
-		if err := s.Apply(ctx, store.PutConversation{Conversation: c, PrevVersion: int64(i)}); err != nil {
-			t.Fatal(err)
-		}
-		got, err := s.Conversation(ctx, store.KeyOf(c))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !got.WindowClosesAt.Equal(st.want) {
-			t.Errorf("version %d: WindowClosesAt %s, want %s", c.Version, got.WindowClosesAt, st.want)
-		}
-		win, err := b.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: s.table, Key: key(conversationPK(store.KeyOf(c)), skWindow)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if win.Item == nil {
-			t.Errorf("version %d: the window item is gone", c.Version)
-		}
+	if err := s.Apply(ctx, touch(start.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	s.ResetCounts()
+	if err := s.Apply(ctx, touch(start), store.Claim{Key: "IN#whatsapp#older"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Counts(); got.Writes != 2 {
+		t.Errorf("writes %d, want 2 (the batch, then the batch without the stale touch)", got.Writes)
+	}
+	if err := s.Apply(ctx, store.Claim{Key: "IN#whatsapp#older"}); !errors.Is(err, store.ErrDuplicate) {
+		t.Errorf("the claim of the batch: %v, want it taken", err)
+	}
+	got, err := s.Conversation(ctx, k)
+	if err != nil || !got.LastInboundAt.Equal(start.Add(time.Hour)) || !got.WindowClosesAt.Equal(start.Add(25*time.Hour)) {
+		t.Errorf("Conversation = %+v, %v", got, err)
 	}
 }

@@ -3,10 +3,12 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
@@ -26,38 +28,88 @@ func (s *Store) Conversation(ctx context.Context, k store.ConversationKey) (mess
 	if err != nil {
 		return message.Conversation{}, errorf("conversation %s: %w", pk, err)
 	}
-	var conv, win item
-	for _, it := range out.Items {
-		switch keyText(it, attrSK) {
-		case skConversation:
-			conv = it
-		case skWindow:
-			win = it
-		}
-	}
 	now := s.clock.Now()
-	if ok, err := alive(conv, now); err != nil || !ok {
-		return message.Conversation{}, notFound(err, "conversation "+pk)
-	}
-	var c message.Conversation
-	if err := dataOf(conv, &c); err != nil {
-		return message.Conversation{}, err
-	}
-	c.WindowClosesAt = time.Time{}
-	if ok, err := alive(win, now); err != nil {
-		return message.Conversation{}, err
-	} else if ok {
-		v, err := numberOf(win, attrVersion)
+	var st store.ConversationState
+	found := false
+	for _, it := range out.Items {
+		ok, err := alive(it, now)
 		if err != nil {
 			return message.Conversation{}, err
 		}
-		if v == c.Version {
-			if c.WindowClosesAt, err = expiry(win); err != nil {
+		if !ok {
+			continue
+		}
+		at, err := numberOf(it, attrAt)
+		if err != nil {
+			return message.Conversation{}, err
+		}
+		exp, err := expiry(it)
+		if err != nil {
+			return message.Conversation{}, err
+		}
+		if exp.After(st.ExpiresAt) {
+			st.ExpiresAt = exp
+		}
+		switch keyText(it, attrSK) {
+		case skConversation:
+			if _, ok := it[attrAt]; !ok {
+				// Written before conversations had registers: the
+				// document holds them.
+				var c message.Conversation
+				if err := dataOf(it, &c); err != nil {
+					return message.Conversation{}, err
+				}
+				st.LastInboundAt, st.Capabilities, st.Routing = c.LastInboundAt, c.Capabilities, c.Routing
+				if c.Closed {
+					st.ClosedAt = c.ClosedAt
+				}
+				found = true
+				continue
+			}
+			st.LastInboundAt = time.Unix(0, at).UTC()
+			win, err := numberOf(it, attrWindowClosesAt)
+			if err != nil {
 				return message.Conversation{}, err
 			}
+			if win > 0 {
+				st.WindowClosesAt = time.Unix(0, win).UTC()
+			}
+		case skClosed:
+			st.ClosedAt = time.Unix(0, at).UTC()
+		case skCapabilities:
+			l, ok := it[attrCapabilities].(*types.AttributeValueMemberL)
+			if !ok {
+				return message.Conversation{}, errorf("conversation %s: capabilities: %T, want a list", pk, it[attrCapabilities])
+			}
+			st.Capabilities = make([]string, 0, len(l.Value))
+			for _, v := range l.Value {
+				if sv, ok := v.(*types.AttributeValueMemberS); ok {
+					st.Capabilities = append(st.Capabilities, sv.Value)
+				}
+			}
+			st.CapabilitiesAt = time.Unix(0, at).UTC()
+		default:
+			sk := keyText(it, attrSK)
+			name, ok := strings.CutPrefix(sk, skRouting)
+			if !ok {
+				continue
+			}
+			v, err := stringOf(it, attrValue)
+			if err != nil {
+				return message.Conversation{}, err
+			}
+			for _, f := range store.RoutingFields(&st.Routing) {
+				if f.Name == name {
+					*f.Value = v
+				}
+			}
 		}
+		found = true
 	}
-	return c, nil
+	if !found {
+		return message.Conversation{}, notFound(nil, "conversation "+pk)
+	}
+	return st.Conversation(k, now), nil
 }
 
 // Message returns the message with parley id id; see store.Store.

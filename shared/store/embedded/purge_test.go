@@ -19,7 +19,7 @@ func TestOpenPurges(t *testing.T) {
 	now := clk.Now()
 	soon := now.Add(time.Hour)
 	conv := func(customer string, exp time.Time) message.Conversation {
-		return message.Conversation{Channel: message.WhatsApp, BusinessID: "biz", CustomerID: customer, ExpiresAt: exp, Version: 1}
+		return message.Conversation{Channel: message.WhatsApp, BusinessID: "biz", CustomerID: customer, ExpiresAt: exp}
 	}
 	rec := func(pid string) message.Record {
 		return message.Record{ID: message.NewMessageID(), Channel: message.WhatsApp, BusinessID: "biz", CustomerID: "kept",
@@ -31,8 +31,8 @@ func TestOpenPurges(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	err = s.Apply(t.Context(),
-		store.PutConversation{Conversation: conv("kept", time.Time{})},
-		store.PutConversation{Conversation: conv("gone", soon)},
+		store.TouchConversation{Key: store.KeyOf(conv("kept", time.Time{})), InboundAt: now, Retention: 100 * 365 * 24 * time.Hour},
+		store.TouchConversation{Key: store.KeyOf(conv("gone", soon)), InboundAt: now, Retention: time.Hour},
 		store.PutMessage{Message: rec("wamid.kept")},
 		store.PutMessage{Message: rec("wamid.gone"), ExpiresAt: soon},
 		store.AppendEvent{Event: message.Event{ID: message.NewEventID(now)}},

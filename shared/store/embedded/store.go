@@ -43,6 +43,9 @@ var buckets = [][]byte{
 // lockTimeout bounds the wait for another process holding the database.
 const lockTimeout = 2 * time.Second
 
+// batchDelay is the longest an Apply waits for others to share its commit.
+const batchDelay = 2 * time.Millisecond
+
 // Store keeps parley's state in dir. It implements store.Store and
 // store.Blobs.
 type Store struct {
@@ -71,6 +74,7 @@ func Open(dir string, clk clock.Clock) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", path, err)
 	}
+	db.MaxBatchDelay = batchDelay
 	s := &Store{db: db, clk: clk, blobs: blobs}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range buckets {
@@ -133,7 +137,9 @@ func (s *Store) Apply(ctx context.Context, ws ...store.Write) error {
 		return fmt.Errorf("embedded: apply: %w", err)
 	}
 	now := s.clk.Now()
-	return s.db.Update(func(tx *bolt.Tx) error {
+	// Batch commits the writes of concurrent callers together, with one
+	// fsync, and returns to each only once its writes are on disk.
+	return s.db.Batch(func(tx *bolt.Tx) error {
 		// Duplicates are looked for first: they take precedence over
 		// conflicts.
 		if err := checkDuplicates(tx, now, ws); err != nil {
@@ -185,8 +191,8 @@ func apply(tx *bolt.Tx, now time.Time, w store.Write) error {
 	switch w := w.(type) {
 	case store.Claim:
 		return put(tx, bucketClaims, []byte(w.Key), expiring{ExpiresAt: w.ExpiresAt})
-	case store.PutConversation:
-		return putConversation(tx, now, w)
+	case store.TouchConversation:
+		return touchConversation(tx, now, w)
 	case store.PutMessage:
 		return putMessage(tx, now, w)
 	case store.AppendEvent:
@@ -210,23 +216,20 @@ func apply(tx *bolt.Tx, now time.Time, w store.Write) error {
 	}
 }
 
-func putConversation(tx *bolt.Tx, now time.Time, w store.PutConversation) error {
-	c := w.Conversation
-	key := conversationKey(store.KeyOf(c))
-	var old message.Conversation
-	found, err := get(tx, bucketConversations, key, &old)
+// touchConversation moves the stored conversation forward; it never
+// conflicts. An expired conversation is started afresh.
+func touchConversation(tx *bolt.Tx, now time.Time, w store.TouchConversation) error {
+	key := conversationKey(w.Key)
+	var st store.ConversationState
+	found, err := get(tx, bucketConversations, key, &st)
 	if err != nil {
 		return err
 	}
-	var version int64
-	if found && live(old.ExpiresAt, now) {
-		version = old.Version
+	if found && !live(st.ExpiresAt, now) {
+		st = store.ConversationState{}
 	}
-	if version != w.PrevVersion {
-		return fmt.Errorf("embedded: conversation %s/%s/%s: version %d, want %d: %w",
-			c.Channel, c.BusinessID, c.CustomerID, version, w.PrevVersion, store.ErrConflict)
-	}
-	return put(tx, bucketConversations, key, c)
+	st.Touch(w)
+	return put(tx, bucketConversations, key, st)
 }
 
 func putMessage(tx *bolt.Tx, now time.Time, w store.PutMessage) error {
@@ -381,13 +384,13 @@ func unindex(tx *bolt.Tx, r message.Record) error {
 // Conversation returns the conversation of k.
 func (s *Store) Conversation(ctx context.Context, k store.ConversationKey) (message.Conversation, error) {
 	now := s.clk.Now()
-	var c message.Conversation
+	var st store.ConversationState
 	err := s.db.View(func(tx *bolt.Tx) error {
-		found, err := get(tx, bucketConversations, conversationKey(k), &c)
+		found, err := get(tx, bucketConversations, conversationKey(k), &st)
 		if err != nil {
 			return err
 		}
-		if !found || !live(c.ExpiresAt, now) {
+		if !found || !live(st.ExpiresAt, now) {
 			return fmt.Errorf("embedded: conversation %s/%s/%s: %w", k.Channel, k.BusinessID, k.CustomerID, store.ErrNotFound)
 		}
 		return nil
@@ -395,10 +398,7 @@ func (s *Store) Conversation(ctx context.Context, k store.ConversationKey) (mess
 	if err != nil {
 		return message.Conversation{}, err
 	}
-	if !c.WindowClosesAt.IsZero() && !c.WindowClosesAt.After(now) {
-		c.WindowClosesAt = time.Time{}
-	}
-	return c, nil
+	return st.Conversation(k, now), nil
 }
 
 // Message returns the message with parley id id.

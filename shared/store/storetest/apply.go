@@ -19,16 +19,14 @@ func testApplyAllOrNothing(t *testing.T, h *harness) {
 	answered := store.Idempotency{Key: h.key("idem-answered"), RequestHash: "h-answered", MessageID: message.NewMessageID(), ExpiresAt: at(time.Hour)}
 	released := store.Idempotency{Key: h.key("idem-released"), RequestHash: "h-released", MessageID: message.NewMessageID(), ExpiresAt: at(time.Hour)}
 	h.apply(t,
-		store.PutConversation{Conversation: updated},
-		store.PutConversation{Conversation: stale},
+		touchOf(updated),
+		touchOf(stale),
 		store.PutMessage{Message: staleMsg},
 		store.Claim{Key: takenClaim},
 		store.CreateIdempotency{Idempotency: takenIdem},
 		store.CreateIdempotency{Idempotency: answered},
 		store.CreateIdempotency{Idempotency: released},
 	)
-	staleNext := stale
-	staleNext.Version = 3
 	staleMsgNext := staleMsg
 	staleMsgNext.Status = "read"
 	staleMsgNext.Version = 2
@@ -40,7 +38,6 @@ func testApplyAllOrNothing(t *testing.T, h *harness) {
 	}{
 		{"taken claim", store.Claim{Key: takenClaim}, store.ErrDuplicate},
 		{"taken idempotency key", store.CreateIdempotency{Idempotency: takenIdem}, store.ErrDuplicate},
-		{"stale conversation", store.PutConversation{Conversation: staleNext, PrevVersion: 2}, store.ErrConflict},
 		{"stale message", store.PutMessage{Message: staleMsgNext}, store.ErrConflict},
 	}
 	for i, tt := range tests {
@@ -52,14 +49,14 @@ func testApplyAllOrNothing(t *testing.T, h *harness) {
 			idem := store.Idempotency{Key: h.key(fmt.Sprintf("idem-fresh-%d", i)), RequestHash: "h", MessageID: msg.ID, ExpiresAt: at(time.Hour)}
 			update := updated
 			update.LastInboundAt = updated.LastInboundAt.Add(time.Hour)
-			update.Version = 2
+			update.ExpiresAt = updated.ExpiresAt.Add(time.Hour)
 			answer := answered
 			answer.Status = 202
 			answer.Answer = []byte(`{"id":"x"}`)
 
 			h.applyFails(t, tt.want,
-				store.PutConversation{Conversation: created},
-				store.PutConversation{Conversation: update, PrevVersion: 1},
+				touchOf(created),
+				touchOf(update),
 				store.PutMessage{Message: msg},
 				store.AppendEvent{Event: ev},
 				store.Claim{Key: claim},
@@ -102,12 +99,14 @@ func testDuplicateOverConflict(t *testing.T, h *harness) {
 	taken := h.key("IN#whatsapp#taken")
 	idem := store.Idempotency{Key: h.key("idem"), RequestHash: "h", MessageID: m.ID, ExpiresAt: at(time.Hour)}
 	h.apply(t,
-		store.PutConversation{Conversation: c},
+		touchOf(c),
 		store.PutMessage{Message: m},
 		store.Claim{Key: taken},
 		store.CreateIdempotency{Idempotency: idem},
 	)
-	staleConv := store.PutConversation{Conversation: c}
+	older := c
+	older.LastInboundAt = c.LastInboundAt.Add(-time.Hour)
+	staleConv := touchOf(older)
 	staleMsg := store.PutMessage{Message: m}
 
 	tests := []struct {

@@ -31,7 +31,8 @@ func Run(t *testing.T, newStore Factory) {
 		run  func(t *testing.T, h *harness)
 	}{
 		{"Conversation/CreateAndUpdate", testConversationCreateAndUpdate},
-		{"Conversation/Conflict", testConversationConflict},
+		{"Conversation/Commute", testConversationCommute},
+		{"Conversation/ConcurrentTouches", testConversationConcurrentTouches},
 		{"Conversation/Window", testConversationWindow},
 		{"Conversation/Expiry", testConversationExpiry},
 		{"Claim/Duplicate", testClaimDuplicate},
@@ -126,7 +127,6 @@ func (h *harness) conversation(ch message.Channel, customer string) message.Conv
 		CustomerID:    h.key(customer),
 		LastInboundAt: now,
 		ExpiresAt:     now.Add(90 * 24 * time.Hour),
-		Version:       1,
 	}
 	switch ch {
 	case message.WhatsApp:
