@@ -274,7 +274,7 @@ func RoutingFields(r *message.Routing) []struct {
 }
 
 // Touch moves s forward with t. Each part keeps the later of its own and
-// t's; of two touches with the same time, the first kept wins.
+// t's; of two touches with the same time, the one kept last wins.
 func (s *ConversationState) Touch(t TouchConversation) {
 	if t.InboundAt.After(s.LastInboundAt) {
 		s.LastInboundAt = t.InboundAt
@@ -287,7 +287,7 @@ func (s *ConversationState) Touch(t TouchConversation) {
 	if t.ClosedAt.After(s.ClosedAt) {
 		s.ClosedAt = t.ClosedAt
 	}
-	if at := t.At(); len(t.Capabilities) > 0 && (s.CapabilitiesAt.IsZero() || at.After(s.CapabilitiesAt)) {
+	if at := t.At(); len(t.Capabilities) > 0 && (s.CapabilitiesAt.IsZero() || !at.Before(s.CapabilitiesAt)) {
 		s.Capabilities, s.CapabilitiesAt = t.Capabilities, at
 	}
 	given := t.Routing
@@ -296,7 +296,7 @@ func (s *ConversationState) Touch(t TouchConversation) {
 		if *f.Value == "" {
 			continue
 		}
-		if prev, ok := s.RoutingAt[f.Name]; !ok || t.At().After(prev) {
+		if prev, ok := s.RoutingAt[f.Name]; !ok || !t.At().Before(prev) {
 			if s.RoutingAt == nil {
 				s.RoutingAt = map[string]time.Time{}
 			}

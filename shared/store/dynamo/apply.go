@@ -140,7 +140,7 @@ func (b *batch) touch(t store.TouchConversation) {
 }
 
 // forward updates the item k to the register time at (and set) if its
-// register is earlier or absent; it then expires retention after at.
+// register is not later (absent, earlier or the same); it then expires retention after at.
 func (b *batch) forward(what string, k item, at time.Time, retention time.Duration, set map[string]types.AttributeValue) {
 	names := map[string]string{"#at": attrAt}
 	values := item{":at": num(at.UnixNano())}
@@ -166,7 +166,7 @@ func (b *batch) forward(what string, k item, at time.Time, retention time.Durati
 	}
 	b.add(what, types.TransactWriteItem{Update: &types.Update{
 		TableName: b.table, Key: k, UpdateExpression: aws.String(expr),
-		ConditionExpression:       aws.String("attribute_not_exists(#at) OR #at < :at"),
+		ConditionExpression:       aws.String("attribute_not_exists(#at) OR #at <= :at"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	}}, failStale)
