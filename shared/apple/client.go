@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/retry"
 	"github.com/parleyhq/parley/shared/safefetch"
 )
 
@@ -81,9 +82,12 @@ type Client struct {
 // /message. Apple's refusals and failures are
 // *message.Error values carrying the HTTP status and the gateway's answer:
 // platform_rejected for 400, 404 and other 4xx, unauthorized for 401 and 403
-// (the MSP id or secret is wrong), and platform_unavailable, retryable, for
-// 5xx, network errors and timeouts. Platform is set on every error that
-// follows an attempt to send, with HTTPStatus 0 when no answer came.
+// (the MSP id or secret is wrong), platform_unavailable, retryable, for 429,
+// 503 and failures before the request was written (no connection), and
+// delivery_unknown, not retryable, for other 5xx and failures after it was
+// written (a timeout, a reset): Apple may have the message. Platform is set
+// on every error that follows an attempt to send, with HTTPStatus 0 when no
+// answer came.
 func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 	if c.BaseURL == "" {
 		return "", errors.New("apple: send: the MSP gateway URL is not configured")
@@ -123,7 +127,8 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 	if o.Message.Type == message.TypeAuth {
 		endpoint = "/authenticate"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+endpoint, bytes.NewReader(body))
+	traced, wrote := retry.Track(ctx)
+	req, err := http.NewRequestWithContext(traced, http.MethodPost, strings.TrimSuffix(c.BaseURL, "/")+endpoint, bytes.NewReader(body))
 	if err != nil {
 		return id, fmt.Errorf("apple: send: %w", err)
 	}
@@ -133,10 +138,13 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 	req.Header.Set("Destination-Id", o.To)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := hc.Do(req)
+	if err != nil && wrote() {
+		return id, unknownError("the connection failed after the message was sent: "+err.Error(), 0)
+	}
 	if err != nil {
 		return id, &message.Error{
 			Code:      message.CodePlatformUnavailable,
-			Message:   "apple: the MSP gateway could not be reached: " + err.Error(),
+			Message:   "apple: the MSP gateway could not be reached (nothing was sent): " + err.Error(),
 			Platform:  &message.PlatformError{},
 			Retryable: true,
 		}
@@ -232,13 +240,30 @@ func statusError(resp *http.Response, details []byte) *message.Error {
 		if text := strings.TrimSpace(e.Platform.Details); text != "" {
 			e.Message += ": " + text
 		}
-	default:
+	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+		// Throttled or refused at the door: nothing was taken.
 		e.Code = message.CodePlatformUnavailable
-		e.Message = fmt.Sprintf("apple: the MSP gateway failed or is throttling (HTTP %d)", status)
+		e.Message = fmt.Sprintf("apple: the MSP gateway is throttling or unavailable (HTTP %d)", status)
 		e.Retryable = true
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
 			e.RetryAfter = time.Duration(s) * time.Second
 		}
+	default:
+		// A server failure (500, 502, 504, …): Apple may have taken the
+		// message before failing.
+		u := unknownError(fmt.Sprintf("the MSP gateway failed (HTTP %d)", status), status)
+		u.Platform.Details = e.Platform.Details
+		return u
 	}
 	return e
+}
+
+// unknownError is a send that reached Apple, or may have, without an
+// answer saying what Apple did.
+func unknownError(what string, status int) *message.Error {
+	return &message.Error{
+		Code:     message.CodeDeliveryUnknown,
+		Message:  "apple: " + what + "; Apple may have accepted the message, so parley does not send it again",
+		Platform: &message.PlatformError{HTTPStatus: status},
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -143,7 +144,8 @@ func TestClientSendErrors(t *testing.T) {
 		{"404", 404, "", "", message.CodePlatformRejected, false, 0, "destination-id not recognised"},
 		{"410", 410, "Gone", "", message.CodePlatformRejected, false, 0, "HTTP 410"},
 		{"429 with Retry-After", 429, "", "5", message.CodePlatformUnavailable, true, 5 * time.Second, "HTTP 429"},
-		{"500", 500, "Internal Server Error", "", message.CodePlatformUnavailable, true, 0, "HTTP 500"},
+		{"500", 500, "Internal Server Error", "", message.CodeDeliveryUnknown, false, 0, "HTTP 500"},
+		{"502", 502, "Bad Gateway", "", message.CodeDeliveryUnknown, false, 0, "may have accepted"},
 		{"503 with Retry-After", 503, "", "30", message.CodePlatformUnavailable, true, 30 * time.Second, "HTTP 503"},
 	}
 	for _, tt := range tests {
@@ -191,9 +193,12 @@ func TestClientSendCapsDetails(t *testing.T) {
 	}
 }
 
+// TestClientSendUnavailable: only a failure before the request was written
+// is retryable; a timeout or a reset after it is delivery_unknown.
 func TestClientSendUnavailable(t *testing.T) {
 	release := make(chan struct{})
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -201,19 +206,29 @@ func TestClientSendUnavailable(t *testing.T) {
 	}))
 	defer slow.Close()
 	defer close(release)
+	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	}))
+	defer reset.Close()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
 
 	tests := []struct {
-		name   string
-		client *Client
+		name      string
+		client    *Client
+		wantCode  message.Code
+		wantRetry bool
 	}{
-		{"timeout", func() *Client {
+		{"timeout after the request was written", func() *Client {
 			c := newClient(slow.URL)
 			c.HTTP = &http.Client{Timeout: 50 * time.Millisecond}
 			return c
-		}()},
-		{"connection refused", newClient(closed.URL)},
+		}(), message.CodeDeliveryUnknown, false},
+		{"reset after the request was written", newClient(reset.URL), message.CodeDeliveryUnknown, false},
+		{"connection refused", newClient(closed.URL), message.CodePlatformUnavailable, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -222,8 +237,8 @@ func TestClientSendUnavailable(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("Send = %v, want a *message.Error", err)
 			}
-			if e.Code != message.CodePlatformUnavailable || !e.Retryable {
-				t.Errorf("Send = code %s, retryable %v; want platform_unavailable, retryable", e.Code, e.Retryable)
+			if e.Code != tt.wantCode || e.Retryable != tt.wantRetry {
+				t.Errorf("Send = code %s, retryable %v; want %s, retryable %v", e.Code, e.Retryable, tt.wantCode, tt.wantRetry)
 			}
 			if e.Platform == nil || e.Platform.HTTPStatus != 0 {
 				t.Errorf("Platform = %+v, want HTTP status 0", e.Platform)

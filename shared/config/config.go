@@ -54,6 +54,7 @@ const (
 	FetchTimeout        = "PARLEY_FETCH_TIMEOUT"
 	MetricsNamespace    = "PARLEY_METRICS_NAMESPACE"
 	APIAccess           = "PARLEY_API_ACCESS"
+	SendRetryBudget     = "PARLEY_SEND_RETRY_BUDGET"
 )
 
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
@@ -67,7 +68,7 @@ var Names = []string{
 	SecretsARN, EventBus, EventsDLQURL, LogLevel, PublicURL,
 	ApplePayMerchantID, ApplePayDomain, ApplePayDisplayName, ApplePayGatewayURL, ApplePayCert, ApplePayKey,
 	PaymentProcessorURL, Reengagement, ThroughputPerSecond, PayloadQueueURL, PayloadMaxAttempts,
-	FetchLocal, FetchAllowHosts, FetchTimeout,
+	FetchLocal, FetchAllowHosts, FetchTimeout, SendRetryBudget,
 	MetricsNamespace, APIAccess,
 }
 
@@ -138,7 +139,14 @@ type Config struct {
 	// Access limits each caller of the send API (an IAM principal) to the
 	// businesses it names; nil lets every caller act for every business.
 	Access access.Scopes
+	// SendRetryBudget caps a send's tries and waits together (default
+	// retry.DefaultBudget), inside the send function's 29-second timeout.
+	SendRetryBudget time.Duration
 }
+
+// MaxSendRetryBudget is the largest SendRetryBudget: it leaves the send
+// function (29 s) time to check, record and answer.
+const MaxSendRetryBudget = 25 * time.Second
 
 // Fetch configures the fetching of callers' URLs (shared/safefetch).
 type Fetch struct {
@@ -322,6 +330,13 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 		c.PayloadMaxAttempts = n
 	}
 	c.Fetch = fetch(get, &problems)
+	if v := strings.TrimSpace(get(SendRetryBudget)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > MaxSendRetryBudget {
+			problems = append(problems, fmt.Sprintf("%s must be a duration above 0, at most %s (the send function's timeout is 29s), e.g. 20s", SendRetryBudget, MaxSendRetryBudget))
+		}
+		c.SendRetryBudget = d
+	}
 	switch c.LogLevel {
 	case "", "debug", "info", "warn", "error":
 	default:

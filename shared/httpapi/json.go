@@ -95,7 +95,7 @@ func StatusOf(code message.Code) int {
 	case message.CodeWindowClosed, message.CodeConversationClosed, message.CodeUnsupportedOnChannel, message.CodeUnsupportedOnDevice,
 		message.CodePlatformRejected:
 		return http.StatusUnprocessableEntity
-	case message.CodeUnauthorized, message.CodePlatformUnavailable:
+	case message.CodeUnauthorized, message.CodePlatformUnavailable, message.CodeDeliveryUnknown:
 		return http.StatusBadGateway
 	default:
 		return http.StatusInternalServerError

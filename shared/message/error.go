@@ -27,6 +27,11 @@ const (
 	// CodeForbidden is a caller acting for a business its access scope
 	// does not name.
 	CodeForbidden Code = "forbidden"
+	// CodeDeliveryUnknown: the request reached the platform, or may have,
+	// but no answer saying what it did came back (a timeout after the
+	// request was written, a reset, an answer cut off). The message may or
+	// may not arrive; parley does not send it again by itself.
+	CodeDeliveryUnknown Code = "delivery_unknown"
 	// CodePayloadFailed is an inbound message whose large payload or
 	// attachment could not be fetched or decoded after every retry.
 	CodePayloadFailed Code = "payload_failed"
@@ -43,9 +48,14 @@ type Error struct {
 	// Platform is the platform's own error, for platform_rejected and
 	// platform_unavailable.
 	Platform *PlatformError `json:"platform,omitempty"`
-	// Retryable is set by platform clients when trying again later may
-	// succeed (rate limits, 5xx, timeouts); RetryAfter is the platform's
-	// advice, if any.
+	// MessageID is parley's id of the message the error concerns, when a
+	// record of it was kept (delivery_unknown: look it up with GET
+	// /v1/messages/{id}).
+	MessageID string `json:"messageId,omitempty"`
+	// Retryable is set by platform clients when the request certainly did
+	// not reach the platform, or the platform said it did nothing with it
+	// (no connection, rate limits), so that trying again cannot send twice;
+	// RetryAfter is the platform's advice, if any.
 	Retryable  bool          `json:"-"`
 	RetryAfter time.Duration `json:"-"`
 }

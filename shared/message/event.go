@@ -14,6 +14,7 @@ const (
 	EventSent     = "message.sent"        // the platform accepted a message we sent
 	EventStatus   = "message.status"      // a platform reported a status change
 	EventFailed   = "message.failed"      // a message will not arrive
+	EventUnknown  = "message.unknown"     // a send whose outcome parley could not learn: it may or may not arrive
 	EventTyping   = "conversation.typing" // Apple typing_start / typing_end
 	EventClosed   = "conversation.closed" // an Apple customer closed the conversation
 	EventPayment  = "payment.callback"    // an Apple Pay callback was answered; Body.Payment says how

@@ -317,6 +317,9 @@ const (
 	StatusDelivered = "delivered" // on the device
 	StatusRead      = "read"      // seen by the customer
 	StatusFailed    = "failed"    // will not arrive
+	// StatusUnknown is a send whose outcome parley could not learn (see
+	// CodeDeliveryUnknown): it may or may not arrive.
+	StatusUnknown   = "unknown"
 	StatusReceived  = "received"  // an inbound message
 	StatusScheduled = "scheduled" // waiting for its sendAt
 	StatusCancelled = "cancelled" // a scheduled send cancelled before its time

@@ -72,3 +72,30 @@ func TestDoStopsWhenContextEnds(t *testing.T) {
 		t.Fatalf("calls = %d, err = %v; want one call and the error", calls, err)
 	}
 }
+
+// TestBudget: no try starts and no wait begins past the budget.
+func TestBudget(t *testing.T) {
+	unavailable := &message.Error{Code: message.CodePlatformUnavailable, Retryable: true, RetryAfter: time.Second}
+	p := Policy{Attempts: 10, Base: time.Millisecond, Budget: 2500 * time.Millisecond}
+	var slept time.Duration
+	p.Sleep = func(_ context.Context, d time.Duration) error { slept += d; return nil }
+	calls := 0
+	err := p.Do(context.Background(), func(ctx context.Context, _ int) error {
+		calls++
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) > 2500*time.Millisecond {
+			t.Errorf("try %d runs without the budget's deadline", calls)
+		}
+		return unavailable
+	})
+	// The fake sleep takes no time, so every 1 s wait fits the budget.
+	if calls != 10 || !errors.Is(err, unavailable) {
+		t.Errorf("calls %d, err %v", calls, err)
+	}
+	p.Sleep = nil
+	p.Budget = 50 * time.Millisecond
+	calls = 0
+	p.Do(context.Background(), func(context.Context, int) error { calls++; return unavailable })
+	if calls != 1 {
+		t.Errorf("a 1 s wait past a 50 ms budget was started: %d calls", calls)
+	}
+}

@@ -359,11 +359,17 @@ func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversati
 	var apiErr *message.Error
 	if sendErr != nil {
 		apiErr = message.AsError(sendErr)
-		rec.Status = message.StatusFailed
+		rec.Status, ev.Type = message.StatusFailed, message.EventFailed
+		if apiErr.Code == message.CodeDeliveryUnknown {
+			// The platform may have it: say so, and where to look.
+			unknown := *apiErr
+			unknown.MessageID = rec.ID
+			apiErr = &unknown
+			rec.Status, ev.Type = message.StatusUnknown, message.EventUnknown
+		}
 		rec.Error = apiErr
 		rec.PlatformMessageID = out.PlatformMessageID
-		ev.Type = message.EventFailed
-		ev.Status = message.StatusFailed
+		ev.Status = rec.Status
 		ev.Error = apiErr
 		ev.PlatformMessageID = ""
 	}
@@ -390,7 +396,11 @@ func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversati
 	}
 	var idemWrite store.Write
 	if d.idem != nil {
-		if answer, ok := recordable(result, sendErr); ok {
+		var outcome error
+		if apiErr != nil {
+			outcome = apiErr
+		}
+		if answer, ok := recordable(result, outcome); ok {
 			kept := *d.idem
 			kept.MessageID, kept.Answer = rec.ID, answer
 			idemWrite = store.PutIdempotency{Idempotency: kept}

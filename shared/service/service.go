@@ -110,6 +110,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 		httpc = &http.Client{Timeout: PlatformTimeout}
 	}
 	policy := retry.Default
+	if cfg.SendRetryBudget > 0 {
+		policy.Budget = cfg.SendRetryBudget
+	}
 	if opts.Retry != nil {
 		policy = *opts.Retry
 	}
@@ -193,7 +196,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 	s.Ingester = &ingest.Ingester{Store: s.Store, Blobs: s.Blobs, Publisher: publisher, Clock: s.Clock, AuthTokens: s.AuthKeys, Log: s.Log,
 		Fallbacks: s.Sender}
 	s.Payload = &payload.Service{Store: s.Store, Blobs: s.Blobs, MMCS: &apple.MMCS{Client: appleClient}, Publisher: publisher,
-		Clock: s.Clock, Log: s.Log, AuthTokens: s.AuthKeys, MaxAttempts: cfg.PayloadMaxAttempts, Retry: policy, Media: wa}
+		Clock: s.Clock, Log: s.Log, AuthTokens: s.AuthKeys, MaxAttempts: cfg.PayloadMaxAttempts, Retry: payloadPolicy(policy), Media: wa}
 	if cfg.PayloadQueueURL != "" {
 		awscfg, err := AWSConfig(ctx, cfg.AWSEndpoint)
 		if err != nil {
@@ -227,6 +230,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error)
 	s.Payload.Presign = s.presign
 	s.Fallback = &schedule.Job{Store: s.Store, Sender: s.Sender, Clock: s.Clock, Log: s.Log, PerSecond: cfg.ThroughputPerSecond, Sleep: opts.Sleep}
 	return s, nil
+}
+
+// payloadPolicy is the send policy without its budget: a payload job may
+// take its function's whole time to move 100 MB.
+func payloadPolicy(p retry.Policy) retry.Policy {
+	p.Budget = 0
+	return p
 }
 
 // API is the send API's handler.

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/retry"
 )
 
 // maxResponse caps how much of a Graph API answer the client reads.
@@ -53,11 +54,14 @@ type Client struct {
 // was delivered: delivery comes later, by status webhook.
 //
 // Every error is a *message.Error. Meta's refusals are classified by their
-// error.code alone and carry Meta's answer in Platform; errors for which
-// trying again later may help (rate limits, outages, timeouts) are
-// Retryable, with Meta's advice in RetryAfter where it gives one. Send never
-// retries by itself: the endpoint has no idempotency key, so a retry after a
-// timeout may deliver twice, and the caller decides.
+// error.code alone and carry Meta's answer in Platform. Only errors where
+// the message certainly did not reach Meta, or Meta said it took nothing
+// (no connection, rate limits and the other codes Meta documents as "try
+// again"), are Retryable, with Meta's advice in RetryAfter where it gives
+// one. The endpoint has no idempotency key, so a failure after the request
+// was written — a timeout, a reset, an answer cut off, a 5xx without Meta's
+// error code — is delivery_unknown: the message may have been accepted, and
+// sending it again could deliver it twice. Send never retries by itself.
 func (c *Client) Send(ctx context.Context, o message.Outgoing) (wamid string, err error) {
 	if o.BusinessID == "" {
 		return "", requestError("businessId")
@@ -71,7 +75,8 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (wamid string, er
 		return "", err
 	}
 	endpoint := strings.TrimRight(c.BaseURL, "/") + "/" + url.PathEscape(o.BusinessID) + "/messages"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
+	traced, wrote := retry.Track(ctx)
+	req, err := http.NewRequestWithContext(traced, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return "", message.Errorf(message.CodeInternal, "whatsapp: building the request: %v", err)
 	}
@@ -85,12 +90,13 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (wamid string, er
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return "", transportError(err)
+		return "", transportError(err, wrote())
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return "", transportError(err)
+		// Meta answered; what it said was lost.
+		return "", unknownError(fmt.Sprintf("the Graph API's answer (HTTP %d) was cut off: %v", resp.StatusCode, err), resp.StatusCode, nil)
 	}
 
 	if resp.StatusCode/100 == 2 {
@@ -100,17 +106,21 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (wamid string, er
 			} `json:"messages"`
 		}
 		if err := json.Unmarshal(raw, &ok); err != nil || len(ok.Messages) == 0 || ok.Messages[0].ID == "" {
-			// Meta may have accepted the message: not retryable, lest it
-			// arrive twice.
-			return "", &message.Error{
-				Code:     message.CodePlatformUnavailable,
-				Message:  fmt.Sprintf("whatsapp: HTTP %d without a message id in the answer", resp.StatusCode),
-				Platform: &message.PlatformError{HTTPStatus: resp.StatusCode, Details: snippet(raw)},
-			}
+			return "", unknownError(fmt.Sprintf("HTTP %d without a message id in the answer", resp.StatusCode), resp.StatusCode, raw)
 		}
 		return ok.Messages[0].ID, nil
 	}
 	return "", responseError(resp.StatusCode, raw, o.BusinessID)
+}
+
+// unknownError is a send that reached Meta, or may have, without an answer
+// saying what Meta did.
+func unknownError(what string, status int, raw []byte) *message.Error {
+	return &message.Error{
+		Code:     message.CodeDeliveryUnknown,
+		Message:  "whatsapp: " + what + "; Meta may have accepted the message, so parley does not send it again",
+		Platform: &message.PlatformError{HTTPStatus: status, Details: snippet(raw)},
+	}
 }
 
 // graphError is the "error" object of the Graph API's error envelope.
@@ -156,13 +166,19 @@ func responseError(status int, raw []byte, businessID string) *message.Error {
 	}
 	if json.Unmarshal(raw, &env) != nil || env.Error == nil || env.Error.Code == nil {
 		pe := &message.PlatformError{HTTPStatus: status, Details: snippet(raw)}
-		if status >= 500 || status == http.StatusTooManyRequests {
+		switch {
+		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+			// Throttled or refused at the door: nothing was taken.
 			return &message.Error{
 				Code:      message.CodePlatformUnavailable,
 				Message:   fmt.Sprintf("whatsapp: the Graph API answered HTTP %d; try again later", status),
 				Platform:  pe,
 				Retryable: true,
 			}
+		case status >= 500:
+			// A gateway or server failure without Meta's error envelope:
+			// the request may have been handled behind it.
+			return unknownError(fmt.Sprintf("the Graph API answered HTTP %d without an error code", status), status, raw)
 		}
 		return &message.Error{
 			Code:     message.CodePlatformRejected,
@@ -207,10 +223,10 @@ func responseError(status int, raw []byte, businessID string) *message.Error {
 		e.RetryAfter = retryAfter(code)
 	case status >= 500 && code != 131045:
 		// An error code parley does not know, from a server in trouble:
-		// worth another try. 131045 (number registration) is not.
-		e.Code = message.CodePlatformUnavailable
-		e.Message = fmt.Sprintf("whatsapp: the Graph API failed with HTTP %d (code %d): %s; try again later", status, code, said)
-		e.Retryable = true
+		// Meta may or may not have taken the message. 131045 (number
+		// registration) is a refusal.
+		e.Code = message.CodeDeliveryUnknown
+		e.Message = fmt.Sprintf("whatsapp: the Graph API failed with HTTP %d (code %d): %s; Meta may have accepted the message, so parley does not send it again", status, code, said)
 	default:
 		e.Code = message.CodePlatformRejected
 		e.Message = fmt.Sprintf("whatsapp: Meta rejected the message (code %d): %s", code, said)
@@ -234,18 +250,39 @@ func retryAfter(code int) time.Duration {
 	return 0
 }
 
-// transportError classifies a request that got no answer.
-func transportError(err error) *message.Error {
-	what := "could not reach the Graph API"
+// transportError classifies a request that got no answer: retryable when
+// it was never written in full, delivery_unknown when it was.
+func transportError(err error, wrote bool) *message.Error {
 	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
-		what = "the Graph API did not answer in time"
+	timeout := errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
+	if wrote {
+		what := "the connection failed after the message was sent"
+		if timeout {
+			what = "the Graph API did not answer in time"
+		}
+		return unknownError(fmt.Sprintf("%s: %v", what, err), 0, nil)
+	}
+	what := "could not reach the Graph API"
+	if timeout {
+		what = "could not reach the Graph API in time"
 	}
 	return &message.Error{
 		Code:      message.CodePlatformUnavailable,
-		Message:   fmt.Sprintf("whatsapp: %s: %v", what, err),
+		Message:   fmt.Sprintf("whatsapp: %s (nothing was sent): %v", what, err),
+		Platform:  &message.PlatformError{},
 		Retryable: true,
 	}
+}
+
+// repeatableError classifies a failed call that is safe to repeat
+// (reading media, uploading a file): retryable whenever it failed.
+func repeatableError(err error) *message.Error {
+	var ne net.Error
+	what := "could not reach the Graph API"
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		what = "the Graph API did not answer in time"
+	}
+	return &message.Error{Code: message.CodePlatformUnavailable, Message: fmt.Sprintf("whatsapp: %s: %v", what, err), Retryable: true}
 }
 
 // snippet is the start of a body that is not a Graph error, for people to

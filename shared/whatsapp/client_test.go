@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -129,7 +130,7 @@ func TestClientErrors(t *testing.T) {
 		{name: "app rate limit", status: 400, body: graph(4, "OAuthException", "(#4) Application request limit reached", ""),
 			wantCode: message.CodePlatformUnavailable, wantRetry: true},
 		{name: "unknown code from a failing server", status: 503, body: graph(1, "OAuthException", "(#1) An unknown error occurred", ""),
-			wantCode: message.CodePlatformUnavailable, wantRetry: true, wantInText: "HTTP 503 (code 1)"},
+			wantCode: message.CodeDeliveryUnknown, wantInText: "HTTP 503 (code 1)"},
 		{name: "unknown code refused", status: 400, body: graph(1, "OAuthException", "(#1) An unknown error occurred", ""),
 			wantCode: message.CodePlatformRejected, wantInText: "code 1"},
 		{name: "registration error", status: 500, body: graph(131045, "OAuthException", "(#131045) Incorrect certificate", ""),
@@ -152,20 +153,22 @@ func TestClientErrors(t *testing.T) {
 			wantCode: message.CodePlatformRejected,
 			wantPE:   &message.PlatformError{HTTPStatus: 400, Code: 131026, Message: "(#131026) Message undeliverable"}},
 		{name: "502 with html", status: 502, body: "<html><body><h1>502 Bad Gateway</h1></body></html>",
-			wantCode: message.CodePlatformUnavailable, wantRetry: true,
-			wantPE: &message.PlatformError{HTTPStatus: 502, Details: "<html><body><h1>502 Bad Gateway</h1></body></html>"}},
+			wantCode: message.CodeDeliveryUnknown,
+			wantPE:   &message.PlatformError{HTTPStatus: 502, Details: "<html><body><h1>502 Bad Gateway</h1></body></html>"}},
 		{name: "500 empty", status: 500, body: "",
-			wantCode: message.CodePlatformUnavailable, wantRetry: true, wantPE: &message.PlatformError{HTTPStatus: 500}},
+			wantCode: message.CodeDeliveryUnknown, wantPE: &message.PlatformError{HTTPStatus: 500}},
+		{name: "503 empty", status: 503, body: "",
+			wantCode: message.CodePlatformUnavailable, wantRetry: true, wantPE: &message.PlatformError{HTTPStatus: 503}},
 		{name: "429 without envelope", status: 429, body: "slow down",
 			wantCode: message.CodePlatformUnavailable, wantRetry: true},
 		{name: "404 not graph", status: 404, body: "404 page not found\n",
 			wantCode: message.CodePlatformRejected, wantInText: "check the configured API URL",
 			wantPE: &message.PlatformError{HTTPStatus: 404, Details: "404 page not found"}},
 		{name: "huge body", status: 500, body: strings.Repeat("x", 3<<20),
-			wantCode: message.CodePlatformUnavailable, wantRetry: true,
-			wantPE: &message.PlatformError{HTTPStatus: 500, Details: strings.Repeat("x", 256)}},
+			wantCode: message.CodeDeliveryUnknown,
+			wantPE:   &message.PlatformError{HTTPStatus: 500, Details: strings.Repeat("x", 256)}},
 		{name: "200 without id", status: 200, body: `{"messaging_product":"whatsapp","messages":[]}`,
-			wantCode: message.CodePlatformUnavailable, wantRetry: false},
+			wantCode: message.CodeDeliveryUnknown, wantRetry: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,36 +193,58 @@ func TestClientErrors(t *testing.T) {
 	}
 }
 
+// TestClientTransportErrors: a failure before the request was written is
+// retryable; one after it — the server read the request, then timed out,
+// reset the connection or cut its answer — is delivery_unknown, never
+// retried.
 func TestClientTransportErrors(t *testing.T) {
 	release := make(chan struct{})
 	blocked := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
 		<-release
 	}))
 	defer blocked.Close()
 	defer close(release)
+	reset := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	}))
+	defer reset.Close()
+	cut := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		w.Header().Set("Content-Length", "200")
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, `{"messaging_product":"whatsapp","messages":[{"id":"wamid.`)
+		w.(http.Flusher).Flush()
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	defer cut.Close()
 	closed := httptest.NewServer(http.NotFoundHandler())
 	closed.Close()
 
 	tests := []struct {
-		name     string
-		url      string
-		ctx      func() (context.Context, context.CancelFunc)
-		wantText string
+		name      string
+		url       string
+		timeout   time.Duration
+		wantCode  message.Code
+		wantRetry bool
+		wantText  string
 	}{
-		{"timeout", blocked.URL, func() (context.Context, context.CancelFunc) {
-			return context.WithTimeout(context.Background(), 50*time.Millisecond)
-		}, "did not answer in time"},
-		{"connection refused", closed.URL, func() (context.Context, context.CancelFunc) {
-			return context.WithCancel(context.Background())
-		}, "could not reach"},
+		{"timeout after the request was written", blocked.URL, 50 * time.Millisecond, message.CodeDeliveryUnknown, false, "did not answer in time"},
+		{"reset after the request was written", reset.URL, time.Minute, message.CodeDeliveryUnknown, false, "failed after the message was sent"},
+		{"answer cut off after a 200", cut.URL, time.Minute, message.CodeDeliveryUnknown, false, "HTTP 200) was cut off"},
+		{"connection refused", closed.URL, time.Minute, message.CodePlatformUnavailable, true, "could not reach"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := tt.ctx()
+			ctx, cancel := context.WithTimeout(context.Background(), tt.timeout)
 			defer cancel()
 			c := &Client{BaseURL: tt.url + "/v25.0", Token: testToken}
 			_, err := c.Send(ctx, hello)
-			e := checkError(t, err, message.CodePlatformUnavailable, true)
+			e := checkError(t, err, tt.wantCode, tt.wantRetry)
 			if !strings.Contains(e.Message, tt.wantText) {
 				t.Errorf("Message = %q, want it to mention %q", e.Message, tt.wantText)
 			}

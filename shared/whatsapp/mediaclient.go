@@ -121,7 +121,7 @@ func (c *Client) Download(ctx context.Context, mediaURL string) (io.ReadCloser, 
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	resp, err := c.mediaClient().Do(req)
 	if err != nil {
-		return nil, transportError(err)
+		return nil, repeatableError(err)
 	}
 	if resp.StatusCode == http.StatusOK {
 		return resp.Body, nil
@@ -217,12 +217,12 @@ func (c *Client) roundTrip(hc *http.Client, req *http.Request) ([]byte, int, err
 		if errors.As(err, &src) {
 			return nil, 0, src
 		}
-		return nil, 0, transportError(err)
+		return nil, 0, repeatableError(err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return nil, 0, transportError(err)
+		return nil, 0, repeatableError(err)
 	}
 	return raw, resp.StatusCode, nil
 }
