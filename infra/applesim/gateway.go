@@ -17,6 +17,9 @@ import (
 // maxMessageBody is the largest POST /v1/message body the gateway reads.
 const maxMessageBody = 16 << 20
 
+// maxLoggedAgent is how many characters of msp-agent Apple logs.
+const maxLoggedAgent = 64
+
 // outboundTypes are the types an MSP may send; close is receive-only.
 var outboundTypes = map[string]bool{
 	"text": true, "interactive": true, "richLink": true, "typing_start": true, "typing_end": true,
@@ -61,6 +64,19 @@ func (s *Simulator) accept(w http.ResponseWriter, r *http.Request, authOnly bool
 			return
 		}
 	}
+	var autoReply bool
+	switch v := strings.ToLower(strings.TrimSpace(r.Header.Get("auto-reply"))); v {
+	case "", "false":
+	case "true":
+		autoReply = true
+	default:
+		http.Error(w, "Bad Request: auto-reply must be true or false", http.StatusBadRequest)
+		return
+	}
+	agent := []rune(r.Header.Get("msp-agent"))
+	if len(agent) > maxLoggedAgent {
+		agent = agent[:maxLoggedAgent]
+	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxMessageBody+1))
 	if err != nil {
 		http.Error(w, "Bad Request: unreadable body", http.StatusBadRequest)
@@ -96,7 +112,8 @@ func (s *Simulator) accept(w http.ResponseWriter, r *http.Request, authOnly bool
 		return
 	}
 	s.mu.Lock()
-	s.sent = append(s.sent, Message{ID: id, Type: b.Type, Interactive: kind, Source: source, Destination: dest, Body: raw, Time: s.cfg.Now()})
+	s.sent = append(s.sent, Message{ID: id, Type: b.Type, Interactive: kind, Source: source, Destination: dest, Body: raw, Time: s.cfg.Now(),
+		AutoReply: autoReply, Agent: string(agent)})
 	s.mu.Unlock()
 	// The headers of Apple's empty 200 answer.
 	w.Header().Set("Cache-Control", "no-cache, no-store")
@@ -155,6 +172,8 @@ func (b sentBody) check(headerID string) (kind, problem string) {
 		return "", "type close cannot be sent by an MSP"
 	case !outboundTypes[b.Type]:
 		return "", fmt.Sprintf("unknown type %q", b.Type)
+	case (b.Type == "typing_start" || b.Type == "typing_end") && (b.Body != nil || len(b.InteractiveData) > 0 || len(b.RichLinkData) > 0 || len(b.Attachments) > 0):
+		return "", "type " + b.Type + " carries no body"
 	case b.Type == "text" && (b.Body == nil || *b.Body == ""):
 		return "", "body is required for type text"
 	case b.Type == "richLink" && len(b.RichLinkData) == 0:

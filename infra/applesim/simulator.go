@@ -100,6 +100,11 @@ type Message struct {
 	Destination string          `json:"destination"`
 	Body        json.RawMessage `json:"body"`
 	Time        time.Time       `json:"time"`
+	// AutoReply is the auto-reply header: the message came from a bot.
+	AutoReply bool `json:"autoReply,omitempty"`
+	// Agent is the msp-agent header as Apple logs it: its first 64
+	// characters.
+	Agent string `json:"agent,omitempty"`
 }
 
 // Simulator is the simulated gateway, an http.Handler.

@@ -149,3 +149,64 @@ func TestAppleDeviceCapabilities(t *testing.T) {
 		t.Fatalf("adapted: %d %+v", code, res)
 	}
 }
+
+// TestAppleTypingAndEnvelope: typing indicators go to Apple as
+// typing_start/typing_end and leave no record or event; the automated
+// marker, the agent, the locale and a session reach the gateway; a typing
+// indicator takes no idempotency key, goes nowhere once the customer closed
+// the conversation, and does not exist on WhatsApp.
+func TestAppleTypingAndEnvelope(t *testing.T) {
+	st := startStack(t, "embedded", clock.NewManual(start))
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "text": "hi"})
+	before := len(events(t, st))
+
+	res := sendApple(t, st, map[string]any{"type": "typing", "state": "start", "automated": true, "agent": "returns-bot/2", "locale": "en_GB"})
+	if res.ID != "" || res.Status != message.StatusSent || res.PlatformMessageID == "" {
+		t.Fatalf("typing answer %+v, want sent with an Apple id and no parley id", res)
+	}
+	sendApple(t, st, map[string]any{"type": "typing", "state": "end"})
+	if n := len(events(t, st)); n != before {
+		t.Errorf("typing indicators wrote %d events, want none", n-before)
+	}
+	var sim []struct {
+		ID, Type  string
+		AutoReply bool
+		Agent     string
+		Body      json.RawMessage
+	}
+	call(t, "GET", st.URL+"/sim/apple/messages", nil, &sim)
+	if len(sim) != 2 || sim[0].Type != "typing_start" || sim[1].Type != "typing_end" || sim[0].ID != res.PlatformMessageID ||
+		!sim[0].AutoReply || sim[0].Agent != "returns-bot/2" || sim[1].AutoReply || !strings.Contains(string(sim[0].Body), `"locale":"en_GB"`) {
+		t.Fatalf("the gateway got %+v, want typing_start (automated, agent, locale) then typing_end", sim)
+	}
+	var conv struct{ RecentMessages []message.Record }
+	call(t, "GET", st.URL+"/v1/conversations/apple/"+appleBusiness+"/"+url.PathEscape(appleCustomer), nil, &conv)
+	for _, r := range conv.RecentMessages {
+		if r.Direction == message.Outbound {
+			t.Errorf("a typing indicator was recorded: %+v", r)
+		}
+	}
+
+	// A session the business chose comes back with the answer.
+	list := sendApple(t, st, map[string]any{"type": "list", "body": "Pick", "sessionIdentifier": "returns-session-7",
+		"sections": []any{map[string]any{"title": "S", "items": []any{map[string]any{"id": "a", "title": "A"}, map[string]any{"id": "b", "title": "B"}}}}})
+	reply(t, st, "apple", map[string]any{"action": "select", "replyTo": list.PlatformMessageID, "ids": []string{"b"}})
+	if ev := lastEvent(t, st, message.EventReceived); ev.Body.SessionIdentifier != "returns-session-7" {
+		t.Errorf("answer session %q, want the business's", ev.Body.SessionIdentifier)
+	}
+
+	refused := func(req map[string]any, code, field string) {
+		t.Helper()
+		var out struct{ Error message.Error }
+		call(t, "POST", st.URL+"/v1/messages", req, &out)
+		if string(out.Error.Code) != code || !strings.Contains(out.Error.Error(), field) {
+			t.Errorf("%v: %+v, want %s naming %s", req["message"], out.Error, code, field)
+		}
+	}
+	typing := map[string]any{"type": "typing", "state": "start"}
+	refused(map[string]any{"channel": "apple", "businessId": appleBusiness, "to": appleCustomer, "message": typing, "idempotencyKey": "k-1"},
+		"invalid_request", "idempotencyKey")
+	refused(map[string]any{"channel": "whatsapp", "businessId": waBusiness, "to": waCustomer, "message": typing}, "unsupported_on_channel", "typing")
+	reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "type": "close"})
+	refused(map[string]any{"channel": "apple", "businessId": appleBusiness, "to": appleCustomer, "message": typing}, "conversation_closed", "closed")
+}

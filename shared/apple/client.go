@@ -137,6 +137,12 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 	req.Header.Set("Source-Id", o.BusinessID)
 	req.Header.Set("Destination-Id", o.To)
 	req.Header.Set("Content-Type", "application/json")
+	if o.Message.Automated {
+		req.Header.Set("auto-reply", "true")
+	}
+	if o.Message.Agent != "" {
+		req.Header.Set("msp-agent", o.Message.Agent)
+	}
 	resp, err := hc.Do(req)
 	if err != nil && wrote() {
 		return id, unknownError("the connection failed after the message was sent: "+err.Error(), 0)

@@ -35,6 +35,7 @@ type outbound struct {
 	Type            string           `json:"type"`
 	SourceID        string           `json:"sourceId"`
 	DestinationID   string           `json:"destinationId"`
+	Locale          string           `json:"locale,omitempty"`
 	Body            string           `json:"body,omitempty"`
 	Attachments     []Attachment     `json:"attachments,omitempty"`
 	RichLinkData    *richLinkData    `json:"richLinkData,omitempty"`
@@ -69,6 +70,9 @@ type interactiveData struct {
 	Data            *payloadData `json:"data,omitempty"`
 	ReceivedMessage *bubble      `json:"receivedMessage,omitempty"`
 	ReplyMessage    *bubble      `json:"replyMessage,omitempty"`
+	// SessionIdentifier is kept by Apple and carried back by the answer;
+	// Apple makes one when it is absent.
+	SessionIdentifier string `json:"sessionIdentifier,omitempty"`
 }
 
 // payloadData is data of an interactive message of Apple's own extension.
@@ -222,9 +226,14 @@ func Render(o message.Outgoing, in Inputs) ([]byte, error) {
 	if o.PlatformMessageID == "" {
 		return nil, errors.New("apple: render: the message has no Apple message id")
 	}
-	out := outbound{V: 1, ID: o.PlatformMessageID, SourceID: o.BusinessID, DestinationID: o.To}
+	out := outbound{V: 1, ID: o.PlatformMessageID, SourceID: o.BusinessID, DestinationID: o.To, Locale: m.Locale}
 	var err error
 	switch m.Type {
+	case message.TypeTyping:
+		out.Type = typeTypingStart
+		if m.State == message.TypingEnd {
+			out.Type = typeTypingEnd
+		}
 	case message.TypeText:
 		out.Type = typeText
 		if len(in.Attachments) != len(m.Attachments) {
@@ -246,6 +255,9 @@ func Render(o message.Outgoing, in Inputs) ([]byte, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if out.InteractiveData != nil {
+		out.InteractiveData.SessionIdentifier = m.SessionIdentifier
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

@@ -169,6 +169,10 @@ func TestRenderGolden(t *testing.T) {
 	jpegSignIn := signIn
 	jpegSignIn.Images = []message.Image{{ID: "logo", Data: jpeg(12)}}
 	jpegSignIn.Bubble = &message.Bubble{Title: "Sign in to Example", ImageID: "logo"}
+	session := fruitList
+	session.SessionIdentifier = "3e5a7c9e-1b3d-4f5a-8c7e-9a1b3c5d7e9f"
+	session.Locale = "fr_FR"
+	session.Automated = true
 	overridden := applePay
 	overridden.Endpoints = map[string]string{"fallbackUrl": "https://shop.example/fallback"}
 	payInputs := func(m message.Message) Inputs {
@@ -197,6 +201,9 @@ func TestRenderGolden(t *testing.T) {
 		{"time_picker", fitting, Inputs{}},
 		{"time_picker_viewer_zone", utcSlots, Inputs{}},
 		{"time_picker_untitled", untitled, Inputs{}},
+		{"list_session_locale", session, Inputs{}},
+		{"typing_start", message.Message{Type: message.TypeTyping, State: message.TypingStart, Locale: "en_GB"}, Inputs{}},
+		{"typing_end", message.Message{Type: message.TypeTyping, State: message.TypingEnd, Automated: true, Agent: "bot:returns"}, Inputs{}},
 		{"auth_jpeg_image", jpegSignIn, Inputs{AuthKey: "BOR1a2b3"}},
 		{"custom", shopApp, Inputs{}},
 		{"custom_no_live_layout", noLive, Inputs{}},

@@ -3,6 +3,7 @@ package apple
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ const (
 func Supports(typ string) bool {
 	switch typ {
 	case message.TypeText, message.TypeRichLink, message.TypeList, message.TypeButtons,
-		message.TypeTimePicker, message.TypeCustom, message.TypeAuth, message.TypeApplePay:
+		message.TypeTimePicker, message.TypeCustom, message.TypeAuth, message.TypeApplePay, message.TypeTyping:
 		return true
 	}
 	return false
@@ -60,6 +61,14 @@ var (
 // checked the same way when Send fetches them.
 func Validate(m message.Message) message.Problems {
 	var ps message.Problems
+	validateEnvelope(&ps, m)
+	if m.Type == message.TypeTyping {
+		validateTyping(&ps, m)
+		return ps
+	}
+	if m.State != "" {
+		ps.Add("message.state", "not used by %s messages: only typing indicators have a state", m.Type)
+	}
 	if m.Type != message.TypeText {
 		validateUIStrings(&ps, m)
 	}
@@ -482,5 +491,50 @@ func validateUIStrings(ps *message.Problems, m message.Message) {
 	}
 	if m.Type == message.TypeButtons {
 		check("message.body", m.Body)
+	}
+}
+
+// Limits of the fields every Apple message may carry.
+const (
+	// MaxAgent is the most bytes of message.agent, Apple's msp-agent
+	// header. Apple logs its first 64 characters and documents no limit;
+	// this is parley's cap for a header.
+	MaxAgent = 1024
+)
+
+// localePattern is a locale as Apple writes it (en_US), or with a hyphen.
+var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$`)
+
+// validateEnvelope checks what any Apple message may carry: its locale,
+// agent and session.
+func validateEnvelope(ps *message.Problems, m message.Message) {
+	if m.Locale != "" && !localePattern.MatchString(m.Locale) {
+		ps.Add("message.locale", "%q is not a locale such as en_US", m.Locale)
+	}
+	switch {
+	case len(m.Agent) > MaxAgent:
+		ps.Add("message.agent", "%d bytes, the limit is %d", len(m.Agent), MaxAgent)
+	case strings.ContainsFunc(m.Agent, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		ps.Add("message.agent", "contains a control character: it is sent as the msp-agent header")
+	}
+	if m.SessionIdentifier != "" && !message.Interactive(m.Type) {
+		ps.Add("message.sessionIdentifier", "not used by %s messages: only interactive messages have a session", m.Type)
+	}
+}
+
+// validateTyping checks a typing indicator: a state, and nothing of a
+// message's content.
+func validateTyping(ps *message.Problems, m message.Message) {
+	switch m.State {
+	case "":
+		ps.Add("message.state", `is required: "start" or "end"`)
+	case message.TypingStart, message.TypingEnd:
+	default:
+		ps.Add("message.state", `%q is not a typing state: "start" or "end"`, m.State)
+	}
+	content := m
+	content.Type, content.State, content.Locale, content.Automated, content.Agent = "", "", "", false, ""
+	if !reflect.ValueOf(content).IsZero() {
+		ps.Add("message", "a typing indicator carries only state, and optionally locale, automated and agent")
 	}
 }

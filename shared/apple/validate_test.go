@@ -273,6 +273,25 @@ func TestValidate(t *testing.T) {
 			`message.endpoints.orderTrackingUrl: "ftp://x" is not an absolute http or https URL`,
 			"message.endpoints.refundUrl: is not an Apple Pay endpoint: paymentGatewayUrl, fallbackUrl, orderTrackingUrl, paymentMethodUpdateUrl, shippingContactUpdateUrl or shippingMethodUpdateUrl",
 		}},
+		{"typing start", message.Message{Type: message.TypeTyping, State: "start", Locale: "en_US", Automated: true, Agent: "bot"}, nil},
+		{"typing end", message.Message{Type: message.TypeTyping, State: "end"}, nil},
+		{"typing without state", message.Message{Type: message.TypeTyping}, []string{`message.state: is required: "start" or "end"`}},
+		{"typing with another state", message.Message{Type: message.TypeTyping, State: "paused"}, []string{`message.state: "paused" is not a typing state: "start" or "end"`}},
+		{"typing with text", message.Message{Type: message.TypeTyping, State: "start", Text: "hi"},
+			[]string{"message: a typing indicator carries only state, and optionally locale, automated and agent"}},
+		{"typing with a session", message.Message{Type: message.TypeTyping, State: "start", SessionIdentifier: "s"},
+			[]string{"message.sessionIdentifier: not used by typing messages: only interactive messages have a session",
+				"message: a typing indicator carries only state, and optionally locale, automated and agent"}},
+		{"state on a list", with(fruitList, func(m *message.Message) { m.State = "start" }), []string{"message.state: not used by list messages: only typing indicators have a state"}},
+		{"session, locale, automated and agent on a list", with(fruitList, func(m *message.Message) {
+			m.SessionIdentifier, m.Locale, m.Automated, m.Agent = "s-1", "pt-BR", true, strings.Repeat("a", MaxAgent)
+		}), nil},
+		{"session on a text", message.Message{Type: message.TypeText, Text: "hi", SessionIdentifier: "s-1"},
+			[]string{"message.sessionIdentifier: not used by text messages: only interactive messages have a session"}},
+		{"bad locale", message.Message{Type: message.TypeText, Text: "hi", Locale: "English"}, []string{`message.locale: "English" is not a locale such as en_US`}},
+		{"agent over the limit", message.Message{Type: message.TypeText, Text: "hi", Agent: strings.Repeat("a", MaxAgent+1)}, []string{"message.agent: 1025 bytes, the limit is 1024"}},
+		{"agent with a newline", message.Message{Type: message.TypeText, Text: "hi", Agent: "bot\r\nx-evil: 1"},
+			[]string{"message.agent: contains a control character: it is sent as the msp-agent header"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,6 +24,15 @@ const (
 	TypeAuth            = "auth"
 	TypeApplePay        = "applePay"
 	TypeCustom          = "custom"
+	// TypeTyping is a typing indicator (state start or end): a signal, not
+	// a message; parley keeps no record of it.
+	TypeTyping = "typing"
+)
+
+// Typing indicator states.
+const (
+	TypingStart = "start"
+	TypingEnd   = "end"
 )
 
 // KnownType reports whether t is a message type of the public contract.
@@ -31,7 +40,7 @@ func KnownType(t string) bool {
 	switch t {
 	case TypeText, TypeRichLink, TypeList, TypeButtons, TypeTimePicker, TypeReaction,
 		TypeProduct, TypeProductList, TypeLocationRequest, TypeCTAURL, TypeTemplate,
-		TypeAuth, TypeApplePay, TypeCustom:
+		TypeAuth, TypeApplePay, TypeCustom, TypeTyping:
 		return true
 	}
 	return MediaType(t)
@@ -117,6 +126,21 @@ type Message struct {
 	MimeType string `json:"mimeType,omitempty"`
 	Caption  string `json:"caption,omitempty"`
 	Filename string `json:"filename,omitempty"`
+
+	// typing: start or end.
+	State string `json:"state,omitempty"`
+
+	// Apple, every type: the locale of the message (body locale, e.g.
+	// en_US); Automated marks a bot's answer (Apple's auto-reply header);
+	// Agent names the agent or system sending it (Apple's msp-agent
+	// header).
+	Locale    string `json:"locale,omitempty"`
+	Automated bool   `json:"automated,omitempty"`
+	Agent     string `json:"agent,omitempty"`
+	// SessionIdentifier is the Apple session of an interactive message;
+	// Apple makes one when it is not given, and the customer's answer
+	// carries it back.
+	SessionIdentifier string `json:"sessionIdentifier,omitempty"`
 
 	// Common: the message this one answers (a parley id or the platform's;
 	// WhatsApp context.message_id), Apple's images and bubbles.
@@ -247,7 +271,7 @@ type OAuth struct {
 // so that their replies are correlated and an older one can be stale.
 func Interactive(t string) bool {
 	switch t {
-	case TypeText, TypeRichLink, TypeReaction:
+	case TypeText, TypeRichLink, TypeReaction, TypeTyping:
 		return false
 	}
 	return KnownType(t) && !MediaType(t)
@@ -278,6 +302,19 @@ func (r SendRequest) Validate() Problems {
 	ps.Required("businessId", r.BusinessID)
 	ps.Required("to", r.To)
 	ps.MaxLen("idempotencyKey", r.IdempotencyKey, 256)
+	if r.Message.Type == TypeTyping {
+		// A typing indicator is a signal of the moment: never stored, never
+		// scheduled, and harmless to repeat.
+		if r.IdempotencyKey != "" {
+			ps.Add("idempotencyKey", "not used by typing indicators: parley keeps no record of them, and sending one twice is harmless")
+		}
+		if r.SendAt != nil {
+			ps.Add("sendAt", "not used by typing indicators: they are sent now or not at all")
+		}
+		if len(r.Fallback) > 0 {
+			ps.Add("fallback", "not used by typing indicators")
+		}
+	}
 	switch {
 	case r.Message.Type == "":
 		ps.Add("message.type", "is required")

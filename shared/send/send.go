@@ -51,7 +51,7 @@ var native = map[message.Channel][]string{
 		message.TypeReaction, message.TypeProduct, message.TypeProductList, message.TypeLocationRequest,
 		message.TypeCTAURL, message.TypeTemplate},
 	message.Apple: {message.TypeText, message.TypeRichLink, message.TypeList, message.TypeButtons,
-		message.TypeTimePicker, message.TypeAuth, message.TypeApplePay, message.TypeCustom},
+		message.TypeTimePicker, message.TypeAuth, message.TypeApplePay, message.TypeCustom, message.TypeTyping},
 }
 
 // Retention periods of what a send writes.
@@ -245,7 +245,20 @@ func (s *Sender) deliver(ctx context.Context, d delivery) (message.SendResult, e
 		}
 		return err
 	})
+	if out.Message.Type == message.TypeTyping {
+		return signalResult(req.Channel, pid, sendErr)
+	}
 	return s.record(ctx, d, conv, out, pid, sendErr, adapted, fellBack)
+}
+
+// signalResult answers a typing indicator: sent, or the platform's error.
+// Nothing is recorded: no message, no event, no idempotency answer (a
+// typing indicator takes no key).
+func signalResult(ch message.Channel, pid string, err error) (message.SendResult, error) {
+	if err != nil {
+		return message.SendResult{}, message.AsError(err)
+	}
+	return message.SendResult{Status: message.StatusSent, Channel: ch, PlatformMessageID: pid}, nil
 }
 
 // prepare chooses what to send in conv: the message, adapted to the

@@ -96,6 +96,10 @@ var unused = map[string]string{
 	"bubble":                 "not used on WhatsApp (Apple only)",
 	"replyBubble":            "not used on WhatsApp (Apple only)",
 	"attachments":            "not used on WhatsApp (Apple only)",
+	"locale":                 "not used on WhatsApp (Apple only)",
+	"automated":              "not used on WhatsApp (Apple only)",
+	"agent":                  "not used on WhatsApp (Apple only)",
+	"sessionIdentifier":      "not used on WhatsApp (Apple only)",
 	"buttons.sections":       "not used by buttons messages; a list has sections (set adapt to send more than 3 options as a list)",
 }
 
