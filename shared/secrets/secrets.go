@@ -1,0 +1,164 @@
+// Package secrets keeps the values of parley's Secrets Manager secret for a
+// time-to-live, so that a rotated credential reaches running functions
+// within minutes rather than when their containers recycle — and at once
+// when a platform refuses the old one.
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// DefaultTTL is how long values are kept when Cache.TTL is zero.
+const DefaultTTL = 5 * time.Minute
+
+// Reader reads the whole secret: a JSON object of strings.
+type Reader func(ctx context.Context) (map[string]string, error)
+
+// Getter is the Secrets Manager call a Reader needs.
+type Getter interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+}
+
+// SecretsManager returns the Reader of the secret arn (its current
+// version).
+func SecretsManager(c Getter, arn string) Reader {
+	return func(ctx context.Context) (map[string]string, error) {
+		out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			return nil, err
+		}
+		if out.SecretString == nil {
+			return nil, errors.New("the secret has no string value")
+		}
+		vals := map[string]string{}
+		if err := json.Unmarshal([]byte(*out.SecretString), &vals); err != nil {
+			return nil, errors.New("the secret is not a JSON object of strings")
+		}
+		return vals, nil
+	}
+}
+
+// Cache holds the secret's values for TTL. Read is required.
+type Cache struct {
+	Read Reader
+	TTL  time.Duration
+	Now  func() time.Time
+	Log  *slog.Logger
+
+	mu     sync.Mutex
+	vals   map[string]string
+	readAt time.Time
+}
+
+// Value returns the value of name. The secret is read again when the
+// values are older than the TTL, or when refused — a value a platform has
+// just refused — is the one held: a rotation is then picked up at once,
+// while a refusal of a value already replaced costs no read. When a
+// re-read fails, the values held are kept and the failure logged.
+func (c *Cache) Value(ctx context.Context, name, refused string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	ttl := c.TTL
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	stale := c.vals == nil || now().Sub(c.readAt) >= ttl || (refused != "" && c.vals[name] == refused)
+	if stale {
+		vals, err := c.Read(ctx)
+		switch {
+		case err == nil:
+			c.vals, c.readAt = vals, now()
+		case c.vals == nil:
+			return "", fmt.Errorf("secrets: reading the secret: %w", err)
+		default:
+			c.log().Warn("reading the secret again failed; the values read before are kept", "error", err)
+		}
+	}
+	v, ok := c.vals[name]
+	if !ok || v == "" {
+		return "", fmt.Errorf("secrets: the secret holds no %s", name)
+	}
+	return v, nil
+}
+
+func (c *Cache) log() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return slog.Default()
+}
+
+// Transport authorises each request with the current value of one secret
+// and, when the answer is 401, reads the secret again and, if the value
+// has changed since, sends the request once more with the new one. A 401
+// means the request was not accepted, so the second try never doubles a
+// send. A request whose body cannot be replayed is not sent again; the
+// next one uses the new value.
+type Transport struct {
+	// Base sends the requests (http.DefaultTransport when nil).
+	Base  http.RoundTripper
+	Cache *Cache
+	// Name is the secret's key, e.g. PARLEY_WHATSAPP_TOKEN.
+	Name string
+	// Authorize sets the request's credentials from the value; a request
+	// it leaves without them goes as it is.
+	Authorize func(r *http.Request, value string) error
+	// Refused are the answers' statuses that mean the credentials were
+	// refused (401 when empty; Apple answers 403 to a token signed with
+	// a wrong secret).
+	Refused []int
+}
+
+// RoundTrip sends r as described on Transport.
+func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	value, err := t.Cache.Value(r.Context(), t.Name, "")
+	if err != nil {
+		return nil, err
+	}
+	first := r.Clone(r.Context())
+	if err := t.Authorize(first, value); err != nil {
+		return nil, err
+	}
+	resp, err := base.RoundTrip(first)
+	refused := t.Refused
+	if len(refused) == 0 {
+		refused = []int{http.StatusUnauthorized}
+	}
+	if err != nil || !slices.Contains(refused, resp.StatusCode) {
+		return resp, err
+	}
+	fresh, err := t.Cache.Value(r.Context(), t.Name, value)
+	if err != nil || fresh == value || (r.Body != nil && r.Body != http.NoBody && r.GetBody == nil) {
+		return resp, nil
+	}
+	second := r.Clone(r.Context())
+	if r.GetBody != nil {
+		if second.Body, err = r.GetBody(); err != nil {
+			return resp, nil
+		}
+	}
+	if err := t.Authorize(second, fresh); err != nil {
+		return resp, nil
+	}
+	resp.Body.Close()
+	return base.RoundTrip(second)
+}
