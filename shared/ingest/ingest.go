@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,12 +36,12 @@ const (
 	// InlineBodyLimit is the largest text kept inside a message item; longer
 	// bodies go to the blob store (DynamoDB items are capped at 400 KB).
 	InlineBodyLimit = 64 << 10
-	// StatusGrace is how long after a status's own time parley waits for
-	// the message it concerns to be recorded: a platform can report a status
-	// before the send that produced it has finished recording. Within it an
-	// unknown message fails the webhook so that the platform delivers it
-	// again; after it, the status is kept as one for a message parley did
-	// not send.
+	// StatusGrace is how long after a status's own time parley expects
+	// the message it concerns to be recorded: a platform can report a
+	// status before the send that produced it has finished recording.
+	// Within it a status of an unknown message is kept pending and applied
+	// when the send is recorded; after it, the status is kept as one for a
+	// message parley did not send.
 	StatusGrace = 2 * time.Minute
 	// maxConflicts bounds the retries of a message update that raced with
 	// another one: a status update of a message races only with the other
@@ -82,14 +83,11 @@ type FallbackTrigger interface {
 	TriggerFallback(ctx context.Context, rec message.Record) error
 }
 
-// ErrNotYetRecorded is a status for a message parley has no record of yet
-// (see StatusGrace); the webhook should be delivered again.
-var ErrNotYetRecorded = errors.New("the message of this status is not recorded yet")
-
 // Result counts what Ingest did.
 type Result struct {
 	Stored     int // new items stored with their event
 	Duplicates int // items seen before, acknowledged and ignored
+	Pending    int // statuses kept until their message is recorded
 }
 
 // Ingest stores every item, in order. It returns an error if any item could
@@ -105,6 +103,9 @@ func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Re
 			in.log().Info("duplicate delivery ignored", "channel", it.Channel, "kind", it.Kind, "platform_message_id", it.PlatformMessageID)
 		case err != nil:
 			return res, fmt.Errorf("ingest: %s %s %s: %w", it.Channel, it.Kind, it.PlatformMessageID, err)
+		case it.Kind == message.KindStatus && ev.Type == "":
+			res.Pending++
+			in.log().Info("status kept until its message is recorded", "channel", it.Channel, "status", it.Status, "platform_message_id", it.PlatformMessageID)
 		default:
 			res.Stored++
 			in.log().Info("inbound stored", "channel", it.Channel, "kind", it.Kind, "event", ev.Type,
@@ -367,8 +368,19 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 
 	rec, err := in.Store.MessageByPlatformID(ctx, it.Channel, it.PlatformMessageID)
 	switch {
-	case errors.Is(err, store.ErrNotFound) && !it.At.IsZero() && now.Sub(it.At) < StatusGrace:
-		return message.Event{}, ErrNotYetRecorded
+	case errors.Is(err, store.ErrNotFound) && (it.At.IsZero() || now.Sub(it.At) < StatusGrace):
+		at := it.At
+		if at.IsZero() {
+			at = now
+		}
+		err := in.Store.Apply(ctx, writes[0], store.PendStatus{Channel: it.Channel, PlatformMessageID: it.PlatformMessageID,
+			Status:    store.PendingStatus{Status: it.Status, At: at, Error: it.StatusError, ReceivedAt: now},
+			ExpiresAt: now.Add(DedupeRetention)})
+		if errors.Is(err, store.ErrRecorded) {
+			// The send was recorded in between: apply the status to it.
+			return message.Event{}, store.ErrConflict
+		}
+		return message.Event{}, err
 	case errors.Is(err, store.ErrNotFound):
 		in.log().Warn("status for a message parley did not send", "channel", it.Channel, "platform_message_id", it.PlatformMessageID, "status", it.Status)
 	case err != nil:
@@ -380,14 +392,7 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 		if at.IsZero() {
 			at = now
 		}
-		rec.History = append(rec.History, message.StatusChange{Status: it.Status, At: at, Error: it.StatusError})
-		if statusRank[it.Status] > statusRank[rec.Status] {
-			rec.Status = it.Status
-		}
-		if it.Status == message.StatusFailed {
-			rec.Error = ev.Error
-		}
-		rec.UpdatedAt = now
+		applyStatus(&rec, message.StatusChange{Status: it.Status, At: at, Error: it.StatusError}, ev.Error, now)
 		rec.Version = prev + 1
 		writes = append(writes, store.PutMessage{Message: rec, PrevVersion: prev, ExpiresAt: now.Add(MessageRetention)})
 	}
@@ -403,12 +408,56 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 	return ev, nil
 }
 
+// applyStatus moves rec on with a status: its history grows, and its
+// status changes only forwards.
+func applyStatus(rec *message.Record, c message.StatusChange, e *message.Error, now time.Time) {
+	rec.History = append(rec.History, c)
+	if statusRank[c.Status] > statusRank[rec.Status] {
+		rec.Status = c.Status
+	}
+	if c.Status == message.StatusFailed {
+		rec.Error = e
+	}
+	rec.UpdatedAt = now
+}
+
+// ApplyPending applies to rec, a message being recorded, the statuses the
+// platform reported before it was (store.PendStatus): in the order of
+// their times, each moving rec's status only forwards. It returns their
+// events, one per status.
+func ApplyPending(rec *message.Record, pending []store.PendingStatus, now time.Time) []message.Event {
+	ps := slices.Clone(pending)
+	slices.SortStableFunc(ps, func(a, b store.PendingStatus) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return statusRank[a.Status] - statusRank[b.Status]
+	})
+	evs := make([]message.Event, 0, len(ps))
+	for _, p := range ps {
+		ev := message.Event{
+			ID: message.NewEventID(now), Type: message.EventStatus, Time: now,
+			Channel: rec.Channel, BusinessID: rec.BusinessID, CustomerID: rec.CustomerID,
+			MessageID: rec.ID, PlatformMessageID: rec.PlatformMessageID, Status: p.Status,
+		}
+		if p.Error != nil {
+			ev.Error = platformError(rec.Channel, p.Error)
+		}
+		applyStatus(rec, message.StatusChange{Status: p.Status, At: p.At, Error: p.Error}, ev.Error, now)
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
 // statusError turns a failed status's platform error into an API error;
 // WhatsApp's 131047 means the window had closed.
 func statusError(it message.InboundItem) *message.Error {
-	pe := it.StatusError
+	return platformError(it.Channel, it.StatusError)
+}
+
+func platformError(ch message.Channel, pe *message.PlatformError) *message.Error {
 	code := message.CodePlatformRejected
-	if it.Channel == message.WhatsApp && pe.Code == 131047 {
+	if ch == message.WhatsApp && pe.Code == 131047 {
 		code = message.CodeWindowClosed
 	}
 	text := pe.Message

@@ -136,16 +136,37 @@ func TestStatuses(t *testing.T) {
 		t.Fatalf("after a 131047 failure: %+v, want failed with window_closed", got)
 	}
 
-	// A status may come before the send that produced it is recorded: the
-	// webhook fails so that the platform delivers it again...
-	if _, err := in.Ingest(ctx, []message.InboundItem{status("wamid.UNKNOWN", "delivered", 0)}); !errors.Is(err, ErrNotYetRecorded) {
-		t.Fatalf("an unknown status within the grace period: %v, want ErrNotYetRecorded", err)
+	// A status may come before the send that produced it is recorded: it
+	// is acknowledged and kept pending, with no event yet...
+	before, _ := st.Events(ctx, "", 100)
+	if r := ingest(t, in, status("wamid.EARLY", "read", 0), status("wamid.EARLY", "delivered", 0), status("wamid.EARLY", "read", 0)); r.Pending != 2 || r.Duplicates != 1 {
+		t.Fatalf("statuses before their send: %+v, want 2 pending and 1 duplicate", r)
 	}
-	// ...and after the grace period it is kept as a status of a message
-	// parley did not send.
+	if evs, _ := st.Events(ctx, "", 100); len(evs) != len(before) {
+		t.Fatalf("a pending status gave an event")
+	}
+	// ...and applied, in order, when the send is recorded.
+	pending, err := st.PendingStatuses(ctx, message.WhatsApp, "wamid.EARLY")
+	if err != nil || len(pending) != 2 {
+		t.Fatalf("PendingStatuses: %v, %v", pending, err)
+	}
+	early := message.Record{ID: "msg_early", Channel: message.WhatsApp, BusinessID: "b", CustomerID: "c", Direction: message.Outbound,
+		PlatformMessageID: "wamid.EARLY", Type: "text", Status: message.StatusAccepted, CreatedAt: t0, UpdatedAt: t0, Version: 1}
+	if err := st.Apply(ctx, store.PutMessage{Message: early}); !errors.Is(err, store.ErrPending) {
+		t.Fatalf("recording the send without its pending statuses: %v, want ErrPending", err)
+	}
+	evs := ApplyPending(&early, pending, clk.Now())
+	if early.Status != message.StatusRead || len(early.History) != 2 || early.History[0].Status != message.StatusDelivered || len(evs) != 2 {
+		t.Fatalf("after the pending statuses: %+v, %d events", early, len(evs))
+	}
+	if err := st.Apply(ctx, store.PutMessage{Message: early, Pending: len(pending)}); err != nil {
+		t.Fatal(err)
+	}
+	// A status that comes after the grace period for a message parley has
+	// no record of is kept as a status of a message parley did not send.
 	clk.Advance(StatusGrace)
 	ingest(t, in, status("wamid.UNKNOWN", "delivered", 0))
-	evs, _ := st.Events(ctx, "", 100)
+	evs, _ = st.Events(ctx, "", 100)
 	last := evs[len(evs)-1]
 	if last.Type != message.EventStatus || last.MessageID != "" || last.PlatformMessageID != "wamid.UNKNOWN" {
 		t.Fatalf("status for an unknown message: %+v", last)

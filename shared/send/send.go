@@ -18,6 +18,7 @@ import (
 
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/retry"
 	"github.com/parleyhq/parley/shared/store"
@@ -422,7 +423,7 @@ func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversati
 		}
 		writes = append(writes, idemWrite)
 	}
-	err := s.Store.Apply(ctx, writes...)
+	pendingEvents, err := s.writeRecord(ctx, writes)
 	if d.idem != nil {
 		if _, kept := idemWrite.(store.PutIdempotency); err != nil && kept {
 			// Keep at least the key's answer, so that a retry of the
@@ -442,8 +443,10 @@ func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversati
 		}
 		return message.SendResult{}, apiErr
 	}
-	if err := s.Publisher.Publish(ctx, ev); err != nil {
-		s.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "message_id", rec.ID, "error", err)
+	for _, ev := range append([]message.Event{ev}, pendingEvents...) {
+		if err := s.Publisher.Publish(ctx, ev); err != nil {
+			s.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "message_id", rec.ID, "error", err)
+		}
 	}
 	if sendErr != nil {
 		s.log().Warn("message failed", "message_id", rec.ID, "channel", req.Channel, "code", apiErr.Code)
@@ -451,6 +454,39 @@ func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversati
 	}
 	s.log().Info("message sent", "message_id", rec.ID, "channel", req.Channel, "platform_message_id", pid, "status", result.Status)
 	return result, nil
+}
+
+// maxPendingRounds bounds the rewrites of a record whose statuses keep
+// arriving while it is written: a message has only a handful of statuses.
+const maxPendingRounds = 8
+
+// writeRecord writes a record's batch, whose first write is the record.
+// When the platform reported statuses of the message before the record was
+// written, the store keeps them pending and refuses the record
+// (store.ErrPending): they are applied to it, in order, with an event each,
+// and the batch written again. It returns those events.
+func (s *Sender) writeRecord(ctx context.Context, writes []store.Write) ([]message.Event, error) {
+	pm := writes[0].(store.PutMessage)
+	rest := writes[1:]
+	var evs []message.Event
+	for round := 0; ; round++ {
+		err := s.Store.Apply(ctx, writes...)
+		if !errors.Is(err, store.ErrPending) || round == maxPendingRounds {
+			return evs, err
+		}
+		pending, err := s.Store.PendingStatuses(ctx, pm.Message.Channel, pm.Message.PlatformMessageID)
+		if err != nil {
+			return nil, err
+		}
+		rec := pm.Message
+		rec.History = slices.Clone(rec.History)
+		now := s.Clock.Now()
+		evs = ingest.ApplyPending(&rec, pending, now)
+		writes = append([]store.Write{store.PutMessage{Message: rec, PrevVersion: pm.PrevVersion, ExpiresAt: pm.ExpiresAt, Pending: len(pending)}}, rest...)
+		for _, ev := range evs {
+			writes = append(writes, store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+		}
+	}
 }
 
 // answer is what an idempotency key keeps of the first request.

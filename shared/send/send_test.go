@@ -246,6 +246,61 @@ func TestReplyToResolvesParleyIDs(t *testing.T) {
 	}
 }
 
+// TestStatusesBeforeTheRecord plays Meta reporting a message's statuses
+// before parley has recorded the send: they were kept pending, and the
+// record takes them, in order, with one event each.
+func TestStatusesBeforeTheRecord(t *testing.T) {
+	p := &platform{}
+	s, st, _ := newSender(t, p)
+	ctx := context.Background()
+	openWindow(t, st, t0)
+	s.Platforms[message.WhatsApp] = early{p, st}
+	res, err := s.Send(ctx, text(message.WhatsApp, "fast"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.Message(ctx, res.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hist []string
+	for _, h := range rec.History {
+		hist = append(hist, h.Status)
+	}
+	if rec.Status != message.StatusDelivered || strings.Join(hist, " ") != "accepted sent delivered" {
+		t.Fatalf("record %s, history %v; want delivered after accepted, sent, delivered", rec.Status, hist)
+	}
+	evs, _ := st.Events(ctx, "", 10)
+	var types []string
+	for _, e := range evs {
+		types = append(types, e.Type+":"+e.Status)
+	}
+	if got := strings.Join(types, " "); got != "message.sent:accepted message.status:sent message.status:delivered" {
+		t.Errorf("events %s", got)
+	}
+	if ps, _ := st.PendingStatuses(ctx, message.WhatsApp, res.PlatformMessageID); len(ps) != 0 {
+		t.Errorf("%d statuses still pending", len(ps))
+	}
+}
+
+// early is a platform whose statuses arrive before Send returns.
+type early struct {
+	*platform
+	st store.Store
+}
+
+func (e early) Send(ctx context.Context, o message.Outgoing) (string, error) {
+	pid, err := e.platform.Send(ctx, o)
+	for i, s := range []string{message.StatusDelivered, message.StatusSent} {
+		at := t0.Add(time.Duration(2-i) * time.Second)
+		if err := e.st.Apply(ctx, store.PendStatus{Channel: message.WhatsApp, PlatformMessageID: pid,
+			Status: store.PendingStatus{Status: s, At: at, ReceivedAt: at}, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+			return "", err
+		}
+	}
+	return pid, err
+}
+
 func TestClosedAppleConversation(t *testing.T) {
 	p := &platform{}
 	s, st, _ := newSender(t, p)

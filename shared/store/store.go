@@ -26,7 +26,26 @@ var (
 	// else changed the item first; nothing in the batch was written. Read
 	// again and retry. (Conversation touches never conflict.)
 	ErrConflict = errors.New("store: conflict")
+	// ErrRecorded: a PendStatus found the message it concerns recorded;
+	// nothing in the batch was written. Apply the status to the message.
+	ErrRecorded = errors.New("store: the message is recorded")
+	// ErrPending: a PutMessage of an outbound message found a different
+	// number of pending statuses for its platform id than it applied;
+	// nothing in the batch was written. Read PendingStatuses, apply them,
+	// and write again.
+	ErrPending = errors.New("store: statuses are pending for the message")
 )
+
+// PendingStatus is a platform's status for a message parley has not
+// recorded yet (the platform reported it before the send's record was
+// written).
+type PendingStatus struct {
+	Status string                 `json:"status"`
+	At     time.Time              `json:"at"`
+	Error  *message.PlatformError `json:"error,omitempty"`
+	// ReceivedAt is when parley received it.
+	ReceivedAt time.Time `json:"receivedAt"`
+}
 
 // ConversationKey names one business↔customer pair.
 type ConversationKey struct {
@@ -73,6 +92,9 @@ type Store interface {
 	// RecentMessages returns up to limit messages of a conversation, newest
 	// first.
 	RecentMessages(ctx context.Context, k ConversationKey, limit int) ([]message.Record, error)
+	// PendingStatuses returns the statuses kept for a platform id that no
+	// recorded message has yet, in the order they were kept.
+	PendingStatuses(ctx context.Context, ch message.Channel, pid string) ([]PendingStatus, error)
 	// Events returns up to limit events with ids greater than after, oldest
 	// first. after "" starts at the beginning of the log.
 	Events(ctx context.Context, after string, limit int) ([]message.Event, error)
@@ -174,10 +196,26 @@ func (t TouchConversation) At() time.Time {
 // PutMessage writes a message record if the stored one still has version
 // PrevVersion (0: a new message). The record's Version must be PrevVersion+1.
 // It also keeps the (channel, platform id) → message index up to date.
+//
+// For an outbound message with a platform id, Pending is how many of the
+// platform id's pending statuses the writer applied to the record: the
+// batch fails with ErrPending when the store holds another number, and
+// otherwise removes them.
 type PutMessage struct {
 	Message     message.Record
 	PrevVersion int64
 	ExpiresAt   time.Time
+	Pending     int
+}
+
+// PendStatus keeps a status for the platform id of a message not recorded
+// yet, until ExpiresAt; the batch fails with ErrRecorded when a message
+// with that platform id is recorded.
+type PendStatus struct {
+	Channel           message.Channel
+	PlatformMessageID string
+	Status            PendingStatus
+	ExpiresAt         time.Time
 }
 
 // AppendEvent adds an event to the log.
@@ -218,6 +256,7 @@ func (PutScheduled) write()      {}
 func (DeleteScheduled) write()   {}
 func (TouchConversation) write() {}
 func (PutMessage) write()        {}
+func (PendStatus) write()        {}
 func (AppendEvent) write()       {}
 func (CreateIdempotency) write() {}
 func (PutIdempotency) write()    {}

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
 
@@ -26,6 +28,11 @@ const (
 	// failStale: a forward-only update found the item already further on;
 	// the write is dropped and the rest of the batch written without it.
 	failStale
+	// failPending: an outbound message's platform id has pending statuses
+	// the writer did not apply.
+	failPending
+	// failRecorded: a pending status's message is recorded.
+	failRecorded
 )
 
 // batch is an Apply batch on its way to one TransactWriteItems request.
@@ -229,8 +236,41 @@ func (b *batch) write(w store.Write) error {
 			idx := key(platformIDPK(m.Channel, m.PlatformMessageID), skPlatformID)
 			idx[attrMessageID] = str(m.ID)
 			setExpiry(idx, w.ExpiresAt)
-			b.put("platform id "+m.PlatformMessageID, idx, noCondition, "", 0)
+			if m.Direction != message.Outbound {
+				b.put("platform id "+m.PlatformMessageID, idx, noCondition, "", 0)
+				break
+			}
+			// Replacing the item removes its pending statuses: only
+			// when the writer applied all of them.
+			b.add("platform id "+m.PlatformMessageID, types.TransactWriteItem{Put: &types.Put{
+				TableName: b.table, Item: idx,
+				ConditionExpression:       aws.String("attribute_not_exists(#pc) OR #pc = :n OR #exp <= :now"),
+				ExpressionAttributeNames:  map[string]string{"#pc": attrPendingCount, "#exp": attrExpiresAtNs},
+				ExpressionAttributeValues: item{":n": num(int64(w.Pending)), ":now": b.now},
+			}}, failPending)
 		}
+
+	case store.PendStatus:
+		if w.PlatformMessageID == "" {
+			return errorf("apply: pending status: empty platform id")
+		}
+		doc, err := json.Marshal(w.Status)
+		if err != nil {
+			return errorf("encoding a pending status: %w", err)
+		}
+		exp := item{}
+		setExpiry(exp, w.ExpiresAt)
+		b.add("pending status of "+w.PlatformMessageID, types.TransactWriteItem{Update: &types.Update{
+			TableName:           b.table,
+			Key:                 key(platformIDPK(w.Channel, w.PlatformMessageID), skPlatformID),
+			UpdateExpression:    aws.String("SET #p = list_append(if_not_exists(#p, :empty), :s), #pc = if_not_exists(#pc, :zero) + :one, #e = :e, #exp = :expns REMOVE #mid"),
+			ConditionExpression: aws.String("attribute_not_exists(#mid) OR #exp <= :now"),
+			ExpressionAttributeNames: map[string]string{"#p": attrPending, "#pc": attrPendingCount, "#e": attrExpiresAt,
+				"#exp": attrExpiresAtNs, "#mid": attrMessageID},
+			ExpressionAttributeValues: item{":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
+				":s": &types.AttributeValueMemberL{Value: []types.AttributeValue{str(string(doc))}}, ":zero": num(0), ":one": num(1),
+				":e": exp[attrExpiresAt], ":expns": exp[attrExpiresAtNs], ":now": b.now},
+		}}, failRecorded)
 
 	case store.AppendEvent:
 		if w.Event.ID == "" {
@@ -345,7 +385,7 @@ func (b *batch) outcome(err error) error {
 	if !errors.As(err, &tce) {
 		return errorf("apply: %w", err)
 	}
-	var duplicate, conflict string
+	var duplicate, conflict, pending, recorded string
 	var stale staleItems
 	for i, r := range tce.CancellationReasons {
 		if i >= len(b.fails) {
@@ -364,6 +404,10 @@ func (b *batch) outcome(err error) error {
 				}
 			case failStale:
 				stale = append(stale, i)
+			case failPending:
+				pending = b.names[i]
+			case failRecorded:
+				recorded = b.names[i]
 			default:
 				if conflict == "" {
 					conflict = b.names[i]
@@ -380,6 +424,10 @@ func (b *batch) outcome(err error) error {
 		return fmt.Errorf("dynamo: apply: %s: %w", duplicate, store.ErrDuplicate)
 	case conflict != "":
 		return fmt.Errorf("dynamo: apply: %s: %w", conflict, store.ErrConflict)
+	case recorded != "":
+		return fmt.Errorf("dynamo: apply: %s: %w", recorded, store.ErrRecorded)
+	case pending != "":
+		return fmt.Errorf("dynamo: apply: %s: %w", pending, store.ErrPending)
 	case len(stale) > 0:
 		return stale
 	}

@@ -34,6 +34,8 @@ const (
 	attrWindowClosesAt = "windowClosesAtNs"
 	attrCapabilities   = "capabilities"
 	attrValue          = "value"
+	attrPending        = "pending"
+	attrPendingCount   = "pendingCount"
 )
 
 // The table's global secondary indexes: GSI1 for a conversation's recent

@@ -2,6 +2,8 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -136,6 +138,10 @@ func (s *Store) MessageByPlatformID(ctx context.Context, ch message.Channel, pid
 	if err != nil {
 		return message.Record{}, err
 	}
+	if id == "" {
+		// Only pending statuses so far.
+		return message.Record{}, fmt.Errorf("dynamo: platform id %s %s: %w", ch, pid, store.ErrNotFound)
+	}
 	r, err := s.Message(ctx, id)
 	if err != nil {
 		return message.Record{}, err
@@ -146,6 +152,35 @@ func (s *Store) MessageByPlatformID(ctx context.Context, ch message.Channel, pid
 		return message.Record{}, fmt.Errorf("dynamo: platform id %s %s: %w", ch, pid, store.ErrNotFound)
 	}
 	return r, nil
+}
+
+// PendingStatuses reads the platform id item's pending statuses; see
+// store.Store.
+func (s *Store) PendingStatuses(ctx context.Context, ch message.Channel, pid string) ([]store.PendingStatus, error) {
+	idx, err := s.get(ctx, platformIDPK(ch, pid), skPlatformID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	l, _ := idx[attrPending].(*types.AttributeValueMemberL)
+	if l == nil {
+		return nil, nil
+	}
+	out := make([]store.PendingStatus, 0, len(l.Value))
+	for _, v := range l.Value {
+		sv, ok := v.(*types.AttributeValueMemberS)
+		if !ok {
+			return nil, errorf("platform id %s %s: a pending status is %T, want a string", ch, pid, v)
+		}
+		var ps store.PendingStatus
+		if err := json.Unmarshal([]byte(sv.Value), &ps); err != nil {
+			return nil, errorf("platform id %s %s: a pending status: %w", ch, pid, err)
+		}
+		out = append(out, ps)
+	}
+	return out, nil
 }
 
 // RecentMessages returns up to limit live messages of the conversation k,

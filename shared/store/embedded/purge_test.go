@@ -37,6 +37,8 @@ func TestOpenPurges(t *testing.T) {
 		store.PutMessage{Message: rec("wamid.gone"), ExpiresAt: soon},
 		store.AppendEvent{Event: message.Event{ID: message.NewEventID(now)}},
 		store.AppendEvent{Event: message.Event{ID: message.NewEventID(now)}, ExpiresAt: soon},
+		store.PendStatus{Channel: message.WhatsApp, PlatformMessageID: "wamid.pending-kept", ExpiresAt: now.Add(48 * time.Hour)},
+		store.PendStatus{Channel: message.WhatsApp, PlatformMessageID: "wamid.pending-gone", ExpiresAt: soon},
 		store.Claim{Key: "kept"},
 		store.Claim{Key: "gone", ExpiresAt: soon},
 		store.CreateIdempotency{Idempotency: store.Idempotency{Key: "kept"}},

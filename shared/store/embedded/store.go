@@ -33,11 +33,54 @@ var (
 	bucketIdempotency   = []byte("idempotency")   // key → idempotencyItem
 	bucketScheduled     = []byte("scheduled")     // id → scheduledItem
 	bucketDue           = []byte("due")           // due time, id → id
+	bucketPending       = []byte("pending")       // channel, platform id → pendingItem
 )
 
 var buckets = [][]byte{
 	bucketConversations, bucketMessages, bucketPlatformIDs, bucketRecent,
-	bucketClaims, bucketEvents, bucketIdempotency, bucketScheduled, bucketDue,
+	bucketClaims, bucketEvents, bucketIdempotency, bucketScheduled, bucketDue, bucketPending,
+}
+
+// pendingItem holds the pending statuses of one platform id.
+type pendingItem struct {
+	Statuses  []store.PendingStatus `json:"statuses"`
+	ExpiresAt time.Time             `json:"expiresAt,omitzero"`
+}
+
+// livePending returns the pending statuses of a platform id.
+func livePending(tx *bolt.Tx, now time.Time, ch message.Channel, pid string) ([]store.PendingStatus, error) {
+	var p pendingItem
+	found, err := get(tx, bucketPending, platformKey(ch, pid), &p)
+	if err != nil || !found || !live(p.ExpiresAt, now) {
+		return nil, err
+	}
+	return p.Statuses, nil
+}
+
+// pendStatus keeps a status for a platform id no live message has.
+func pendStatus(tx *bolt.Tx, now time.Time, w store.PendStatus) error {
+	if id := tx.Bucket(bucketPlatformIDs).Get(platformKey(w.Channel, w.PlatformMessageID)); id != nil {
+		if _, err := liveMessage(tx, now, id); err == nil {
+			return fmt.Errorf("embedded: pending status of %s/%s: %w", w.Channel, w.PlatformMessageID, store.ErrRecorded)
+		}
+	}
+	ss, err := livePending(tx, now, w.Channel, w.PlatformMessageID)
+	if err != nil {
+		return err
+	}
+	return put(tx, bucketPending, platformKey(w.Channel, w.PlatformMessageID), pendingItem{Statuses: append(ss, w.Status), ExpiresAt: w.ExpiresAt})
+}
+
+// PendingStatuses returns the statuses kept for a platform id.
+func (s *Store) PendingStatuses(ctx context.Context, ch message.Channel, pid string) ([]store.PendingStatus, error) {
+	now := s.clk.Now()
+	var ss []store.PendingStatus
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		ss, err = livePending(tx, now, ch, pid)
+		return err
+	})
+	return ss, err
 }
 
 // lockTimeout bounds the wait for another process holding the database.
@@ -195,6 +238,8 @@ func apply(tx *bolt.Tx, now time.Time, w store.Write) error {
 		return touchConversation(tx, now, w)
 	case store.PutMessage:
 		return putMessage(tx, now, w)
+	case store.PendStatus:
+		return pendStatus(tx, now, w)
 	case store.AppendEvent:
 		return put(tx, bucketEvents, []byte(w.Event.ID), eventItem{Event: w.Event, ExpiresAt: w.ExpiresAt})
 	case store.CreateIdempotency:
@@ -245,6 +290,18 @@ func putMessage(tx *bolt.Tx, now time.Time, w store.PutMessage) error {
 	}
 	if version != w.PrevVersion {
 		return fmt.Errorf("embedded: message %s: version %d, want %d: %w", r.ID, version, w.PrevVersion, store.ErrConflict)
+	}
+	if r.PlatformMessageID != "" && r.Direction == message.Outbound {
+		ss, err := livePending(tx, now, r.Channel, r.PlatformMessageID)
+		if err != nil {
+			return err
+		}
+		if len(ss) != w.Pending {
+			return fmt.Errorf("embedded: message %s: %d pending statuses, %d applied: %w", r.ID, len(ss), w.Pending, store.ErrPending)
+		}
+		if err := tx.Bucket(bucketPending).Delete(platformKey(r.Channel, r.PlatformMessageID)); err != nil {
+			return err
+		}
 	}
 	if found {
 		if err := unindex(tx, old.Record); err != nil {
@@ -524,7 +581,7 @@ func purge(tx *bolt.Tx, now time.Time) error {
 	type expiry struct {
 		ExpiresAt time.Time `json:"expiresAt"`
 	}
-	for _, name := range [][]byte{bucketConversations, bucketClaims, bucketEvents, bucketIdempotency} {
+	for _, name := range [][]byte{bucketConversations, bucketClaims, bucketEvents, bucketIdempotency, bucketPending} {
 		b := tx.Bucket(name)
 		var dead [][]byte
 		err := b.ForEach(func(k, v []byte) error {

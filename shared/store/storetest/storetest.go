@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"Message/Conflict", testMessageConflict},
 		{"Message/Recent", testRecentMessages},
 		{"Message/Expiry", testMessageExpiry},
+		{"Message/PendingStatuses", testPendingStatuses},
 		{"Events/Empty", testEventsEmpty},
 		{"Events/Paging", testEventsPaging},
 		{"Events/Expiry", testEventsExpiry},
