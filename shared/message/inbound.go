@@ -74,19 +74,3 @@ type Routing struct {
 	Locale      string `json:"locale,omitempty"`
 	DeviceAgent string `json:"deviceAgent,omitempty"`
 }
-
-// Merge returns r with every field that next sets replaced: the latest
-// values, where the platform said something.
-func (r Routing) Merge(next Routing) Routing {
-	for _, f := range []struct {
-		dst *string
-		src string
-	}{
-		{&r.Intent, next.Intent}, {&r.Group, next.Group}, {&r.Locale, next.Locale}, {&r.DeviceAgent, next.DeviceAgent},
-	} {
-		if f.src != "" {
-			*f.dst = f.src
-		}
-	}
-	return r
-}

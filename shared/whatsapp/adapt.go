@@ -38,6 +38,10 @@ func Adapt(m message.Message, _ message.Conversation, adapt bool) (message.Messa
 		m.Images, m.Bubble, m.ReplyBubble = nil, nil, nil
 		reasons = append(reasons, "images, bubble and replyBubble are Apple's and were left out")
 	}
+	if m.Locale != "" || m.Automated || m.Agent != "" || m.SessionIdentifier != "" {
+		m.Locale, m.Automated, m.Agent, m.SessionIdentifier = "", false, "", ""
+		reasons = append(reasons, "locale, automated, agent and sessionIdentifier are Apple's and were left out")
+	}
 	switch m.Type {
 	case message.TypeAuth, message.TypeApplePay, message.TypeCustom:
 		return m, nil, message.Errorf(message.CodeUnsupportedOnChannel,

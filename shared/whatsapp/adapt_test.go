@@ -126,6 +126,12 @@ func TestAdapt(t *testing.T) {
 		{name: "apple's bubble left out", msg: func() message.Message { m := validList(); m.Bubble = &message.Bubble{Title: "Pick"}; return m }(),
 			adapt: true, want: validList(),
 			wantAd: &message.Adaptation{From: "list", To: "list", Reason: "images, bubble and replyBubble are Apple's and were left out"}},
+		{name: "apple's envelope left out", msg: func() message.Message {
+			m := validList()
+			m.Locale, m.Automated, m.Agent, m.SessionIdentifier = "en_US", true, "bot", "s-1"
+			return m
+		}(), adapt: true, want: validList(),
+			wantAd: &message.Adaptation{From: "list", To: "list", Reason: "locale, automated, agent and sessionIdentifier are Apple's and were left out"}},
 		{name: "auth", msg: message.Message{Type: message.TypeAuth}, adapt: true,
 			wantCode: message.CodeUnsupportedOnChannel, wantText: `WhatsApp has no "auth" message`},
 		{name: "applePay", msg: message.Message{Type: message.TypeApplePay}, adapt: true,
