@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -35,21 +36,50 @@ import (
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/schedule"
-	"github.com/parleyhq/parley/shared/service"
 	"github.com/parleyhq/parley/shared/store/dynamo"
 )
 
+// builds holds the bootstraps built by this test binary, by function.
+var builds struct {
+	sync.Mutex
+	dir   string
+	paths map[string]string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builds.dir != "" {
+		os.RemoveAll(builds.dir)
+	}
+	os.Exit(code)
+}
+
 // build compiles a function's bootstrap for this machine, as Lambda would
-// run it (lambda.norpc, static).
+// run it (lambda.norpc, static), once per test binary.
 func build(t testing.TB, name string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), name, "bootstrap")
+	builds.Lock()
+	defer builds.Unlock()
+	if p, ok := builds.paths[name]; ok {
+		return p
+	}
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "parley-functions-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		builds.dir, builds.paths = dir, map[string]string{}
+	}
+	out := filepath.Join(builds.dir, name, "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-o", out, "./"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s: %v\n%s", name, err, b)
 	}
+	builds.paths[name] = out
 	return out
 }
 
@@ -90,7 +120,7 @@ func invoke(t *testing.T, emu *lambdaemu.Emulator, payload []byte) answer {
 func TestFunctionsWithSampleEvents(t *testing.T) {
 	ctx := context.Background()
 	m := moto.StartT(t)
-	awscfg, err := service.AWSConfig(ctx, m.Endpoint())
+	awscfg, err := awsenv.Config(ctx, m.Endpoint())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,9 +453,16 @@ func TestMissingConfiguration(t *testing.T) {
 					line = l
 				}
 			}
-			for _, want := range []string{name + ": config:", "PARLEY_WHATSAPP_API_URL is required", "PARLEY_APPLE_MSP_SECRET must be Base64"} {
+			for _, want := range []string{name + ": config:", "PARLEY_TABLE is required", "PARLEY_APPLE_MSP_SECRET must be Base64"} {
 				if !strings.Contains(line, want) {
 					t.Errorf("start-up line %q does not say %q (stderr: %q)", line, want, stderr.String())
+				}
+			}
+			// Only the settings the function reads are asked for.
+			reads := config.Reads(config.Functions[name])
+			for _, n := range []string{config.WhatsAppAPIURL, config.AppleMSPURL} {
+				if asked := strings.Contains(line, n); asked != slices.Contains(reads, n) {
+					t.Errorf("start-up line %q: mentions %s %v, the function reads it %v", line, n, asked, slices.Contains(reads, n))
 				}
 			}
 			if strings.Contains(stderr.String(), "%%%") {

@@ -14,11 +14,15 @@ import (
 // dead-letter queues, and both functions report batch item failures.
 func TestTemplatePayloads(t *testing.T) {
 	tmpl := loadTemplate(t)
-	env := tmpl.Globals.Function.Environment.Variables
-	if !jsonEqual(env[config.PayloadQueueURL], ref("PayloadQueue")) {
-		t.Errorf("%s is %v, want a Ref to PayloadQueue", config.PayloadQueueURL, env[config.PayloadQueueURL])
+	fns := resourcesOf[sqsFunction](t, tmpl, "AWS::Serverless::Function")
+	ingestEnv := resourcesOf[function](t, tmpl, "AWS::Serverless::Function")["IngestFunction"].Environment.Variables
+	if !jsonEqual(ingestEnv[config.PayloadQueueURL], ref("PayloadQueue")) {
+		t.Errorf("IngestFunction: %s is %v, want a Ref to PayloadQueue", config.PayloadQueueURL, ingestEnv[config.PayloadQueueURL])
 	}
-	attempts := fmt.Sprint(env[config.PayloadMaxAttempts])
+	attempts := fmt.Sprint(fns["FetchFunction"].Environment.Variables[config.PayloadMaxAttempts])
+	if decode := fmt.Sprint(fns["DecodeFunction"].Environment.Variables[config.PayloadMaxAttempts]); decode != attempts {
+		t.Errorf("%s is %s for FetchFunction and %s for DecodeFunction", config.PayloadMaxAttempts, attempts, decode)
+	}
 	type queue struct {
 		VisibilityTimeout int
 		RedrivePolicy     struct {
@@ -27,7 +31,6 @@ func TestTemplatePayloads(t *testing.T) {
 		}
 	}
 	queues := resourcesOf[queue](t, tmpl, "AWS::SQS::Queue")
-	fns := resourcesOf[sqsFunction](t, tmpl, "AWS::Serverless::Function")
 	for _, tt := range []struct{ fn, queue, dlq string }{
 		{"FetchFunction", "PayloadQueue", "PayloadDeadLetterQueue"},
 		{"DecodeFunction", "DecodeQueue", "DecodeDeadLetterQueue"},
@@ -80,8 +83,9 @@ func TestTemplatePayloads(t *testing.T) {
 
 // sqsFunction is what TestTemplatePayloads reads of a function.
 type sqsFunction struct {
-	Timeout int
-	Events  map[string]struct {
+	Timeout     int
+	Environment environment
+	Events      map[string]struct {
 		Type       string
 		Properties struct {
 			Queue                 any

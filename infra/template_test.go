@@ -2,7 +2,8 @@ package infra_test
 
 // These tests check what the code relies on in template.yaml, which
 // cfn-lint cannot know: every function's handler, runtime, architecture and
-// build target, the environment variables the configuration loader reads,
+// build target, the environment variables each function's configuration
+// reads (no more, no less),
 // the table's keys, and who may call what.
 
 import (
@@ -211,11 +212,12 @@ func TestTemplateFunctions(t *testing.T) {
 			t.Errorf("no %s in the template", want)
 		}
 	}
-	required := []string{
-		config.StoreKind, config.Table, config.Bucket, config.SecretsARN,
-		config.WhatsAppAPIURL, config.AppleMSPURL, config.AppleMSPID,
-		config.EventBus, config.EventsDLQURL,
-	}
+	// Settings a deployment leaves at their defaults: a local AWS endpoint
+	// and Apple Pay's merchant-session endpoint, for tests; the fetching of
+	// callers' URLs, strict unless the operator adds a setting; the send retry
+	// budget.
+	unset := []string{config.AWSEndpoint, config.ApplePayGatewayURL, config.FetchLocal, config.FetchAllowHosts, config.FetchTimeout,
+		config.SendRetryBudget}
 
 	for id, fn := range fns {
 		t.Run(id, func(t *testing.T) {
@@ -247,21 +249,24 @@ func TestTemplateFunctions(t *testing.T) {
 			for k, v := range fn.Environment.Variables {
 				env[k] = v
 			}
-			for k := range env {
-				if !config.Known(k) {
-					t.Errorf("environment variable %s is not one parley reads", k)
+			read, ok := config.Functions[name]
+			if !ok {
+				t.Fatalf("config.Functions has no reader for %s", name)
+			}
+			want := []string{config.SecretsARN}
+			for _, k := range config.Reads(read) {
+				if !slices.Contains(config.SecretNames, k) && !slices.Contains(unset, k) {
+					want = append(want, k)
 				}
+			}
+			slices.Sort(want)
+			if got := slices.Sorted(maps.Keys(env)); !slices.Equal(got, want) {
+				t.Errorf("environment %v, want the settings the function reads: %v", got, want)
+			}
+			for k := range env {
 				if slices.Contains(config.SecretNames, k) {
 					t.Errorf("environment variable %s is a secret: it belongs in the secret %s names", k, config.SecretsARN)
 				}
-			}
-			for _, k := range required {
-				if _, ok := env[k]; !ok {
-					t.Errorf("environment variable %s is missing", k)
-				}
-			}
-			if env[config.StoreKind] != config.StoreAWS {
-				t.Errorf("%s=%v, want %s", config.StoreKind, env[config.StoreKind], config.StoreAWS)
 			}
 
 			canReadSecret := false

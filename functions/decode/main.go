@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"strconv"
@@ -21,16 +22,37 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/appleauth"
+	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/payload"
-	"github.com/parleyhq/parley/shared/service"
+	"github.com/parleyhq/parley/shared/retry"
 )
 
 func main() {
-	svc, err := service.FromEnv(context.Background())
-	if err != nil {
+	if err := run(context.Background(), os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "decode:", err)
 		os.Exit(1)
 	}
+}
+
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	env, awscfg, err := awsenv.Load(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	cfg := env.PayloadDecode()
+	if err := env.Err(); err != nil {
+		return err
+	}
+	log := logs.New(stdout, cfg.LogLevel)
+	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
+	svc := &payload.Service{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log,
+		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret}},
+		AuthTokens:  &appleauth.Keys{Blobs: st, Secret: cfg.Apple.Secret, Clock: clock.System{}},
+		MaxAttempts: cfg.MaxAttempts, Retry: payload.RetryPolicy(retry.Default)}
 	lambda.Start(func(ctx context.Context, raw json.RawMessage) (*events.SQSEventResponse, error) {
 		var probe struct {
 			Records []struct {
@@ -46,7 +68,7 @@ func main() {
 				return nil, err
 			}
 			for _, key := range rawKeys(ev) {
-				if err := svc.Payload.Decode(ctx, key, 1); err != nil {
+				if err := svc.Decode(ctx, key, 1); err != nil {
 					return nil, err
 				}
 			}
@@ -64,17 +86,18 @@ func main() {
 			// no key, and is done with.
 			err := json.Unmarshal([]byte(m.Body), &s3ev)
 			for _, key := range rawKeys(s3ev) {
-				if err = svc.Payload.Decode(ctx, key, attempt); err != nil {
+				if err = svc.Decode(ctx, key, attempt); err != nil {
 					break
 				}
 			}
 			if err != nil {
-				svc.Log.Error("a decode record failed", "sqs_message_id", m.MessageId, "error", err)
+				log.Error("a decode record failed", "sqs_message_id", m.MessageId, "error", err)
 				res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 			}
 		}
 		return res, nil
 	})
+	return nil
 }
 
 // rawKeys returns the object keys under raw/ that ev reports created. S3

@@ -6,25 +6,48 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/schedule"
 	"github.com/parleyhq/parley/shared/service"
 )
 
 func main() {
-	svc, err := service.FromEnv(context.Background())
-	if err != nil {
+	if err := run(context.Background(), os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "fallback:", err)
 		os.Exit(1)
 	}
+}
+
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	env, awscfg, err := awsenv.Load(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	cfg := env.Fallback()
+	if err := env.Err(); err != nil {
+		return err
+	}
+	log := logs.New(stdout, cfg.LogLevel)
+	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log}
+	sender, err := service.Sender(cfg.Send, p, service.Options{})
+	if err != nil {
+		return err
+	}
+	job := &schedule.Job{Store: st, Sender: sender, Clock: p.Clock, Log: log, PerSecond: cfg.ThroughputPerSecond}
 	lambda.Start(func(ctx context.Context, _ events.CloudWatchEvent) (schedule.Report, error) {
 		// The run stops claiming schedule.DefaultReserve before the
 		// invocation's deadline (none: no limit).
 		deadline, _ := ctx.Deadline()
-		return svc.RunFallback(ctx, deadline)
+		return job.Run(ctx, deadline)
 	})
+	return nil
 }

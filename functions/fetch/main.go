@@ -10,22 +10,47 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/appleauth"
+	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/logs"
+	"github.com/parleyhq/parley/shared/payload"
 	"github.com/parleyhq/parley/shared/queue"
-	"github.com/parleyhq/parley/shared/service"
+	"github.com/parleyhq/parley/shared/retry"
+	"github.com/parleyhq/parley/shared/whatsapp"
 )
 
 func main() {
-	svc, err := service.FromEnv(context.Background())
-	if err != nil {
+	if err := run(context.Background(), os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "fetch:", err)
 		os.Exit(1)
 	}
+}
+
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	env, awscfg, err := awsenv.Load(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	cfg := env.PayloadFetch()
+	if err := env.Err(); err != nil {
+		return err
+	}
+	log := logs.New(stdout, cfg.LogLevel)
+	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
+	svc := &payload.Service{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log,
+		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret}},
+		AuthTokens:  &appleauth.Keys{Blobs: st, Secret: cfg.Apple.Secret, Clock: clock.System{}},
+		MaxAttempts: cfg.MaxAttempts, Retry: payload.RetryPolicy(retry.Default),
+		Media: &whatsapp.Client{BaseURL: cfg.WhatsApp.APIURL, Token: cfg.WhatsApp.Token}}
 	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var res events.SQSEventResponse
 		for _, m := range ev.Records {
@@ -33,13 +58,14 @@ func main() {
 			err := json.Unmarshal([]byte(m.Body), &j)
 			if err == nil {
 				j.Attempt, _ = strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
-				err = svc.Payload.Fetch(ctx, j)
+				err = svc.Fetch(ctx, j)
 			}
 			if err != nil {
-				svc.Log.Error("a fetch job failed", "sqs_message_id", m.MessageId, "error", err)
+				log.Error("a fetch job failed", "sqs_message_id", m.MessageId, "error", err)
 				res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 			}
 		}
 		return res, nil
 	})
+	return nil
 }

@@ -1,23 +1,49 @@
 // Command ingest is the Lambda function behind the webhooks' Function URL:
-// it verifies and stores what Apple and WhatsApp deliver.
+// it verifies and stores what Apple and WhatsApp deliver, forwards Apple
+// Pay's callbacks, queues the payloads of large messages, and sends the
+// fallback of a WhatsApp message that fails late with window_closed.
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/lambdahttp"
+	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/service"
 )
 
 func main() {
-	svc, err := service.FromEnv(context.Background())
-	if err != nil {
+	if err := run(context.Background(), os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "ingest:", err)
 		os.Exit(1)
 	}
-	lambda.Start(lambdahttp.FunctionURL(svc.Webhooks()))
+}
+
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	env, awscfg, err := awsenv.Load(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	cfg := env.Ingest()
+	if err := env.Err(); err != nil {
+		return err
+	}
+	log := logs.New(stdout, cfg.LogLevel)
+	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log}
+	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: p.Publisher, Clock: p.Clock, Log: log,
+		AuthTokens: service.AuthKeys(cfg.Apple, p), Fallbacks: service.WhatsAppSender(cfg.WhatsApp, p, service.Options{})}
+	if cfg.PayloadQueueURL != "" {
+		in.Payloads = awsenv.Queue(awscfg, cfg.AWS.Endpoint, cfg.PayloadQueueURL)
+	}
+	lambda.Start(lambdahttp.FunctionURL(service.Webhooks(in, cfg.WhatsAppWebhook, cfg.Apple, cfg.PaymentProcessorURL, p)))
+	return nil
 }

@@ -5,19 +5,45 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/lambdahttp"
+	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/service"
 )
 
 func main() {
-	svc, err := service.FromEnv(context.Background())
-	if err != nil {
+	if err := run(context.Background(), os.Getenv, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "send:", err)
 		os.Exit(1)
 	}
-	lambda.Start(lambdahttp.HTTPAPI(svc.API()))
+}
+
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	env, awscfg, err := awsenv.Load(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	cfg := env.SendAPI()
+	if err := env.Err(); err != nil {
+		return err
+	}
+	log := logs.New(stdout, cfg.LogLevel)
+	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log}
+	sender, err := service.Sender(cfg.Send, p, service.Options{})
+	if err != nil {
+		return err
+	}
+	files, err := service.NewFiles(p, cfg.PublicURL)
+	if err != nil {
+		return err
+	}
+	lambda.Start(lambdahttp.HTTPAPI(service.API(sender, p, cfg.PublicURL, files, cfg.Access)))
+	return nil
 }

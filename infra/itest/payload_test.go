@@ -31,10 +31,10 @@ import (
 	"github.com/parleyhq/parley/infra/lambdaemu"
 	"github.com/parleyhq/parley/infra/local"
 	"github.com/parleyhq/parley/infra/moto"
+	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/payload"
 	"github.com/parleyhq/parley/shared/queue"
-	"github.com/parleyhq/parley/shared/service"
 	"github.com/parleyhq/parley/shared/store/dynamo"
 )
 
@@ -66,7 +66,7 @@ func start(t *testing.T) *rig {
 	t.Helper()
 	ctx := context.Background()
 	m := moto.StartT(t)
-	awscfg, err := service.AWSConfig(ctx, m.Endpoint())
+	awscfg, err := awsenv.Config(ctx, m.Endpoint())
 	if err != nil {
 		t.Fatal(err)
 	}

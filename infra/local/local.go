@@ -21,7 +21,6 @@ import (
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
-	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/retry"
 	"github.com/parleyhq/parley/shared/service"
 )
@@ -65,7 +64,7 @@ const DefaultFallbackEvery = 5 * time.Second
 // Stack is a running local stack.
 type Stack struct {
 	URL      string
-	Service  *service.Service
+	Service  *Service
 	WhatsApp *whatsappsim.Simulator
 	Apple    *applesim.Simulator
 	ApplePay *paysim.Simulator
@@ -86,23 +85,23 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	base := "http://" + ln.Addr().String()
 	getenv := withDefaults(o.Getenv, base)
-	cfg, err := service.LoadConfig(ctx, getenv)
+	cfg, err := loadConfig(ctx, getenv)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	log := logs.New(o.Log, cfg.LogLevel)
-	opts := service.Options{Clock: o.Clock, Log: log, Retry: o.Retry, CreateResources: cfg.AWSEndpoint != "", Sleep: o.Sleep}
-	if cfg.ApplePay != nil && cfg.ApplePay.MerchantID == DefaultApplePayMerchantID {
+	opts := serviceOptions{Clock: o.Clock, Log: o.Log, Retry: o.Retry, Sleep: o.Sleep}
+	if cfg.Send.ApplePay != nil && cfg.Send.ApplePay.MerchantID == DefaultApplePayMerchantID {
 		// The simulated merchant-session endpoint is plain HTTP and needs
 		// no merchant identity certificate.
 		opts.ApplePayHTTP = &http.Client{Timeout: service.PlatformTimeout}
 	}
-	svc, err := service.New(ctx, cfg, opts)
+	svc, err := newService(ctx, cfg, opts)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
+	log := svc.Log
 	now := svc.Clock.Now
 	stopping, stop := context.WithCancel(context.Background())
 	st := &Stack{
@@ -110,11 +109,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		URL:      base,
 		Service:  svc,
 		WhatsApp: whatsappsim.New(whatsappsim.Config{
-			Token: cfg.WhatsAppToken, AppSecret: cfg.WhatsAppAppSecret,
+			Token: cfg.Send.WhatsApp.Token, AppSecret: cfg.WhatsAppWebhook.AppSecret,
 			WebhookURL: base + "/webhooks/whatsapp", Now: now,
 		}),
 		Apple: applesim.New(applesim.Config{
-			MSPID: cfg.AppleMSPID, Secret: cfg.AppleMSPSecret,
+			MSPID: cfg.Send.Apple.MSPID, Secret: cfg.Send.Apple.Secret,
 			WebhookURL: base + "/webhooks/apple/message", Now: now,
 		}),
 		ApplePay: paysim.New(now),
@@ -124,7 +123,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	st.srv.RegisterOnShutdown(stop)
 	go func() { st.done <- st.srv.Serve(ln) }()
 	st.runFallback(o.FallbackEvery)
-	if cfg.Fetch.Local {
+	if cfg.Send.Fetch.Local {
 		log.Warn("callers' URLs may be plain http and loopback addresses (" + config.FetchLocal + "=true, the local stack's default); never in production")
 	}
 	log.Info("local stack ready", "url", base, "store", cfg.Store)

@@ -74,8 +74,8 @@ func TestSendAttachments(t *testing.T) {
 			if body.Type != "text" || strings.Count(body.Body, "\uFFFC") != 2 || body.Body != "Your invoice\uFFFC\uFFFC" {
 				t.Fatalf("sent %s %q, want a text with two U+FFFC", body.Type, body.Body)
 			}
-			mmcs := &apple.MMCS{Client: &apple.Client{BaseURL: st.URL + "/sim/apple/v1", MSPID: st.Service.Config.AppleMSPID,
-				Secret: st.Service.Config.AppleMSPSecret, Now: clk.Now}}
+			mmcs := &apple.MMCS{Client: &apple.Client{BaseURL: st.URL + "/sim/apple/v1", MSPID: st.Service.Config.Send.Apple.MSPID,
+				Secret: st.Service.Config.Send.Apple.Secret, Now: clk.Now}}
 			want := [][]byte{note, invoice}
 			if len(body.Attachments) != len(want) {
 				t.Fatalf("%d attachments, want %d", len(body.Attachments), len(want))

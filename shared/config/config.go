@@ -1,6 +1,7 @@
-// Package config is parley's one configuration loader: it reads the
-// environment (and, in production, a Secrets Manager secret), checks every
-// value and reports every problem in one line at start-up.
+// Package config is parley's one configuration loader. A function reads the
+// settings it uses, and only those, from the environment (and, in
+// production, a Secrets Manager secret); every missing or malformed one is
+// reported in one line at start-up.
 package config
 
 import (
@@ -60,30 +61,335 @@ const (
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
 const DefaultApplePayGatewayURL = "https://apple-pay-gateway.apple.com/paymentservices/paymentSession"
 
-// Names lists every environment variable parley reads.
-var Names = []string{
-	WhatsAppAPIURL, WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken,
-	AppleMSPURL, AppleMSPID, AppleMSPSecret,
-	Table, Bucket, StoreKind, AWSEndpoint, DataDir,
-	SecretsARN, EventBus, EventsDLQURL, LogLevel, PublicURL,
-	ApplePayMerchantID, ApplePayDomain, ApplePayDisplayName, ApplePayGatewayURL, ApplePayCert, ApplePayKey,
-	PaymentProcessorURL, Reengagement, ThroughputPerSecond, PayloadQueueURL, PayloadMaxAttempts,
-	FetchLocal, FetchAllowHosts, FetchTimeout, SendRetryBudget,
-	MetricsNamespace, APIAccess,
-}
-
 // SecretNames are the variables that may come from the Secrets Manager
 // secret named by PARLEY_SECRETS_ARN (a JSON object keyed by these names).
 var SecretNames = []string{WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, AppleMSPSecret, ApplePayCert, ApplePayKey}
 
-// Known reports whether name is a variable parley reads.
-func Known(name string) bool {
-	for _, n := range Names {
-		if n == name {
-			return true
+// SecretSource fetches a Secrets Manager secret: a JSON object whose keys
+// are SecretNames.
+type SecretSource func(ctx context.Context, arn string) (map[string]string, error)
+
+// Env reads settings. Each reader records what is missing or malformed
+// and returns the zero value for it; Err then reports every problem in one
+// line that names the settings, never a secret's value.
+type Env struct {
+	get      func(string) string
+	problems []string
+}
+
+// Load returns the settings of getenv. When PARLEY_SECRETS_ARN is set, the
+// values of the secret it names fill the variables of SecretNames that the
+// environment leaves empty.
+func Load(ctx context.Context, getenv func(string) string, secrets SecretSource) (*Env, error) {
+	arn := getenv(SecretsARN)
+	if arn == "" {
+		return &Env{get: getenv}, nil
+	}
+	if secrets == nil {
+		return nil, fmt.Errorf("config: %s is set but no Secrets Manager client is available", SecretsARN)
+	}
+	vals, err := secrets(ctx, arn)
+	if err != nil {
+		return nil, fmt.Errorf("config: reading the secret %s: %w", SecretsARN, err)
+	}
+	return &Env{get: func(name string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		if slices.Contains(SecretNames, name) {
+			return vals[name]
+		}
+		return ""
+	}}, nil
+}
+
+// Err reports every problem found so far, or nil.
+func (e *Env) Err() error {
+	if len(e.problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("config: %s", strings.Join(e.problems, "; "))
+}
+
+// Reads returns the names of the variables read reads, sorted: what a
+// function's configuration consists of.
+func Reads(read func(*Env)) []string {
+	seen := map[string]bool{}
+	read(&Env{get: func(name string) string { seen[name] = true; return "" }})
+	return slices.Sorted(maps.Keys(seen))
+}
+
+func (e *Env) problem(format string, args ...any) {
+	e.problems = append(e.problems, fmt.Sprintf(format, args...))
+}
+
+// optional returns name's value, trimmed; "" when unset.
+func (e *Env) optional(name string) string { return strings.TrimSpace(e.get(name)) }
+
+func (e *Env) required(name string) string {
+	v := e.optional(name)
+	if v == "" {
+		e.problem("%s is required", name)
+	}
+	return v
+}
+
+// url returns name's value as an http(s) URL without a trailing slash;
+// "" when unset and not required.
+func (e *Env) url(name string, required bool) string {
+	v := e.optional(name)
+	if v == "" {
+		if required {
+			e.problem("%s is required", name)
+		}
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		e.problem("%s must be an http(s) URL", name)
+		return ""
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// LogLevel is the least severe level logged: debug, info (the default),
+// warn or error.
+func (e *Env) LogLevel() string {
+	v := strings.ToLower(e.optional(LogLevel))
+	switch v {
+	case "", "debug", "info", "warn", "error":
+	default:
+		e.problem("%s must be debug, info, warn or error", LogLevel)
+	}
+	return v
+}
+
+// AWS is where parley's AWS resources are.
+type AWS struct {
+	Table  string
+	Bucket string
+	// Endpoint replaces AWS's endpoints (a local moto server); "" in
+	// production.
+	Endpoint string
+}
+
+// AWS reads the table, the bucket and the optional local endpoint.
+func (e *Env) AWS() AWS {
+	return AWS{Table: e.required(Table), Bucket: e.required(Bucket), Endpoint: e.AWSEndpoint()}
+}
+
+// AWSEndpoint reads the optional local AWS endpoint.
+func (e *Env) AWSEndpoint() string {
+	v := e.optional(AWSEndpoint)
+	if v != "" {
+		if u, err := url.Parse(v); err != nil || u.Host == "" {
+			e.problem("%s must be a URL", AWSEndpoint)
+			return ""
 		}
 	}
-	return false
+	return v
+}
+
+// Bus is where events are published; empty Name publishes none.
+type Bus struct {
+	Name string
+	// DLQURL is the queue of events EventBridge refused.
+	DLQURL string
+}
+
+// Bus reads the event bus and its dead-letter queue.
+func (e *Env) Bus() Bus {
+	return Bus{Name: e.optional(EventBus), DLQURL: e.optional(EventsDLQURL)}
+}
+
+// WhatsApp is what sending on WhatsApp needs.
+type WhatsApp struct {
+	APIURL string
+	Token  string
+}
+
+// WhatsApp reads the Graph API's URL and the access token.
+func (e *Env) WhatsApp() WhatsApp {
+	return WhatsApp{APIURL: e.url(WhatsAppAPIURL, true), Token: e.required(WhatsAppToken)}
+}
+
+// WhatsAppWebhook is what verifying Meta's webhooks needs.
+type WhatsAppWebhook struct {
+	AppSecret   string
+	VerifyToken string
+}
+
+// WhatsAppWebhook reads the app secret and the verify token.
+func (e *Env) WhatsAppWebhook() WhatsAppWebhook {
+	return WhatsAppWebhook{AppSecret: e.required(WhatsAppAppSecret), VerifyToken: e.required(WhatsAppVerifyToken)}
+}
+
+// Apple is parley's identity at Apple's gateway, and the gateway's URL when
+// the function calls it.
+type Apple struct {
+	MSPURL string
+	MSPID  string
+	Secret []byte // Base64-decoded
+}
+
+// AppleGateway reads what calling Apple's gateway needs: its URL, the MSP
+// id and the secret.
+func (e *Env) AppleGateway() Apple {
+	a := e.AppleIdentity()
+	a.MSPURL = e.url(AppleMSPURL, true)
+	return a
+}
+
+// AppleIdentity reads the MSP id and the secret: what verifying Apple's
+// webhooks and opening sealed auth keys need.
+func (e *Env) AppleIdentity() Apple {
+	a := Apple{MSPID: e.required(AppleMSPID)}
+	if s := e.required(AppleMSPSecret); s != "" {
+		key, err := apple.DecodeSecret(s)
+		if err != nil {
+			e.problem("%s must be Base64, as Apple issues it", AppleMSPSecret)
+		}
+		a.Secret = key
+	}
+	return a
+}
+
+// PublicURL reads where the platforms reach parley's webhooks (the ingest
+// Function URL); "" when unset.
+func (e *Env) PublicURL() string { return e.url(PublicURL, false) }
+
+// PaymentProcessorURL reads where Apple Pay's callbacks are forwarded (the
+// business's payment processor); "" refuses them.
+func (e *Env) PaymentProcessorURL() string { return e.url(PaymentProcessorURL, false) }
+
+// ApplePay is the configuration of Apple Pay requests.
+type ApplePay struct {
+	MerchantID  string
+	Domain      string
+	DisplayName string
+	GatewayURL  string
+	CertPEM     []byte
+	KeyPEM      []byte
+}
+
+// ApplePay reads the Apple Pay settings: all or none of the required ones.
+// It is nil when Apple Pay is off. Apple Pay's callback endpoints live on
+// the public URL, so that is required with it.
+func (e *Env) ApplePay() *ApplePay {
+	required := []string{ApplePayMerchantID, ApplePayCert, ApplePayKey, PublicURL}
+	var set, missing []string
+	for _, n := range required {
+		if e.optional(n) != "" {
+			set = append(set, n)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	p := &ApplePay{
+		MerchantID:  e.optional(ApplePayMerchantID),
+		Domain:      e.optional(ApplePayDomain),
+		DisplayName: e.optional(ApplePayDisplayName),
+		GatewayURL:  e.url(ApplePayGatewayURL, false),
+		CertPEM:     []byte(e.get(ApplePayCert)),
+		KeyPEM:      []byte(e.get(ApplePayKey)),
+	}
+	if len(set) == 0 || (len(set) == 1 && set[0] == PublicURL) {
+		return nil
+	}
+	if len(missing) > 0 {
+		e.problem("Apple Pay needs %s too (or none of %s)", strings.Join(missing, ", "), strings.Join(required[:3], ", "))
+		return nil
+	}
+	if p.GatewayURL == "" {
+		p.GatewayURL = DefaultApplePayGatewayURL
+	}
+	if p.DisplayName == "" {
+		p.DisplayName = p.MerchantID
+	}
+	if p.Domain == "" {
+		if u, err := url.Parse(e.optional(PublicURL)); err == nil {
+			p.Domain = u.Hostname()
+		}
+	}
+	return p
+}
+
+// ReengagementRule is one business's entry in PARLEY_REENGAGEMENT: send
+// Template MinutesBefore the window closes on an unanswered interactive
+// message.
+type ReengagementRule struct {
+	MinutesBefore int             `json:"minutesBefore"`
+	Template      message.Message `json:"template"`
+}
+
+// Reengagement reads PARLEY_REENGAGEMENT: a JSON object from WhatsApp
+// phone number id to {"minutesBefore", "template": {"name", "language",
+// "components"}}. None by default.
+func (e *Env) Reengagement() map[string]ReengagementRule {
+	v := e.optional(Reengagement)
+	if v == "" {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	var rules map[string]ReengagementRule
+	if err := dec.Decode(&rules); err != nil {
+		e.problem(`%s must be a JSON object {"<phone number id>": {"minutesBefore": 60, "template": {"name", "language", "components"}}}: %v`, Reengagement, err)
+		return nil
+	}
+	for _, id := range slices.Sorted(maps.Keys(rules)) {
+		r := rules[id]
+		if r.MinutesBefore < 1 || r.MinutesBefore > 1439 {
+			e.problem("%s: %s: minutesBefore %d, it must be 1 to 1439 (the window lasts 24 hours)", Reengagement, id, r.MinutesBefore)
+		}
+		if r.Template.Type == "" {
+			r.Template.Type = message.TypeTemplate
+		}
+		if r.Template.Type != message.TypeTemplate || r.Template.Name == "" || r.Template.Language == "" {
+			e.problem("%s: %s: template must be a template with a name and a language", Reengagement, id)
+		}
+		rules[id] = r
+	}
+	return rules
+}
+
+// DefaultThroughputPerSecond is WhatsApp Cloud API's default throughput
+// per business number.
+const DefaultThroughputPerSecond = 80
+
+// ThroughputPerSecond reads the messages per second each business number
+// may send from the fallback job (default 80).
+func (e *Env) ThroughputPerSecond() float64 {
+	v := e.optional(ThroughputPerSecond)
+	if v == "" {
+		return DefaultThroughputPerSecond
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil || n <= 0 || n > 1000 {
+		e.problem("%s must be a number of messages per second above 0, at most 1000", ThroughputPerSecond)
+	}
+	return n
+}
+
+// PayloadQueueURL reads the SQS queue of fetch jobs; "" runs them in the
+// process (the local stack).
+func (e *Env) PayloadQueueURL() string { return e.optional(PayloadQueueURL) }
+
+// DefaultPayloadMaxAttempts is the queues' maxReceiveCount in template.yaml.
+const DefaultPayloadMaxAttempts = 5
+
+// PayloadMaxAttempts reads the delivery of a payload job on which a
+// failure is final (default 5).
+func (e *Env) PayloadMaxAttempts() int {
+	v := e.optional(PayloadMaxAttempts)
+	if v == "" {
+		return DefaultPayloadMaxAttempts
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		e.problem("%s must be a whole number from 1 to 100", PayloadMaxAttempts)
+	}
+	return n
 }
 
 // Store kinds.
@@ -92,61 +398,32 @@ const (
 	StoreAWS      = "aws"
 )
 
-// Config is parley's checked configuration.
-type Config struct {
-	WhatsAppAPIURL      string
-	WhatsAppToken       string
-	WhatsAppAppSecret   string
-	WhatsAppVerifyToken string
-	AppleMSPURL         string
-	AppleMSPID          string
-	AppleMSPSecret      []byte // Base64-decoded
-	Store               string // StoreEmbedded or StoreAWS
-	Table               string
-	Bucket              string
-	AWSEndpoint         string
-	DataDir             string
-	EventBus            string
-	EventsDLQURL        string
-	LogLevel            string
-	// PublicURL is where the platforms reach parley's webhooks (the ingest
-	// Function URL); Apple Pay's callback endpoints are built on it.
-	PublicURL string
-	// ApplePay is set when Apple Pay requests can be sent.
-	ApplePay *ApplePay
-	// PaymentProcessorURL is where Apple Pay's callbacks are forwarded
-	// (the business's payment processor); empty refuses them.
-	PaymentProcessorURL string
-	// Reengagement holds the re-engagement rules of WhatsApp businesses, by
-	// phone number id (none by default).
-	Reengagement map[string]ReengagementRule
-	// ThroughputPerSecond is the messages per second each business number
-	// may send from the fallback job (default 80).
-	ThroughputPerSecond float64
-	// PayloadQueueURL is the SQS queue of fetch jobs (functions/fetch);
-	// empty on the embedded store, where they run in-process.
-	PayloadQueueURL string
-	// PayloadMaxAttempts is the delivery of a payload job on which a
-	// failure is final (the queues' maxReceiveCount; default 5).
-	PayloadMaxAttempts int
-	// Fetch is how parley fetches the URLs callers give it (attachments,
-	// images).
-	Fetch Fetch
-	// MetricsNamespace is the CloudWatch namespace of the metrics written
-	// as Embedded Metric Format lines to standard output; empty writes
-	// none (the local stack).
-	MetricsNamespace string
-	// Access limits each caller of the send API (an IAM principal) to the
-	// businesses it names; nil lets every caller act for every business.
-	Access access.Scopes
-	// SendRetryBudget caps a send's tries and waits together (default
-	// retry.DefaultBudget), inside the send function's 29-second timeout.
-	SendRetryBudget time.Duration
+// Store reads which store the local stack runs on: StoreEmbedded (the
+// default) or StoreAWS.
+func (e *Env) Store() string {
+	switch v := e.optional(StoreKind); v {
+	case "":
+		return StoreEmbedded
+	case StoreEmbedded, StoreAWS:
+		return v
+	default:
+		e.problem("%s must be %q or %q", StoreKind, StoreEmbedded, StoreAWS)
+		return ""
+	}
 }
 
-// MaxSendRetryBudget is the largest SendRetryBudget: it leaves the send
-// function (29 s) time to check, record and answer.
-const MaxSendRetryBudget = 25 * time.Second
+// DataDir reads the embedded store's directory (default .parley).
+func (e *Env) DataDir() string {
+	if v := e.optional(DataDir); v != "" {
+		return v
+	}
+	return ".parley"
+}
+
+// MetricsNamespace reads the CloudWatch namespace of the metrics written as
+// Embedded Metric Format lines to standard output; "" writes none (the
+// local stack).
+func (e *Env) MetricsNamespace() string { return e.optional(MetricsNamespace) }
 
 // Fetch configures the fetching of callers' URLs (shared/safefetch).
 type Fetch struct {
@@ -159,259 +436,58 @@ type Fetch struct {
 	Timeout time.Duration
 }
 
-// ReengagementRule is one business's entry in PARLEY_REENGAGEMENT: send
-// Template MinutesBefore the window closes on an unanswered interactive
-// message.
-type ReengagementRule struct {
-	MinutesBefore int             `json:"minutesBefore"`
-	Template      message.Message `json:"template"`
-}
-
-// DefaultThroughputPerSecond is WhatsApp Cloud API's default throughput
-// per business number.
-const DefaultThroughputPerSecond = 80
-
-// reengagement reads PARLEY_REENGAGEMENT: a JSON object from WhatsApp
-// phone number id to {"minutesBefore", "template": {"name", "language",
-// "components"}}.
-func reengagement(v string, problems *[]string) map[string]ReengagementRule {
-	if v == "" {
-		return nil
-	}
-	dec := json.NewDecoder(strings.NewReader(v))
-	dec.DisallowUnknownFields()
-	var rules map[string]ReengagementRule
-	if err := dec.Decode(&rules); err != nil {
-		*problems = append(*problems, Reengagement+` must be a JSON object {"<phone number id>": {"minutesBefore": 60, "template": {"name", "language", "components"}}}: `+err.Error())
-		return nil
-	}
-	for _, id := range slices.Sorted(maps.Keys(rules)) {
-		r := rules[id]
-		if r.MinutesBefore < 1 || r.MinutesBefore > 1439 {
-			*problems = append(*problems, fmt.Sprintf("%s: %s: minutesBefore %d, it must be 1 to 1439 (the window lasts 24 hours)", Reengagement, id, r.MinutesBefore))
-		}
-		if r.Template.Type == "" {
-			r.Template.Type = message.TypeTemplate
-		}
-		if r.Template.Type != message.TypeTemplate || r.Template.Name == "" || r.Template.Language == "" {
-			*problems = append(*problems, fmt.Sprintf("%s: %s: template must be a template with a name and a language", Reengagement, id))
-		}
-		rules[id] = r
-	}
-	return rules
-}
-
-// ApplePay is the configuration of Apple Pay requests.
-type ApplePay struct {
-	MerchantID  string
-	Domain      string
-	DisplayName string
-	GatewayURL  string
-	CertPEM     []byte
-	KeyPEM      []byte
-}
-
-// SecretSource fetches a Secrets Manager secret: a JSON object whose keys
-// are SecretNames.
-type SecretSource func(ctx context.Context, arn string) (map[string]string, error)
-
-// Load reads the configuration from getenv. When PARLEY_SECRETS_ARN is set,
-// the secret values it holds fill the variables of SecretNames that the
-// environment leaves empty. The error names every missing or malformed
-// variable, never a secret's value.
-func Load(ctx context.Context, getenv func(string) string, secrets SecretSource) (Config, error) {
-	get := getenv
-	if arn := getenv(SecretsARN); arn != "" {
-		if secrets == nil {
-			return Config{}, fmt.Errorf("config: %s is set but no Secrets Manager client is available", SecretsARN)
-		}
-		vals, err := secrets(ctx, arn)
-		if err != nil {
-			return Config{}, fmt.Errorf("config: reading the secret %s: %w", SecretsARN, err)
-		}
-		get = func(name string) string {
-			if v := getenv(name); v != "" {
-				return v
-			}
-			return vals[name]
-		}
-	}
-
-	var problems []string
-	need := func(name string) string {
-		v := strings.TrimSpace(get(name))
-		if v == "" {
-			problems = append(problems, name+" is required")
-		}
-		return v
-	}
-	urlOf := func(name string) string {
-		v := need(name)
-		if v == "" {
-			return ""
-		}
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			problems = append(problems, name+" must be an http(s) URL")
-			return ""
-		}
-		return strings.TrimRight(v, "/")
-	}
-
-	c := Config{
-		WhatsAppAPIURL:      urlOf(WhatsAppAPIURL),
-		WhatsAppToken:       need(WhatsAppToken),
-		WhatsAppAppSecret:   need(WhatsAppAppSecret),
-		WhatsAppVerifyToken: need(WhatsAppVerifyToken),
-		AppleMSPURL:         urlOf(AppleMSPURL),
-		AppleMSPID:          need(AppleMSPID),
-		Store:               strings.TrimSpace(get(StoreKind)),
-		AWSEndpoint:         strings.TrimSpace(get(AWSEndpoint)),
-		DataDir:             strings.TrimSpace(get(DataDir)),
-		EventBus:            strings.TrimSpace(get(EventBus)),
-		EventsDLQURL:        strings.TrimSpace(get(EventsDLQURL)),
-		LogLevel:            strings.ToLower(strings.TrimSpace(get(LogLevel))),
-	}
-	if s := need(AppleMSPSecret); s != "" {
-		key, err := apple.DecodeSecret(s)
-		if err != nil {
-			problems = append(problems, AppleMSPSecret+" must be Base64, as Apple issues it")
-		}
-		c.AppleMSPSecret = key
-	}
-	switch c.Store {
-	case "":
-		c.Store = StoreEmbedded
-	case StoreEmbedded, StoreAWS:
-	default:
-		problems = append(problems, fmt.Sprintf("%s must be %q or %q", StoreKind, StoreEmbedded, StoreAWS))
-	}
-	if c.Store == StoreAWS {
-		c.Table = need(Table)
-		c.Bucket = need(Bucket)
-	}
-	if c.Store == StoreEmbedded && c.DataDir == "" {
-		c.DataDir = ".parley"
-	}
-	if c.AWSEndpoint != "" {
-		if u, err := url.Parse(c.AWSEndpoint); err != nil || u.Host == "" {
-			problems = append(problems, AWSEndpoint+" must be a URL")
-		}
-	}
-	if v := strings.TrimSpace(get(PublicURL)); v != "" {
-		c.PublicURL = urlOf(PublicURL)
-	}
-	c.ApplePay = applePay(get, urlOf, &problems)
-	if strings.TrimSpace(get(PaymentProcessorURL)) != "" {
-		c.PaymentProcessorURL = urlOf(PaymentProcessorURL)
-	}
-	c.Reengagement = reengagement(strings.TrimSpace(get(Reengagement)), &problems)
-	c.ThroughputPerSecond = DefaultThroughputPerSecond
-	if v := strings.TrimSpace(get(ThroughputPerSecond)); v != "" {
-		n, err := strconv.ParseFloat(v, 64)
-		if err != nil || n <= 0 || n > 1000 {
-			problems = append(problems, ThroughputPerSecond+" must be a number of messages per second above 0, at most 1000")
-		}
-		c.ThroughputPerSecond = n
-	}
-	c.PayloadQueueURL = strings.TrimSpace(get(PayloadQueueURL))
-	c.MetricsNamespace = strings.TrimSpace(get(MetricsNamespace))
-	if scopes, err := access.Parse(get(APIAccess)); err != nil {
-		problems = append(problems, APIAccess+" "+err.Error())
-	} else {
-		c.Access = scopes
-	}
-	c.PayloadMaxAttempts = 5
-	if v := strings.TrimSpace(get(PayloadMaxAttempts)); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			problems = append(problems, PayloadMaxAttempts+" must be a whole number from 1 to 100")
-		}
-		c.PayloadMaxAttempts = n
-	}
-	c.Fetch = fetch(get, &problems)
-	if v := strings.TrimSpace(get(SendRetryBudget)); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 || d > MaxSendRetryBudget {
-			problems = append(problems, fmt.Sprintf("%s must be a duration above 0, at most %s (the send function's timeout is 29s), e.g. 20s", SendRetryBudget, MaxSendRetryBudget))
-		}
-		c.SendRetryBudget = d
-	}
-	switch c.LogLevel {
-	case "", "debug", "info", "warn", "error":
-	default:
-		problems = append(problems, LogLevel+" must be debug, info, warn or error")
-	}
-	if len(problems) > 0 {
-		return Config{}, fmt.Errorf("config: %s", strings.Join(problems, "; "))
-	}
-	return c, nil
-}
-
-// fetch reads the settings of the fetching of callers' URLs.
-func fetch(get func(string) string, problems *[]string) Fetch {
+// Fetch reads the settings of the fetching of callers' URLs.
+func (e *Env) Fetch() Fetch {
 	var f Fetch
-	switch v := strings.TrimSpace(get(FetchLocal)); v {
+	switch v := e.optional(FetchLocal); v {
 	case "", "false":
 	case "true":
 		f.Local = true
 	default:
-		*problems = append(*problems, FetchLocal+" must be true or false")
+		e.problem("%s must be true or false", FetchLocal)
 	}
-	for h := range strings.SplitSeq(get(FetchAllowHosts), ",") {
+	for h := range strings.SplitSeq(e.get(FetchAllowHosts), ",") {
 		if h = strings.TrimSpace(h); h != "" {
 			if strings.ContainsAny(h, "/:@ ") {
-				*problems = append(*problems, fmt.Sprintf("%s: %q is not a host name (give names like cdn.example.com or *.example.com)", FetchAllowHosts, h))
+				e.problem("%s: %q is not a host name (give names like cdn.example.com or *.example.com)", FetchAllowHosts, h)
 			}
 			f.AllowHosts = append(f.AllowHosts, h)
 		}
 	}
-	if v := strings.TrimSpace(get(FetchTimeout)); v != "" {
+	if v := e.optional(FetchTimeout); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 || d > 10*time.Minute {
-			*problems = append(*problems, FetchTimeout+" must be a duration above 0, at most 10m, e.g. 15s")
+			e.problem("%s must be a duration above 0, at most 10m, e.g. 15s", FetchTimeout)
 		}
 		f.Timeout = d
 	}
 	return f
 }
 
-// applePay reads the Apple Pay settings: all or none of the required ones.
-func applePay(get func(string) string, urlOf func(string) string, problems *[]string) *ApplePay {
-	required := []string{ApplePayMerchantID, ApplePayCert, ApplePayKey, PublicURL}
-	var set, missing []string
-	for _, n := range required {
-		if strings.TrimSpace(get(n)) != "" {
-			set = append(set, n)
-		} else {
-			missing = append(missing, n)
-		}
+// Access reads which businesses each caller of the send API (an IAM
+// principal) may act for; nil lets every caller act for every business.
+func (e *Env) Access() access.Scopes {
+	scopes, err := access.Parse(e.get(APIAccess))
+	if err != nil {
+		e.problem("%s %v", APIAccess, err)
 	}
-	if len(set) == 0 || (len(set) == 1 && set[0] == PublicURL) {
-		return nil
+	return scopes
+}
+
+// MaxSendRetryBudget is the largest SendRetryBudget: it leaves the send
+// function (29 s) time to check, record and answer.
+const MaxSendRetryBudget = 25 * time.Second
+
+// SendRetryBudget reads the cap on a send's tries and waits together; 0
+// means retry.DefaultBudget.
+func (e *Env) SendRetryBudget() time.Duration {
+	v := e.optional(SendRetryBudget)
+	if v == "" {
+		return 0
 	}
-	if len(missing) > 0 {
-		*problems = append(*problems, "Apple Pay needs "+strings.Join(missing, ", ")+" too (or none of "+strings.Join(required[:3], ", ")+")")
-		return nil
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 || d > MaxSendRetryBudget {
+		e.problem("%s must be a duration above 0, at most %s (the send function's timeout is 29s), e.g. 20s", SendRetryBudget, MaxSendRetryBudget)
 	}
-	p := &ApplePay{
-		MerchantID:  strings.TrimSpace(get(ApplePayMerchantID)),
-		Domain:      strings.TrimSpace(get(ApplePayDomain)),
-		DisplayName: strings.TrimSpace(get(ApplePayDisplayName)),
-		GatewayURL:  DefaultApplePayGatewayURL,
-		CertPEM:     []byte(get(ApplePayCert)),
-		KeyPEM:      []byte(get(ApplePayKey)),
-	}
-	if strings.TrimSpace(get(ApplePayGatewayURL)) != "" {
-		p.GatewayURL = urlOf(ApplePayGatewayURL)
-	}
-	if p.DisplayName == "" {
-		p.DisplayName = p.MerchantID
-	}
-	if p.Domain == "" {
-		if u, err := url.Parse(strings.TrimSpace(get(PublicURL))); err == nil {
-			p.Domain = u.Hostname()
-		}
-	}
-	return p
+	return d
 }

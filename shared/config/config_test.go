@@ -3,6 +3,7 @@ package config
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,7 @@ func env(overrides map[string]string) func(string) string {
 	base := map[string]string{
 		WhatsAppAPIURL: "https://graph.facebook.com/v25.0/", WhatsAppToken: "tok", WhatsAppAppSecret: "app",
 		WhatsAppVerifyToken: "verify", AppleMSPURL: "https://mspgw.push.apple.com/v1", AppleMSPID: "msp",
-		AppleMSPSecret: "c2VjcmV0LWJ5dGVz",
+		AppleMSPSecret: "c2VjcmV0LWJ5dGVz", Table: "parley", Bucket: "parley-payloads",
 	}
 	for k, v := range overrides {
 		base[k] = v
@@ -20,20 +21,34 @@ func env(overrides map[string]string) func(string) string {
 	return func(k string) string { return base[k] }
 }
 
-func TestLoad(t *testing.T) {
-	c, err := Load(context.Background(), env(nil), nil)
+func load(t *testing.T, getenv func(string) string, secrets SecretSource) *Env {
+	t.Helper()
+	e, err := Load(context.Background(), getenv, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Store != StoreEmbedded || c.DataDir != ".parley" || string(c.AppleMSPSecret) != "secret-bytes" || c.WhatsAppAPIURL != "https://graph.facebook.com/v25.0" {
+	return e
+}
+
+func TestLoad(t *testing.T) {
+	e := load(t, env(nil), nil)
+	c := e.Fallback()
+	if err := e.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if string(c.Apple.Secret) != "secret-bytes" || c.WhatsApp.APIURL != "https://graph.facebook.com/v25.0" || c.AWS.Table != "parley" {
 		t.Fatalf("config = %+v", c)
 	}
-	if c.ThroughputPerSecond != DefaultThroughputPerSecond || c.Reengagement != nil {
-		t.Fatalf("throughput %v, re-engagement %v; want the defaults 80 and none", c.ThroughputPerSecond, c.Reengagement)
+	if c.ThroughputPerSecond != DefaultThroughputPerSecond || c.Reengagement != nil || c.ApplePay != nil {
+		t.Fatalf("throughput %v, re-engagement %v, Apple Pay %v; want the defaults 80, none and off", c.ThroughputPerSecond, c.Reengagement, c.ApplePay)
 	}
-	c, err = Load(context.Background(), env(map[string]string{ThroughputPerSecond: "12.5",
+	if s := load(t, env(nil), nil); s.Store() != StoreEmbedded || s.DataDir() != ".parley" {
+		t.Fatalf("the local store defaults to %s in %s", s.Store(), s.DataDir())
+	}
+	e = load(t, env(map[string]string{ThroughputPerSecond: "12.5",
 		Reengagement: `{"106540352242922":{"minutesBefore":60,"template":{"name":"still_there","language":"en_US"}}}`}), nil)
-	if err != nil {
+	c = e.Fallback()
+	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
 	r := c.Reengagement["106540352242922"]
@@ -43,16 +58,18 @@ func TestLoad(t *testing.T) {
 	if c.Fetch.Local || c.Fetch.AllowHosts != nil || c.Fetch.Timeout != 0 {
 		t.Fatalf("fetch %+v, want the strict default", c.Fetch)
 	}
-	c, err = Load(context.Background(), env(map[string]string{FetchLocal: "true", FetchAllowHosts: "cdn.example.com, *.media.example", FetchTimeout: "20s"}), nil)
-	if err != nil {
+	e = load(t, env(map[string]string{FetchLocal: "true", FetchAllowHosts: "cdn.example.com, *.media.example", FetchTimeout: "20s"}), nil)
+	f := e.Fetch()
+	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if !c.Fetch.Local || len(c.Fetch.AllowHosts) != 2 || c.Fetch.AllowHosts[1] != "*.media.example" || c.Fetch.Timeout != 20*time.Second {
-		t.Fatalf("fetch %+v", c.Fetch)
+	if !f.Local || len(f.AllowHosts) != 2 || f.AllowHosts[1] != "*.media.example" || f.Timeout != 20*time.Second {
+		t.Fatalf("fetch %+v", f)
 	}
 }
 
 func TestLoadProblems(t *testing.T) {
+	everything := func(e *Env) { e.Fallback(); e.Ingest(); e.PayloadFetch(); e.Store() }
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -63,7 +80,7 @@ func TestLoadProblems(t *testing.T) {
 		{"not a URL", map[string]string{AppleMSPURL: "mspgw.push.apple.com"}, []string{"PARLEY_APPLE_MSP_URL must be an http(s) URL"}},
 		{"secret not Base64", map[string]string{AppleMSPSecret: "not base64!!"}, []string{"PARLEY_APPLE_MSP_SECRET must be Base64"}},
 		{"unknown store", map[string]string{StoreKind: "redis"}, []string{`PARLEY_STORE must be "embedded" or "aws"`}},
-		{"aws store needs table and bucket", map[string]string{StoreKind: "aws"}, []string{"PARLEY_TABLE is required", "PARLEY_BUCKET is required"}},
+		{"table and bucket", map[string]string{Table: "", Bucket: ""}, []string{"PARLEY_TABLE is required", "PARLEY_BUCKET is required"}},
 		{"log level", map[string]string{LogLevel: "loud"}, []string{"PARLEY_LOG_LEVEL must be"}},
 		{"throughput", map[string]string{ThroughputPerSecond: "fast"}, []string{"PARLEY_THROUGHPUT_PER_SECOND must be a number"}},
 		{"throughput zero", map[string]string{ThroughputPerSecond: "0"}, []string{"PARLEY_THROUGHPUT_PER_SECOND must be a number of messages per second above 0"}},
@@ -76,10 +93,13 @@ func TestLoadProblems(t *testing.T) {
 			[]string{"PARLEY_REENGAGEMENT: 106540352242922: minutesBefore 1440, it must be 1 to 1439"}},
 		{"re-engagement without a template name", map[string]string{Reengagement: `{"1":{"minutesBefore":60,"template":{"language":"en"}}}`},
 			[]string{"PARLEY_REENGAGEMENT: 1: template must be a template with a name and a language"}},
+		{"payload attempts", map[string]string{PayloadMaxAttempts: "0"}, []string{"PARLEY_PAYLOAD_MAX_ATTEMPTS must be a whole number from 1 to 100"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(context.Background(), env(tt.env), nil)
+			e := load(t, env(tt.env), nil)
+			everything(e)
+			err := e.Err()
 			if err == nil {
 				t.Fatal("want an error")
 			}
@@ -104,18 +124,20 @@ func TestLoadFromSecretsManager(t *testing.T) {
 		if arn != "arn:aws:secretsmanager:us-east-1:123456789012:secret:parley" {
 			t.Errorf("arn = %s", arn)
 		}
-		return map[string]string{WhatsAppToken: "from-secret", WhatsAppAppSecret: "app-from-secret", AppleMSPSecret: "c2VjcmV0LWJ5dGVz"}, nil
+		return map[string]string{WhatsAppToken: "from-secret", WhatsAppAppSecret: "app-from-secret", AppleMSPSecret: "c2VjcmV0LWJ5dGVz",
+			Table: "not-a-secret"}, nil
 	}
-	c, err := Load(context.Background(), env(map[string]string{
-		SecretsARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:parley", WhatsAppToken: "", AppleMSPSecret: "",
+	e := load(t, env(map[string]string{
+		SecretsARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:parley", WhatsAppToken: "", AppleMSPSecret: "", Table: "",
 	}), source)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.WhatsAppToken != "from-secret" || c.WhatsAppAppSecret != "app" || string(c.AppleMSPSecret) != "secret-bytes" {
+	c := e.Ingest()
+	if c.WhatsApp.Token != "from-secret" || c.WhatsAppWebhook.AppSecret != "app" || string(c.Apple.Secret) != "secret-bytes" {
 		t.Fatalf("config = %+v: the secret fills what the environment leaves empty, the environment wins", c)
 	}
-	_, err = Load(context.Background(), env(map[string]string{SecretsARN: "arn:x"}), func(context.Context, string) (map[string]string, error) {
+	if err := e.Err(); err == nil || !strings.Contains(err.Error(), "PARLEY_TABLE is required") {
+		t.Fatalf("err = %v: only secrets come from the secret", err)
+	}
+	_, err := Load(context.Background(), env(map[string]string{SecretsARN: "arn:x"}), func(context.Context, string) (map[string]string, error) {
 		return nil, errors.New("AccessDeniedException")
 	})
 	if err == nil || !strings.Contains(err.Error(), "PARLEY_SECRETS_ARN") {
@@ -123,29 +145,62 @@ func TestLoadFromSecretsManager(t *testing.T) {
 	}
 }
 
-func TestKnown(t *testing.T) {
-	if !Known(WhatsAppToken) || Known("PARLEY_NOPE") {
-		t.Fatal("Known is wrong")
-	}
-}
-
 func TestApplePay(t *testing.T) {
-	if c, err := Load(context.Background(), env(nil), nil); err != nil || c.ApplePay != nil {
-		t.Fatalf("without settings Apple Pay is off: %+v %v", c.ApplePay, err)
+	e := load(t, env(nil), nil)
+	if p := e.ApplePay(); p != nil || e.Err() != nil {
+		t.Fatalf("without settings Apple Pay is off: %+v %v", p, e.Err())
 	}
-	_, err := Load(context.Background(), env(map[string]string{ApplePayMerchantID: "merchant.com.example"}), nil)
-	if err == nil || !strings.Contains(err.Error(), "PARLEY_APPLEPAY_CERT") || !strings.Contains(err.Error(), "PARLEY_PUBLIC_URL") {
+	e = load(t, env(map[string]string{ApplePayMerchantID: "merchant.com.example"}), nil)
+	e.ApplePay()
+	if err := e.Err(); err == nil || !strings.Contains(err.Error(), "PARLEY_APPLEPAY_CERT") || !strings.Contains(err.Error(), "PARLEY_PUBLIC_URL") {
 		t.Fatalf("a partial Apple Pay configuration: %v", err)
 	}
-	c, err := Load(context.Background(), env(map[string]string{
+	e = load(t, env(map[string]string{
 		ApplePayMerchantID: "merchant.com.example", ApplePayCert: "CERT", ApplePayKey: "KEY",
 		PaymentProcessorURL: "https://pay.example.com/", PublicURL: "https://abc.lambda-url.us-east-1.on.aws/",
 	}), nil)
-	if err != nil {
+	c, processor := e.Send(), e.PaymentProcessorURL()
+	if err := e.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if c.ApplePay.GatewayURL != DefaultApplePayGatewayURL || c.PaymentProcessorURL != "https://pay.example.com" ||
+	if c.ApplePay.GatewayURL != DefaultApplePayGatewayURL || processor != "https://pay.example.com" ||
 		c.PublicURL != "https://abc.lambda-url.us-east-1.on.aws" || c.ApplePay.DisplayName != "merchant.com.example" || c.ApplePay.Domain != "abc.lambda-url.us-east-1.on.aws" {
 		t.Fatalf("apple pay = %+v, public url %q", c.ApplePay, c.PublicURL)
+	}
+}
+
+// TestFunctionsReadOnlyTheirSettings: a setting a function does not use
+// can neither stop it nor be required by it. Apple Pay's certificate in
+// the secret, as template.yaml tells operators to put it, leaves the
+// functions that never send untouched.
+func TestFunctionsReadOnlyTheirSettings(t *testing.T) {
+	secret := func(context.Context, string) (map[string]string, error) {
+		return map[string]string{ApplePayCert: "CERT", ApplePayKey: "KEY", WhatsAppToken: "tok", WhatsAppAppSecret: "app",
+			WhatsAppVerifyToken: "verify", AppleMSPSecret: "c2VjcmV0LWJ5dGVz"}, nil
+	}
+	base := map[string]string{SecretsARN: "arn:x", ApplePayMerchantID: "merchant.com.example", WhatsAppToken: "", WhatsAppAppSecret: "",
+		WhatsAppVerifyToken: "", AppleMSPSecret: ""}
+	for name, read := range Functions {
+		t.Run(name, func(t *testing.T) {
+			e := load(t, env(base), secret)
+			read(e)
+			err := e.Err()
+			sends := name == "send" || name == "fallback"
+			if sends && (err == nil || !strings.Contains(err.Error(), "Apple Pay needs PARLEY_PUBLIC_URL")) {
+				t.Errorf("%s sends Apple Pay requests: err = %v, want the public URL asked for", name, err)
+			}
+			if !sends && err != nil {
+				t.Errorf("%s: %v, want no problem with settings it does not use", name, err)
+			}
+		})
+	}
+	reads := Reads(Functions["fetch"])
+	for _, n := range []string{WhatsAppAppSecret, ApplePayCert, PublicURL, Reengagement} {
+		if slices.Contains(reads, n) {
+			t.Errorf("fetch reads %s", n)
+		}
+	}
+	if !slices.Contains(Reads(Functions["send"]), ApplePayCert) {
+		t.Errorf("send does not read %s", ApplePayCert)
 	}
 }

@@ -1,28 +1,22 @@
-// Package service assembles parley from its configuration: the store
-// adapter, the platform clients, the event publisher and the use cases. The
-// Lambda functions and the local stack all start from here, so that they run
-// the same code.
+// Package service builds the use cases that send and the webhooks' handler
+// from their settings and the ports they run on. functions/send,
+// functions/fallback, functions/ingest and the local stack start from here,
+// so that they run the same code; the caller brings the store and the event
+// publisher (DynamoDB and EventBridge in Lambda, the embedded store
+// locally), so nothing here links an AWS client or a store adapter.
 package service
 
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
+	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/appleauth"
 	"github.com/parleyhq/parley/shared/applepay"
@@ -31,285 +25,210 @@ import (
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/httpapi"
 	"github.com/parleyhq/parley/shared/ingest"
-	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/message"
-	"github.com/parleyhq/parley/shared/payload"
-	"github.com/parleyhq/parley/shared/queue"
 	"github.com/parleyhq/parley/shared/retry"
 	"github.com/parleyhq/parley/shared/safefetch"
-	"github.com/parleyhq/parley/shared/schedule"
 	"github.com/parleyhq/parley/shared/send"
 	"github.com/parleyhq/parley/shared/store"
-	"github.com/parleyhq/parley/shared/store/dynamo"
-	"github.com/parleyhq/parley/shared/store/embedded"
 	"github.com/parleyhq/parley/shared/whatsapp"
 )
 
 // PlatformTimeout bounds one call to a platform (Apple's samples use 10 s).
 const PlatformTimeout = 10 * time.Second
 
+// Ports are what the use cases run on. Store, Blobs and Publisher are
+// required; a nil Clock is the system's, a nil Log slog's default.
+type Ports struct {
+	Store     store.Store
+	Blobs     store.Blobs
+	Publisher bus.Publisher
+	Clock     clock.Clock
+	Log       *slog.Logger
+}
+
+func (p Ports) withDefaults() Ports {
+	if p.Clock == nil {
+		p.Clock = clock.System{}
+	}
+	if p.Log == nil {
+		p.Log = slog.Default()
+	}
+	if p.Publisher == nil {
+		p.Publisher = bus.Discard{}
+	}
+	return p
+}
+
 // Options are what callers may replace; zero values take the defaults.
 type Options struct {
-	Clock clock.Clock
-	Log   *slog.Logger
 	// HTTP is the client for platform calls.
 	HTTP *http.Client
 	// Retry is the retry policy of platform calls.
 	Retry *retry.Policy
-	// CreateResources creates the table and bucket when they are missing
-	// (the local stack against moto); never in production.
-	CreateResources bool
 	// ApplePayHTTP replaces the merchant-identity TLS client of Apple Pay's
 	// merchant-session calls (the local stack's gateway simulator).
 	ApplePayHTTP *http.Client
-	// Sleep replaces the fallback job's throttling wait (tests with a
-	// manual clock).
-	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Service is an assembled parley.
-type Service struct {
-	Config   config.Config
-	Store    store.Store
-	Blobs    store.Blobs
-	Sender   *send.Sender
-	Ingester *ingest.Ingester
-	// Fallback is the job functions/fallback runs on a schedule.
-	Fallback *schedule.Job
-	AuthKeys *appleauth.Keys
-	// Payload fetches and decodes large payloads and attachments
-	// (functions/fetch and functions/decode).
-	Payload *payload.Service
-	// PayloadJobs runs the payload jobs in this process when no queue is
-	// configured (the local stack); nil otherwise.
-	PayloadJobs *queue.InProcess
-	Publisher   bus.Publisher
-	Clock       clock.Clock
-	Log         *slog.Logger
-	close       func() error
-	// uploads serves POST /v1/uploads; one per Service, since the local
-	// PUT route remembers the slots it handed out.
-	uploads *httpapi.Uploads
-	// files signs and serves the URLs of stored files when the blob store
-	// cannot presign them (the local stack); presign makes those URLs.
-	files   *httpapi.Files
-	presign httpapi.Presigner
+func (o Options) httpClient() *http.Client {
+	if o.HTTP != nil {
+		return o.HTTP
+	}
+	return &http.Client{Timeout: PlatformTimeout}
 }
 
-// New assembles parley from cfg.
-func New(ctx context.Context, cfg config.Config, opts Options) (*Service, error) {
-	s := &Service{Config: cfg, Clock: opts.Clock, Log: opts.Log, close: func() error { return nil }}
-	if s.Clock == nil {
-		s.Clock = clock.System{}
+func (o Options) retry() retry.Policy {
+	if o.Retry != nil {
+		return *o.Retry
 	}
-	if s.Log == nil {
-		s.Log = slog.Default()
-	}
-	httpc := opts.HTTP
-	if httpc == nil {
-		httpc = &http.Client{Timeout: PlatformTimeout}
-	}
-	policy := retry.Default
-	if cfg.SendRetryBudget > 0 {
-		policy.Budget = cfg.SendRetryBudget
-	}
-	if opts.Retry != nil {
-		policy = *opts.Retry
-	}
+	return retry.Default
+}
 
-	var publisher bus.Publisher = bus.Discard{}
-	switch cfg.Store {
-	case config.StoreAWS:
-		awscfg, err := AWSConfig(ctx, cfg.AWSEndpoint)
-		if err != nil {
-			return nil, err
-		}
-		ddb, s3c, err := dynamo.NewClients(ctx, cfg.AWSEndpoint, awscfg.Region)
-		if err != nil {
-			return nil, fmt.Errorf("service: AWS clients: %w", err)
-		}
-		if opts.CreateResources {
-			if err := dynamo.CreateTable(ctx, ddb, cfg.Table); err != nil {
-				return nil, fmt.Errorf("service: creating table %s: %w", cfg.Table, err)
-			}
-			if err := dynamo.CreateBucket(ctx, s3c, cfg.Bucket); err != nil {
-				return nil, fmt.Errorf("service: creating bucket %s: %w", cfg.Bucket, err)
-			}
-		}
-		st := dynamo.New(dynamo.Config{DynamoDB: ddb, S3: s3c, Table: cfg.Table, Bucket: cfg.Bucket, Clock: s.Clock})
-		s.Store, s.Blobs = st, st
-		if cfg.EventBus != "" {
-			publisher = &bus.EventBridge{
-				Client: eventbridge.NewFromConfig(awscfg, endpoint[eventbridge.Options](cfg.AWSEndpoint, func(o *eventbridge.Options, u *string) { o.BaseEndpoint = u })),
-				Bus:    cfg.EventBus,
-				DLQ:    sqs.NewFromConfig(awscfg, endpoint[sqs.Options](cfg.AWSEndpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u })),
-				DLQURL: cfg.EventsDLQURL,
-				Log:    s.Log,
-			}
-		}
-	default:
-		st, err := embedded.Open(cfg.DataDir, s.Clock)
-		if err != nil {
-			return nil, fmt.Errorf("service: opening the embedded store in %s: %w", cfg.DataDir, err)
-		}
-		s.Store, s.Blobs = st, st
-		s.close = st.Close
-	}
+// AuthKeys keeps the private keys of Apple authentication requests, sealed
+// with the MSP secret.
+func AuthKeys(a config.Apple, p Ports) *appleauth.Keys {
+	p = p.withDefaults()
+	return &appleauth.Keys{Blobs: p.Blobs, Secret: a.Secret, Clock: p.Clock}
+}
 
-	s.Publisher = publisher
-	s.AuthKeys = &appleauth.Keys{Blobs: s.Blobs, Secret: cfg.AppleMSPSecret, Clock: s.Clock}
-	appleClient := &apple.Client{BaseURL: cfg.AppleMSPURL, MSPID: cfg.AppleMSPID, Secret: cfg.AppleMSPSecret, HTTP: httpc, Now: s.Clock.Now,
-		AuthKey: s.AuthKeys.New, PayBaseURL: cfg.PublicURL, Attachment: s.uploadedFile,
-		Fetch: safefetch.New(safefetch.Config{AllowLocal: cfg.Fetch.Local, AllowHosts: cfg.Fetch.AllowHosts, Timeout: cfg.Fetch.Timeout, Log: s.Log})}
-	s.uploads = &httpapi.Uploads{Blobs: s.Blobs, BaseURL: cfg.PublicURL, Now: s.Clock.Now}
-	if cfg.ApplePay != nil {
-		payHTTP := opts.ApplePayHTTP
+// Sender builds the use case that sends on both channels.
+func Sender(cfg config.Send, p Ports, o Options) (*send.Sender, error) {
+	p = p.withDefaults()
+	ac := &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret, HTTP: o.httpClient(), Now: p.Clock.Now,
+		AuthKey: AuthKeys(cfg.Apple, p).New, PayBaseURL: cfg.PublicURL, Attachment: uploadedFile(p.Blobs),
+		Fetch: safefetch.New(safefetch.Config{AllowLocal: cfg.Fetch.Local, AllowHosts: cfg.Fetch.AllowHosts, Timeout: cfg.Fetch.Timeout, Log: p.Log})}
+	if pay := cfg.ApplePay; pay != nil {
+		payHTTP := o.ApplePayHTTP
 		if payHTTP == nil {
 			var err error
-			if payHTTP, err = applepay.NewHTTPClient(cfg.ApplePay.CertPEM, cfg.ApplePay.KeyPEM, PlatformTimeout); err != nil {
+			if payHTTP, err = applepay.NewHTTPClient(pay.CertPEM, pay.KeyPEM, PlatformTimeout); err != nil {
 				return nil, fmt.Errorf("service: the Apple Pay merchant identity certificate: %w", err)
 			}
 		}
-		sessions := &applepay.MerchantSessions{GatewayURL: cfg.ApplePay.GatewayURL, MerchantIdentifier: cfg.ApplePay.MerchantID,
-			DomainName: cfg.ApplePay.Domain, DisplayName: cfg.ApplePay.DisplayName, HTTP: payHTTP}
-		appleClient.MerchantSession = sessions.Session
+		sessions := &applepay.MerchantSessions{GatewayURL: pay.GatewayURL, MerchantIdentifier: pay.MerchantID,
+			DomainName: pay.Domain, DisplayName: pay.DisplayName, HTTP: payHTTP}
+		ac.MerchantSession = sessions.Session
 	}
-
-	wa := &whatsapp.Client{BaseURL: cfg.WhatsAppAPIURL, Token: cfg.WhatsAppToken, HTTP: httpc}
-	s.Sender = &send.Sender{
-		Store: s.Store,
-		Platforms: map[message.Channel]send.Platform{
-			message.WhatsApp: whatsAppPlatform{wa},
-			message.Apple:    applePlatform{appleClient},
-		},
-		Publisher: publisher,
-		Clock:     s.Clock,
-		Retry:     policy,
-		Log:       s.Log,
+	s := WhatsAppSender(cfg.WhatsApp, p, o)
+	if cfg.RetryBudget > 0 && o.Retry == nil {
+		s.Retry.Budget = cfg.RetryBudget
 	}
+	s.Platforms[message.Apple] = applePlatform{ac}
 	if len(cfg.Reengagement) > 0 {
-		s.Sender.Reengagement = map[string]send.Reengagement{}
+		s.Reengagement = map[string]send.Reengagement{}
 		for id, r := range cfg.Reengagement {
-			s.Sender.Reengagement[id] = send.Reengagement{Before: time.Duration(r.MinutesBefore) * time.Minute, Template: r.Template}
+			s.Reengagement[id] = send.Reengagement{Before: time.Duration(r.MinutesBefore) * time.Minute, Template: r.Template}
 		}
 	}
-	s.Ingester = &ingest.Ingester{Store: s.Store, Blobs: s.Blobs, Publisher: publisher, Clock: s.Clock, AuthTokens: s.AuthKeys, Log: s.Log,
-		Fallbacks: s.Sender}
-	s.Payload = &payload.Service{Store: s.Store, Blobs: s.Blobs, MMCS: &apple.MMCS{Client: appleClient}, Publisher: publisher,
-		Clock: s.Clock, Log: s.Log, AuthTokens: s.AuthKeys, MaxAttempts: cfg.PayloadMaxAttempts, Retry: payloadPolicy(policy), Media: wa}
-	if cfg.PayloadQueueURL != "" {
-		awscfg, err := AWSConfig(ctx, cfg.AWSEndpoint)
-		if err != nil {
-			return nil, err
-		}
-		s.Ingester.Payloads = &queue.SQS{URL: cfg.PayloadQueueURL,
-			Client: sqs.NewFromConfig(awscfg, endpoint[sqs.Options](cfg.AWSEndpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u }))}
-	} else {
-		// No queue: the jobs run in this process, and a fetch hands its raw
-		// object straight to decode, as the bucket's notification would.
-		s.PayloadJobs = &queue.InProcess{Attempts: s.Payload.MaxAttempts, Log: s.Log, Handle: func(ctx context.Context, j queue.Job) error {
-			if j.Key != "" {
-				return s.Payload.Decode(ctx, j.Key, j.Attempt)
-			}
-			return s.Payload.Fetch(ctx, j)
-		}}
-		s.Ingester.Payloads, s.Payload.Decodes = s.PayloadJobs, s.PayloadJobs
-	}
-	if p, ok := s.Blobs.(httpapi.Presigner); ok {
-		s.presign = p
-	} else {
-		// A fresh secret each start: URLs of an earlier run stop working,
-		// and GET /v1/messages/{id}/media gives new ones.
-		secret := make([]byte, 32)
-		if _, err := rand.Read(secret); err != nil {
-			return nil, err
-		}
-		s.files = &httpapi.Files{Blobs: s.Blobs, Secret: secret, BaseURL: cfg.PublicURL, Now: s.Clock.Now}
-		s.presign = s.files
-	}
-	s.Payload.Presign = s.presign
-	s.Fallback = &schedule.Job{Store: s.Store, Sender: s.Sender, Clock: s.Clock, Log: s.Log, PerSecond: cfg.ThroughputPerSecond, Sleep: opts.Sleep}
 	return s, nil
 }
 
-// payloadPolicy is the send policy without its budget: a payload job may
-// take its function's whole time to move 100 MB.
-func payloadPolicy(p retry.Policy) retry.Policy {
-	p.Budget = 0
-	return p
+// WhatsAppSender builds a sender on WhatsApp alone: the webhooks' sender
+// of the fallbacks of messages that fail late with window_closed, which
+// only WhatsApp has.
+func WhatsAppSender(cfg config.WhatsApp, p Ports, o Options) *send.Sender {
+	p = p.withDefaults()
+	return &send.Sender{
+		Store: p.Store,
+		Platforms: map[message.Channel]send.Platform{
+			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.APIURL, Token: cfg.Token, HTTP: o.httpClient()}},
+		},
+		Publisher: p.Publisher,
+		Clock:     p.Clock,
+		Retry:     o.retry(),
+		Log:       p.Log,
+	}
+}
+
+// Files make the URLs of stored files that the API and events carry.
+type Files struct {
+	// Presign makes them.
+	Presign httpapi.Presigner
+	// Served serves them when the blob store cannot presign (the embedded
+	// store); nil otherwise.
+	Served *httpapi.Files
+}
+
+// NewFiles returns the blob store's own presigned URLs (S3) when it makes
+// them, or else URLs signed with a fresh secret and served by the send API
+// at publicURL: the URLs of an earlier run stop working, and GET
+// /v1/messages/{id}/media gives new ones.
+func NewFiles(p Ports, publicURL string) (Files, error) {
+	p = p.withDefaults()
+	if ps, ok := p.Blobs.(httpapi.Presigner); ok {
+		return Files{Presign: ps}, nil
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return Files{}, err
+	}
+	f := &httpapi.Files{Blobs: p.Blobs, Secret: secret, BaseURL: publicURL, Now: p.Clock.Now}
+	return Files{Presign: f, Served: f}, nil
 }
 
 // API is the send API's handler.
-func (s *Service) API() http.Handler {
+// scopes limits each caller to its businesses (nil: no limit).
+func API(s *send.Sender, p Ports, publicURL string, files Files, scopes access.Scopes) http.Handler {
+	p = p.withDefaults()
 	mux := http.NewServeMux()
-	media := httpapi.Media(s.Store, s.presign, s.files, s.Clock.Now, s.Log, s.Config.Access)
+	media := httpapi.Media(p.Store, files.Presign, files.Served, p.Clock.Now, p.Log, scopes)
 	mux.Handle("GET /v1/messages/{id}/media", media)
-	if s.files != nil {
+	if files.Served != nil {
 		mux.Handle("GET /v1/files/", media)
 	}
-	mux.Handle("/", httpapi.API(s.Sender, s.Store, s.uploads, s.Log, s.Config.Access))
+	mux.Handle("/", httpapi.API(s, p.Store, &httpapi.Uploads{Blobs: p.Blobs, BaseURL: publicURL, Now: p.Clock.Now}, p.Log, scopes))
 	return mux
 }
 
-// RunFallback runs the fallback job once, stopping before deadline (zero:
-// no limit).
-func (s *Service) RunFallback(ctx context.Context, deadline time.Time) (schedule.Report, error) {
-	return s.Fallback.Run(ctx, deadline)
-}
-
-// Webhooks is the webhooks' handler: the platforms' webhooks and Apple
-// Pay's callbacks.
-func (s *Service) Webhooks() http.Handler {
+// Webhooks is the webhooks' handler: the platforms' webhooks, verified
+// with wh and a, and Apple Pay's callbacks, forwarded to processorURL.
+func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, processorURL string, p Ports) http.Handler {
+	p = p.withDefaults()
 	mux := http.NewServeMux()
-	mux.Handle("/webhooks/", httpapi.Webhooks(s.Ingester, httpapi.WebhookSecrets{
-		WhatsAppAppSecret:   s.Config.WhatsAppAppSecret,
-		WhatsAppVerifyToken: s.Config.WhatsAppVerifyToken,
-		AppleMSPID:          s.Config.AppleMSPID,
-		AppleSecret:         s.Config.AppleMSPSecret,
-	}, s.Clock, s.Log))
+	mux.Handle("/webhooks/", httpapi.Webhooks(in, httpapi.WebhookSecrets{
+		WhatsAppAppSecret:   wh.AppSecret,
+		WhatsAppVerifyToken: wh.VerifyToken,
+		AppleMSPID:          a.MSPID,
+		AppleSecret:         a.Secret,
+	}, p.Clock, p.Log))
 	mux.Handle(applepay.PathPrefix, applepay.Handler(applepay.HandlerConfig{
-		ProcessorURL: s.Config.PaymentProcessorURL,
+		ProcessorURL: processorURL,
 		Lookup: func(ctx context.Context, requestID string) (message.Record, error) {
-			return s.Store.MessageByPlatformID(ctx, message.Apple, requestID)
+			return p.Store.MessageByPlatformID(ctx, message.Apple, requestID)
 		},
-		Emit:  s.emit,
-		Log:   s.Log,
-		Clock: s.Clock,
+		Emit:  emitter(p),
+		Log:   p.Log,
+		Clock: p.Clock,
 	}))
 	return mux
 }
 
 // uploadedFile opens a file uploaded through POST /v1/uploads, for the
 // Apple client's attachments.
-func (s *Service) uploadedFile(ctx context.Context, key string) (io.ReadCloser, int64, error) {
-	rc, info, err := s.Blobs.GetBlob(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, 0, fmt.Errorf("%s: %w", key, apple.ErrNoUpload)
+func uploadedFile(blobs store.Blobs) func(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+	return func(ctx context.Context, key string) (io.ReadCloser, int64, error) {
+		rc, info, err := blobs.GetBlob(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, 0, fmt.Errorf("%s: %w", key, apple.ErrNoUpload)
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		return rc, info.Size, nil
 	}
-	if err != nil {
-		return nil, 0, err
-	}
-	return rc, info.Size, nil
 }
 
-// emit records an event in the log, then publishes it.
-func (s *Service) emit(ctx context.Context, ev message.Event) error {
-	if err := s.Store.Apply(ctx, store.AppendEvent{Event: ev, ExpiresAt: s.Clock.Now().Add(ingest.EventRetention)}); err != nil {
-		return err
+// emitter records an event in the log, then publishes it.
+func emitter(p Ports) func(ctx context.Context, ev message.Event) error {
+	return func(ctx context.Context, ev message.Event) error {
+		if err := p.Store.Apply(ctx, store.AppendEvent{Event: ev, ExpiresAt: p.Clock.Now().Add(ingest.EventRetention)}); err != nil {
+			return err
+		}
+		if err := p.Publisher.Publish(ctx, ev); err != nil {
+			p.Log.Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "error", err)
+		}
+		return nil
 	}
-	if err := s.Publisher.Publish(ctx, ev); err != nil {
-		s.Log.Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "error", err)
-	}
-	return nil
-}
-
-// Close waits for the payload jobs running in this process, then releases
-// the store.
-func (s *Service) Close() error {
-	if s.PayloadJobs != nil {
-		s.PayloadJobs.Wait()
-	}
-	return s.close()
 }
 
 type whatsAppPlatform struct{ *whatsapp.Client }
@@ -326,64 +245,4 @@ func (applePlatform) Supports(typ string) bool                    { return apple
 func (applePlatform) Validate(m message.Message) message.Problems { return apple.Validate(m) }
 func (applePlatform) Adapt(m message.Message, c message.Conversation, adapt bool) (message.Message, *message.Adaptation, error) {
 	return apple.Adapt(m, c, adapt)
-}
-
-// AWSConfig loads the AWS SDK configuration; with a local endpoint (moto)
-// it falls back to static test credentials and us-east-1.
-func AWSConfig(ctx context.Context, endpointURL string) (aws.Config, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if endpointURL != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("service: loading the AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	return cfg, nil
-}
-
-// endpoint points a client at a local endpoint when one is set.
-func endpoint[O any](url string, set func(*O, *string)) func(*O) {
-	return func(o *O) {
-		if url != "" {
-			set(o, aws.String(url))
-		}
-	}
-}
-
-// FromEnv assembles the parley of a Lambda function: its configuration
-// from the environment (see LoadConfig), JSON logs on stdout.
-func FromEnv(ctx context.Context) (*Service, error) {
-	cfg, err := LoadConfig(ctx, os.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	return New(ctx, cfg, Options{Log: logs.New(os.Stdout, cfg.LogLevel)})
-}
-
-// LoadConfig reads the configuration from getenv and, when
-// PARLEY_SECRETS_ARN is set, from AWS Secrets Manager.
-func LoadConfig(ctx context.Context, getenv func(string) string) (config.Config, error) {
-	return config.Load(ctx, getenv, func(ctx context.Context, arn string) (map[string]string, error) {
-		awscfg, err := AWSConfig(ctx, getenv(config.AWSEndpoint))
-		if err != nil {
-			return nil, err
-		}
-		c := secretsmanager.NewFromConfig(awscfg, endpoint[secretsmanager.Options](getenv(config.AWSEndpoint), func(o *secretsmanager.Options, u *string) { o.BaseEndpoint = u }))
-		out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
-		if err != nil {
-			return nil, err
-		}
-		if out.SecretString == nil {
-			return nil, errors.New("the secret has no string value")
-		}
-		vals := map[string]string{}
-		if err := json.Unmarshal([]byte(*out.SecretString), &vals); err != nil {
-			return nil, errors.New("the secret is not a JSON object of strings")
-		}
-		return vals, nil
-	})
 }

@@ -38,11 +38,18 @@ func NewClients(ctx context.Context, endpoint, region string) (*dynamodb.Client,
 	if err != nil {
 		return nil, nil, errorf("loading the AWS configuration: %w", err)
 	}
-	if endpoint == "" {
-		return dynamodb.NewFromConfig(cfg), s3.NewFromConfig(cfg), nil
-	}
-	if cfg.Region == "" {
+	if endpoint != "" && cfg.Region == "" {
 		cfg.Region = localRegion
+	}
+	db, s3c := Clients(cfg, endpoint)
+	return db, s3c, nil
+}
+
+// Clients returns DynamoDB and S3 clients of cfg. A non-empty endpoint
+// replaces AWS's for both, as in NewClients.
+func Clients(cfg aws.Config, endpoint string) (*dynamodb.Client, *s3.Client) {
+	if endpoint == "" {
+		return dynamodb.NewFromConfig(cfg), s3.NewFromConfig(cfg)
 	}
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
@@ -52,7 +59,7 @@ func NewClients(ctx context.Context, endpoint, region string) (*dynamodb.Client,
 		o.UsePathStyle = true
 		o.DisableLogOutputChecksumValidationSkipped = true
 	})
-	return db, s3c, nil
+	return db, s3c
 }
 
 // tableWait bounds how long CreateTable waits for a new table to become

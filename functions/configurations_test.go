@@ -1,0 +1,214 @@
+package functions_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/parleyhq/parley/infra/applesim"
+	"github.com/parleyhq/parley/infra/lambdaemu"
+	"github.com/parleyhq/parley/infra/local"
+	"github.com/parleyhq/parley/infra/moto"
+	"github.com/parleyhq/parley/infra/whatsappsim"
+	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/config"
+	"github.com/parleyhq/parley/shared/store/dynamo"
+)
+
+// TestConfigurations starts every function under the Runtime API emulator
+// with every documented configuration — Apple Pay on and off,
+// re-engagement on and off, the secrets in the environment and in Secrets
+// Manager — and has each answer a sample event. Every function is given
+// the environment template.yaml gives it: the Apple Pay certificate in the
+// secret reaches them all, the public URL only the functions that send.
+func TestConfigurations(t *testing.T) {
+	ctx := context.Background()
+	m := moto.StartT(t)
+	ddb, s3c, err := dynamo.NewClients(ctx, m.Endpoint(), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.CreateTable(ctx, ddb, "parley"); err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.CreateBucket(ctx, s3c, "parley-payloads"); err != nil {
+		t.Fatal(err)
+	}
+	awscfg, err := awsenv.Config(ctx, m.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := secretsmanager.NewFromConfig(awscfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(m.Endpoint()) })
+
+	secret, err := apple.DecodeSecret(local.DefaultAppleMSPSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa := httptest.NewServer(whatsappsim.New(whatsappsim.Config{Token: local.DefaultWhatsAppToken, AppSecret: local.DefaultWhatsAppAppSecret}))
+	defer wa.Close()
+	ap := httptest.NewServer(applesim.New(applesim.Config{MSPID: local.DefaultAppleMSPID, Secret: secret}))
+	defer ap.Close()
+	certPEM, keyPEM := merchantIdentity(t)
+
+	plain := map[string]string{
+		config.AWSEndpoint: m.Endpoint(), config.Table: "parley", config.Bucket: "parley-payloads",
+		config.WhatsAppAPIURL: wa.URL + "/v25.0", config.AppleMSPURL: ap.URL + "/v1", config.AppleMSPID: local.DefaultAppleMSPID,
+		config.LogLevel: "warn", config.PaymentProcessorURL: "http://127.0.0.1:9/processor",
+	}
+	secrets := map[string]string{
+		config.WhatsAppToken: local.DefaultWhatsAppToken, config.WhatsAppAppSecret: local.DefaultWhatsAppAppSecret,
+		config.WhatsAppVerifyToken: local.DefaultWhatsAppVerifyToken, config.AppleMSPSecret: local.DefaultAppleMSPSecret,
+	}
+	applePay := map[string]string{config.ApplePayMerchantID: "merchant.com.example", config.ApplePayDisplayName: "Example"}
+	applePaySecrets := map[string]string{config.ApplePayCert: string(certPEM), config.ApplePayKey: string(keyPEM)}
+	reengagement := map[string]string{config.Reengagement: `{"106540352242922":{"minutesBefore":60,"template":{"name":"still_there","language":"en_US"}}}`}
+
+	// The event each function answers, and what its answer must hold.
+	events := map[string]struct{ file, want string }{
+		"ingest":   {"ingest/whatsapp-verify.json", `"body":"1158201444"`},
+		"send":     {"send/get-message.json", `"statusCode":404`},
+		"fallback": {"fallback/scheduled.json", `"claimed":0`},
+		"fetch":    {"fetch/sqs-job.json", `"batchItemFailures":[{"itemIdentifier":"5f8c2a1e-7b3d-4c9e-a1f0-2b3c4d5e6f70"}]`},
+		"decode":   {"decode/s3-object-created.json", `null`},
+	}
+	// The functions Apple Pay's callbacks are built for, on the public URL.
+	sends := []string{"send", "fallback"}
+
+	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode"} {
+		bootstrap := build(t, name)
+		ev := events[name]
+		payload, err := os.ReadFile(filepath.Join("..", "events", ev.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, pay := range []bool{false, true} {
+			for _, reengage := range []bool{false, true} {
+				for _, fromSM := range []bool{false, true} {
+					t.Run(fmt.Sprintf("%s/applepay=%v/reengagement=%v/secretsmanager=%v", name, pay, reengage, fromSM), func(t *testing.T) {
+						env := map[string]string{}
+						inSecret := map[string]string{}
+						add := func(vals map[string]string, secret bool) {
+							for k, v := range vals {
+								if secret && fromSM {
+									inSecret[k] = v
+								} else {
+									env[k] = v
+								}
+							}
+						}
+						add(plain, false)
+						add(secrets, true)
+						if pay {
+							add(applePay, false)
+							add(applePaySecrets, true)
+							if slices.Contains(sends, name) {
+								env[config.PublicURL] = "https://webhooks.example.com"
+							}
+						}
+						if reengage {
+							add(reengagement, false)
+						}
+						if fromSM {
+							b, _ := json.Marshal(inSecret)
+							out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+								Name: aws.String(strings.ReplaceAll(t.Name(), "=", "-")), SecretString: aws.String(string(b))})
+							if err != nil {
+								t.Fatal(err)
+							}
+							env[config.SecretsARN] = aws.ToString(out.ARN)
+						}
+						var vars []string
+						for k, v := range env {
+							vars = append(vars, k+"="+v)
+						}
+						var stderr syncBuffer
+						emu, err := lambdaemu.Start(ctx, lambdaemu.Config{Bootstrap: bootstrap, Env: vars, FunctionName: name, Timeout: 30 * time.Second, Stderr: &stderr})
+						if err != nil {
+							t.Fatal(err)
+						}
+						defer emu.Close()
+						res, err := emu.Invoke(ctx, payload)
+						if err != nil || res.FunctionError != "" {
+							t.Fatalf("invoke: %v %s (stderr: %s)", err, res.Payload, stderr.String())
+						}
+						if !strings.Contains(string(res.Payload), ev.want) {
+							t.Errorf("%s answered %s, want %s", ev.file, res.Payload, ev.want)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+// merchantIdentity is a self-signed certificate and its key, in PEM, as an
+// Apple Pay merchant identity is given to parley.
+func merchantIdentity(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "merchant.com.example"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
+}
+
+// TestFunctionsLinkOnlyWhatTheyUse: no Lambda binary links the embedded
+// store, which only the local stack runs on; the payload functions send
+// nothing, so link neither the sender nor Apple Pay.
+func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
+	never := map[string][]string{
+		"ingest":   {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded"},
+		"send":     {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded"},
+		"fallback": {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded"},
+		"fetch":    {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded", "github.com/parleyhq/parley/shared/applepay", "github.com/parleyhq/parley/shared/send"},
+		"decode":   {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded", "github.com/parleyhq/parley/shared/applepay", "github.com/parleyhq/parley/shared/send"},
+	}
+	for name, pkgs := range never {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "./"+name)
+			cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list: %v", err)
+			}
+			deps := strings.Fields(string(out))
+			if !slices.Contains(deps, "github.com/aws/aws-lambda-go/lambda") {
+				t.Fatalf("go list -deps ./%s lists no aws-lambda-go: %v", name, deps)
+			}
+			for _, p := range pkgs {
+				if slices.Contains(deps, p) {
+					t.Errorf("functions/%s links %s", name, p)
+				}
+			}
+		})
+	}
+}

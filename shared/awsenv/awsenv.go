@@ -1,0 +1,110 @@
+// Package awsenv is a Lambda function's AWS side of start-up: the SDK
+// configuration, the function's settings with the secret filled in from
+// Secrets Manager, and clients pointed at a local endpoint (moto) when
+// PARLEY_AWS_ENDPOINT names one.
+package awsenv
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/config"
+	"github.com/parleyhq/parley/shared/queue"
+	"github.com/parleyhq/parley/shared/store/dynamo"
+)
+
+// Config loads the AWS SDK configuration; with a local endpoint it falls
+// back to static test credentials and us-east-1.
+func Config(ctx context.Context, endpoint string) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if endpoint != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("awsenv: loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return cfg, nil
+}
+
+// Endpoint points a client at endpoint when it is not empty.
+func Endpoint[O any](endpoint string, set func(*O, *string)) func(*O) {
+	return func(o *O) {
+		if endpoint != "" {
+			set(o, aws.String(endpoint))
+		}
+	}
+}
+
+// Load returns a function's settings (see config.Load) and the AWS SDK
+// configuration; the secret PARLEY_SECRETS_ARN names is read from Secrets
+// Manager.
+func Load(ctx context.Context, getenv func(string) string) (*config.Env, aws.Config, error) {
+	endpoint := getenv(config.AWSEndpoint)
+	cfg, err := Config(ctx, endpoint)
+	if err != nil {
+		return nil, aws.Config{}, err
+	}
+	env, err := config.Load(ctx, getenv, Secrets(cfg, endpoint))
+	return env, cfg, err
+}
+
+// Secrets reads secrets from Secrets Manager.
+func Secrets(cfg aws.Config, endpoint string) config.SecretSource {
+	return func(ctx context.Context, arn string) (map[string]string, error) {
+		c := secretsmanager.NewFromConfig(cfg, Endpoint(endpoint, func(o *secretsmanager.Options, u *string) { o.BaseEndpoint = u }))
+		out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		if err != nil {
+			return nil, err
+		}
+		if out.SecretString == nil {
+			return nil, errors.New("the secret has no string value")
+		}
+		vals := map[string]string{}
+		if err := json.Unmarshal([]byte(*out.SecretString), &vals); err != nil {
+			return nil, errors.New("the secret is not a JSON object of strings")
+		}
+		return vals, nil
+	}
+}
+
+// Store returns the DynamoDB and S3 store of c.
+func Store(cfg aws.Config, c config.AWS, clk clock.Clock) *dynamo.Store {
+	ddb, s3c := dynamo.Clients(cfg, c.Endpoint)
+	return dynamo.New(dynamo.Config{DynamoDB: ddb, S3: s3c, Table: c.Table, Bucket: c.Bucket, Clock: clk})
+}
+
+// Publisher returns the EventBridge publisher of b, which parks the events
+// EventBridge refuses in b's dead-letter queue; none when b names no bus.
+func Publisher(cfg aws.Config, endpoint string, b config.Bus, log *slog.Logger) bus.Publisher {
+	if b.Name == "" {
+		return bus.Discard{}
+	}
+	return &bus.EventBridge{
+		Client: eventbridge.NewFromConfig(cfg, Endpoint(endpoint, func(o *eventbridge.Options, u *string) { o.BaseEndpoint = u })),
+		Bus:    b.Name,
+		DLQ:    sqs.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u })),
+		DLQURL: b.DLQURL,
+		Log:    log,
+	}
+}
+
+// Queue returns the SQS queue at url.
+func Queue(cfg aws.Config, endpoint, url string) *queue.SQS {
+	return &queue.SQS{URL: url, Client: sqs.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u }))}
+}

@@ -1,0 +1,145 @@
+package config
+
+import (
+	"time"
+
+	"github.com/parleyhq/parley/shared/access"
+)
+
+// What each Lambda function reads. A function validates only these, so a
+// setting it does not use can neither stop it nor be required by it; the
+// template test holds template.yaml to the same lists (see Reads).
+
+// Ingest is the configuration of functions/ingest: the webhooks, Apple
+// Pay's callbacks, the payload queue, and WhatsApp sends for the fallbacks
+// of messages that fail late with window_closed.
+type Ingest struct {
+	LogLevel            string
+	MetricsNamespace    string
+	AWS                 AWS
+	Bus                 Bus
+	WhatsApp            WhatsApp
+	WhatsAppWebhook     WhatsAppWebhook
+	Apple               Apple
+	PaymentProcessorURL string
+	PayloadQueueURL     string
+}
+
+// Ingest reads the configuration of functions/ingest.
+func (e *Env) Ingest() Ingest {
+	return Ingest{
+		LogLevel:            e.LogLevel(),
+		MetricsNamespace:    e.MetricsNamespace(),
+		AWS:                 e.AWS(),
+		Bus:                 e.Bus(),
+		WhatsApp:            e.WhatsApp(),
+		WhatsAppWebhook:     e.WhatsAppWebhook(),
+		Apple:               e.AppleIdentity(),
+		PaymentProcessorURL: e.PaymentProcessorURL(),
+		PayloadQueueURL:     e.PayloadQueueURL(),
+	}
+}
+
+// Send is the configuration of a function that sends: functions/send and
+// functions/fallback.
+type Send struct {
+	LogLevel         string
+	MetricsNamespace string
+	AWS              AWS
+	Bus              Bus
+	WhatsApp         WhatsApp
+	Apple            Apple
+	// Fetch is how the URLs callers give (attachments, images) are fetched.
+	Fetch Fetch
+	// RetryBudget caps a send's tries and waits together; 0 means
+	// retry.DefaultBudget.
+	RetryBudget time.Duration
+	// PublicURL is the webhooks' URL, where Apple Pay's callbacks arrive.
+	PublicURL    string
+	ApplePay     *ApplePay
+	Reengagement map[string]ReengagementRule
+}
+
+// SendAPI is the configuration of functions/send.
+type SendAPI struct {
+	Send
+	// Access limits each caller to the businesses it names.
+	Access access.Scopes
+}
+
+// SendAPI reads the configuration of functions/send.
+func (e *Env) SendAPI() SendAPI {
+	return SendAPI{Send: e.Send(), Access: e.Access()}
+}
+
+// Send reads what sending needs: the part of the configuration that
+// functions/send and functions/fallback share.
+func (e *Env) Send() Send {
+	return Send{
+		LogLevel:         e.LogLevel(),
+		MetricsNamespace: e.MetricsNamespace(),
+		AWS:              e.AWS(),
+		Bus:              e.Bus(),
+		WhatsApp:         e.WhatsApp(),
+		Apple:            e.AppleGateway(),
+		Fetch:            e.Fetch(),
+		RetryBudget:      e.SendRetryBudget(),
+		PublicURL:        e.PublicURL(),
+		ApplePay:         e.ApplePay(),
+		Reengagement:     e.Reengagement(),
+	}
+}
+
+// Fallback is the configuration of functions/fallback.
+type Fallback struct {
+	Send
+	ThroughputPerSecond float64
+}
+
+// Fallback reads the configuration of functions/fallback.
+func (e *Env) Fallback() Fallback {
+	return Fallback{Send: e.Send(), ThroughputPerSecond: e.ThroughputPerSecond()}
+}
+
+// PayloadDecode is the configuration of functions/decode.
+type PayloadDecode struct {
+	LogLevel         string
+	MetricsNamespace string
+	AWS              AWS
+	Bus              Bus
+	Apple            Apple
+	MaxAttempts      int
+}
+
+// PayloadDecode reads the configuration of functions/decode.
+func (e *Env) PayloadDecode() PayloadDecode {
+	return PayloadDecode{
+		LogLevel:         e.LogLevel(),
+		MetricsNamespace: e.MetricsNamespace(),
+		AWS:              e.AWS(),
+		Bus:              e.Bus(),
+		Apple:            e.AppleGateway(),
+		MaxAttempts:      e.PayloadMaxAttempts(),
+	}
+}
+
+// PayloadFetch is the configuration of functions/fetch: decode's, and
+// WhatsApp's Graph API for customers' media.
+type PayloadFetch struct {
+	PayloadDecode
+	WhatsApp WhatsApp
+}
+
+// PayloadFetch reads the configuration of functions/fetch.
+func (e *Env) PayloadFetch() PayloadFetch {
+	return PayloadFetch{PayloadDecode: e.PayloadDecode(), WhatsApp: e.WhatsApp()}
+}
+
+// Functions maps each Lambda function to the reader of its configuration.
+var Functions = map[string]func(*Env){
+	"ingest":   func(e *Env) { e.Ingest() },
+	"send":     func(e *Env) { e.SendAPI() },
+	"fallback": func(e *Env) { e.Fallback() },
+	"fetch":    func(e *Env) { e.PayloadFetch() },
+	"decode":   func(e *Env) { e.PayloadDecode() },
+}
