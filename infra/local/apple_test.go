@@ -164,7 +164,12 @@ func TestAppleTypingAndEnvelope(t *testing.T) {
 	if res.ID != "" || res.Status != message.StatusSent || res.PlatformMessageID == "" {
 		t.Fatalf("typing answer %+v, want sent with an Apple id and no parley id", res)
 	}
-	sendApple(t, st, map[string]any{"type": "typing", "state": "end"})
+	var raw map[string]any
+	call(t, "POST", st.URL+"/v1/messages", map[string]any{"channel": "apple", "businessId": appleBusiness, "to": appleCustomer,
+		"message": map[string]any{"type": "typing", "state": "end"}}, &raw)
+	if _, has := raw["id"]; has || raw["status"] != "sent" {
+		t.Errorf("typing end answer %v, want sent without an id", raw)
+	}
 	if n := len(events(t, st)); n != before {
 		t.Errorf("typing indicators wrote %d events, want none", n-before)
 	}

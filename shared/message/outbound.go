@@ -326,7 +326,7 @@ func (r SendRequest) Validate() Problems {
 
 // SendResult is the answer to a successful POST /v1/messages.
 type SendResult struct {
-	ID                string  `json:"id"`
+	ID                string  `json:"id,omitempty"`
 	Status            string  `json:"status"`
 	Channel           Channel `json:"channel"`
 	PlatformMessageID string  `json:"platformMessageId,omitempty"`
