@@ -14,14 +14,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebsdk "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/bus/eventbridge"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
-	"github.com/parleyhq/parley/shared/queue"
+	"github.com/parleyhq/parley/shared/queue/sqs"
 	"github.com/parleyhq/parley/shared/store/dynamo"
 )
 
@@ -95,16 +96,16 @@ func Publisher(cfg aws.Config, endpoint string, b config.Bus, log *slog.Logger) 
 	if b.Name == "" {
 		return bus.Discard{}
 	}
-	return &bus.EventBridge{
-		Client: eventbridge.NewFromConfig(cfg, Endpoint(endpoint, func(o *eventbridge.Options, u *string) { o.BaseEndpoint = u })),
+	return &eventbridge.Publisher{
+		Client: ebsdk.NewFromConfig(cfg, Endpoint(endpoint, func(o *ebsdk.Options, u *string) { o.BaseEndpoint = u })),
 		Bus:    b.Name,
-		DLQ:    sqs.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u })),
+		DLQ:    sqssdk.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u })),
 		DLQURL: b.DLQURL,
 		Log:    log,
 	}
 }
 
 // Queue returns the SQS queue at url.
-func Queue(cfg aws.Config, endpoint, url string) *queue.SQS {
-	return &queue.SQS{URL: url, Client: sqs.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u }))}
+func Queue(cfg aws.Config, endpoint, url string) *sqs.Queue {
+	return &sqs.Queue{URL: url, Client: sqssdk.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u }))}
 }

@@ -1,7 +1,8 @@
 // Package bus delivers parley's events to the app. Events are first written
 // to the store's event log (in the same atomic write as the message they
 // describe); a Publisher then pushes them out: to an EventBridge bus in
-// production, nowhere else locally, where the log itself is read over HTTP.
+// production (the adapter in bus/eventbridge), nowhere else locally, where
+// the log itself is read over HTTP.
 package bus
 
 import (

@@ -1,19 +1,14 @@
 // Package queue is the port through which parley hands work to another
-// function: a Job on a queue. The SQS adapter is production's; InProcess
-// runs the jobs in the same process, with the same retries and the same
-// last-attempt rule, for the local stack and tests.
+// function: a Job on a queue. The SQS adapter (queue/sqs) is production's;
+// InProcess runs the jobs in the same process, with the same retries and
+// the same last-attempt rule, for the local stack and tests.
 package queue
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -37,24 +32,6 @@ type Job struct {
 // Sender puts jobs on a queue.
 type Sender interface {
 	Send(ctx context.Context, j Job) error
-}
-
-// SQS sends jobs to an SQS queue as JSON.
-type SQS struct {
-	Client *sqs.Client
-	URL    string
-}
-
-// Send sends j.
-func (q *SQS) Send(ctx context.Context, j Job) error {
-	b, err := json.Marshal(j)
-	if err != nil {
-		return err
-	}
-	if _, err := q.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(string(b))}); err != nil {
-		return fmt.Errorf("queue: sending a job: %w", err)
-	}
-	return nil
 }
 
 // InProcess runs each job in a goroutine of this process: up to Attempts

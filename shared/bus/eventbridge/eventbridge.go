@@ -1,4 +1,7 @@
-package bus
+// Package eventbridge is the event bus adapter on Amazon EventBridge: it
+// publishes parley's events to a bus and parks those the bus refuses in an
+// SQS dead-letter queue.
+package eventbridge
 
 import (
 	"context"
@@ -7,7 +10,7 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebsdk "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -17,22 +20,22 @@ import (
 // Source is the EventBridge source of parley's events.
 const Source = "parley"
 
-// EventBridgeAPI is the part of the EventBridge client EventBridge uses.
-type EventBridgeAPI interface {
-	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, opts ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+// API is the part of the EventBridge client Publisher uses.
+type API interface {
+	PutEvents(ctx context.Context, in *ebsdk.PutEventsInput, opts ...func(*ebsdk.Options)) (*ebsdk.PutEventsOutput, error)
 }
 
-// SQSAPI is the part of the SQS client EventBridge uses.
+// SQSAPI is the part of the SQS client Publisher uses.
 type SQSAPI interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
-// EventBridge publishes events to an EventBridge bus, detail-type = the
+// Publisher publishes events to an EventBridge bus, detail-type = the
 // event's type, detail = the event's JSON. Events the bus refuses go to the
 // dead-letter queue; only when that fails too does Publish return an error
 // (the event is still in the event log).
-type EventBridge struct {
-	Client EventBridgeAPI
+type Publisher struct {
+	Client API
 	Bus    string
 	DLQ    SQSAPI
 	DLQURL string
@@ -43,7 +46,7 @@ type EventBridge struct {
 const maxEntries = 10
 
 // Publish sends evs to the bus.
-func (b *EventBridge) Publish(ctx context.Context, evs ...message.Event) error {
+func (b *Publisher) Publish(ctx context.Context, evs ...message.Event) error {
 	for len(evs) > 0 {
 		n := min(len(evs), maxEntries)
 		if err := b.publish(ctx, evs[:n]); err != nil {
@@ -54,13 +57,13 @@ func (b *EventBridge) Publish(ctx context.Context, evs ...message.Event) error {
 	return nil
 }
 
-func (b *EventBridge) publish(ctx context.Context, evs []message.Event) error {
+func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
 	entries := make([]ebtypes.PutEventsRequestEntry, len(evs))
 	docs := make([]string, len(evs))
 	for i, ev := range evs {
 		doc, err := json.Marshal(ev)
 		if err != nil {
-			return fmt.Errorf("bus: encoding event %s: %w", ev.ID, err)
+			return fmt.Errorf("eventbridge: encoding event %s: %w", ev.ID, err)
 		}
 		docs[i] = string(doc)
 		entries[i] = ebtypes.PutEventsRequestEntry{
@@ -71,7 +74,7 @@ func (b *EventBridge) publish(ctx context.Context, evs []message.Event) error {
 			Time:         aws.Time(ev.Time),
 		}
 	}
-	out, err := b.Client.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries})
+	out, err := b.Client.PutEvents(ctx, &ebsdk.PutEventsInput{Entries: entries})
 	var failed []int
 	switch {
 	case err != nil:
@@ -94,13 +97,13 @@ func (b *EventBridge) publish(ctx context.Context, evs []message.Event) error {
 	return nil
 }
 
-func (b *EventBridge) park(ctx context.Context, ev message.Event, doc string) error {
+func (b *Publisher) park(ctx context.Context, ev message.Event, doc string) error {
 	if b.DLQ == nil || b.DLQURL == "" {
-		return fmt.Errorf("bus: event %s could not be published and no dead-letter queue is configured", ev.ID)
+		return fmt.Errorf("eventbridge: event %s could not be published and no dead-letter queue is configured", ev.ID)
 	}
 	_, err := b.DLQ.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(b.DLQURL), MessageBody: aws.String(doc)})
 	if err != nil {
-		return fmt.Errorf("bus: event %s could not be published nor parked in the dead-letter queue: %w", ev.ID, err)
+		return fmt.Errorf("eventbridge: event %s could not be published nor parked in the dead-letter queue: %w", ev.ID, err)
 	}
 	b.Log.Warn("event parked in the dead-letter queue", "event_id", ev.ID, "type", ev.Type, "channel", ev.Channel)
 	return nil
