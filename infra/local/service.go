@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/parleyhq/parley/shared/access"
+	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/bus"
@@ -44,6 +46,8 @@ type Config struct {
 	PayloadQueueURL     string
 	PayloadMaxAttempts  int
 	Access              access.Scopes
+	// EventsWebhook, when set, receives every event from this process.
+	EventsWebhook *config.EventsWebhook
 }
 
 // loadConfig reads the local stack's configuration from getenv and, when
@@ -74,6 +78,7 @@ func loadConfig(ctx context.Context, getenv func(string) string) (Config, error)
 		PayloadQueueURL:     env.PayloadQueueURL(),
 		PayloadMaxAttempts:  env.PayloadMaxAttempts(),
 		Access:              env.Access(),
+		EventsWebhook:       env.EventsWebhook(),
 	}
 	if c.Store == config.StoreAWS {
 		c.AWS = env.AWS()
@@ -104,7 +109,11 @@ type Service struct {
 	Log         *slog.Logger
 	api         http.Handler
 	webhooks    http.Handler
-	close       func() error
+	// parking keeps the event webhooks that ran out of attempts; hooks
+	// delivers them when PARLEY_EVENTS_WEBHOOK_URL is set.
+	parking apphook.Parking
+	hooks   *apphook.Dispatcher
+	close   func() error
 }
 
 // serviceOptions are what tests of the local stack replace.
@@ -141,6 +150,8 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 		st := awsenv.Store(awscfg, cfg.AWS, s.Clock)
 		s.Store, s.Blobs = st, st
 		s.Publisher = awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, s.Log)
+		ddb, _ := dynamo.Clients(awscfg, cfg.AWS.Endpoint)
+		s.parking = apphook.Table{Client: ddb, Name: cfg.AWS.Table}
 	default:
 		st, err := embedded.Open(cfg.DataDir, s.Clock)
 		if err != nil {
@@ -148,6 +159,13 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 		}
 		s.Store, s.Blobs = st, st
 		s.close = st.Close
+		s.parking = apphook.Dir(filepath.Join(cfg.DataDir, "webhooks-failed"))
+	}
+	if w := cfg.EventsWebhook; w != nil {
+		// Every event also goes to the app, from this process.
+		post := (&apphook.Client{URL: w.URL, Key: w.Key, Now: s.Clock.Now}).Post
+		s.hooks = &apphook.Dispatcher{Post: post, Parking: s.parking, Now: s.Clock.Now, Log: s.Log}
+		s.Publisher = bus.Many{s.Publisher, s.hooks}
 	}
 
 	p := service.Ports{Store: s.Store, Blobs: s.Blobs, Publisher: s.Publisher, Clock: s.Clock, Log: s.Log}
@@ -193,6 +211,9 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 	s.Payload.Presign = files.Presign
 	s.api = service.API(s.Sender, p, cfg.Send.PublicURL, files, cfg.Access)
 	s.webhooks = service.Webhooks(s.Ingester, cfg.WhatsAppWebhook, a, cfg.PaymentProcessorURL, p)
+	if s.hooks != nil {
+		s.api = service.WithDeliveries(s.api, apphook.Deliveries{Parking: s.parking, Again: s.hooks}, s.Log, cfg.Access)
+	}
 	return s, nil
 }
 
@@ -213,6 +234,9 @@ func (s *Service) RunFallback(ctx context.Context, deadline time.Time) (schedule
 func (s *Service) Close() error {
 	if s.PayloadJobs != nil {
 		s.PayloadJobs.Wait()
+	}
+	if s.hooks != nil {
+		s.hooks.Close()
 	}
 	return s.close()
 }

@@ -7,6 +7,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -24,3 +25,18 @@ type Discard struct{}
 
 // Publish does nothing.
 func (Discard) Publish(context.Context, ...message.Event) error { return nil }
+
+// Many publishes to each of its publishers, every one tried; the errors
+// are joined.
+type Many []Publisher
+
+// Publish hands evs to every publisher.
+func (m Many) Publish(ctx context.Context, evs ...message.Event) error {
+	var errs []error
+	for _, p := range m {
+		if err := p.Publish(ctx, evs...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

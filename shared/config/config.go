@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/shared/access"
+	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -56,6 +57,10 @@ const (
 	MetricsNamespace    = "PARLEY_METRICS_NAMESPACE"
 	APIAccess           = "PARLEY_API_ACCESS"
 	SendRetryBudget     = "PARLEY_SEND_RETRY_BUDGET"
+	// The app's own event webhook (signed HTTP POSTs beside EventBridge).
+	EventsWebhookURL      = "PARLEY_EVENTS_WEBHOOK_URL"
+	EventsWebhookSecret   = "PARLEY_EVENTS_WEBHOOK_SECRET"
+	EventsWebhookQueueURL = "PARLEY_EVENTS_WEBHOOK_QUEUE_URL"
 )
 
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
@@ -63,7 +68,7 @@ const DefaultApplePayGatewayURL = "https://apple-pay-gateway.apple.com/paymentse
 
 // SecretNames are the variables that may come from the Secrets Manager
 // secret named by PARLEY_SECRETS_ARN (a JSON object keyed by these names).
-var SecretNames = []string{WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, AppleMSPSecret, ApplePayCert, ApplePayKey}
+var SecretNames = []string{WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, AppleMSPSecret, ApplePayCert, ApplePayKey, EventsWebhookSecret}
 
 // SecretSource fetches a Secrets Manager secret: a JSON object whose keys
 // are SecretNames.
@@ -200,6 +205,33 @@ type Bus struct {
 // Bus reads the event bus and its dead-letter queue.
 func (e *Env) Bus() Bus {
 	return Bus{Name: e.optional(EventBus), DLQURL: e.optional(EventsDLQURL)}
+}
+
+// EventsWebhook is the app's endpoint for events, signed with Key (the
+// secret's bytes).
+type EventsWebhook struct {
+	URL string
+	Key []byte
+}
+
+// EventsWebhook reads the app's endpoint: URL and secret, both or neither;
+// nil when neither is set.
+func (e *Env) EventsWebhook() *EventsWebhook {
+	u, secret := e.optional(EventsWebhookURL), e.optional(EventsWebhookSecret)
+	if u == "" && secret == "" {
+		return nil
+	}
+	if u == "" || secret == "" {
+		e.problem("%s and %s go together: set both or neither", EventsWebhookURL, EventsWebhookSecret)
+		return nil
+	}
+	w := &EventsWebhook{URL: e.url(EventsWebhookURL, true)}
+	key, err := apphook.ParseSecret(secret)
+	if err != nil {
+		e.problem("%s %v", EventsWebhookSecret, err)
+	}
+	w.Key = key
+	return w
 }
 
 // WhatsApp is what sending on WhatsApp needs.

@@ -180,6 +180,17 @@ func API(s *send.Sender, p Ports, publicURL string, files Files, scopes access.S
 	return mux
 }
 
+// WithDeliveries adds to api the routes of the event webhooks that ran out
+// of attempts (GET /v1/webhook-deliveries, POST …/{id}/redrive).
+func WithDeliveries(api http.Handler, d httpapi.Deliveries, log *slog.Logger, scopes access.Scopes) http.Handler {
+	mux := http.NewServeMux()
+	h := httpapi.WebhookDeliveries(d, log, scopes)
+	mux.Handle("/v1/webhook-deliveries", h)
+	mux.Handle("/v1/webhook-deliveries/", h)
+	mux.Handle("/", api)
+	return mux
+}
+
 // Webhooks is the webhooks' handler: the platforms' webhooks, verified
 // with wh and a, and Apple Pay's callbacks, forwarded to processorURL.
 func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, processorURL string, p Ports) http.Handler {
