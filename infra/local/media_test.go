@@ -54,7 +54,7 @@ func TestCustomerMedia(t *testing.T) {
 			if !ok {
 				t.Fatalf("the event's media id %q is not the simulator's", m.ID)
 			}
-			if m.SHA256 == "" || !strings.HasPrefix(m.Key, "raw/whatsapp/"+waBusiness+"/"+waCustomer+"/") || m.URL == "" || m.URLExpiresAt.IsZero() {
+			if m.SHA256 == "" || !strings.HasPrefix(m.Key, "raw/whatsapp/"+waBusiness+"/"+ev.CustomerID+"/") || m.URL == "" || m.URLExpiresAt.IsZero() {
 				t.Errorf("media %+v; want the sha256, the key under the conversation and a URL", m)
 			}
 			want := tc.want

@@ -45,6 +45,10 @@ type conversationIndex struct {
 	mu     sync.Mutex
 	cursor string
 	byKey  map[store.ConversationKey]*conversationItem
+	// shown maps a WhatsApp conversation's key (a business-scoped user
+	// id) to the phone number the page knows the customer by, when an
+	// event showed one.
+	shown map[store.ConversationKey]string
 }
 
 // update reads the log from the cursor on.
@@ -65,6 +69,17 @@ func (x *conversationIndex) update(ctx context.Context) error {
 				continue
 			}
 			k := store.ConversationKey{Channel: ev.Channel, BusinessID: ev.BusinessID, CustomerID: ev.CustomerID}
+			if ev.Customer != nil && ev.Customer.WaID != "" && ev.GroupID == "" && ev.Customer.WaID != ev.CustomerID {
+				if x.shown == nil {
+					x.shown = map[store.ConversationKey]string{}
+				}
+				x.shown[k] = ev.Customer.WaID
+			}
+			if phone, ok := x.shown[k]; ok {
+				// Any id of a WhatsApp customer reaches their
+				// conversation; the page shows the phone number.
+				k.CustomerID = phone
+			}
 			it := x.byKey[k]
 			if it == nil {
 				it = &conversationItem{Channel: k.Channel, BusinessID: k.BusinessID, CustomerID: k.CustomerID}

@@ -201,9 +201,18 @@ func (p params) item(name string, i int, raw json.RawMessage, allowed ...string)
 	return object(raw, fmt.Sprintf("%s[%d]", p.at(name), i), allowed...)
 }
 
+// groupTypes are the message types Meta's Groups API sends: text, media
+// and templates (text- or media-based), no interactive, commerce or
+// reaction messages.
+var groupTypes = []string{"text", "template", "image", "audio", "video", "document", "sticker"}
+
 // checked is what the simulator keeps from a valid send request.
 type checked struct {
+	// to is the recipient: "to", or "recipient" (a business-scoped user
+	// id) when recipient is set; group is set for a group send.
 	to          string
+	recipient   bool
+	group       bool
 	typ         string
 	interactive string
 	// template and language name the template sent.
@@ -230,15 +239,30 @@ func check(body []byte) (checked, error) {
 		return c, badValue("Param messaging_product must be \"whatsapp\", got %s.", m["messaging_product"])
 	}
 	if req.has("recipient_type") {
-		if rt, err := req.str("recipient_type", false); err != nil || (rt != "individual" && rt != "group") {
+		rt, err := req.str("recipient_type", false)
+		if err != nil || (rt != "individual" && rt != "group") {
 			return c, badValue("Param recipient_type must be \"individual\" or \"group\", got %s.", m["recipient_type"])
 		}
+		c.group = rt == "group"
 	}
-	to, err := req.nonEmpty("to")
-	if err != nil {
-		return c, err
+	// A business-scoped user id goes in "recipient"; "to", when also
+	// there, wins (Meta's rule).
+	if !c.group && !req.has("to") && req.has("recipient") {
+		id, err := req.nonEmpty("recipient")
+		if err != nil {
+			return c, err
+		}
+		if !isBSUID(id) {
+			return c, badValue("Param recipient must be a business-scoped user id such as US.13491208655302741918, got %q.", id)
+		}
+		c.to, c.recipient = id, true
+	} else {
+		to, err := req.nonEmpty("to")
+		if err != nil {
+			return c, err
+		}
+		c.to = to
 	}
-	c.to = to
 	typ := "text" // Meta's default
 	if req.has("type") {
 		t, err := req.str("type", false)
@@ -272,6 +296,10 @@ func check(body []byte) (checked, error) {
 			return c, err
 		}
 	}
+	if c.group && !slices.Contains(groupTypes, typ) {
+		return c, badValue("Messages of type %s cannot be sent to a group: groups take text, media and templates.", typ)
+	}
+	var err error
 	switch typ {
 	case "text":
 		err = checkText(req)
@@ -284,7 +312,28 @@ func check(body []byte) (checked, error) {
 	case "image", "video", "audio", "document", "sticker":
 		c.mediaID, err = checkMediaMessage(req, typ)
 	}
+	if err == nil && c.group && typ == "template" {
+		err = checkGroupTemplate(req)
+	}
 	return c, err
+}
+
+// checkGroupTemplate refuses commerce buttons in a template sent to a
+// group: groups take no commerce messages.
+func checkGroupTemplate(req params) error {
+	var t struct {
+		Components []struct {
+			Type    string `json:"type"`
+			SubType string `json:"sub_type"`
+		} `json:"components"`
+	}
+	json.Unmarshal(req.m["template"], &t)
+	for i, c := range t.Components {
+		if c.Type == "button" && slices.Contains([]string{"catalog", "mpm", "spm"}, strings.ToLower(c.SubType)) {
+			return badValue("Param template.components[%d].sub_type %s cannot be sent to a group: groups take no commerce messages.", i, c.SubType)
+		}
+	}
+	return nil
 }
 
 func checkText(req params) error {

@@ -358,15 +358,22 @@ func (s *Simulator) handleMediaReply(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "reply/media: %v", err)
 		return
 	}
-	c := chat{req.BusinessID, waID(req.From)}
+	c := chat{phoneNumberID: req.BusinessID}
+	var a Accepted
 	if req.ReplyTo != "" {
-		a, ok := s.find(req.ReplyTo)
-		if !ok {
+		var ok bool
+		if a, ok = s.find(req.ReplyTo); !ok {
 			writeError(w, http.StatusNotFound, "reply/media: the simulator never accepted a message %q", req.ReplyTo)
 			return
 		}
-		c = chat{a.PhoneNumberID, a.WaID}
+		c.phoneNumberID = a.PhoneNumberID
 	}
+	u, rerr := s.who(replyRequest{Action: "text", From: req.From, Name: req.Name}, a, req.ReplyTo != "", c.phoneNumberID)
+	if rerr != nil {
+		writeError(w, rerr.status, "reply/media: %s", rerr.msg)
+		return
+	}
+	c.waID = u.key
 	if req.MimeType == "" {
 		req.MimeType = defaultMimeTypes[req.Type]
 	}
@@ -383,7 +390,7 @@ func (s *Simulator) handleMediaReply(w http.ResponseWriter, r *http.Request) {
 	s.media.put(f)
 
 	o := &inboundMedia{Caption: req.Caption, Filename: req.Filename, MimeType: req.MimeType, SHA256: base64.StdEncoding.EncodeToString(sum), ID: f.ID}
-	msg := inbound{From: c.waID, ID: newWAMID(), Timestamp: s.timestamp(), Type: req.Type}
+	msg := inbound{From: u.phone, FromUserID: u.userID, ID: newWAMID(), Timestamp: s.timestamp(), Type: req.Type}
 	switch req.Type {
 	case "image":
 		msg.Image = o
@@ -401,10 +408,9 @@ func (s *Simulator) handleMediaReply(w http.ResponseWriter, r *http.Request) {
 	if req.ReplyTo != "" {
 		msg.Context = &inboundContext{From: displayNumber(c.phoneNumberID), ID: req.ReplyTo}
 	}
-	s.wrote(c, s.cfg.Now(), msg.ID, req.Name)
 	s.mu.Lock()
-	ct := contact{WaID: c.waID}
-	ct.Profile.Name = s.names[c.waID]
+	s.wrote(c, s.cfg.Now(), msg.ID)
+	ct := u.contact()
 	s.mu.Unlock()
 	s.deliver(r.Context(), w, msg.ID, c.phoneNumberID, value{Contacts: []contact{ct}, Messages: []inbound{msg}})
 }

@@ -16,7 +16,17 @@ var actions = []string{"text", "select", "location", "order", "react", "unreact"
 type replyRequest struct {
 	Action     string `json:"action"`
 	BusinessID string `json:"businessId"`
-	From       string `json:"from"`
+	// From is the customer's phone number; UserID their business-scoped
+	// user id (made up from From when not given); Username the username
+	// they adopted. HidePhone plays a customer who keeps their phone
+	// number from the business: Meta then sends no from and no wa_id.
+	From      string `json:"from"`
+	UserID    string `json:"userId"`
+	Username  string `json:"username"`
+	HidePhone bool   `json:"hidePhone"`
+	// Group is the group the customer writes in; the window it opens is
+	// the group's.
+	Group string `json:"group"`
 	// Name is the customer's profile name, or the place's for a location.
 	Name      string          `json:"name"`
 	Text      string          `json:"text"`
@@ -100,36 +110,89 @@ func (s *Simulator) handleReply(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "reply: action must be one of %q, got %q", actions, req.Action)
 		return
 	}
-	msg, c, name, err := s.compose(req)
+	msg, c, u, err := s.compose(req)
 	if err != nil {
 		writeJSON(w, err.status, map[string]string{"error": "whatsappsim: " + err.msg})
 		return
 	}
-	msg.From = c.waID
 	msg.ID = newWAMID()
 	msg.Timestamp = s.timestamp()
 	target := msg.ID
 	if msg.Type == "reaction" {
 		target = ""
 	}
-	s.wrote(c, s.cfg.Now(), target, name)
 	s.mu.Lock()
-	ct := contact{WaID: c.waID}
-	ct.Profile.Name = s.names[c.waID]
+	s.wrote(c, s.cfg.Now(), target)
+	ct := u.contact()
+	msg.FromUserID = u.userID
+	if !u.hidePhone {
+		msg.From = u.phone
+	}
+	if req.Group != "" {
+		msg.GroupID = req.Group
+	}
 	s.mu.Unlock()
 	s.deliver(r.Context(), w, msg.ID, c.phoneNumberID, value{Contacts: []contact{ct}, Messages: []inbound{msg}})
 }
 
+// who finds the customer of a /reply: the one it names, or the one the
+// message it answers was sent to; it refuses a customer who is not that
+// one. It records the profile the request gives.
+func (s *Simulator) who(req replyRequest, a Accepted, known bool, phoneNumberID string) (*user, *replyError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	phone := waID(req.From)
+	if req.UserID != "" && !isBSUID(req.UserID) {
+		return nil, refused(http.StatusBadRequest, "userId %q is not a business-scoped user id such as US.13491208655302741918", req.UserID)
+	}
+	var sentTo *user
+	if known && a.GroupID == "" {
+		sentTo = s.recipient(a)
+		if sentTo == nil {
+			// A send to someone who never wrote: they answer as the id
+			// it named.
+			sentTo = s.identify(phoneNumberID, a.WaID, a.UserID)
+		}
+	}
+	var u *user
+	switch {
+	case phone != "" || req.UserID != "":
+		u = s.identify(phoneNumberID, phone, req.UserID)
+		if sentTo != nil && u != sentTo {
+			return nil, refused(http.StatusBadRequest, "from %q is not the customer %s was sent to (%s)", req.From+req.UserID, a.WAMID, a.To)
+		}
+	case sentTo != nil:
+		u = sentTo
+	default:
+		return nil, refused(http.StatusBadRequest, "from is required: the customer's wa_id (or userId, their business-scoped user id)")
+	}
+	if req.Name != "" && req.Action != "location" {
+		u.name = req.Name
+	}
+	if req.Username != "" {
+		u.username = req.Username
+	}
+	u.hidePhone = req.HidePhone && u.username != ""
+	if req.HidePhone && u.username == "" {
+		return nil, refused(http.StatusBadRequest, "hidePhone needs a username: only a customer who adopted one can keep their number from the business")
+	}
+	return u, nil
+}
+
 // compose makes the customer message req asks for, in its chat, with the
 // profile name it gives.
-func (s *Simulator) compose(req replyRequest) (inbound, chat, string, *replyError) {
+func (s *Simulator) compose(req replyRequest) (inbound, chat, *user, *replyError) {
 	var a Accepted
 	known := false
 	needsMessage := req.Action != "text" && req.Action != "location"
 	if req.ReplyTo == Latest || req.ReplyTo == "" && needsMessage {
-		wamid, ok := s.latest(req.BusinessID, waID(req.From), req.Action)
+		who := waID(req.From)
+		if who == "" {
+			who = req.UserID
+		}
+		wamid, ok := s.latest(req.BusinessID, who, req.Action)
 		if !ok {
-			return inbound{}, chat{}, "", refused(http.StatusNotFound, "replyTo %q: the simulator accepted no message this action can answer%s", Latest, forWhom(req))
+			return inbound{}, chat{}, nil, refused(http.StatusNotFound, "replyTo %q: the simulator accepted no message this action can answer%s", Latest, forWhom(req))
 		}
 		req.ReplyTo = wamid
 	}
@@ -138,57 +201,61 @@ func (s *Simulator) compose(req replyRequest) (inbound, chat, string, *replyErro
 	}
 	switch {
 	case needsMessage && req.ReplyTo == "":
-		return inbound{}, chat{}, "", refused(http.StatusBadRequest, "replyTo is required for action %q: the wamid of the message answered", req.Action)
+		return inbound{}, chat{}, nil, refused(http.StatusBadRequest, "replyTo is required for action %q: the wamid of the message answered", req.Action)
 	case needsMessage && !known, req.Action == "location" && req.ReplyTo != "" && !known:
-		return inbound{}, chat{}, "", refused(http.StatusNotFound, "the simulator never accepted a message %q", req.ReplyTo)
+		return inbound{}, chat{}, nil, refused(http.StatusNotFound, "the simulator never accepted a message %q", req.ReplyTo)
 	}
-	c := chat{req.BusinessID, waID(req.From)}
+	c := chat{phoneNumberID: req.BusinessID}
 	if known {
 		switch {
 		case c.phoneNumberID == "":
 			c.phoneNumberID = a.PhoneNumberID
 		case c.phoneNumberID != a.PhoneNumberID:
-			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "businessId %q is not the number %s was sent from (%s)", c.phoneNumberID, a.WAMID, a.PhoneNumberID)
+			return inbound{}, chat{}, nil, refused(http.StatusBadRequest, "businessId %q is not the number %s was sent from (%s)", c.phoneNumberID, a.WAMID, a.PhoneNumberID)
 		}
 		switch {
-		case c.waID == "":
-			c.waID = a.WaID
-		case c.waID != a.WaID:
-			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "from %q is not the customer %s was sent to (%s)", c.waID, a.WAMID, a.WaID)
+		case req.Group == "" && a.GroupID != "":
+			req.Group = a.GroupID
+		case req.Group != a.GroupID:
+			return inbound{}, chat{}, nil, refused(http.StatusBadRequest, "group %q is not where %s was sent (%q)", req.Group, a.WAMID, a.GroupID)
 		}
 	}
 	switch {
 	case c.phoneNumberID == "":
-		return inbound{}, chat{}, "", refused(http.StatusBadRequest, "businessId is required")
+		return inbound{}, chat{}, nil, refused(http.StatusBadRequest, "businessId is required")
 	case !s.knows(c.phoneNumberID):
-		return inbound{}, chat{}, "", refused(http.StatusBadRequest, "businessId %q is not one of the simulator's known numbers", c.phoneNumberID)
-	case c.waID == "":
-		return inbound{}, chat{}, "", refused(http.StatusBadRequest, "from is required: the customer's wa_id")
+		return inbound{}, chat{}, nil, refused(http.StatusBadRequest, "businessId %q is not one of the simulator's known numbers", c.phoneNumberID)
+	}
+	u, rerr := s.who(req, a, known, c.phoneNumberID)
+	if rerr != nil {
+		return inbound{}, chat{}, nil, rerr
+	}
+	c.waID = u.key
+	if req.Group != "" {
+		c.waID = req.Group
 	}
 	var m sent
 	json.Unmarshal(a.Request, &m)
-	name := req.Name
 	msg := inbound{Type: req.Action}
 	var err *replyError
 	switch req.Action {
 	case "text":
 		if req.Text == "" {
-			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "text is required")
+			return inbound{}, chat{}, nil, refused(http.StatusBadRequest, "text is required")
 		}
 		msg.Text = &textBody{Body: req.Text}
 	case "select":
 		err = s.selectReply(req, a, m, &msg)
 	case "location":
-		name = ""
 		err = locationReply(req, a, known, &msg)
 	case "order":
 		err = orderReply(req, a, m, &msg)
 	case "react", "unreact":
 		if req.Action == "react" && !isEmoji(req.Emoji) {
-			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "emoji is required: one emoji, e.g. \"👍\"; got %q", req.Emoji)
+			return inbound{}, chat{}, nil, refused(http.StatusBadRequest, "emoji is required: one emoji, e.g. \"👍\"; got %q", req.Emoji)
 		}
 		if req.Action == "unreact" && req.Emoji != "" {
-			return inbound{}, chat{}, "", refused(http.StatusBadRequest, "unreact takes no emoji")
+			return inbound{}, chat{}, nil, refused(http.StatusBadRequest, "unreact takes no emoji")
 		}
 		msg.Type = "reaction"
 		msg.Reaction = &reaction{MessageID: a.WAMID, Emoji: req.Emoji}
@@ -196,12 +263,12 @@ func (s *Simulator) compose(req replyRequest) (inbound, chat, string, *replyErro
 		err = flowReply(req, a, m, &msg)
 	}
 	if err != nil {
-		return inbound{}, chat{}, "", err
+		return inbound{}, chat{}, nil, err
 	}
 	if req.ReplyTo != "" && msg.Type != "reaction" {
 		msg.Context = &inboundContext{From: displayNumber(c.phoneNumberID), ID: req.ReplyTo}
 	}
-	return msg, c, name, nil
+	return msg, c, u, nil
 }
 
 // Latest, as a replyTo, names the newest message the business sent the
@@ -219,7 +286,7 @@ func (s *Simulator) latest(businessID, waID, action string) (string, bool) {
 	for i := len(s.accepted) - 1; i >= 0; i-- {
 		a := s.accepted[i]
 		switch {
-		case businessID != "" && a.PhoneNumberID != businessID, waID != "" && a.WaID != waID, a.FailedWith != 0:
+		case businessID != "" && a.PhoneNumberID != businessID, waID != "" && a.WaID != waID && a.UserID != waID, a.FailedWith != 0:
 		case action == "react" || action == "unreact":
 			if a.Type != "reaction" {
 				return a.WAMID, true

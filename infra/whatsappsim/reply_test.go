@@ -42,52 +42,52 @@ func TestCustomerActions(t *testing.T) {
 		wantRaw string
 	}{
 		{"list row", `{"action":"select","replyTo":"{list}","id":"slot:0900"}`,
-			`{"context":{"from":"{display}","id":"{list}"},"from":"447700900123","timestamp":"{ts}","type":"interactive",
+			`{"context":{"from":"{display}","id":"{list}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"interactive",
 			  "interactive":{"type":"list_reply","list_reply":{"id":"slot:0900","title":"09:00–11:00","description":"Morning van"}}}`,
 			`"title":"09:00\u201311:00"`},
 		{"list row without description", `{"action":"select","replyTo":"{list}","id":"slot:1400"}`,
-			`{"context":{"from":"{display}","id":"{list}"},"from":"447700900123","timestamp":"{ts}","type":"interactive",
+			`{"context":{"from":"{display}","id":"{list}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"interactive",
 			  "interactive":{"type":"list_reply","list_reply":{"id":"slot:1400","title":"14:00–16:00"}}}`, ""},
 		{"reply button", `{"action":"select","replyTo":"{buttons}","id":"booking:8812:cancel"}`,
-			`{"context":{"from":"{display}","id":"{buttons}"},"from":"447700900123","timestamp":"{ts}","type":"interactive",
+			`{"context":{"from":"{display}","id":"{buttons}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"interactive",
 			  "interactive":{"type":"button_reply","button_reply":{"id":"booking:8812:cancel","title":"Cancel"}}}`, ""},
 		{"template quick reply", `{"action":"select","replyTo":"{template}","id":"booking:8812:keep"}`,
-			`{"context":{"from":"{display}","id":"{template}"},"from":"447700900123","timestamp":"{ts}","type":"button",
+			`{"context":{"from":"{display}","id":"{template}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"button",
 			  "button":{"payload":"booking:8812:keep","text":"Keep booking"}}`, ""},
 		{"template quick reply without payload", `{"action":"select","replyTo":"{template}","id":"Call me"}`,
-			`{"context":{"from":"{display}","id":"{template}"},"from":"447700900123","timestamp":"{ts}","type":"button",
+			`{"context":{"from":"{display}","id":"{template}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"button",
 			  "button":{"payload":"Call me","text":"Call me"}}`, ""},
 		{"location", `{"action":"location","replyTo":"{locreq}","latitude":51.5033,"longitude":-0.1196,"name":"County Hall","address":"Westminster Bridge Rd, London"}`,
-			`{"context":{"from":"{display}","id":"{locreq}"},"from":"447700900123","timestamp":"{ts}","type":"location",
+			`{"context":{"from":"{display}","id":"{locreq}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"location",
 			  "location":{"latitude":51.5033,"longitude":-0.1196,"name":"County Hall","address":"Westminster Bridge Rd, London"}}`,
 			`"latitude":51.5033,"longitude":-0.1196`},
 		{"location without request", `{"action":"location","businessId":"106540352242922","from":"447700900123","latitude":0,"longitude":0}`,
-			`{"from":"447700900123","timestamp":"{ts}","type":"location","location":{"latitude":0,"longitude":0}}`, ""},
+			`{"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"location","location":{"latitude":0,"longitude":0}}`, ""},
 		{"order from a product", `{"action":"order","replyTo":"{product}","items":[{"productId":"sku-tee-blue-m","quantity":2,"price":"7.99","currency":"GBP"}],"text":"For Saturday please"}`,
-			`{"context":{"from":"{display}","id":"{product}"},"from":"447700900123","timestamp":"{ts}","type":"order",
+			`{"context":{"from":"{display}","id":"{product}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"order",
 			  "order":{"catalog_id":"194836987003835","text":"For Saturday please","product_items":[{"product_retailer_id":"sku-tee-blue-m","quantity":2,"item_price":7.99,"currency":"GBP"}]}}`,
 			`"item_price":7.99,`},
 		{"order from a product list", `{"action":"order","replyTo":"{products}","items":[{"productId":"sku-hat-01","quantity":1,"price":12,"currency":"GBP"},{"productId":"sku-tee-red-m","quantity":3,"price":"7.50","currency":"GBP"}]}`,
-			`{"context":{"from":"{display}","id":"{products}"},"from":"447700900123","timestamp":"{ts}","type":"order",
+			`{"context":{"from":"{display}","id":"{products}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"order",
 			  "order":{"catalog_id":"194836987003835","product_items":[{"product_retailer_id":"sku-hat-01","quantity":1,"item_price":12,"currency":"GBP"},
 			           {"product_retailer_id":"sku-tee-red-m","quantity":3,"item_price":7.50,"currency":"GBP"}]}}`,
 			`"item_price":7.50,`},
 		{"reaction", `{"action":"react","replyTo":"{text}","emoji":"👍"}`,
-			`{"from":"447700900123","timestamp":"{ts}","type":"reaction","reaction":{"message_id":"{text}","emoji":"👍"}}`,
+			`{"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"reaction","reaction":{"message_id":"{text}","emoji":"👍"}}`,
 			`"emoji":"\ud83d\udc4d"`},
 		{"reaction removed", `{"action":"unreact","replyTo":"{text}"}`,
-			`{"from":"447700900123","timestamp":"{ts}","type":"reaction","reaction":{"message_id":"{text}"}}`, ""},
+			`{"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"reaction","reaction":{"message_id":"{text}"}}`, ""},
 		{"flow", `{"action":"flow","replyTo":"{flow}","response":{"slot":"1400","note":"Café"}}`,
-			`{"context":{"from":"{display}","id":"{flow}"},"from":"447700900123","timestamp":"{ts}","type":"interactive",
+			`{"context":{"from":"{display}","id":"{flow}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"interactive",
 			  "interactive":{"type":"nfm_reply","nfm_reply":{"name":"flow","body":"Sent","response_json":"{\"flow_token\":\"case-4812\",\"note\":\"Café\",\"slot\":\"1400\"}"}}}`,
 			`"response_json":"{\"flow_token\":\"case-4812\",\"note\":\"Caf\u00e9\",\"slot\":\"1400\"}"`},
 		{"flow from a template", `{"action":"flow","replyTo":"{template}","response":{"flow_token":"t-1"}}`,
-			`{"context":{"from":"{display}","id":"{template}"},"from":"447700900123","timestamp":"{ts}","type":"interactive",
+			`{"context":{"from":"{display}","id":"{template}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"interactive",
 			  "interactive":{"type":"nfm_reply","nfm_reply":{"name":"flow","body":"Sent","response_json":"{\"flow_token\":\"t-1\"}"}}}`, ""},
 		{"text still works", `{"businessId":"106540352242922","from":"447700900123","text":"Thanks","replyTo":"{text}"}`,
-			`{"context":{"from":"{display}","id":"{text}"},"from":"447700900123","timestamp":"{ts}","type":"text","text":{"body":"Thanks"}}`, ""},
+			`{"context":{"from":"{display}","id":"{text}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"text","text":{"body":"Thanks"}}`, ""},
 		{"text action from replyTo", `{"action":"text","text":"Thanks","replyTo":"{text}"}`,
-			`{"context":{"from":"{display}","id":"{text}"},"from":"447700900123","timestamp":"{ts}","type":"text","text":{"body":"Thanks"}}`, ""},
+			`{"context":{"from":"{display}","id":"{text}"},"from":"447700900123","from_user_id":"{uid}","timestamp":"{ts}","type":"text","text":{"body":"Thanks"}}`, ""},
 	}
 	s := newStackWith(t, Config{KnownTemplates: []Template{{Name: "booking_reminder", Language: "en_GB", QuickReplies: []string{"Keep booking", "Cancel", "Call me"}}}})
 	s.customerWrites(t)
@@ -96,7 +96,8 @@ func TestCustomerActions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// The window closes; the action must open it again.
 			s.clock.Advance(25 * time.Hour)
-			subst := strings.NewReplacer(slices.Concat(wamids, []string{"{display}", displayNumber(business), "{ts}", strconv.FormatInt(s.clock.Now().Unix(), 10)})...)
+			subst := strings.NewReplacer(slices.Concat(wamids, []string{"{display}", displayNumber(business), "{ts}", strconv.FormatInt(s.clock.Now().Unix(), 10),
+				"{uid}", bsuidFor(business, customer)})...)
 			var got delivery
 			if status := s.post(t, "/reply", "", subst.Replace(tt.req), &got); status != 200 || got.WebhookStatus != 200 {
 				t.Fatalf("POST /reply = %d %+v", status, got)

@@ -103,11 +103,23 @@ func (s *Simulator) handleSend(w http.ResponseWriter, r *http.Request) {
 		WAMID:         newWAMID(),
 		PhoneNumberID: phoneNumberID,
 		To:            c.to,
-		WaID:          waID(c.to),
 		Type:          c.typ,
 		Interactive:   c.interactive,
 		Request:       json.RawMessage(body),
 		At:            s.cfg.Now().UTC(),
+	}
+	contact := map[string]string{"input": a.To}
+	sentMessage := map[string]string{"id": a.WAMID}
+	switch {
+	case c.group:
+		a.GroupID = c.to
+		sentMessage["group_id"] = c.to
+	case c.recipient:
+		a.UserID = c.to
+		contact["user_id"] = c.to
+	default:
+		a.WaID = waID(c.to)
+		contact["wa_id"] = a.WaID
 	}
 	a, err = s.admit(a, c)
 	if err != nil {
@@ -116,8 +128,8 @@ func (s *Simulator) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"messaging_product": "whatsapp",
-		"contacts":          []map[string]string{{"input": a.To, "wa_id": a.WaID}},
-		"messages":          []map[string]string{{"id": a.WAMID}},
+		"contacts":          []map[string]string{contact},
+		"messages":          []map[string]string{sentMessage},
 	})
 	if a.FailedWith != 0 {
 		// The failure follows the answer, as Meta's does.
@@ -139,7 +151,7 @@ func (s *Simulator) admit(a Accepted, c checked) (Accepted, error) {
 	if !s.take(a.PhoneNumberID, a.At) {
 		return a, &fault{http.StatusBadRequest, 130429, errorTexts[130429][1]}
 	}
-	ch := chat{a.PhoneNumberID, a.WaID}
+	ch := s.chatOf(a)
 	switch {
 	case c.typ == "template" || s.open(ch, a.At):
 		if c.typ == "reaction" && !s.inChat(ch, c.reactTo) {

@@ -144,10 +144,14 @@ type Template struct {
 type Accepted struct {
 	WAMID         string `json:"wamid"`
 	PhoneNumberID string `json:"phoneNumberId"`
-	// To is the recipient as the request gave it; WaID is the same number
-	// as Meta reports it back, digits only.
-	To   string `json:"to"`
-	WaID string `json:"waId"`
+	// To is the recipient as the request gave it ("to", or "recipient"
+	// for a business-scoped user id); WaID is a phone number as Meta
+	// reports it back, digits only; UserID the business-scoped user id the
+	// send named; GroupID the group a group send went to.
+	To      string `json:"to"`
+	WaID    string `json:"waId,omitempty"`
+	UserID  string `json:"userId,omitempty"`
+	GroupID string `json:"groupId,omitempty"`
 	// Type is the request's type; Interactive its interactive.type.
 	Type        string `json:"type"`
 	Interactive string `json:"interactive,omitempty"`
@@ -173,14 +177,15 @@ type Simulator struct {
 	// delivered are the customer messages delivered through /reply, by
 	// wamid: what a reaction may target besides accepted messages.
 	delivered map[string]chat
-	// names are the customers' profile names, by wa_id.
-	names   map[string]string
+	// users are the customers of each number, by every id they have.
+	users   map[chat]*user
 	buckets map[string]*bucket
 	// media are the files customers sent and the business uploaded.
 	media media
 }
 
-// chat is a business number and a customer.
+// chat is a business number and a customer (the key of their user) or a
+// group (its id).
 type chat struct {
 	phoneNumberID, waID string
 }
@@ -198,7 +203,7 @@ func New(cfg Config) *Simulator {
 		mux:       http.NewServeMux(),
 		lastWrote: map[chat]time.Time{},
 		delivered: map[string]chat{},
-		names:     map[string]string{},
+		users:     map[chat]*user{},
 		buckets:   map[string]*bucket{},
 	}
 	s.routes()
@@ -247,10 +252,10 @@ func (s *Simulator) knows(phoneNumberID string) bool {
 }
 
 func (s *Simulator) handleList(w http.ResponseWriter, r *http.Request) {
-	to := waID(r.URL.Query().Get("to"))
+	to := r.URL.Query().Get("to")
 	list := []Accepted{}
 	for _, a := range s.Accepted() {
-		if to == "" || a.WaID == to {
+		if to == "" || a.WaID == waID(to) || a.UserID == to || a.GroupID == to {
 			list = append(list, a)
 		}
 	}

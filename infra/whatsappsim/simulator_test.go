@@ -403,10 +403,22 @@ func TestReply(t *testing.T) {
 	}{
 		{"text", `{"businessId":"106540352242922","from":"447700900123","name":"Sam","text":"Café 👍 https://x.example/a"}`,
 			message.InboundItem{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-				At: now, Body: &message.Body{Type: "text", Text: "Café 👍 https://x.example/a"}}},
+				Customer: &message.Customer{WaID: customer, UserID: bsuidFor(business, customer), Name: "Sam"},
+				At:       now, PlatformTime: now, Body: &message.Body{Type: "text", Text: "Café 👍 https://x.example/a"}}},
 		{"reply with plus", `{"businessId":"106540352242922","from":"+447700900123","text":"yes","replyTo":"wamid.OURS=="}`,
 			message.InboundItem{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-				At: now, Body: &message.Body{Type: "text", Text: "yes"}, ReplyToPlatformID: "wamid.OURS=="}},
+				Customer: &message.Customer{WaID: customer, UserID: bsuidFor(business, customer), Name: "Sam"},
+				At:       now, PlatformTime: now, Body: &message.Body{Type: "text", Text: "yes"}, ReplyToPlatformID: "wamid.OURS=="}},
+		// A customer who adopted a username and keeps their number: no from,
+		// no wa_id, their business-scoped user id and username instead.
+		{"username, phone number kept", `{"businessId":"106540352242922","userId":"GB.13491208655302741918","username":"sam.r","hidePhone":true,"text":"hi"}`,
+			message.InboundItem{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: "GB.13491208655302741918",
+				Customer: &message.Customer{UserID: "GB.13491208655302741918", Username: "sam.r"},
+				At:       now, PlatformTime: now, Body: &message.Body{Type: "text", Text: "hi"}}},
+		{"in a group", `{"businessId":"106540352242922","from":"447700900999","name":"Alex","group":"Y2FwaV9ncm91cDox","text":"hello all"}`,
+			message.InboundItem{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: "Y2FwaV9ncm91cDox", GroupID: "Y2FwaV9ncm91cDox",
+				Customer: &message.Customer{WaID: "447700900999", UserID: bsuidFor(business, "447700900999"), Name: "Alex"},
+				At:       now, PlatformTime: now, Body: &message.Body{Type: "text", Text: "hello all"}}},
 	}
 	s := newStack(t)
 	for _, tt := range tests {
@@ -512,17 +524,22 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f := false
+	service := &message.StatusDetail{Pricing: &message.Pricing{Billable: &f, Model: "PMP", Type: "free_customer_service", Category: "service"}}
+	const errorHref = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
 	tests := []struct {
 		req     string
 		status  string
 		wantErr *message.PlatformError
+		detail  *message.StatusDetail
 	}{
-		{`{"wamid":"` + wamid + `","status":"sent"}`, "sent", nil},
-		{`{"wamid":"` + wamid + `","status":"delivered"}`, "delivered", nil},
-		{`{"wamid":"` + wamid + `","status":"read"}`, "read", nil},
+		{`{"wamid":"` + wamid + `","status":"sent"}`, "sent", nil, service},
+		{`{"wamid":"` + wamid + `","status":"delivered"}`, "delivered", nil, service},
+		{`{"wamid":"` + wamid + `","status":"read"}`, "read", nil, nil},
 		{`{"wamid":"` + wamid + `","status":"failed","errorCode":131047}`, "failed", &message.PlatformError{Code: 131047, Message: "Re-engagement message",
-			Details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number."}},
-		{`{"wamid":"` + wamid + `","status":"failed","errorCode":135000}`, "failed", &message.PlatformError{Code: 135000, Message: "Error"}},
+			Details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+			Title:   "Re-engagement message", Href: errorHref}, nil},
+		{`{"wamid":"` + wamid + `","status":"failed","errorCode":135000}`, "failed", &message.PlatformError{Code: 135000, Message: "Error", Title: "Error", Href: errorHref}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.status, func(t *testing.T) {
@@ -539,7 +556,12 @@ func TestStatus(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := message.InboundItem{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-				PlatformMessageID: wamid, At: now, Status: tt.status, StatusError: tt.wantErr}
+				Customer:          &message.Customer{WaID: customer, UserID: bsuidFor(business, customer), Name: "Sam"},
+				PlatformMessageID: wamid, At: now, PlatformTime: now, Status: tt.status, StatusError: tt.wantErr, StatusDetail: tt.detail}
+			if tt.status == "failed" {
+				// A failed status comes without the contact.
+				want.Customer = &message.Customer{WaID: customer}
+			}
 			if len(parsed.Items) != 1 || !reflect.DeepEqual(parsed.Items[0], want) {
 				t.Errorf("parsed = %+v, want %+v", parsed, want)
 			}

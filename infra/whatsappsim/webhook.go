@@ -48,13 +48,17 @@ type (
 	}
 	contact struct {
 		Profile struct {
-			Name string `json:"name"`
+			Name     string `json:"name"`
+			Username string `json:"username,omitempty"`
 		} `json:"profile"`
-		WaID string `json:"wa_id"`
+		WaID   string `json:"wa_id,omitempty"`
+		UserID string `json:"user_id,omitempty"`
 	}
 	inbound struct {
 		Context     *inboundContext   `json:"context,omitempty"`
-		From        string            `json:"from"`
+		From        string            `json:"from,omitempty"`
+		FromUserID  string            `json:"from_user_id,omitempty"`
+		GroupID     string            `json:"group_id,omitempty"`
 		ID          string            `json:"id"`
 		Timestamp   string            `json:"timestamp"`
 		Type        string            `json:"type"`
@@ -118,7 +122,10 @@ type (
 		ID                    string         `json:"id"`
 		Status                string         `json:"status"`
 		Timestamp             string         `json:"timestamp"`
-		RecipientID           string         `json:"recipient_id"`
+		RecipientID           string         `json:"recipient_id,omitempty"`
+		RecipientUserID       string         `json:"recipient_user_id,omitempty"`
+		RecipientType         string         `json:"recipient_type,omitempty"`
+		RecipientParticipant  string         `json:"recipient_participant_id,omitempty"`
 		BizOpaqueCallbackData string         `json:"biz_opaque_callback_data,omitempty"`
 		Pricing               *pricing       `json:"pricing,omitempty"`
 		Errors                []webhookError `json:"errors,omitempty"`
@@ -165,6 +172,9 @@ type statusRequest struct {
 	WAMID     string `json:"wamid"`
 	Status    string `json:"status"`
 	ErrorCode int    `json:"errorCode"`
+	// Participant is, for a message sent to a group, the participant's
+	// phone number the status is for.
+	Participant string `json:"participant"`
 }
 
 func (s *Simulator) handleStatus(w http.ResponseWriter, r *http.Request) {
@@ -193,15 +203,64 @@ func (s *Simulator) handleStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "status: the simulator never accepted a message %q", req.WAMID)
 		return
 	}
-	st := statusPayload{ID: a.WAMID, Status: req.Status, Timestamp: s.timestamp(), RecipientID: a.WaID,
-		BizOpaqueCallbackData: callbackData(a)}
+	if a.GroupID != "" && req.Participant == "" {
+		writeError(w, http.StatusBadRequest, "status: participant is required for a message sent to a group: the phone number the status is for")
+		return
+	}
+	if a.GroupID == "" && req.Participant != "" {
+		writeError(w, http.StatusBadRequest, "status: participant goes only with a message sent to a group")
+		return
+	}
+	st := statusPayload{ID: a.WAMID, Status: req.Status, Timestamp: s.timestamp(), BizOpaqueCallbackData: callbackData(a)}
 	switch req.Status {
 	case "sent", "delivered":
 		st.Pricing = &pricing{PricingModel: "PMP", Type: "free_customer_service", Category: "service"}
 	case "failed":
 		st = s.failedStatus(a, req.ErrorCode)
 	}
-	s.deliver(r.Context(), w, a.WAMID, a.PhoneNumberID, value{Statuses: []statusPayload{st}})
+	var contacts []contact
+	s.mu.Lock()
+	switch {
+	case req.Status == "failed":
+		st.RecipientParticipant = waID(req.Participant)
+	default:
+		s.addressStatus(&st, a, req.Participant)
+		if u := s.recipient(a); u != nil && a.GroupID == "" {
+			// Meta sends the recipient's contact with every status but a
+			// failed one.
+			contacts = []contact{u.contact()}
+		}
+	}
+	s.mu.Unlock()
+	s.deliver(r.Context(), w, a.WAMID, a.PhoneNumberID, value{Contacts: contacts, Statuses: []statusPayload{st}})
+}
+
+// recipient is the user a was sent to, when the simulator knows them. The
+// caller holds s.mu.
+func (s *Simulator) recipient(a Accepted) *user {
+	if a.WaID != "" {
+		return s.userOf(a.PhoneNumberID, a.WaID)
+	}
+	return s.userOf(a.PhoneNumberID, a.UserID)
+}
+
+// addressStatus names in st who a was for, as Meta does: recipient_id is
+// the phone number (when the send used it, or the user shares it),
+// recipient_user_id the business-scoped user id; a group's status names
+// the group and the participant. The caller holds s.mu.
+func (s *Simulator) addressStatus(st *statusPayload, a Accepted, participant string) {
+	if a.GroupID != "" {
+		st.RecipientType, st.RecipientID, st.RecipientParticipant = "group", a.GroupID, waID(participant)
+		return
+	}
+	st.RecipientID = a.WaID
+	st.RecipientUserID = a.UserID
+	if u := s.recipient(a); u != nil {
+		st.RecipientUserID = u.userID
+		if st.RecipientID == "" && !u.hidePhone {
+			st.RecipientID = u.phone
+		}
+	}
 }
 
 // failedStatus is the status "failed" with code for a.
@@ -212,8 +271,15 @@ func (s *Simulator) failedStatus(a Accepted, code int) statusPayload {
 		texts = [2]string{"Error", ""}
 	}
 	e.Title, e.Message, e.ErrorData.Details = texts[0], texts[0], texts[1]
-	return statusPayload{ID: a.WAMID, Status: "failed", Timestamp: s.timestamp(), RecipientID: a.WaID,
+	st := statusPayload{ID: a.WAMID, Status: "failed", Timestamp: s.timestamp(),
 		BizOpaqueCallbackData: callbackData(a), Errors: []webhookError{e}}
+	// A failed status for a send to a phone number names only the phone
+	// number (Meta leaves recipient_user_id out then).
+	st.RecipientID, st.RecipientUserID = a.WaID, a.UserID
+	if a.GroupID != "" {
+		st.RecipientType, st.RecipientID = "group", a.GroupID
+	}
+	return st
 }
 
 // callbackData is the biz_opaque_callback_data a's request set, which Meta

@@ -46,18 +46,13 @@ func (s *Simulator) open(c chat, now time.Time) bool {
 }
 
 // wrote records a customer message in c at now, with its wamid when a
-// reaction may target it, and the customer's profile name when given.
-func (s *Simulator) wrote(c chat, now time.Time, wamid, name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// reaction may target it. The caller holds s.mu.
+func (s *Simulator) wrote(c chat, now time.Time, wamid string) {
 	if now.After(s.lastWrote[c]) {
 		s.lastWrote[c] = now
 	}
 	if wamid != "" {
 		s.delivered[wamid] = c
-	}
-	if name != "" {
-		s.names[c.waID] = name
 	}
 }
 
@@ -70,7 +65,7 @@ func (s *Simulator) inChat(c chat, wamid string) bool {
 	}
 	for _, a := range s.accepted {
 		if a.WAMID == wamid {
-			return a.PhoneNumberID == c.phoneNumberID && a.WaID == c.waID && a.Type != "reaction"
+			return s.chatOf(a) == c && a.Type != "reaction"
 		}
 	}
 	return false

@@ -134,7 +134,11 @@ type conversationView struct {
 	Capabilities  []string        `json:"capabilities,omitempty"`
 	// Routing is the latest intent, group, locale and device-agent (Apple).
 	message.Routing
-	RecentMessages []message.Record `json:"recentMessages"`
+	// Customer is every id and the profile of a WhatsApp customer;
+	// GroupChat is set on a WhatsApp group's conversation.
+	Customer       *message.Customer `json:"customer,omitempty"`
+	GroupChat      bool              `json:"groupChat,omitempty"`
+	RecentMessages []message.Record  `json:"recentMessages"`
 }
 
 type windowView struct {
@@ -161,13 +165,19 @@ func handleConversation(st store.Store, scopes access.Scopes) http.Handler {
 			return
 		}
 		view := conversationView{Channel: k.Channel, BusinessID: k.BusinessID, CustomerID: k.CustomerID, RecentMessages: []message.Record{}}
-		conv, err := st.Conversation(r.Context(), k)
+		// Any id of a WhatsApp customer reaches their conversation, which
+		// is kept under their business-scoped user id (store/alias.go).
+		conv, err := store.ResolveConversation(r.Context(), st, k)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 		case err != nil:
 			writeError(w, storeError(r, "reading a conversation", err))
 			return
 		default:
+			k.CustomerID = conv.CustomerID
+			view.CustomerID = conv.CustomerID
+			view.Customer = conv.Customer
+			view.GroupChat = conv.GroupChat
 			if !conv.LastInboundAt.IsZero() {
 				view.LastInboundAt = conv.LastInboundAt.UTC().Format(timeFormat)
 			}

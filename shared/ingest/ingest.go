@@ -151,8 +151,9 @@ func (in *Ingester) one(ctx context.Context, it message.InboundItem) (message.Ev
 func (in *Ingester) newEvent(typ string, it message.InboundItem) message.Event {
 	now := in.Clock.Now()
 	return message.Event{
-		ID: message.NewEventID(now), Type: typ, Time: now,
+		ID: message.NewEventID(now), Type: typ, Time: now, PlatformTime: it.PlatformTime,
 		Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID,
+		Customer: it.Customer, GroupID: it.GroupID,
 		PlatformMessageID: it.PlatformMessageID,
 	}
 }
@@ -190,6 +191,93 @@ func touch(it message.InboundItem, at time.Time) store.TouchConversation {
 	return t
 }
 
+// A WhatsApp customer may be known by phone number, business-scoped user
+// id (BSUID), parent BSUID, or several of them (Meta leaves the phone
+// number out for customers with a username, and sends a BSUID with every
+// message since 2026). Their conversation is kept under one key: the
+// BSUID when the message has one, else the id given. Every other id of
+// the customer is an alias: the same touch is written under it too, with
+// an "aliasOf" register naming the key. So a read by any id finds the
+// window at once, and its AliasOf says where the messages are
+// (store.ResolveConversation). A conversation first kept under a phone
+// number (before BSUIDs) becomes an alias of the BSUID conversation the
+// first time both ids arrive together; its earlier messages keep their
+// key. A message without a BSUID or without a phone number costs one
+// read: to follow the alias its id may be, or to learn the ids to mirror.
+// A parent BSUID (shared across portfolios, rare) may miss the touches of
+// messages that do not name it: reads by a parent id follow its alias.
+
+// identity returns the key of it's conversation and the touches that
+// record the message there and under each other id of the customer.
+func (in *Ingester) identity(ctx context.Context, it message.InboundItem, at time.Time) (string, []store.Write, error) {
+	base := touch(it, at)
+	if it.Channel != message.WhatsApp {
+		return it.CustomerID, []store.Write{base}, nil
+	}
+	fields := map[string]string{}
+	if it.GroupID != "" {
+		// A group's message opens the group's window; the participant is
+		// not the conversation's customer.
+		fields[store.FieldGroupChat] = "true"
+		base.Fields = fields
+		base.Key.CustomerID = it.GroupID
+		return it.GroupID, []store.Write{base}, nil
+	}
+	c := it.Customer
+	if c == nil {
+		c = &message.Customer{WaID: it.CustomerID}
+	}
+	for name, v := range store.CustomerFields(c) {
+		if v != "" {
+			fields[name] = v
+		}
+	}
+	// The ids to write the touch under: the message's, and, when it lacks
+	// the phone number (a customer with a username), those the
+	// conversation already knows, read once, so that each alias keeps the
+	// window of every message.
+	ids := c.IDs()
+	key := c.UserID
+	if key == "" || c.WaID == "" {
+		read := key
+		if read == "" {
+			read = c.ID()
+		}
+		conv, err := in.Store.Conversation(ctx, store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: read})
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return "", nil, err
+		default:
+			if key == "" && conv.AliasOf != "" {
+				key = conv.AliasOf
+			}
+			ids = append(ids, conv.Customer.IDs()...)
+		}
+		if key == "" {
+			key = read
+		}
+	}
+	base.Key.CustomerID = key
+	base.Fields = fields
+	ws := []store.Write{base}
+	done := map[string]bool{key: true}
+	for _, id := range ids {
+		if done[id] {
+			continue
+		}
+		done[id] = true
+		alias := base
+		alias.Key.CustomerID = id
+		alias.Fields = map[string]string{store.FieldAliasOf: key}
+		for name, v := range fields {
+			alias.Fields[name] = v
+		}
+		ws = append(ws, alias)
+	}
+	return key, ws, nil
+}
+
 // message stores a customer's message and refreshes the conversation.
 func (in *Ingester) message(ctx context.Context, it message.InboundItem) (message.Event, error) {
 	now := in.Clock.Now()
@@ -197,7 +285,11 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	if at.IsZero() {
 		at = now
 	}
-	conv := touch(it, at)
+	key, touches, err := in.identity(ctx, it, at)
+	if err != nil {
+		return message.Event{}, err
+	}
+	it.CustomerID = key
 
 	body := it.Body
 	if body == nil {
@@ -243,11 +335,10 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 		}
 		rec.Status = message.StatusPayloadPending
 		rec.History = []message.StatusChange{{Status: message.StatusPayloadPending, At: now}}
-		return message.Event{MessageID: rec.ID}, in.Store.Apply(ctx,
+		return message.Event{MessageID: rec.ID}, in.Store.Apply(ctx, slices.Concat([]store.Write{
 			claim(it, now),
-			conv,
 			store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
-		)
+		}, touches)...)
 	}
 
 	ev := in.newEvent(message.EventReceived, it)
@@ -264,12 +355,11 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 			stored.Reaction = &reaction
 		}
 	}
-	return ev, in.Store.Apply(ctx,
+	return ev, in.Store.Apply(ctx, slices.Concat([]store.Write{
 		claim(it, now),
-		conv,
 		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
 		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
-	)
+	}, touches)...)
 }
 
 // OpenAuth opens the token of an authentication reply with the key d keeps
@@ -361,6 +451,7 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 	now := in.Clock.Now()
 	ev := in.newEvent(message.EventStatus, it)
 	ev.Status = it.Status
+	ev.StatusDetail = it.StatusDetail
 	if it.StatusError != nil {
 		ev.Error = statusError(it)
 	}
@@ -387,6 +478,7 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 		return message.Event{}, err
 	default:
 		ev.MessageID = rec.ID
+		ev.CustomerID = rec.CustomerID
 		prev := rec.Version
 		at := it.At
 		if at.IsZero() {

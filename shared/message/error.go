@@ -102,6 +102,10 @@ type PlatformError struct {
 	Message string `json:"message,omitempty"`
 	// Details is WhatsApp's error_data.details, or Apple's response body.
 	Details string `json:"details,omitempty"`
+	// Title and Href are a WhatsApp webhook error's title and the page
+	// Meta links for the code.
+	Title string `json:"title,omitempty"`
+	Href  string `json:"href,omitempty"`
 	// TraceID is WhatsApp's fbtrace_id, to quote to Meta support.
 	TraceID string `json:"traceId,omitempty"`
 }

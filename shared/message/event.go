@@ -24,14 +24,27 @@ const (
 type Event struct {
 	// ID orders events: later events have greater IDs. It is the cursor of
 	// GET /v1/events.
-	ID                string    `json:"id"`
-	Type              string    `json:"type"`
-	Time              time.Time `json:"time"`
-	Channel           Channel   `json:"channel"`
-	BusinessID        string    `json:"businessId"`
-	CustomerID        string    `json:"customerId"`
-	MessageID         string    `json:"messageId,omitempty"`
-	PlatformMessageID string    `json:"platformMessageId,omitempty"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Time is when parley received or did what the event reports.
+	Time time.Time `json:"time"`
+	// PlatformTime is the platform's own time for it (WhatsApp's
+	// timestamp), when the platform gives one.
+	PlatformTime time.Time `json:"platformTime,omitzero"`
+	Channel      Channel   `json:"channel"`
+	BusinessID   string    `json:"businessId"`
+	// CustomerID is the conversation's key: the customer id parley saw
+	// first (a WhatsApp phone number or business-scoped user id, the Apple
+	// opaque id), or a WhatsApp group id.
+	CustomerID string `json:"customerId"`
+	// Customer is who wrote or was written to, with every id and profile
+	// field the platform sent (WhatsApp).
+	Customer *Customer `json:"customer,omitempty"`
+	// GroupID names the WhatsApp group a message was written in or sent
+	// to; CustomerID is then the group id and Customer the participant.
+	GroupID           string `json:"groupId,omitempty"`
+	MessageID         string `json:"messageId,omitempty"`
+	PlatformMessageID string `json:"platformMessageId,omitempty"`
 	// InReplyTo is the parley message this one answers, when known.
 	InReplyTo string `json:"inReplyTo,omitempty"`
 	// Stale is set on a reply to an older interactive message than the
@@ -48,6 +61,9 @@ type Event struct {
 	// "ended" for conversation.typing.
 	Status string `json:"status,omitempty"`
 	Error  *Error `json:"error,omitempty"`
+	// StatusDetail is a WhatsApp status's pricing, conversation and
+	// callback data.
+	StatusDetail *StatusDetail `json:"statusDetail,omitempty"`
 }
 
 var eventSeq atomic.Uint64

@@ -24,8 +24,17 @@ type InboundItem struct {
 	CustomerID        string
 	PlatformMessageID string
 	// At is the platform's time for the item (WhatsApp's timestamp), or the
-	// time it was received when the platform gives none.
-	At time.Time
+	// time it was received when the platform gives none; PlatformTime is
+	// the platform's time only (zero when it gave none).
+	At           time.Time
+	PlatformTime time.Time
+	// Customer is every id and profile field the platform sent for the
+	// customer (WhatsApp: wa_id, business-scoped user ids, username, name).
+	// CustomerID is its primary id until ingest resolves the conversation.
+	Customer *Customer
+	// GroupID is the WhatsApp group a message was written in, or a status
+	// is for; the conversation is then the group's.
+	GroupID string
 	// Body is the content of a KindMessage item.
 	Body *Body
 	// ReplyToPlatformID is the platform id of the message this one answers
@@ -35,6 +44,9 @@ type InboundItem struct {
 	// Status and StatusError describe a KindStatus item.
 	Status      string
 	StatusError *PlatformError
+	// StatusDetail is the pricing, conversation and callback data of a
+	// WhatsApp status.
+	StatusDetail *StatusDetail
 	// Capabilities is Apple's capability-list header.
 	Capabilities []string
 	// Routing is what Apple tells of where the customer comes from and

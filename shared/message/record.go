@@ -228,6 +228,18 @@ type Conversation struct {
 	// Routing holds the latest intent, group, locale and device-agent the
 	// customer's Apple messages carried.
 	Routing
+	// Customer holds every id the customer has shown and their latest
+	// profile (WhatsApp: phone number, business-scoped user ids, username,
+	// name). CustomerID is one of these ids: the BSUID when Meta sent one.
+	Customer *Customer `json:"customer,omitempty"`
+	// GroupChat is set on a WhatsApp group's conversation; CustomerID is
+	// then the group id.
+	GroupChat bool `json:"groupChat,omitempty"`
+	// AliasOf, read under one id of a WhatsApp customer whose conversation
+	// is kept under another, names that other id (the key); once resolved
+	// (store.ResolveConversation) CustomerID is the key and AliasOf the id
+	// read.
+	AliasOf string `json:"aliasOf,omitempty"`
 	// ExpiresAt is when the store may forget the conversation.
 	ExpiresAt time.Time `json:"expiresAt"`
 }

@@ -45,6 +45,13 @@ type Adapter interface {
 	Adapt(m message.Message, conv message.Conversation, adapt bool) (message.Message, *message.Adaptation, error)
 }
 
+// RecipientChecker is implemented by platforms whose limits depend on the
+// recipient (WhatsApp groups take fewer message types than customers).
+type RecipientChecker interface {
+	// CheckRecipient checks to and, for it, m; problems name the field.
+	CheckRecipient(to string, m message.Message) message.Problems
+}
+
 // native lists the message types each channel has a native form for
 // (DESIGN.md §4); a type outside it is unsupported_on_channel.
 var native = map[message.Channel][]string{
@@ -173,6 +180,19 @@ func checkType(ch message.Channel, p Platform, m message.Message, adaptTried boo
 	return nil
 }
 
+// checkRecipient refuses a recipient the platform cannot take, or one
+// that cannot take m.
+func checkRecipient(p Platform, to string, m message.Message) error {
+	rc, ok := p.(RecipientChecker)
+	if !ok {
+		return nil
+	}
+	if ps := rc.CheckRecipient(to, m); len(ps) > 0 {
+		return message.Invalid(ps)
+	}
+	return nil
+}
+
 // delivery is one message on its way: a request, or a scheduled item that
 // a fallback run claimed (job).
 type delivery struct {
@@ -203,7 +223,8 @@ type job struct {
 func (s *Sender) deliver(ctx context.Context, d delivery) (message.SendResult, error) {
 	req := d.req
 	key := store.ConversationKey{Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: req.To}
-	conv, err := s.Store.Conversation(ctx, key)
+	// Any id of the customer reaches their conversation (store/alias.go).
+	conv, err := store.ResolveConversation(ctx, s.Store, key)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return message.SendResult{}, s.internal("reading the conversation", err)
 	}
@@ -220,6 +241,9 @@ func (s *Sender) deliver(ctx context.Context, d delivery) (message.SendResult, e
 		}
 	}
 	msg, adapted, fellBack, err := s.prepare(d, conv, known)
+	if err == nil {
+		err = checkRecipient(d.p, req.To, msg)
+	}
 	if err != nil {
 		if d.job != nil {
 			return s.record(ctx, d, conv, out, "", err, nil, false)
@@ -340,11 +364,15 @@ func (s *Sender) platformID(ctx context.Context, ch message.Channel, replyTo str
 func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversation, out message.Outgoing, pid string, sendErr error, adapted *message.Adaptation, fellBack bool) (message.SendResult, error) {
 	req := d.req
 	now := s.Clock.Now()
+	customerID := req.To
+	if conv.CustomerID != "" {
+		customerID = conv.CustomerID
+	}
 	rec := message.Record{
 		ID:                out.MessageID,
 		Channel:           req.Channel,
 		BusinessID:        req.BusinessID,
-		CustomerID:        req.To,
+		CustomerID:        customerID,
 		Direction:         message.Outbound,
 		PlatformMessageID: pid,
 		Type:              out.Message.Type,
@@ -367,7 +395,7 @@ func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversati
 	}
 	ev := message.Event{
 		ID: message.NewEventID(now), Type: message.EventSent, Time: now,
-		Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: req.To,
+		Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: customerID,
 		MessageID: rec.ID, PlatformMessageID: pid, Status: message.StatusAccepted,
 	}
 	var apiErr *message.Error

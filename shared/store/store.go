@@ -183,6 +183,24 @@ type TouchConversation struct {
 	// freely (WhatsApp's 24 hours); 0 for none.
 	Window    time.Duration
 	Retention time.Duration
+	// Fields are named string registers (FieldAliasOf, FieldGroupChat,
+	// CustomerFields), each kept, like Routing, at its latest value.
+	Fields map[string]string
+}
+
+// Names of the string registers of a conversation besides Routing.
+const (
+	// FieldAliasOf, on the conversation of one id of a WhatsApp customer,
+	// names the key of the conversation their messages are kept under.
+	FieldAliasOf = "aliasOf"
+	// FieldGroupChat is "true" on a WhatsApp group's conversation.
+	FieldGroupChat = "groupChat"
+)
+
+// CustomerFields are the registers of a WhatsApp customer's ids and
+// profile, by name.
+func CustomerFields(c *message.Customer) map[string]string {
+	return map[string]string{"waId": c.WaID, "userId": c.UserID, "parentUserId": c.ParentUserID, "username": c.Username, "name": c.Name}
 }
 
 // At returns the time of the touch: InboundAt, or ClosedAt.
@@ -297,6 +315,9 @@ type ConversationState struct {
 	// name (RoutingFields).
 	Routing   message.Routing      `json:"routing,omitzero"`
 	RoutingAt map[string]time.Time `json:"routingAt,omitempty"`
+	// Fields holds each named register's latest value, FieldsAt its time.
+	Fields    map[string]string    `json:"fields,omitempty"`
+	FieldsAt  map[string]time.Time `json:"fieldsAt,omitempty"`
 	ExpiresAt time.Time            `json:"expiresAt,omitzero"`
 }
 
@@ -342,6 +363,17 @@ func (s *ConversationState) Touch(t TouchConversation) {
 			*fields[i].Value, s.RoutingAt[f.Name] = *f.Value, t.At()
 		}
 	}
+	for name, v := range t.Fields {
+		if v == "" {
+			continue
+		}
+		if prev, ok := s.FieldsAt[name]; !ok || !t.At().Before(prev) {
+			if s.Fields == nil {
+				s.Fields, s.FieldsAt = map[string]string{}, map[string]time.Time{}
+			}
+			s.Fields[name], s.FieldsAt[name] = v, t.At()
+		}
+	}
 	if exp := t.At().Add(t.Retention); exp.After(s.ExpiresAt) {
 		s.ExpiresAt = exp
 	}
@@ -358,6 +390,12 @@ func (s ConversationState) Conversation(k ConversationKey, now time.Time) messag
 	}
 	if !s.ClosedAt.IsZero() && !s.ClosedAt.Before(s.LastInboundAt) {
 		c.Closed, c.ClosedAt = true, s.ClosedAt
+	}
+	f := s.Fields
+	c.AliasOf, c.GroupChat = f[FieldAliasOf], f[FieldGroupChat] == "true"
+	cust := message.Customer{WaID: f["waId"], UserID: f["userId"], ParentUserID: f["parentUserId"], Username: f["username"], Name: f["name"]}
+	if cust != (message.Customer{}) {
+		c.Customer = &cust
 	}
 	return c
 }

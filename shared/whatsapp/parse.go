@@ -44,6 +44,7 @@ type (
 	}
 	typedValue struct {
 		Metadata metadata         `json:"metadata"`
+		Contacts []contact        `json:"contacts"`
 		Messages []inboundMessage `json:"messages"`
 		Statuses []status         `json:"statuses"`
 		Errors   []webhookError   `json:"errors"`
@@ -67,6 +68,7 @@ type (
 	}
 	changeValue struct {
 		Metadata metadata          `json:"metadata"`
+		Contacts []json.RawMessage `json:"contacts"`
 		Messages []json.RawMessage `json:"messages"`
 		Statuses []json.RawMessage `json:"statuses"`
 		Errors   []json.RawMessage `json:"errors"`
@@ -77,10 +79,49 @@ type metadata struct {
 	PhoneNumberID string `json:"phone_number_id"`
 }
 
+// contact is an element of value.contacts: who a message is from (or a
+// status for), by every id Meta shares, with their profile.
+type contact struct {
+	Profile struct {
+		Name     string `json:"name"`
+		Username string `json:"username"`
+	} `json:"profile"`
+	WaID         string `json:"wa_id"`
+	UserID       string `json:"user_id"`
+	ParentUserID string `json:"parent_user_id"`
+}
+
+// customer turns a contact into a Customer.
+func (c *contact) customer() *message.Customer {
+	return &message.Customer{WaID: c.WaID, UserID: c.UserID, ParentUserID: c.ParentUserID, Username: c.Profile.Username, Name: c.Profile.Name}
+}
+
+// contactFor finds the contact of the customer with the given ids: the
+// one that shares an id, or the only one.
+func contactFor(contacts []contact, ids ...string) *contact {
+	for i := range contacts {
+		c := &contacts[i]
+		for _, id := range ids {
+			if id != "" && (id == c.WaID || id == c.UserID || id == c.ParentUserID) {
+				return c
+			}
+		}
+	}
+	if len(contacts) == 1 {
+		return &contacts[0]
+	}
+	return nil
+}
+
 // inboundMessage is an element of value.messages, with the bodies parley
 // reads.
 type inboundMessage struct {
-	From      string   `json:"from"`
+	From             string `json:"from"`
+	FromUserID       string `json:"from_user_id"`
+	FromParentUserID string `json:"from_parent_user_id"`
+	// GroupID is set on a message written in a group; From is then the
+	// participant.
+	GroupID   string   `json:"group_id"`
 	ID        string   `json:"id"`
 	Timestamp unixTime `json:"timestamp"`
 	Type      string   `json:"type"`
@@ -138,11 +179,29 @@ type reply struct {
 }
 
 type status struct {
-	ID          string       `json:"id"`
-	Status      string       `json:"status"`
-	Timestamp   unixTime     `json:"timestamp"`
-	RecipientID string       `json:"recipient_id"`
-	Errors      statusErrors `json:"errors"`
+	ID                     string   `json:"id"`
+	Status                 string   `json:"status"`
+	Timestamp              unixTime `json:"timestamp"`
+	RecipientID            string   `json:"recipient_id"`
+	RecipientUserID        string   `json:"recipient_user_id"`
+	RecipientParentUserID  string   `json:"recipient_parent_user_id"`
+	RecipientType          string   `json:"recipient_type"`
+	RecipientParticipantID string   `json:"recipient_participant_id"`
+	BizOpaqueCallbackData  string   `json:"biz_opaque_callback_data"`
+	Conversation           *struct {
+		ID                  string   `json:"id"`
+		ExpirationTimestamp unixTime `json:"expiration_timestamp"`
+		Origin              struct {
+			Type string `json:"type"`
+		} `json:"origin"`
+	} `json:"conversation"`
+	Pricing *struct {
+		Billable     *bool  `json:"billable"`
+		PricingModel string `json:"pricing_model"`
+		Type         string `json:"type"`
+		Category     string `json:"category"`
+	} `json:"pricing"`
+	Errors statusErrors `json:"errors"`
 }
 
 // statusErrors is a status's errors[], of which parley keeps the first.
@@ -177,6 +236,12 @@ type webhookError struct {
 	Title     string    `json:"title"`
 	Message   string    `json:"message"`
 	ErrorData errorData `json:"error_data"`
+	Href      string    `json:"href"`
+}
+
+// platformError is the error as parley keeps it.
+func (we *webhookError) platformError() *message.PlatformError {
+	return &message.PlatformError{Code: we.Code, Message: we.text(), Details: we.ErrorData.Details, Title: we.Title, Href: we.Href}
 }
 
 // unixTime is a webhook timestamp: Unix seconds as a JSON string (a bare
@@ -239,10 +304,10 @@ func Parse(body []byte, receivedAt time.Time) (Parsed, error) {
 					continue
 				}
 				for k := range v.Messages {
-					p.message(place{i, j, "messages", k}, business, &v.Messages[k])
+					p.message(place{i, j, "messages", k}, business, v.Contacts, &v.Messages[k])
 				}
 				for k := range v.Statuses {
-					p.status(place{i, j, "statuses", k}, business, &v.Statuses[k])
+					p.status(place{i, j, "statuses", k}, business, v.Contacts, &v.Statuses[k])
 				}
 				for k := range v.Errors {
 					p.changeError(place{i, j, "errors", k}, &v.Errors[k])
@@ -329,13 +394,22 @@ func (p *parser) change(i, j int, raw json.RawMessage) {
 	if !ok {
 		return
 	}
+	var contacts []contact
+	for k, raw := range v.Contacts {
+		var ct contact
+		if err := json.Unmarshal(raw, &ct); err != nil {
+			p.skip(place{i, j, "contacts", k}.String(), "%s", describe(err))
+			continue
+		}
+		contacts = append(contacts, ct)
+	}
 	for k, raw := range v.Messages {
 		var m inboundMessage
 		if err := json.Unmarshal(raw, &m); err != nil {
 			p.skip(place{i, j, "messages", k}.String(), "%s", describe(err))
 			continue
 		}
-		p.message(place{i, j, "messages", k}, business, &m)
+		p.message(place{i, j, "messages", k}, business, contacts, &m)
 	}
 	for k, raw := range v.Statuses {
 		var s status
@@ -343,7 +417,7 @@ func (p *parser) change(i, j int, raw json.RawMessage) {
 			p.skip(place{i, j, "statuses", k}.String(), "%s", describe(err))
 			continue
 		}
-		p.status(place{i, j, "statuses", k}, business, &s)
+		p.status(place{i, j, "statuses", k}, business, contacts, &s)
 	}
 	for k, raw := range v.Errors {
 		var we webhookError
@@ -374,13 +448,14 @@ func (p *parser) changeError(at place, we *webhookError) {
 	p.skip(at.String(), "error %d for the whole change: %s", we.Code, we.text())
 }
 
-func (p *parser) message(at place, business string, m *inboundMessage) {
+func (p *parser) message(at place, business string, contacts []contact, m *inboundMessage) {
+	cust := sender(contacts, m)
 	switch {
 	case m.ID == "":
 		p.skip(at.String(), "id is missing")
 		return
-	case m.From == "":
-		p.skip(at.String(), "from is missing")
+	case cust.IsZero():
+		p.skip(at.String(), "from and from_user_id are missing")
 		return
 	case m.Type == "":
 		p.skip(at.String(), "type is missing")
@@ -395,16 +470,40 @@ func (p *parser) message(at place, business string, m *inboundMessage) {
 		Kind:              message.KindMessage,
 		Channel:           message.WhatsApp,
 		BusinessID:        business,
-		CustomerID:        m.From,
+		CustomerID:        cust.ID(),
+		Customer:          cust,
 		PlatformMessageID: m.ID,
 		At:                p.at(m.Timestamp),
+		PlatformTime:      m.Timestamp.Time,
 		Body:              body,
 		Payloads:          MediaPayloads(body),
+	}
+	if m.GroupID != "" {
+		// A group's message opens the group's window: the conversation is
+		// the group's, and Customer is the participant who wrote.
+		item.GroupID = m.GroupID
+		item.CustomerID = m.GroupID
 	}
 	if m.Context != nil && body.Type != message.BodyReaction {
 		item.ReplyToPlatformID = m.Context.ID
 	}
 	p.out.Items = append(p.out.Items, item)
+}
+
+// sender is who wrote m: its from / from_user_id, completed by its contact
+// (profile name, username, the ids from leaves out). A customer who uses a
+// username comes without from, by business-scoped user id only.
+func sender(contacts []contact, m *inboundMessage) *message.Customer {
+	c := &message.Customer{WaID: m.From, UserID: m.FromUserID, ParentUserID: m.FromParentUserID}
+	if ct := contactFor(contacts, m.From, m.FromUserID, m.FromParentUserID); ct != nil {
+		c.Merge(ct.customer())
+		if m.From != "" {
+			// from wins over a contact's wa_id: Meta says they may differ,
+			// and from is the number the message came from.
+			c.WaID = m.From
+		}
+	}
+	return c
 }
 
 // readBody returns the Body of m, or nil and why it cannot be read.
@@ -535,7 +634,7 @@ func orderBody(m *inboundMessage) (*message.Body, string) {
 	return &message.Body{Type: message.BodyOrder, Order: out}, ""
 }
 
-func (p *parser) status(at place, business string, s *status) {
+func (p *parser) status(at place, business string, contacts []contact, s *status) {
 	switch {
 	case s.ID == "":
 		p.skip(at.String(), "id is missing")
@@ -543,26 +642,62 @@ func (p *parser) status(at place, business string, s *status) {
 	case s.Status == "":
 		p.skip(at.String(), "status is missing")
 		return
-	case s.RecipientID == "":
-		p.skip(at.String(), "recipient_id is missing")
-		return
 	}
 	item := message.InboundItem{
 		Kind:              message.KindStatus,
 		Channel:           message.WhatsApp,
 		BusinessID:        business,
-		CustomerID:        s.RecipientID,
 		PlatformMessageID: s.ID,
 		At:                p.at(s.Timestamp),
+		PlatformTime:      s.Timestamp.Time,
 		Status:            s.Status,
 	}
+	cust := &message.Customer{WaID: s.RecipientID, UserID: s.RecipientUserID, ParentUserID: s.RecipientParentUserID}
+	if s.RecipientType == "group" {
+		// A group's status names the group, and the participant it is for.
+		item.GroupID = s.RecipientID
+		cust.WaID = s.RecipientParticipantID
+	}
+	if ct := contactFor(contacts, cust.WaID, cust.UserID, cust.ParentUserID); ct != nil {
+		cust.Merge(ct.customer())
+	}
+	if !cust.IsZero() {
+		item.Customer = cust
+	}
+	item.CustomerID = cust.ID()
+	if item.GroupID != "" {
+		item.CustomerID = item.GroupID
+	}
+	if item.CustomerID == "" {
+		// A status names the message it is for; who received it is
+		// information, and a status without it is kept all the same.
+		item.CustomerID = "unknown"
+	}
 	if we := s.Errors.first; we != nil {
-		item.StatusError = &message.PlatformError{Code: we.Code, Message: we.text(), Details: we.ErrorData.Details}
+		item.StatusError = we.platformError()
 	}
 	if s.Errors.why != "" {
 		p.skip(at.String()+".errors[0]", "%s", s.Errors.why)
 	}
+	if d := s.detail(); d != nil {
+		item.StatusDetail = d
+	}
 	p.out.Items = append(p.out.Items, item)
+}
+
+// detail is the pricing, conversation and callback data of s, or nil.
+func (s *status) detail() *message.StatusDetail {
+	d := &message.StatusDetail{CallbackData: s.BizOpaqueCallbackData}
+	if pr := s.Pricing; pr != nil {
+		d.Pricing = &message.Pricing{Billable: pr.Billable, Model: pr.PricingModel, Type: pr.Type, Category: pr.Category}
+	}
+	if c := s.Conversation; c != nil {
+		d.Conversation = &message.PlatformConversation{ID: c.ID, Origin: c.Origin.Type, ExpiresAt: c.ExpirationTimestamp.Time}
+	}
+	if d.Pricing == nil && d.Conversation == nil && d.CallbackData == "" {
+		return nil
+	}
+	return d
 }
 
 func (p *parser) at(t unixTime) time.Time {

@@ -21,18 +21,62 @@ const (
 
 var received = time.Date(2026, 10, 1, 12, 0, 0, 0, time.UTC)
 
+const testGroup = "Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw"
+
 func unix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
-// msg is a message item from the customer to the business.
-func msg(wamid string, at time.Time, body *message.Body, replyTo string) message.InboundItem {
-	return message.InboundItem{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-		PlatformMessageID: wamid, At: at, Body: body, ReplyToPlatformID: replyTo}
+// sam is the customer of most fixtures, as their contact names them.
+func sam() *message.Customer { return &message.Customer{WaID: customer, Name: "Sam Rivera"} }
+
+// platformTime is at, unless at is when the webhook was received: then
+// the platform gave no time.
+func platformTime(at time.Time) time.Time {
+	if at.Equal(received) {
+		return time.Time{}
+	}
+	return at
+}
+
+// msg is a message item from the customer to the business; opts change
+// it from there.
+func msg(wamid string, at time.Time, body *message.Body, replyTo string, opts ...func(*message.InboundItem)) message.InboundItem {
+	it := message.InboundItem{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
+		Customer: sam(), PlatformMessageID: wamid, At: at, PlatformTime: platformTime(at), Body: body, ReplyToPlatformID: replyTo}
+	for _, o := range opts {
+		o(&it)
+	}
+	return it
 }
 
 // sent is a status item of a message the business sent.
-func sent(wamid string, at time.Time, status string, pe *message.PlatformError) message.InboundItem {
-	return message.InboundItem{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
-		PlatformMessageID: wamid, At: at, Status: status, StatusError: pe}
+func sent(wamid string, at time.Time, status string, pe *message.PlatformError, opts ...func(*message.InboundItem)) message.InboundItem {
+	it := message.InboundItem{Kind: message.KindStatus, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
+		Customer: &message.Customer{WaID: customer}, PlatformMessageID: wamid, At: at, PlatformTime: platformTime(at), Status: status, StatusError: pe}
+	for _, o := range opts {
+		o(&it)
+	}
+	return it
+}
+
+// from sets who wrote or was written to; the conversation is theirs.
+func from(c *message.Customer) func(*message.InboundItem) {
+	return func(it *message.InboundItem) { it.Customer, it.CustomerID = c, c.ID() }
+}
+
+// inGroup puts an item in a group: the conversation is the group's.
+func inGroup(group string) func(*message.InboundItem) {
+	return func(it *message.InboundItem) { it.GroupID, it.CustomerID = group, group }
+}
+
+// detail sets a status's pricing, conversation and callback data.
+func detail(d message.StatusDetail) func(*message.InboundItem) {
+	return func(it *message.InboundItem) { it.StatusDetail = &d }
+}
+
+// pmp is the pricing of a free service message.
+func pmp(category, typ string) *message.Pricing {
+	f := false
+	return &message.Pricing{Billable: &f, Model: "PMP", Type: typ, Category: category}
 }
 
 func textBody(s string) *message.Body { return &message.Body{Type: message.BodyText, Text: s} }
@@ -75,7 +119,8 @@ var parseCases = []struct {
 	}}},
 	{"text_reply.json", true, Parsed{Items: []message.InboundItem{
 		msg("wamid.HBgMNDQ3NzAwOTAwMTIzFQIAEhgUM0VCMEQ0RjFBNkM3QjhEOUUwRjEA", unix(1760000100),
-			textBody("Yes, Friday works"), "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAERgSOUE4QjdDNkQ1RTRGM0EyQjFDAA=="),
+			textBody("Yes, Friday works"), "wamid.HBgMNDQ3NzAwOTAwMTIzFQIAERgSOUE4QjdDNkQ1RTRGM0EyQjFDAA==",
+			from(&message.Customer{WaID: customer, UserID: "GB.13491208655302741918", Name: "Sam Rivera"})),
 	}}},
 	{"list_reply.json", true, Parsed{Items: []message.InboundItem{
 		msg("wamid.A2", unix(1760000100), selected("slot:1400", "14:00–16:00", "Afternoon van"), "wamid.OUR_LIST"),
@@ -122,27 +167,47 @@ var parseCases = []struct {
 		msg("wamid.B4", unix(1760000903), unsupportedBody("request_welcome"), ""),
 	}}},
 	{"statuses.json", true, Parsed{Items: []message.InboundItem{
-		sent("wamid.OUR_TEXT_1", unix(1760000010), "sent", nil),
-		sent("wamid.OUR_TEXT_1", unix(1760000020), "delivered", nil),
+		sent("wamid.OUR_TEXT_1", unix(1760000010), "sent", nil, detail(message.StatusDetail{Pricing: pmp("service", "free_customer_service")})),
+		sent("wamid.OUR_TEXT_1", unix(1760000020), "delivered", nil,
+			detail(message.StatusDetail{Pricing: pmp("service", "free_customer_service"), CallbackData: "case-4812"})),
 		sent("wamid.OUR_TEXT_1", unix(1760000030), "read", nil),
 		sent("wamid.OUR_TEXT_2", unix(1760090000), "failed", &message.PlatformError{Code: 131047, Message: "Re-engagement message",
-			Details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number."}),
+			Details: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
+			Title:   "Re-engagement message", Href: "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}),
 		sent("wamid.OUR_VOICE", unix(1760000040), "played", nil),
+	}}},
+	// A customer who uses a username: no from, no wa_id; their business-
+	// scoped ids, username and name. Then one who shows both ids.
+	{"bsuid_username.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.U1", unix(1760001200), textBody("Hi, I ordered the blue tee yesterday"), "", from(&message.Customer{
+			UserID: "GB.13491208655302741918", ParentUserID: "GB.ENT.99120034455667788", Username: "sam.rivera", Name: "Sam Rivera"})),
+		sent("wamid.OUR_TO_USERNAME", unix(1760001210), "delivered", nil, from(&message.Customer{
+			UserID: "GB.13491208655302741918", ParentUserID: "GB.ENT.99120034455667788", Username: "sam.rivera", Name: "Sam Rivera"})),
+		msg("wamid.U2", unix(1760001220), textBody("Both ids"), "", from(&message.Customer{
+			WaID: "16505551234", UserID: "US.70019283746501928374", Name: "Priya"})),
+	}}},
+	// A group's message and a status of a message sent to the group: the
+	// conversation is the group's; Customer is the participant.
+	{"group.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.G1", unix(1760001300), textBody("Is the tasting still on Friday?"), "", from(&message.Customer{
+			WaID: "447700900999", UserID: "GB.55501928374650192837", Name: "Alex Moreno"}), inGroup(testGroup)),
+		sent("wamid.OUR_GROUP_POST", unix(1760001310), "read", nil, from(&message.Customer{WaID: "447700900999"}), inGroup(testGroup)),
 	}}},
 	{"mixed.json", false, Parsed{
 		Items: []message.InboundItem{
 			msg("wamid.M1", unix(1760000000), textBody("first"), ""),
 			msg("wamid.M5", received, textBody("no timestamp"), ""),
 			msg("wamid.M6", unix(1760000006), locationBody(51.5033, -0.1196, "", ""), ""),
-			sent("wamid.OUR_1", unix(1760000010), "read", nil),
-			{Kind: message.KindMessage, Channel: message.WhatsApp, BusinessID: "106540352242923", CustomerID: "16505551234",
-				PlatformMessageID: "wamid.OTHER_NUMBER", At: unix(1760000030), Body: textBody("to the second number")},
+			sent("wamid.OUR_1", unix(1760000010), "read", nil, from(sam())),
+			// A status without recipient_id is kept: it names its message.
+			sent("wamid.OUR_2", unix(1760000011), "delivered", nil, from(sam())),
+			msg("wamid.OTHER_NUMBER", unix(1760000030), textBody("to the second number"), "", from(&message.Customer{WaID: "16505551234"}),
+				func(it *message.InboundItem) { it.BusinessID = "106540352242923" }),
 		},
 		Skipped: []Skipped{
 			{"entry[0].changes[0].value.messages[1]", "id is missing"},
 			{"entry[0].changes[0].value.messages[2]", `timestamp "soon" is not Unix seconds`},
 			{"entry[0].changes[0].value.messages[3]", "text.body is missing"},
-			{"entry[0].changes[0].value.statuses[1]", "recipient_id is missing"},
 			{"entry[0].changes[0].value.statuses[2]", "id: unexpected JSON number"},
 			{"entry[1]", "a JSON string where an object was expected"},
 			{"entry[2].changes[0]", "value.metadata.phone_number_id is missing"},
@@ -152,11 +217,11 @@ var parseCases = []struct {
 	}},
 	{"mixed_interactive.json", false, Parsed{
 		Items: []message.InboundItem{
-			msg("wamid.C2", unix(1760001001), selected("yes", "Yes", ""), "wamid.OUR_BUTTONS"),
-			msg("wamid.C6", unix(1760001005), flowDone(`{"ok":true}`, ""), "wamid.OUR_FLOW"),
+			msg("wamid.C2", unix(1760001001), selected("yes", "Yes", ""), "wamid.OUR_BUTTONS", from(&message.Customer{WaID: customer})),
+			msg("wamid.C6", unix(1760001005), flowDone(`{"ok":true}`, ""), "wamid.OUR_FLOW", from(&message.Customer{WaID: customer})),
 			sent("wamid.OUR_X", unix(1760001010), "failed", nil),
 			sent("wamid.OUR_Y", unix(1760001011), "failed", &message.PlatformError{Code: 131026, Message: "Message undeliverable",
-				Details: "Receiver is incapable of receiving this message"}),
+				Details: "Receiver is incapable of receiving this message", Title: "Message undeliverable"}),
 		},
 		Skipped: []Skipped{
 			{"entry[0].changes[0].value.messages[0]", "interactive.list_reply.id is missing"},
@@ -366,15 +431,8 @@ func readFixture(t *testing.T, name string) []byte {
 func items(its []message.InboundItem) string {
 	var b strings.Builder
 	for _, it := range its {
-		fmt.Fprintf(&b, "\n  %s %s→%s %s at=%s status=%q replyTo=%q",
-			it.Kind, it.CustomerID, it.BusinessID, it.PlatformMessageID, it.At.Format(time.RFC3339), it.Status, it.ReplyToPlatformID)
-		if it.Body != nil {
-			js, _ := json.Marshal(it.Body)
-			fmt.Fprintf(&b, " body=%s", js)
-		}
-		if it.StatusError != nil {
-			fmt.Fprintf(&b, " error=%+v", *it.StatusError)
-		}
+		js, _ := json.Marshal(it)
+		fmt.Fprintf(&b, "\n  %s", js)
 	}
 	return b.String()
 }

@@ -10,20 +10,22 @@ import (
 
 // request is the body of POST /{phone-number-id}/messages.
 type request struct {
-	MessagingProduct string       `json:"messaging_product"`
-	RecipientType    string       `json:"recipient_type"`
-	To               string       `json:"to"`
-	Type             string       `json:"type"`
-	Text             *textObject  `json:"text,omitempty"`
-	Interactive      *interactive `json:"interactive,omitempty"`
-	Reaction         *reaction    `json:"reaction,omitempty"`
-	Template         *template    `json:"template,omitempty"`
-	Image            *mediaOut    `json:"image,omitempty"`
-	Video            *mediaOut    `json:"video,omitempty"`
-	Audio            *mediaOut    `json:"audio,omitempty"`
-	Document         *mediaOut    `json:"document,omitempty"`
-	Sticker          *mediaOut    `json:"sticker,omitempty"`
-	Context          *contextInfo `json:"context,omitempty"`
+	MessagingProduct string `json:"messaging_product"`
+	RecipientType    string `json:"recipient_type"`
+	To               string `json:"to,omitempty"`
+	// Recipient is a business-scoped user id, sent instead of To.
+	Recipient   string       `json:"recipient,omitempty"`
+	Type        string       `json:"type"`
+	Text        *textObject  `json:"text,omitempty"`
+	Interactive *interactive `json:"interactive,omitempty"`
+	Reaction    *reaction    `json:"reaction,omitempty"`
+	Template    *template    `json:"template,omitempty"`
+	Image       *mediaOut    `json:"image,omitempty"`
+	Video       *mediaOut    `json:"video,omitempty"`
+	Audio       *mediaOut    `json:"audio,omitempty"`
+	Document    *mediaOut    `json:"document,omitempty"`
+	Sticker     *mediaOut    `json:"sticker,omitempty"`
+	Context     *contextInfo `json:"context,omitempty"`
 }
 
 type textObject struct {
@@ -132,10 +134,13 @@ var interactiveTypes = map[string]string{
 // Validate finds fault with (invalid_message) and one without a recipient
 // (invalid_request).
 //
-// o.To is the customer's wa_id; it is sent with a leading "+", because
-// without one Meta prepends the business number's country code. A "+"
-// already there is kept. o.ReplyToPlatformID becomes context.message_id,
-// except on a reaction, which WhatsApp does not take as a reply.
+// o.To is the customer's wa_id, their business-scoped user id, or a group
+// id (message.RecipientKind). A wa_id is sent in "to" with a leading "+",
+// because without one Meta prepends the business number's country code (a
+// "+" already there is kept); a business-scoped user id goes in
+// "recipient", as Meta takes it; a group id in "to" with recipient_type
+// "group". o.ReplyToPlatformID becomes context.message_id, except on a
+// reaction, which WhatsApp does not take as a reply.
 func Render(o message.Outgoing) ([]byte, error) {
 	m := o.Message
 	if !Supports(m.Type) {
@@ -148,10 +153,18 @@ func Render(o message.Outgoing) ([]byte, error) {
 	if ps := Validate(m); len(ps) > 0 {
 		return nil, message.Invalid(ps)
 	}
-	req := request{
-		MessagingProduct: "whatsapp",
-		RecipientType:    "individual",
-		To:               recipient(o.To),
+	if ps := CheckRecipient(o.To, m); len(ps) > 0 {
+		return nil, message.Invalid(ps)
+	}
+	req := request{MessagingProduct: "whatsapp", RecipientType: "individual"}
+	switch message.RecipientKind(o.To) {
+	case message.RecipientPhone:
+		req.To = recipient(o.To)
+	case message.RecipientBSUID:
+		req.Recipient = o.To
+	default:
+		req.RecipientType = "group"
+		req.To = o.To
 	}
 	switch m.Type {
 	case message.TypeText:

@@ -55,6 +55,21 @@ var renderCases = []struct {
 	{"cta_url", out(validCTA())},
 	{"template", out(validTemplate())},
 	{"template_no_components", replying(out(message.Message{Type: message.TypeTemplate, Name: "hello_world", Language: "en_US"}), "wamid.INBOUND")},
+	// A customer known only by business-scoped user id: "recipient", no "to".
+	{"text_bsuid", to(bsuid, out(text("Your table is booked.")))},
+	{"text_parent_bsuid", to("GB.ENT.99120034455667788", out(text("Hi")))},
+	{"text_group", to(group, out(text("Welcome to the tasting group")))},
+	{"template_group", to(group, out(validTemplate()))},
+}
+
+const (
+	bsuid = "GB.13491208655302741918"
+	group = "Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw"
+)
+
+func to(id string, o message.Outgoing) message.Outgoing {
+	o.To = id
+	return o
 }
 
 func TestRender(t *testing.T) {
@@ -103,6 +118,17 @@ func TestRenderRefuses(t *testing.T) {
 			message.CodeInvalidMessage, "message.sections: 11 items in total, the limit is 10"},
 		{"no recipient", message.Outgoing{Message: text("hi")},
 			message.CodeInvalidRequest, "to: is required"},
+		{"phone too long", message.Outgoing{To: "+1234567890123456", Message: text("hi")},
+			message.CodeInvalidMessage, "to: 16 digits, a phone number has at most 15"},
+		{"list to a group", message.Outgoing{To: group, Message: validList()},
+			message.CodeInvalidMessage, `message.type: "list" messages cannot be sent to a WhatsApp group`},
+		{"reaction to a group", message.Outgoing{To: group, Message: message.Message{Type: message.TypeReaction, MessageID: "wamid.X", Emoji: ptr("👍")}},
+			message.CodeInvalidMessage, `message.type: "reaction" messages cannot be sent to a WhatsApp group`},
+		{"catalog template to a group", message.Outgoing{To: group, Message: message.Message{Type: message.TypeTemplate, Name: "spring", Language: "en",
+			Components: json.RawMessage(`[{"type":"button","sub_type":"catalog","index":"0","parameters":[{"type":"action","action":{"thumbnail_product_retailer_id":"sku-1"}}]}]`)}},
+			message.CodeInvalidMessage, `message.components[0].sub_type: "catalog" buttons cannot be sent to a WhatsApp group`},
+		{"group id too long", message.Outgoing{To: strings.Repeat("g", 257), Message: text("hi")},
+			message.CodeInvalidMessage, "to: 257 characters, a group id has at most 256"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -143,6 +144,17 @@ func (b *batch) touch(t store.TouchConversation) {
 			b.forward(f.Name+" of "+pk, key(pk, skRouting+f.Name), t.At(), t.Retention,
 				map[string]types.AttributeValue{attrValue: str(*f.Value)})
 		}
+	}
+	names := make([]string, 0, len(t.Fields))
+	for name, v := range t.Fields {
+		if v != "" {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		b.forward(name+" of "+pk, key(pk, skField+name), t.At(), t.Retention,
+			map[string]types.AttributeValue{attrValue: str(t.Fields[name])})
 	}
 }
 

@@ -55,6 +55,7 @@ const (
 	skClosed       = "CLOSED"
 	skCapabilities = "CAPS"
 	skRouting      = "ROUTING#" // + the field's name
+	skField        = "FIELD#"   // + a named register (store.TouchConversation.Fields)
 	skClaim        = "CLAIM"
 	skMessage      = "MSG"
 	skPlatformID   = "PMID"

@@ -92,6 +92,17 @@ func (s *Store) Conversation(ctx context.Context, k store.ConversationKey) (mess
 			st.CapabilitiesAt = time.Unix(0, at).UTC()
 		default:
 			sk := keyText(it, attrSK)
+			if name, ok := strings.CutPrefix(sk, skField); ok {
+				v, err := stringOf(it, attrValue)
+				if err != nil {
+					return message.Conversation{}, err
+				}
+				if st.Fields == nil {
+					st.Fields = map[string]string{}
+				}
+				st.Fields[name] = v
+				break
+			}
 			name, ok := strings.CutPrefix(sk, skRouting)
 			if !ok {
 				continue

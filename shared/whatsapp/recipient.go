@@ -1,0 +1,76 @@
+package whatsapp
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/parleyhq/parley/shared/message"
+)
+
+// Limits of recipients.
+const (
+	// maxPhoneDigits is E.164's longest number.
+	maxPhoneDigits = 15
+	// maxGroupID caps a group id; Meta's are about 60 characters.
+	maxGroupID = 256
+)
+
+// groupTypes are the message types a group takes: Meta's Groups API sends
+// text, media and text- or media-based templates, and no interactive,
+// commerce, authentication or reaction messages (CHANNEL.md).
+var groupTypes = map[string]bool{
+	message.TypeText: true, message.TypeRichLink: true, message.TypeTemplate: true,
+	"image": true, "audio": true, "video": true, "document": true, "sticker": true,
+}
+
+// groupTemplateButtons are the template button sub_types a group message
+// cannot carry: commerce buttons (Meta's groups take no commerce messages).
+var groupTemplateButtons = map[string]bool{"catalog": true, "mpm": true, "spm": true}
+
+// CheckRecipient checks to, and m for it: a phone number has at most 15
+// digits; a group takes only the types Meta's Groups API sends.
+func CheckRecipient(to string, m message.Message) message.Problems {
+	var ps message.Problems
+	switch message.RecipientKind(to) {
+	case message.RecipientPhone:
+		if n := len(trimPlus(to)); n > maxPhoneDigits {
+			ps.Add("to", "%d digits, a phone number has at most %d", n, maxPhoneDigits)
+		}
+	case message.RecipientGroup:
+		if len(to) > maxGroupID {
+			ps.Add("to", "%d characters, a group id has at most %d", len(to), maxGroupID)
+			return ps
+		}
+		if !groupTypes[m.Type] {
+			ps.Add("message.type", "%q messages cannot be sent to a WhatsApp group (%s is neither a phone number nor a business-scoped user id); groups take text, media and templates",
+				m.Type, to)
+			return ps
+		}
+		if m.Type == message.TypeTemplate {
+			var comps []struct {
+				Type    string `json:"type"`
+				SubType string `json:"sub_type"`
+			}
+			if json.Unmarshal(m.Components, &comps) == nil {
+				for i, c := range comps {
+					if c.Type == "button" && groupTemplateButtons[c.SubType] {
+						ps.Add(fmt.Sprintf("message.components[%d].sub_type", i), "%q buttons cannot be sent to a WhatsApp group: groups take no commerce messages", c.SubType)
+					}
+				}
+			}
+		}
+	}
+	return ps
+}
+
+// CheckRecipient lets a Client answer send.RecipientChecker.
+func (c *Client) CheckRecipient(to string, m message.Message) message.Problems {
+	return CheckRecipient(to, m)
+}
+
+func trimPlus(s string) string {
+	if len(s) > 0 && s[0] == '+' {
+		return s[1:]
+	}
+	return s
+}
