@@ -6,7 +6,7 @@ FUZZTIME ?= 10s
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 FUNCTIONS := ingest send fallback fetch decode
 
-.PHONY: run build test check-tools lint cfn-lint unit fuzz bench clean
+.PHONY: run build test check-tools lint cfn-lint unit fuzz bench load clean
 
 ## run: the local stack on 127.0.0.1:$(PORT) (send API, webhooks, simulators, event log)
 run:
@@ -68,6 +68,13 @@ bench: build
 	$(GO) test -count=1 -run '^$$' -bench 'FallbackRun' -benchtime 3x ./infra/local/ | tee -a bin/bench.txt
 	$(GO) test -count=1 -run '^$$' -bench 'Fetch' -benchmem -benchtime 5x ./shared/payload/ | tee -a bin/bench.txt
 	@for f in $(FUNCTIONS); do printf 'bin/%s/bootstrap (linux/arm64): %s bytes\n' $$f $$(stat -c %s bin/$$f/bootstrap); done
+
+## load: webhooks, bursts, one large batch and sends against a local stack on 127.0.0.1, each beside a floor of the same run; then the same on DynamoDB and S3 of a moto server
+LOAD_ARGS ?=
+MOTO_LOAD_ARGS ?= -rate 40 -duration 5s -burst 20 -burst-every 1s -customers 10 -clients 4 -send-duration 5s -batch 2000
+load:
+	$(GO) run ./infra/cmd/load $(LOAD_ARGS)
+	$(GO) run ./infra/cmd/load -store aws $(MOTO_LOAD_ARGS)
 
 clean:
 	rm -rf bin .aws-sam

@@ -82,6 +82,41 @@ func WebhookBody(customer string, at time.Time) []byte {
 	return b
 }
 
+// StatusBatch returns one WhatsApp webhook holding n statuses, each for a
+// wamid of its own and a customer of its own, as Meta batches them.
+func StatusBatch(n int, at time.Time) []byte {
+	statuses := make([]any, n)
+	for i := range statuses {
+		statuses[i] = map[string]any{"id": fmt.Sprintf("wamid.batch.%s.%d", run, i), "status": "delivered",
+			"timestamp": strconv.FormatInt(at.Unix(), 10), "recipient_id": Customer(i)}
+	}
+	b, _ := json.Marshal(map[string]any{"object": "whatsapp_business_account", "entry": []any{map[string]any{
+		"id": "102290129340398", "changes": []any{map[string]any{"field": "messages", "value": map[string]any{
+			"messaging_product": "whatsapp",
+			"metadata":          map[string]any{"display_phone_number": "15550783881", "phone_number_id": Business},
+			"statuses":          statuses}}}}}})
+	return b
+}
+
+// PostSigned posts one signed webhook body and returns the status and how
+// long the answer took.
+func PostSigned(base, appSecret string, body []byte) (int, time.Duration, error) {
+	req, err := http.NewRequest(http.MethodPost, strings.TrimSuffix(base, "/")+"/webhooks/whatsapp", bytes.NewReader(body))
+	if err != nil {
+		return 0, 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Hub-Signature-256", Sign(body, appSecret))
+	start := time.Now()
+	res, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+	if err != nil {
+		return 0, time.Since(start), err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode, time.Since(start), nil
+}
+
 // Sign returns Meta's X-Hub-Signature-256 of body.
 func Sign(body []byte, appSecret string) string {
 	m := hmac.New(sha256.New, []byte(appSecret))

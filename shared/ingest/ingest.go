@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/shared/bus"
@@ -88,28 +89,87 @@ type Result struct {
 	Stored     int // new items stored with their event
 	Duplicates int // items seen before, acknowledged and ignored
 	Pending    int // statuses kept until their message is recorded
+	Rejected   int // items that were not valid, recorded as item.rejected events
 }
 
-// Ingest stores every item, in order. It returns an error if any item could
-// not be stored durably; items stored before it stay stored and are
-// recognised as duplicates when the platform delivers the webhook again.
+// Ingest stores every item: those of one conversation in order, different
+// conversations in parallel. It returns an error if any item could not be
+// stored durably; the items stored stay stored and are recognised as
+// duplicates when the platform delivers the webhook again.
 func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Result, error) {
+	// The items of one conversation are stored in order; conversations
+	// go in parallel, so that a large batch (Meta sends statuses by the
+	// thousand) finishes well inside the function's timeout.
+	var groups [][]message.InboundItem
+	index := map[store.ConversationKey]int{}
+	for _, it := range items {
+		k := store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID}
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], it)
+	}
+	var (
+		mu    sync.Mutex
+		total Result
+		errs  []error
+	)
+	work := make(chan []message.InboundItem)
+	var wg sync.WaitGroup
+	for range min(len(groups), MaxParallel) {
+		wg.Go(func() {
+			for g := range work {
+				res, err := in.ingestInOrder(ctx, g)
+				mu.Lock()
+				total.Stored += res.Stored
+				total.Duplicates += res.Duplicates
+				total.Pending += res.Pending
+				total.Rejected += res.Rejected
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for _, g := range groups {
+		work <- g
+	}
+	close(work)
+	wg.Wait()
+	return total, errors.Join(errs...)
+}
+
+// MaxParallel is how many conversations of one webhook are stored at once.
+const MaxParallel = 32
+
+// ingestInOrder stores items one after the other; it stops at the first
+// that cannot be stored.
+func (in *Ingester) ingestInOrder(ctx context.Context, items []message.InboundItem) (Result, error) {
 	var res Result
 	for _, it := range items {
 		ev, err := in.one(ctx, it)
 		switch {
 		case errors.Is(err, store.ErrDuplicate):
 			res.Duplicates++
-			in.log().Info("duplicate delivery ignored", "channel", it.Channel, "kind", it.Kind, "platform_message_id", it.PlatformMessageID)
+			in.log().Info("duplicate delivery ignored", "channel", it.Channel, "kind", it.Kind, "platform_message_id", shortID(it.PlatformMessageID))
 		case err != nil:
-			return res, fmt.Errorf("ingest: %s %s %s: %w", it.Channel, it.Kind, it.PlatformMessageID, err)
+			return res, fmt.Errorf("ingest: %s %s %s: %w", it.Channel, it.Kind, shortID(it.PlatformMessageID), err)
+		case ev.Type == message.EventRejected:
+			res.Rejected++
+			if err := in.Publisher.Publish(ctx, ev); err != nil {
+				in.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "error", err)
+			}
 		case it.Kind == message.KindStatus && ev.Type == "":
 			res.Pending++
-			in.log().Info("status kept until its message is recorded", "channel", it.Channel, "status", it.Status, "platform_message_id", it.PlatformMessageID)
+			in.log().Info("status kept until its message is recorded", "channel", it.Channel, "status", it.Status, "platform_message_id", shortID(it.PlatformMessageID))
 		default:
 			res.Stored++
 			in.log().Info("inbound stored", "channel", it.Channel, "kind", it.Kind, "event", ev.Type,
-				"message_id", ev.MessageID, "platform_message_id", it.PlatformMessageID)
+				"message_id", ev.MessageID, "platform_message_id", shortID(it.PlatformMessageID))
 			if ev.Type == "" {
 				// A message waiting for its payloads: its event comes later.
 				continue
@@ -123,8 +183,8 @@ func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Re
 }
 
 func (in *Ingester) one(ctx context.Context, it message.InboundItem) (message.Event, error) {
-	if it.PlatformMessageID == "" {
-		return message.Event{}, errors.New("the item has no platform message id")
+	if why := problem(it, in.Clock.Now()); why != "" {
+		return in.reject(ctx, it, why)
 	}
 	for attempt := 0; ; attempt++ {
 		var ev message.Event
@@ -308,7 +368,7 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	if stored.Auth != nil && stored.Auth.EncryptedToken != "" {
 		a, err := OpenAuth(ctx, in.AuthTokens, it.ReplyToPlatformID, *stored.Auth)
 		if err != nil {
-			in.log().Warn("an authentication token could not be decrypted", "channel", it.Channel, "platform_message_id", it.PlatformMessageID, "error", err)
+			in.log().Warn("an authentication token could not be decrypted", "channel", it.Channel, "platform_message_id", shortID(it.PlatformMessageID), "error", err)
 		}
 		stored.Auth = a
 	}
@@ -473,7 +533,7 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 		}
 		return message.Event{}, err
 	case errors.Is(err, store.ErrNotFound):
-		in.log().Warn("status for a message parley did not send", "channel", it.Channel, "platform_message_id", it.PlatformMessageID, "status", it.Status)
+		in.log().Warn("status for a message parley did not send", "channel", it.Channel, "platform_message_id", shortID(it.PlatformMessageID), "status", it.Status)
 	case err != nil:
 		return message.Event{}, err
 	default:
@@ -580,6 +640,14 @@ func (in *Ingester) close(ctx context.Context, it message.InboundItem) (message.
 	}
 	ev := in.newEvent(message.EventClosed, it)
 	return ev, in.Store.Apply(ctx, claim(it, now), touch(it, at), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+}
+
+// shortID keeps a log line short whatever id a webhook carried.
+func shortID(id string) string {
+	if len(id) > 80 {
+		return fmt.Sprintf("%.80q… (%d bytes)", id, len(id))
+	}
+	return id
 }
 
 func (in *Ingester) log() *slog.Logger {

@@ -18,6 +18,7 @@ const (
 	EventTyping   = "conversation.typing" // Apple typing_start / typing_end
 	EventClosed   = "conversation.closed" // an Apple customer closed the conversation
 	EventPayment  = "payment.callback"    // an Apple Pay callback was answered; Body.Payment says how
+	EventRejected = "item.rejected"       // a webhook item was authentic but not valid; Error says why
 )
 
 // Event is one document of the event log (and of the EventBridge bus).

@@ -476,6 +476,16 @@ func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversati
 			s.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "message_id", rec.ID, "error", err)
 		}
 	}
+	for _, pe := range pendingEvents {
+		// Meta failed the message (131047) before it was recorded: its
+		// fallback goes now, as it would have from the status.
+		if pe.Error != nil && pe.Error.Code == message.CodeWindowClosed && rec.Fallback != nil {
+			if err := s.TriggerFallback(ctx, rec); err != nil {
+				s.log().Error("sending a fallback template failed", "message_id", rec.ID, "error", err)
+			}
+			break
+		}
+	}
 	if sendErr != nil {
 		s.log().Warn("message failed", "message_id", rec.ID, "channel", req.Channel, "code", apiErr.Code)
 		return message.SendResult{}, apiErr

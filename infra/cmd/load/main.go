@@ -36,6 +36,7 @@ func main() {
 type options struct {
 	url, store, logPath    string
 	rate, customers, burst int
+	batch                  int
 	clients                int
 	duration, sendDuration time.Duration
 	burstEvery             time.Duration
@@ -54,6 +55,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.DurationVar(&o.burstEvery, "burst-every", 20*time.Millisecond, "time between bursts")
 	fs.IntVar(&o.clients, "clients", 20, "concurrent send clients")
 	fs.DurationVar(&o.sendDuration, "send-duration", 5*time.Second, "how long the send scenario runs")
+	fs.IntVar(&o.batch, "batch", 20000, "statuses in the one large signed batch (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -105,6 +107,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		s := load.Run(r.stack)
 		fmt.Fprintln(out, s)
 		fmt.Fprintf(out, "    ratio to the floor: throughput %.2f×, p50 %.1f×, p99 %.1f×\n", ratio(s.Throughput, f.Throughput), ratio(float64(s.P50), float64(f.P50)), ratio(float64(s.P99), float64(f.P99)))
+	}
+
+	if o.batch > 0 {
+		body := load.StatusBatch(o.batch, time.Now())
+		_, floorTook, err := load.PostSigned(floor, secret, body)
+		if err != nil {
+			return err
+		}
+		code, took, err := load.PostSigned(base, secret, body)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%-34s HTTP %d in %s (%d bytes); the floor took %s: ratio %.0f×\n", fmt.Sprintf("one signed batch of %d statuses", o.batch),
+			code, took.Round(time.Millisecond), len(body), floorTook.Round(time.Millisecond), ratio(float64(took), float64(floorTook)))
 	}
 
 	if err := load.OpenWindows(base, o.customers); err != nil {
