@@ -6,11 +6,21 @@ FUZZTIME ?= 10s
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 FUNCTIONS := ingest send fallback fetch decode
 
-.PHONY: run build test check-tools lint cfn-lint unit fuzz bench load clean
+.PHONY: run invoke build test check-tools lint cfn-lint unit fuzz bench load clean
 
 ## run: the local stack on 127.0.0.1:$(PORT) (send API, webhooks, simulators, event log)
 run:
 	PORT=$(PORT) $(GO) run ./infra/cmd/local
+
+## invoke: one function's built binary under the Lambda emulator, fed EVENT, against the running local stack
+## (make run with PARLEY_STORE=aws on moto_server -p 5000; see README):
+##   make invoke FUNCTION=send EVENT=events/send/get-events.json
+ENV_FILE ?= infra/local/env.json
+invoke:
+	@if [ -z "$(FUNCTION)" ] || [ -z "$(EVENT)" ]; then echo "usage: make invoke FUNCTION=send EVENT=events/send/get-events.json [ENV_FILE=infra/local/env.json]" >&2; exit 2; fi
+	@$(GO) build -tags lambda.norpc -o bin/local/$(FUNCTION)/bootstrap ./functions/$(FUNCTION)
+	@f=$(FUNCTION); $(GO) run ./infra/lambdaemu/cmd/lambdaemu -bootstrap bin/local/$(FUNCTION)/bootstrap -env-file $(ENV_FILE) \
+		-function "$$(printf %s "$${f:0:1}" | tr a-z A-Z)$${f:1}Function" -name $(FUNCTION) -event $(EVENT)
 
 ## build: the Lambda bootstraps for provided.al2023 on arm64, under bin/
 build:

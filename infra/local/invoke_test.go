@@ -1,0 +1,82 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/infra/lambdaemu"
+	"github.com/parleyhq/parley/infra/moto"
+	"github.com/parleyhq/parley/shared/clock"
+)
+
+// TestMakeInvoke runs `make invoke` as README shows it, against a running
+// local stack on the AWS store (moto): the send function's built binary,
+// under the emulator with infra/local/env.json, sends through the stack's
+// Apple simulator and records the message in the store the stack reads.
+func TestMakeInvoke(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Fatalf("make invoke needs make: %v", err)
+	}
+	m := moto.StartT(t)
+	env := map[string]string{"PARLEY_LOG_LEVEL": "warn", "PARLEY_STORE": "aws", "PARLEY_AWS_ENDPOINT": m.Endpoint(),
+		"PARLEY_TABLE": "parley", "PARLEY_BUCKET": "parley"}
+	st, err := Start(context.Background(), Options{Addr: "127.0.0.1:0", Getenv: func(k string) string { return env[k] },
+		Log: os.Stderr, Clock: clock.System{}, FallbackEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	// env.json names the stack on :8080 and moto on :5000; the command's
+	// environment wins, so the test points it at this stack and moto.
+	file, err := lambdaemu.ReadEnvFile("env.json", "SendFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdEnv := os.Environ()
+	for _, kv := range file {
+		k, v, _ := strings.Cut(kv, "=")
+		v = strings.ReplaceAll(v, "http://127.0.0.1:8080", st.URL)
+		v = strings.ReplaceAll(v, "http://127.0.0.1:5000", m.Endpoint())
+		cmdEnv = append(cmdEnv, k+"="+v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-C", "../..", "invoke", "FUNCTION=send", "EVENT=events/send/post-message-apple-text.json")
+	cmd.Env = cmdEnv
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("make invoke: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	}
+	var res struct {
+		StatusCode int    `json:"statusCode"`
+		Body       string `json:"body"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatalf("make invoke printed %q, not the function's answer: %v", stdout.String(), err)
+	}
+	var sent struct{ ID, Status, PlatformMessageID string }
+	json.Unmarshal([]byte(res.Body), &sent)
+	if res.StatusCode != http.StatusAccepted || sent.Status != "sent" || sent.ID == "" {
+		t.Fatalf("the send function answered %d %s", res.StatusCode, res.Body)
+	}
+	// The stack's simulator got it, and the stack reads the record.
+	found := false
+	for _, m := range st.Apple.Messages(appleCustomer) {
+		found = found || m.ID == sent.PlatformMessageID
+	}
+	if !found {
+		t.Errorf("the stack's Apple simulator did not receive %s", sent.PlatformMessageID)
+	}
+	if rec := record(t, st, sent.ID); rec.Status != "sent" && rec.Status != "accepted" {
+		t.Errorf("the stack reads the function's message as %s", rec.Status)
+	}
+}
