@@ -26,8 +26,9 @@ import (
 	"github.com/parleyhq/parley/shared/appleauth"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/clock"
-	"github.com/parleyhq/parley/shared/logs"
+	"github.com/parleyhq/parley/shared/metrics"
 	"github.com/parleyhq/parley/shared/payload"
+	"github.com/parleyhq/parley/shared/requestid"
 	"github.com/parleyhq/parley/shared/retry"
 )
 
@@ -47,13 +48,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err := env.Err(); err != nil {
 		return err
 	}
-	log := logs.New(stdout, cfg.LogLevel)
+	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
-	svc := &payload.Service{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log,
+	svc := &payload.Service{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log,
 		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret}},
 		AuthTokens:  &appleauth.Keys{Blobs: st, Secret: cfg.Apple.Secret, Clock: clock.System{}},
 		MaxAttempts: cfg.MaxAttempts, Retry: payload.RetryPolicy(retry.Default)}
-	lambda.Start(func(ctx context.Context, raw json.RawMessage) (*events.SQSEventResponse, error) {
+	lambda.Start(requestid.Lambda(func(ctx context.Context, raw json.RawMessage) (*events.SQSEventResponse, error) {
 		var probe struct {
 			Records []struct {
 				EventSource string `json:"eventSource"`
@@ -68,7 +69,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 				return nil, err
 			}
 			for _, key := range rawKeys(ev) {
-				if err := svc.Decode(ctx, key, 1); err != nil {
+				err := svc.Decode(ctx, key, 1)
+				rec.Job(ctx, "decode", 1, cfg.MaxAttempts, err)
+				if err != nil {
 					return nil, err
 				}
 			}
@@ -90,13 +93,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 					break
 				}
 			}
+			rec.Job(ctx, "decode", attempt, cfg.MaxAttempts, err)
 			if err != nil {
 				log.Error("a decode record failed", "sqs_message_id", m.MessageId, "error", err)
 				res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 			}
 		}
 		return res, nil
-	})
+	}))
 	return nil
 }
 

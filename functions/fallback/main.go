@@ -14,7 +14,8 @@ import (
 
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/clock"
-	"github.com/parleyhq/parley/shared/logs"
+	"github.com/parleyhq/parley/shared/metrics"
+	"github.com/parleyhq/parley/shared/requestid"
 	"github.com/parleyhq/parley/shared/schedule"
 	"github.com/parleyhq/parley/shared/service"
 )
@@ -35,19 +36,19 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err := env.Err(); err != nil {
 		return err
 	}
-	log := logs.New(stdout, cfg.LogLevel)
+	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log}
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
 	sender, err := service.Sender(cfg.Send, p, service.Options{})
 	if err != nil {
 		return err
 	}
-	job := &schedule.Job{Store: st, Sender: sender, Clock: p.Clock, Log: log, PerSecond: cfg.ThroughputPerSecond}
-	lambda.Start(func(ctx context.Context, _ events.CloudWatchEvent) (schedule.Report, error) {
+	job := &schedule.Job{Store: st, Sender: service.Metered{Sender: sender, Metrics: rec}, Clock: p.Clock, Log: log, PerSecond: cfg.ThroughputPerSecond, Metrics: rec}
+	lambda.Start(requestid.Lambda(func(ctx context.Context, _ events.CloudWatchEvent) (schedule.Report, error) {
 		// The run stops claiming schedule.DefaultReserve before the
 		// invocation's deadline (none: no limit).
 		deadline, _ := ctx.Deadline()
 		return job.Run(ctx, deadline)
-	})
+	}))
 	return nil
 }

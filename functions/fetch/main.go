@@ -21,9 +21,10 @@ import (
 	"github.com/parleyhq/parley/shared/appleauth"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/clock"
-	"github.com/parleyhq/parley/shared/logs"
+	"github.com/parleyhq/parley/shared/metrics"
 	"github.com/parleyhq/parley/shared/payload"
 	"github.com/parleyhq/parley/shared/queue"
+	"github.com/parleyhq/parley/shared/requestid"
 	"github.com/parleyhq/parley/shared/retry"
 	"github.com/parleyhq/parley/shared/whatsapp"
 )
@@ -44,14 +45,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err := env.Err(); err != nil {
 		return err
 	}
-	log := logs.New(stdout, cfg.LogLevel)
+	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
-	svc := &payload.Service{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log,
+	svc := &payload.Service{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log,
 		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret}},
 		AuthTokens:  &appleauth.Keys{Blobs: st, Secret: cfg.Apple.Secret, Clock: clock.System{}},
 		MaxAttempts: cfg.MaxAttempts, Retry: payload.RetryPolicy(retry.Default),
 		Media: &whatsapp.Client{BaseURL: cfg.WhatsApp.APIURL, Token: cfg.WhatsApp.Token}}
-	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	lambda.Start(requestid.Lambda(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var res events.SQSEventResponse
 		for _, m := range ev.Records {
 			var j queue.Job
@@ -60,12 +61,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 				j.Attempt, _ = strconv.Atoi(m.Attributes["ApproximateReceiveCount"])
 				err = svc.Fetch(ctx, j)
 			}
+			rec.Job(ctx, "fetch", j.Attempt, cfg.MaxAttempts, err)
 			if err != nil {
 				log.Error("a fetch job failed", "sqs_message_id", m.MessageId, "error", err)
 				res.BatchItemFailures = append(res.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.MessageId})
 			}
 		}
 		return res, nil
-	})
+	}))
 	return nil
 }

@@ -16,7 +16,8 @@ import (
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/lambdahttp"
-	"github.com/parleyhq/parley/shared/logs"
+	"github.com/parleyhq/parley/shared/metrics"
+	"github.com/parleyhq/parley/shared/requestid"
 	"github.com/parleyhq/parley/shared/service"
 )
 
@@ -36,14 +37,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err := env.Err(); err != nil {
 		return err
 	}
-	log := logs.New(stdout, cfg.LogLevel)
+	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log}
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: p.Publisher, Clock: p.Clock, Log: log,
 		AuthTokens: service.AuthKeys(cfg.Apple, p), Fallbacks: service.WhatsAppSender(cfg.WhatsApp, p, service.Options{})}
 	if cfg.PayloadQueueURL != "" {
 		in.Payloads = awsenv.Queue(awscfg, cfg.AWS.Endpoint, cfg.PayloadQueueURL)
 	}
-	lambda.Start(lambdahttp.FunctionURL(service.Webhooks(in, cfg.WhatsAppWebhook, cfg.Apple, cfg.PaymentProcessorURL, p)))
+	lambda.Start(requestid.Lambda(lambdahttp.FunctionURL(service.Webhooks(in, cfg.WhatsAppWebhook, cfg.Apple, cfg.PaymentProcessorURL, p))))
 	return nil
 }

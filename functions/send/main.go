@@ -13,7 +13,8 @@ import (
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/lambdahttp"
-	"github.com/parleyhq/parley/shared/logs"
+	"github.com/parleyhq/parley/shared/metrics"
+	"github.com/parleyhq/parley/shared/requestid"
 	"github.com/parleyhq/parley/shared/service"
 )
 
@@ -33,9 +34,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err := env.Err(); err != nil {
 		return err
 	}
-	log := logs.New(stdout, cfg.LogLevel)
+	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Clock: clock.System{}, Log: log}
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
 	sender, err := service.Sender(cfg.Send, p, service.Options{})
 	if err != nil {
 		return err
@@ -44,6 +45,6 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	lambda.Start(lambdahttp.HTTPAPI(service.API(sender, p, cfg.PublicURL, files, cfg.Access)))
+	lambda.Start(requestid.Lambda(lambdahttp.HTTPAPI(service.API(sender, p, cfg.PublicURL, files, cfg.Access))))
 	return nil
 }

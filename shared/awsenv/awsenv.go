@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -22,7 +24,10 @@ import (
 	"github.com/parleyhq/parley/shared/bus/eventbridge"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
+	"github.com/parleyhq/parley/shared/logs"
+	"github.com/parleyhq/parley/shared/metrics"
 	"github.com/parleyhq/parley/shared/queue/sqs"
+	"github.com/parleyhq/parley/shared/requestid"
 	"github.com/parleyhq/parley/shared/store/dynamo"
 )
 
@@ -108,4 +113,30 @@ func Publisher(cfg aws.Config, endpoint string, b config.Bus, log *slog.Logger) 
 // Queue returns the SQS queue at url.
 func Queue(cfg aws.Config, endpoint, url string) *sqs.Queue {
 	return &sqs.Queue{URL: url, Client: sqssdk.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u }))}
+}
+
+// Observe returns a function's logger and metrics, both written to w (the
+// function's standard output): JSON log lines that carry the invocation's
+// request, trace and message ids (see requestid.Lambda), and metrics as
+// Embedded Metric Format lines under namespace — none when it is empty.
+// The two share one lock, so that their lines never interleave.
+func Observe(w io.Writer, level, namespace string) (*slog.Logger, *metrics.Recorder) {
+	lw := &lineWriter{w: w}
+	log := slog.New(requestid.Handler(logs.New(lw, level).Handler()))
+	if namespace == "" {
+		return log, nil
+	}
+	return log, &metrics.Recorder{Namespace: namespace, W: lw, Properties: requestid.Fields}
+}
+
+// lineWriter serialises writes of whole lines.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }

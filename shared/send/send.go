@@ -20,6 +20,7 @@ import (
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/requestid"
 	"github.com/parleyhq/parley/shared/retry"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -240,6 +241,8 @@ func (s *Sender) deliver(ctx context.Context, d delivery) (message.SendResult, e
 			return message.SendResult{}, ErrAnswered
 		}
 	}
+	// Every line logged from here on names the message.
+	ctx = requestid.WithMessageID(ctx, out.MessageID)
 	msg, adapted, fellBack, err := s.prepare(d, conv, known)
 	if err == nil {
 		err = checkRecipient(d.p, req.To, msg)

@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/shared/httpapi"
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/metrics"
 	"github.com/parleyhq/parley/shared/retry"
 	"github.com/parleyhq/parley/shared/safefetch"
 	"github.com/parleyhq/parley/shared/send"
@@ -37,13 +38,15 @@ import (
 const PlatformTimeout = 10 * time.Second
 
 // Ports are what the use cases run on. Store, Blobs and Publisher are
-// required; a nil Clock is the system's, a nil Log slog's default.
+// required; a nil Clock is the system's, a nil Log slog's default, nil
+// Metrics records none.
 type Ports struct {
 	Store     store.Store
 	Blobs     store.Blobs
 	Publisher bus.Publisher
 	Clock     clock.Clock
 	Log       *slog.Logger
+	Metrics   *metrics.Recorder
 }
 
 func (p Ports) withDefaults() Ports {
@@ -113,7 +116,7 @@ func Sender(cfg config.Send, p Ports, o Options) (*send.Sender, error) {
 	if cfg.RetryBudget > 0 && o.Retry == nil {
 		s.Retry.Budget = cfg.RetryBudget
 	}
-	s.Platforms[message.Apple] = applePlatform{ac}
+	s.Platforms[message.Apple] = applePlatform{ac, p.Metrics}
 	if len(cfg.Reengagement) > 0 {
 		s.Reengagement = map[string]send.Reengagement{}
 		for id, r := range cfg.Reengagement {
@@ -131,7 +134,7 @@ func WhatsAppSender(cfg config.WhatsApp, p Ports, o Options) *send.Sender {
 	return &send.Sender{
 		Store: p.Store,
 		Platforms: map[message.Channel]send.Platform{
-			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.APIURL, Token: cfg.Token, HTTP: o.httpClient()}},
+			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.APIURL, Token: cfg.Token, HTTP: o.httpClient()}, p.Metrics},
 		},
 		Publisher: p.Publisher,
 		Clock:     p.Clock,
@@ -176,7 +179,7 @@ func API(s *send.Sender, p Ports, publicURL string, files Files, scopes access.S
 	if files.Served != nil {
 		mux.Handle("GET /v1/files/", media)
 	}
-	mux.Handle("/", httpapi.API(s, p.Store, &httpapi.Uploads{Blobs: p.Blobs, BaseURL: publicURL, Now: p.Clock.Now}, p.Log, scopes))
+	mux.Handle("/", httpapi.API(Metered{s, p.Metrics}, p.Store, &httpapi.Uploads{Blobs: p.Blobs, BaseURL: publicURL, Now: p.Clock.Now}, p.Log, scopes))
 	return mux
 }
 
@@ -211,7 +214,29 @@ func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, pr
 		Log:   p.Log,
 		Clock: p.Clock,
 	}))
-	return mux
+	return p.Metrics.Webhooks(mux)
+}
+
+// Metered is a sender that records what its sends come to: refusals for a
+// closed window, fallbacks sent in place of the message.
+type Metered struct {
+	*send.Sender
+	Metrics *metrics.Recorder
+}
+
+// Send sends req (see send.Sender.Send) and records its outcome.
+func (m Metered) Send(ctx context.Context, req message.SendRequest) (message.SendResult, error) {
+	res, err := m.Sender.Send(ctx, req)
+	m.Metrics.SendOutcome(ctx, req.Channel, res.Status, err)
+	return res, err
+}
+
+// SendClaimed sends a claimed scheduled item (see send.Sender.SendClaimed)
+// and records its outcome.
+func (m Metered) SendClaimed(ctx context.Context, sc store.Scheduled) (message.SendResult, error) {
+	res, err := m.Sender.SendClaimed(ctx, sc)
+	m.Metrics.SendOutcome(ctx, sc.Request.Channel, res.Status, err)
+	return res, err
 }
 
 // uploadedFile opens a file uploaded through POST /v1/uploads, for the
@@ -242,7 +267,18 @@ func emitter(p Ports) func(ctx context.Context, ev message.Event) error {
 	}
 }
 
-type whatsAppPlatform struct{ *whatsapp.Client }
+type whatsAppPlatform struct {
+	*whatsapp.Client
+	metrics *metrics.Recorder
+}
+
+// Send sends o and records the call.
+func (p whatsAppPlatform) Send(ctx context.Context, o message.Outgoing) (string, error) {
+	start := time.Now()
+	id, err := p.Client.Send(ctx, o)
+	p.metrics.Platform(ctx, message.WhatsApp, o.Message.Type, start, err)
+	return id, err
+}
 
 func (whatsAppPlatform) Supports(typ string) bool                    { return whatsapp.Supports(typ) }
 func (whatsAppPlatform) Validate(m message.Message) message.Problems { return whatsapp.Validate(m) }
@@ -250,7 +286,18 @@ func (whatsAppPlatform) Adapt(m message.Message, c message.Conversation, adapt b
 	return whatsapp.Adapt(m, c, adapt)
 }
 
-type applePlatform struct{ *apple.Client }
+type applePlatform struct {
+	*apple.Client
+	metrics *metrics.Recorder
+}
+
+// Send sends o and records the call.
+func (p applePlatform) Send(ctx context.Context, o message.Outgoing) (string, error) {
+	start := time.Now()
+	id, err := p.Client.Send(ctx, o)
+	p.metrics.Platform(ctx, message.Apple, o.Message.Type, start, err)
+	return id, err
+}
 
 func (applePlatform) Supports(typ string) bool                    { return apple.Supports(typ) }
 func (applePlatform) Validate(m message.Message) message.Problems { return apple.Validate(m) }

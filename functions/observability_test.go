@@ -1,0 +1,131 @@
+package functions_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/infra/applesim"
+	"github.com/parleyhq/parley/infra/lambdaemu"
+	"github.com/parleyhq/parley/infra/local"
+	"github.com/parleyhq/parley/infra/moto"
+	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/metrics"
+	"github.com/parleyhq/parley/shared/store/dynamo"
+)
+
+// TestSendObservability: a send through the built send function writes, on
+// its standard output, log lines and Embedded Metric Format lines that all
+// carry the invocation's request id; the lines about the message carry its
+// id; the metrics name the channel and type, never the customer.
+func TestSendObservability(t *testing.T) {
+	ctx := context.Background()
+	m := moto.StartT(t)
+	ddb, s3c, err := dynamo.NewClients(ctx, m.Endpoint(), "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.CreateTable(ctx, ddb, "parley"); err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.CreateBucket(ctx, s3c, "parley-payloads"); err != nil {
+		t.Fatal(err)
+	}
+	secret, err := apple.DecodeSecret(local.DefaultAppleMSPSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap := httptest.NewServer(applesim.New(applesim.Config{MSPID: local.DefaultAppleMSPID, Secret: secret}))
+	defer ap.Close()
+
+	var stdout syncBuffer
+	emu, err := lambdaemu.Start(ctx, lambdaemu.Config{Bootstrap: build(t, "send"), FunctionName: "send", Timeout: 30 * time.Second,
+		Stdout: &stdout, Stderr: testWriter{t}, Env: []string{
+			"PARLEY_STORE=aws", "PARLEY_AWS_ENDPOINT=" + m.Endpoint(), "PARLEY_TABLE=parley", "PARLEY_BUCKET=parley-payloads",
+			"PARLEY_WHATSAPP_API_URL=http://127.0.0.1:9/v25.0", "PARLEY_WHATSAPP_TOKEN=" + local.DefaultWhatsAppToken,
+			"PARLEY_APPLE_MSP_URL=" + ap.URL + "/v1", "PARLEY_APPLE_MSP_ID=" + local.DefaultAppleMSPID, "PARLEY_APPLE_MSP_SECRET=" + local.DefaultAppleMSPSecret,
+			"PARLEY_LOG_LEVEL=info", "PARLEY_METRICS_NAMESPACE=parley/test",
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+	event, err := os.ReadFile(filepath.Join("..", "events", "send", "post-message-apple-text.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := emu.Invoke(ctx, event)
+	if err != nil || res.FunctionError != "" {
+		t.Fatalf("invoke: %v %s", err, res.Payload)
+	}
+	var a answer
+	if err := json.Unmarshal(res.Payload, &a); err != nil || a.StatusCode != 202 {
+		t.Fatalf("answer %s, want 202", res.Payload)
+	}
+	var sent struct{ ID string }
+	if err := json.Unmarshal([]byte(a.Body), &sent); err != nil || sent.ID == "" {
+		t.Fatalf("body %s", a.Body)
+	}
+	var customer struct {
+		To string `json:"to"`
+	}
+	var ev struct{ Body string }
+	json.Unmarshal(event, &ev)
+	json.Unmarshal([]byte(ev.Body), &customer)
+
+	var logLines, emfLines, aboutMessage int
+	metricsSeen := map[string]map[string]any{}
+	sc := bufio.NewScanner(strings.NewReader(stdout.String()))
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Errorf("not a JSON line: %s", sc.Bytes())
+			continue
+		}
+		if line["request_id"] != res.RequestID {
+			t.Errorf("request_id %v, want the invocation's %s: %s", line["request_id"], res.RequestID, sc.Bytes())
+		}
+		if tr, _ := line["trace_id"].(string); !strings.HasPrefix(tr, "1-") {
+			t.Errorf("no X-Ray trace id: %s", sc.Bytes())
+		}
+		if _, ok := line["_aws"]; ok {
+			emfLines++
+			for name := range metrics.Catalog {
+				if _, ok := line[name]; ok {
+					metricsSeen[name] = line
+				}
+			}
+			if customer.To != "" && strings.Contains(sc.Text(), customer.To) {
+				t.Errorf("a metric line carries the customer id: %s", sc.Bytes())
+			}
+			continue
+		}
+		logLines++
+		if line["message_id"] == sent.ID {
+			aboutMessage++
+		}
+		if line["msg"] == "message sent" || line["msg"] == "request" {
+			if line["message_id"] != sent.ID {
+				t.Errorf("%q line: message_id %v, want %s", line["msg"], line["message_id"], sent.ID)
+			}
+		}
+	}
+	if aboutMessage == 0 {
+		t.Errorf("no log line names the message %s:\n%s", sent.ID, stdout.String())
+	}
+	if logLines == 0 || emfLines == 0 {
+		t.Fatalf("%d log lines and %d metric lines:\n%s", logLines, emfLines, stdout.String())
+	}
+	if l := metricsSeen[metrics.MessagesSent]; l == nil || l["Channel"] != "apple" || l["Type"] != "text" {
+		t.Errorf("MessagesSent line %v, want Channel apple, Type text", l)
+	}
+	if l := metricsSeen[metrics.PlatformLatency]; l == nil || l["Channel"] != "apple" {
+		t.Errorf("PlatformLatency line %v, want Channel apple", l)
+	}
+}
