@@ -219,6 +219,7 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		// A slot for a large attachment: an S3 URL presigned for the PUT.
 		{"send/post-upload.json", 201, bodyHas(`"upload":"uploads/`, `X-Amz-Signature=`, `"method":"PUT"`)},
 		{"send/get-message.json", 404, bodyHas(`"not_found"`)},
+		{"send/get-message-media.json", 404, bodyHas(`"not_found"`)},
 		{"send/delete-message.json", 404, bodyHas(`"not_found"`)},
 		{"send/get-conversation.json", 200, bodyHas(`"open":true`)},
 		{"send/get-events.json", 200, bodyHas(`"message.received"`)},

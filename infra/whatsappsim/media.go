@@ -1,6 +1,7 @@
 package whatsappsim
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -74,7 +75,7 @@ type MediaFile struct {
 // Open reads the file.
 func (f MediaFile) Open() io.Reader {
 	if f.data != nil {
-		return strings.NewReader(string(f.data))
+		return bytes.NewReader(f.data)
 	}
 	return generated(f.seed, f.Size)
 }

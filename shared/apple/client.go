@@ -103,6 +103,9 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 	if !Supports(o.Message.Type) {
 		return id, message.Errorf(message.CodeUnsupportedOnChannel, "message type %q cannot be sent on the apple channel", o.Message.Type)
 	}
+	if message.MediaType(o.Message.Type) {
+		o.Message = MediaText(o.Message)
+	}
 	var err error
 	if o.Message, err = fetchImages(ctx, c.fetcher(), o.Message); err != nil {
 		return id, err

@@ -32,7 +32,7 @@ func Supports(typ string) bool {
 		message.TypeTimePicker, message.TypeCustom, message.TypeAuth, message.TypeApplePay, message.TypeTyping:
 		return true
 	}
-	return false
+	return message.MediaType(typ)
 }
 
 // Bubble styles.
@@ -60,6 +60,9 @@ var (
 // named. Images given by bytes are checked here; images given by URL are
 // checked the same way when Send fetches them.
 func Validate(m message.Message) message.Problems {
+	if message.MediaType(m.Type) {
+		return validateMedia(m)
+	}
 	var ps message.Problems
 	validateEnvelope(&ps, m)
 	if m.Type == message.TypeTyping {

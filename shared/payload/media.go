@@ -93,8 +93,9 @@ func (s *Service) fetchMedia(ctx context.Context, j queue.Job) error {
 		if md.FileName != "" {
 			meta[metaName] = url.PathEscape(md.FileName)
 		}
-		c := &checkedMedia{r: body, size: info.FileSize, limit: whatsapp.MaxInboundMediaSize, sum: sha256.New(),
+		c := &checkedMedia{r: body, size: info.FileSize, limit: whatsapp.MaxInboundMediaSize, sum: newHasher(),
 			want: []string{md.SHA256, info.SHA256}, meta: meta}
+		defer c.sum.close()
 		if err := s.Blobs.PutBlob(ctx, key, c, mimeType, meta); err != nil {
 			if c.failed != nil {
 				return c.failed
@@ -137,7 +138,7 @@ type checkedMedia struct {
 	size   int64
 	limit  int64
 	n      int64
-	sum    hash.Hash
+	sum    *hasher
 	want   []string
 	meta   map[string]string
 	failed error
@@ -170,7 +171,7 @@ func (c *checkedMedia) check() error {
 	if c.size > 0 && c.n != c.size {
 		return fmt.Errorf("%w: %d bytes short", ErrMediaSize, c.size-c.n)
 	}
-	sum := c.sum.Sum(nil)
+	sum := c.sum.sum()
 	for _, w := range c.want {
 		if w != "" && !sameDigest(w, sum) {
 			return fmt.Errorf("%w: %s was given, the file hashes to %s", ErrMediaDigest, w, hex.EncodeToString(sum))
@@ -178,6 +179,72 @@ func (c *checkedMedia) check() error {
 	}
 	c.meta[metaSHA256] = hex.EncodeToString(sum)
 	return nil
+}
+
+// hasher computes a SHA-256 beside the copy, in a goroutine of its own,
+// so that hashing a file costs its download little time: bytes written are
+// copied into one of a few chunks the goroutine hashes while the next
+// ones fill.
+type hasher struct {
+	h      hash.Hash
+	cur    []byte
+	full   chan []byte
+	free   chan []byte
+	done   chan struct{}
+	closed bool
+}
+
+const (
+	hashChunk  = 256 << 10
+	hashChunks = 4
+)
+
+func newHasher() *hasher {
+	hs := &hasher{h: sha256.New(), full: make(chan []byte, hashChunks), free: make(chan []byte, hashChunks), done: make(chan struct{})}
+	for range hashChunks - 1 {
+		hs.free <- make([]byte, 0, hashChunk)
+	}
+	hs.cur = make([]byte, 0, hashChunk)
+	go func() {
+		defer close(hs.done)
+		for b := range hs.full {
+			hs.h.Write(b)
+			hs.free <- b[:0]
+		}
+	}()
+	return hs
+}
+
+func (hs *hasher) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		k := copy(hs.cur[len(hs.cur):cap(hs.cur)], p)
+		hs.cur, p = hs.cur[:len(hs.cur)+k], p[k:]
+		if len(hs.cur) == cap(hs.cur) {
+			hs.full <- hs.cur
+			hs.cur = <-hs.free
+		}
+	}
+	return n, nil
+}
+
+// sum waits for the goroutine and returns the digest of all written.
+func (hs *hasher) sum() []byte {
+	if len(hs.cur) > 0 {
+		hs.full <- hs.cur
+		hs.cur = hs.cur[len(hs.cur):]
+	}
+	hs.close()
+	return hs.h.Sum(nil)
+}
+
+// close ends the goroutine; the digest is then final.
+func (hs *hasher) close() {
+	if !hs.closed {
+		hs.closed = true
+		close(hs.full)
+		<-hs.done
+	}
 }
 
 // sameDigest reports whether given, a SHA-256 written in hex (as Meta's

@@ -58,9 +58,11 @@ type RecipientChecker interface {
 var native = map[message.Channel][]string{
 	message.WhatsApp: {message.TypeText, message.TypeRichLink, message.TypeList, message.TypeButtons,
 		message.TypeReaction, message.TypeProduct, message.TypeProductList, message.TypeLocationRequest,
-		message.TypeCTAURL, message.TypeTemplate},
+		message.TypeCTAURL, message.TypeTemplate, message.TypeImage, message.TypeVideo, message.TypeAudio,
+		message.TypeDocument, message.TypeSticker},
 	message.Apple: {message.TypeText, message.TypeRichLink, message.TypeList, message.TypeButtons,
-		message.TypeTimePicker, message.TypeAuth, message.TypeApplePay, message.TypeCustom, message.TypeTyping},
+		message.TypeTimePicker, message.TypeAuth, message.TypeApplePay, message.TypeCustom, message.TypeTyping,
+		message.TypeImage, message.TypeVideo, message.TypeAudio, message.TypeDocument, message.TypeSticker},
 }
 
 // Retention periods of what a send writes.

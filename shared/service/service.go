@@ -97,9 +97,9 @@ func AuthKeys(a config.Apple, p Ports) *appleauth.Keys {
 // Sender builds the use case that sends on both channels.
 func Sender(cfg config.Send, p Ports, o Options) (*send.Sender, error) {
 	p = p.withDefaults()
+	fetch := safefetch.New(safefetch.Config{AllowLocal: cfg.Fetch.Local, AllowHosts: cfg.Fetch.AllowHosts, Timeout: cfg.Fetch.Timeout, Log: p.Log})
 	ac := &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret, HTTP: o.httpClient(), Now: p.Clock.Now,
-		AuthKey: AuthKeys(cfg.Apple, p).New, PayBaseURL: cfg.PublicURL, Attachment: uploadedFile(p.Blobs),
-		Fetch: safefetch.New(safefetch.Config{AllowLocal: cfg.Fetch.Local, AllowHosts: cfg.Fetch.AllowHosts, Timeout: cfg.Fetch.Timeout, Log: p.Log})}
+		AuthKey: AuthKeys(cfg.Apple, p).New, PayBaseURL: cfg.PublicURL, Attachment: uploadedFile(p.Blobs), Fetch: fetch}
 	if pay := cfg.ApplePay; pay != nil {
 		payHTTP := o.ApplePayHTTP
 		if payHTTP == nil {
@@ -113,6 +113,10 @@ func Sender(cfg config.Send, p Ports, o Options) (*send.Sender, error) {
 		ac.MerchantSession = sessions.Session
 	}
 	s := WhatsAppSender(cfg.WhatsApp, p, o)
+	// Media messages read callers' URLs and uploaded files, and upload them
+	// to Meta.
+	wa := s.Platforms[message.WhatsApp].(whatsAppPlatform)
+	wa.Fetch, wa.Uploaded = fetch, uploadedMedia(p.Blobs)
 	if cfg.RetryBudget > 0 && o.Retry == nil {
 		s.Retry.Budget = cfg.RetryBudget
 	}
@@ -251,6 +255,21 @@ func uploadedFile(blobs store.Blobs) func(ctx context.Context, key string) (io.R
 			return nil, 0, err
 		}
 		return rc, info.Size, nil
+	}
+}
+
+// uploadedMedia opens a file uploaded through POST /v1/uploads, with its
+// content type, for the WhatsApp client's media messages.
+func uploadedMedia(blobs store.Blobs) func(ctx context.Context, key string) (io.ReadCloser, int64, string, error) {
+	return func(ctx context.Context, key string) (io.ReadCloser, int64, string, error) {
+		rc, info, err := blobs.GetBlob(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, 0, "", fmt.Errorf("%s: %w", key, whatsapp.ErrNoUpload)
+		}
+		if err != nil {
+			return nil, 0, "", err
+		}
+		return rc, info.Size, info.ContentType, nil
 	}
 }
 

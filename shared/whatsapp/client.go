@@ -16,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/retry"
+	"github.com/parleyhq/parley/shared/safefetch"
 )
 
 // maxResponse caps how much of a Graph API answer the client reads.
@@ -40,9 +41,9 @@ type Client struct {
 	// MediaHTTP carries media downloads and uploads, which may take longer
 	// than HTTP allows; nil means one without an overall timeout.
 	MediaHTTP *http.Client
-	// Fetch opens a media message's url, a caller-supplied URL, for
+	// Fetch fetches a media message's url, a caller-supplied URL, for
 	// uploading it to Meta; nil leaves url sources to Meta (sent as link).
-	Fetch func(ctx context.Context, url string) (*http.Response, error)
+	Fetch *safefetch.Client
 	// Uploaded opens a file uploaded through the send API's POST
 	// /v1/uploads: its bytes, size and content type; ErrNoUpload, wrapped,
 	// when there is none. Nil refuses upload sources.
@@ -69,6 +70,9 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (wamid string, er
 	if c.Token == "" {
 		return "", message.Errorf(message.CodeUnauthorized,
 			"whatsapp: no access token is configured; this is a configuration problem")
+	}
+	if o.Message, err = c.prepareMedia(ctx, o); err != nil {
+		return "", err
 	}
 	body, err := Render(o)
 	if err != nil {

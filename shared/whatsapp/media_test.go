@@ -199,3 +199,82 @@ func TestUploadMedia(t *testing.T) {
 		t.Errorf("Meta received %v, want %v", got, want)
 	}
 }
+
+// mediaSends are media messages of the send API and the request Meta must
+// receive for each (once the file is on Meta), or the problems that keep
+// them from leaving.
+var mediaSends = []struct {
+	name     string
+	m        message.Message
+	want     string
+	problems message.Problems
+}{
+	{"image by id with a caption", message.Message{Type: "image", MediaID: "1810293847566475", Caption: "Your parcel"},
+		`{"messaging_product":"whatsapp","recipient_type":"individual","to":"+447700900123","type":"image","image":{"id":"1810293847566475","caption":"Your parcel"}}`, nil},
+	{"document with filename and caption", message.Message{Type: "document", MediaID: "1810293847566476", Filename: "invoice-2291.pdf", Caption: "Your invoice"},
+		`{"messaging_product":"whatsapp","recipient_type":"individual","to":"+447700900123","type":"document","document":{"id":"1810293847566476","caption":"Your invoice","filename":"invoice-2291.pdf"}}`, nil},
+	{"audio by link", message.Message{Type: "audio", URL: "https://shop.example/hello.mp3"},
+		`{"messaging_product":"whatsapp","recipient_type":"individual","to":"+447700900123","type":"audio","audio":{"link":"https://shop.example/hello.mp3"}}`, nil},
+	{"video as a reply", message.Message{Type: "video", MediaID: "1810293847566477", Caption: "How to open it", ReplyTo: "wamid.X"},
+		`{"messaging_product":"whatsapp","recipient_type":"individual","to":"+447700900123","type":"video","video":{"id":"1810293847566477","caption":"How to open it"},"context":{"message_id":"wamid.X"}}`, nil},
+	{"sticker", message.Message{Type: "sticker", MediaID: "1810293847566478"},
+		`{"messaging_product":"whatsapp","recipient_type":"individual","to":"+447700900123","type":"sticker","sticker":{"id":"1810293847566478"}}`, nil},
+	{"caption at the limit", message.Message{Type: "image", MediaID: "1", Caption: strings.Repeat("👍", CaptionLimit)},
+		`{"messaging_product":"whatsapp","recipient_type":"individual","to":"+447700900123","type":"image","image":{"id":"1","caption":"` + strings.Repeat("👍", CaptionLimit) + `"}}`, nil},
+	{"caption over the limit", message.Message{Type: "image", MediaID: "1", Caption: strings.Repeat("é", CaptionLimit+1)}, "",
+		message.Problems{{Field: "message.caption", Problem: "1025 characters, the limit is 1024"}}},
+	{"no source", message.Message{Type: "image"}, "",
+		message.Problems{{Field: "message", Problem: "a image message needs one of url, mediaId and upload"}}},
+	{"two sources", message.Message{Type: "document", MediaID: "1", Upload: "uploads/a"}, "",
+		message.Problems{{Field: "message", Problem: "gives mediaId and upload: exactly one of url, mediaId and upload is allowed"}}},
+	{"not an upload key", message.Message{Type: "document", Upload: "raw/x"}, "",
+		message.Problems{{Field: "message.upload", Problem: `"raw/x" is not a key POST /v1/uploads returned`}}},
+	{"a GIF", message.Message{Type: "image", MediaID: "1", MimeType: "image/gif"}, "",
+		message.Problems{{Field: "message.mimeType", Problem: `"image/gif" is not taken for image messages: WhatsApp takes image/jpeg, image/png`}}},
+	{"Ogg with codecs", message.Message{Type: "audio", MediaID: "1", MimeType: "audio/ogg; codecs=opus"},
+		`{"messaging_product":"whatsapp","recipient_type":"individual","to":"+447700900123","type":"audio","audio":{"id":"1"}}`, nil},
+	{"caption on a sticker", message.Message{Type: "sticker", MediaID: "1", Caption: "Hi"}, "",
+		message.Problems{{Field: "message.caption", Problem: "not used by sticker messages"}}},
+	{"filename on an image", message.Message{Type: "image", MediaID: "1", Filename: "a.jpg"}, "",
+		message.Problems{{Field: "message.filename", Problem: "not used by image messages"}}},
+	{"link not http", message.Message{Type: "video", URL: "ftp://shop.example/v.mp4"}, "",
+		message.Problems{{Field: "message.url", Problem: "must be an http or https URL"}}},
+}
+
+func TestMediaSends(t *testing.T) {
+	for _, tc := range mediaSends {
+		t.Run(tc.name, func(t *testing.T) {
+			if ps := Validate(tc.m); !reflect.DeepEqual(ps, tc.problems) {
+				t.Errorf("Validate = %v, want %v", ps, tc.problems)
+			}
+			if tc.want == "" {
+				return
+			}
+			o := message.Outgoing{BusinessID: business, To: customer, Message: tc.m, ReplyToPlatformID: tc.m.ReplyTo}
+			got, err := Render(o)
+			if err != nil || string(got) != tc.want {
+				t.Errorf("Render =\n %s, %v\nwant\n %s", got, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestWebPAnimated(t *testing.T) {
+	vp8x := func(flags byte) []byte {
+		return append([]byte("RIFF\x00\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00"), flags, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+	}
+	for _, tc := range []struct {
+		name string
+		head []byte
+		want bool
+	}{
+		{"animated", vp8x(0x02), true},
+		{"extended, still", vp8x(0x10), false},
+		{"simple", []byte("RIFF\x00\x00\x00\x00WEBPVP8 \x00\x00\x00\x00\x00\x00\x00\x00\x00"), false},
+		{"not WebP", []byte("GIF89a"), false},
+	} {
+		if got := webpAnimated(tc.head); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
