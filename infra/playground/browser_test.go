@@ -67,6 +67,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(`#event-list li[data-type="message.received"][data-channel="whatsapp"][data-body="selection"]`),
 		chromedp.WaitVisible(`#whatsapp li.msg.mine[data-type="selection"]`))
 	b.shot("whatsapp-list")
+	b.do("send a photo as the WhatsApp customer",
+		chromedp.SendKeys(`#whatsapp input[name=text]`, "Here is the parcel"),
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#whatsapp select[data-role=media]'); s.value = 'image'; s.dispatchEvent(new Event('change')); })()`),
+		chromedp.WaitVisible(`#event-list li[data-type="message.received"][data-channel="whatsapp"][data-body="media"]`),
+		chromedp.WaitVisible(`#whatsapp li.msg.mine[data-type="media"]`))
 
 	// Apple: the customer writes (their device's capabilities come with
 	// it), the business sends a time picker, the customer picks a slot.

@@ -38,6 +38,24 @@ export class Phone {
       if (problem) this.showError(problem);
       else input.value = '';
     });
+    const media = el.querySelector('[data-role=media]');
+    if (media) {
+      // The customer sends a file the simulator makes up; the text box is
+      // its caption where WhatsApp has one.
+      media.addEventListener('change', async () => {
+        const type = media.value;
+        media.value = '';
+        if (!type) return;
+        const input = form.elements.text;
+        const file = { type, size: { image: 48000, audio: 24000, video: 400000, document: 30000, sticker: 20000 }[type] };
+        if (type === 'audio') file.voice = true;
+        if (type === 'document') file.filename = 'receipt.pdf';
+        if (['image', 'video', 'document'].includes(type) && input.value.trim()) file.caption = input.value;
+        const problem = await this.customer(file, '/reply/media');
+        if (problem) this.showError(problem);
+        else input.value = '';
+      });
+    }
     const close = el.querySelector('[data-role=close]');
     if (close) {
       close.addEventListener('click', async () => {
@@ -118,11 +136,11 @@ export class Phone {
 
   // customer plays the customer: payload goes to the simulator's /reply
   // with the conversation's ids. It resolves to a problem, or to nothing.
-  async customer(payload) {
+  async customer(payload, path = '/reply') {
     const body = { businessId: this.businessId, from: this.customerId, ...payload };
     let res;
     try {
-      res = await postJSON(`/sim/${this.channel}/reply`, body);
+      res = await postJSON(`/sim/${this.channel}${path}`, body);
     } catch (e) {
       return `The simulator could not be reached: ${e.message}`;
     }
@@ -438,6 +456,14 @@ export class Phone {
         return h('div', { class: 'bubble' }, `Form: ${(b.flow && (b.flow.body || b.flow.name)) || 'Form sent'}`);
       case 'reaction':
         return h('div', { class: 'bubble' }, `${b.reaction && b.reaction.removed ? 'removed a reaction' : `reacted ${(b.reaction && b.reaction.emoji) || ''}`} to an older message`);
+      case 'media': {
+        const m = b.media || {};
+        const what = { image: 'Photo', audio: m.voice ? 'Voice note' : 'Audio', video: 'Video', document: m.fileName || 'Document', sticker: m.animated ? 'Animated sticker' : 'Sticker' }[m.type] || m.type;
+        const size = m.size ? ` · ${Math.max(1, Math.round(m.size / 1024))} KB` : '';
+        return h('div', { class: 'bubble' }, h('div', { class: 'header' }, `📎 ${what}`),
+          h('div', { class: 'caption' }, m.key ? `${m.mimeType || ''}${size}` : 'fetching…'),
+          m.caption ? h('div', {}, m.caption) : null);
+      }
       case 'unsupported':
         return h('div', { class: 'bubble' }, h('span', { class: 'caption' }, `(a ${b.unsupported || 'kind of'} message parley does not read)`));
       default:
