@@ -46,6 +46,15 @@ func Adapt(m message.Message, _ message.Conversation, adapt bool) (message.Messa
 	case message.TypeAuth, message.TypeApplePay, message.TypeCustom:
 		return m, nil, message.Errorf(message.CodeUnsupportedOnChannel,
 			"WhatsApp has no %q message and no form close enough to send instead", m.Type)
+	case message.TypeImage, message.TypeVideo, message.TypeAudio, message.TypeSticker:
+		if m.Caption != "" && (m.Type == message.TypeAudio || m.Type == message.TypeSticker) {
+			m.Caption = ""
+			reasons = append(reasons, "WhatsApp shows no caption on "+m.Type+" messages; it was left out")
+		}
+		if m.Filename != "" {
+			m.Filename = ""
+			reasons = append(reasons, "WhatsApp takes a filename only on documents; it was left out")
+		}
 	case message.TypeButtons:
 		if n := len(m.Buttons); n > buttonsLimit && n <= rowsLimit {
 			var why string

@@ -278,3 +278,26 @@ func TestWebPAnimated(t *testing.T) {
 		}
 	}
 }
+
+// With adapt, a caption or filename WhatsApp does not show is left out,
+// and the answer says so; without it they are refused.
+func TestAdaptMedia(t *testing.T) {
+	for _, tc := range []struct {
+		in, want message.Message
+		reason   string
+	}{
+		{message.Message{Type: "audio", MediaID: "1", Caption: "Listen"}, message.Message{Type: "audio", MediaID: "1"},
+			"WhatsApp shows no caption on audio messages; it was left out"},
+		{message.Message{Type: "image", MediaID: "1", Caption: "Parcel", Filename: "p.jpg"}, message.Message{Type: "image", MediaID: "1", Caption: "Parcel"},
+			"WhatsApp takes a filename only on documents; it was left out"},
+		{message.Message{Type: "document", MediaID: "1", Caption: "Invoice", Filename: "i.pdf"}, message.Message{Type: "document", MediaID: "1", Caption: "Invoice", Filename: "i.pdf"}, ""},
+	} {
+		got, ad, err := Adapt(tc.in, message.Conversation{}, true)
+		if err != nil || !reflect.DeepEqual(got, tc.want) || (tc.reason == "") != (ad == nil) || (ad != nil && ad.Reason != tc.reason) {
+			t.Errorf("Adapt(%+v) = %+v, %+v, %v; want %+v, %q", tc.in, got, ad, err, tc.want, tc.reason)
+		}
+		if len(Validate(got)) != 0 {
+			t.Errorf("the adapted message is not valid: %v", Validate(got))
+		}
+	}
+}
