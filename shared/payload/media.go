@@ -1,6 +1,7 @@
 package payload
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -38,7 +39,8 @@ var (
 	ErrMediaLimit  = errors.New("payload: the media file is over the limit")
 )
 
-const metaSHA256 = "sha256"
+// netRead is the size of the reads of a media download.
+const netRead = 256 << 10
 
 // MediaKey is the raw object of a customer's media file: under the
 // conversation's key, one per message, so that a job delivered again finds
@@ -76,9 +78,6 @@ func (s *Service) fetchMedia(ctx context.Context, j queue.Job) error {
 			return err
 		}
 		defer body.Close()
-		if info.FileSize > whatsapp.MaxInboundMediaSize {
-			return fmt.Errorf("%w: %d bytes, the limit is %d", ErrMediaLimit, info.FileSize, whatsapp.MaxInboundMediaSize)
-		}
 		mimeType := info.MimeType
 		if mimeType == "" {
 			mimeType = md.MimeType
@@ -93,8 +92,10 @@ func (s *Service) fetchMedia(ctx context.Context, j queue.Job) error {
 		if md.FileName != "" {
 			meta[metaName] = url.PathEscape(md.FileName)
 		}
-		c := &checkedMedia{r: body, size: info.FileSize, limit: whatsapp.MaxInboundMediaSize, sum: newHasher(),
-			want: []string{md.SHA256, info.SHA256}, meta: meta}
+		// Large reads from the network: fewer system calls than the store's
+		// own reads would make, whatever their size.
+		c := &checkedMedia{r: bufio.NewReaderSize(body, netRead), size: info.FileSize, limit: whatsapp.MaxInboundMediaSize, sum: newHasher(),
+			want: []string{md.SHA256, info.SHA256}}
 		defer c.sum.close()
 		if err := s.Blobs.PutBlob(ctx, key, c, mimeType, meta); err != nil {
 			if c.failed != nil {
@@ -112,13 +113,17 @@ func (s *Service) fetchMedia(ctx context.Context, j queue.Job) error {
 	return s.decodeNext(ctx, key)
 }
 
-// openMedia resolves id and opens its file; a URL that expired before it
-// was read is resolved once more.
+// openMedia resolves id and opens its file; a file Meta says is over the
+// limit is refused before it is downloaded, and a URL that expired before
+// it was read is resolved once more.
 func (s *Service) openMedia(ctx context.Context, id string) (whatsapp.MediaInfo, io.ReadCloser, error) {
 	for try := 1; ; try++ {
 		info, err := s.Media.Media(ctx, id)
 		if err != nil {
 			return whatsapp.MediaInfo{}, nil, err
+		}
+		if info.FileSize > whatsapp.MaxInboundMediaSize {
+			return info, nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrMediaLimit, info.FileSize, whatsapp.MaxInboundMediaSize)
 		}
 		body, err := s.Media.Download(ctx, info.URL)
 		if errors.Is(err, whatsapp.ErrURLExpired) && try == 1 {
@@ -131,8 +136,7 @@ func (s *Service) openMedia(ctx context.Context, id string) (whatsapp.MediaInfo,
 
 // checkedMedia reads a media file, failing instead of ending when it is
 // larger than limit, is not size bytes long (when size is known) or does
-// not hash to every digest of want that is given. The digest is kept in
-// meta once it is known.
+// not hash to every digest of want that is given.
 type checkedMedia struct {
 	r      io.Reader
 	size   int64
@@ -140,7 +144,6 @@ type checkedMedia struct {
 	n      int64
 	sum    *hasher
 	want   []string
-	meta   map[string]string
 	failed error
 }
 
@@ -177,7 +180,6 @@ func (c *checkedMedia) check() error {
 			return fmt.Errorf("%w: %s was given, the file hashes to %s", ErrMediaDigest, w, hex.EncodeToString(sum))
 		}
 	}
-	c.meta[metaSHA256] = hex.EncodeToString(sum)
 	return nil
 }
 
