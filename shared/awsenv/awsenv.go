@@ -92,7 +92,7 @@ func Secrets(cfg aws.Config, endpoint string) config.SecretSource {
 // Store returns the DynamoDB and S3 store of c.
 func Store(cfg aws.Config, c config.AWS, clk clock.Clock) *dynamo.Store {
 	ddb, s3c := dynamo.Clients(cfg, c.Endpoint)
-	return dynamo.New(dynamo.Config{DynamoDB: ddb, S3: s3c, Table: c.Table, Bucket: c.Bucket, Clock: clk})
+	return dynamo.New(dynamo.Config{DynamoDB: ddb, S3: s3c, Table: c.Table, Bucket: c.Bucket, Clock: clk, Shards: c.Shards})
 }
 
 // Publisher returns the EventBridge publisher of b, which parks the events

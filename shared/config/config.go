@@ -51,6 +51,7 @@ const (
 	ThroughputPerSecond = "PARLEY_THROUGHPUT_PER_SECOND"
 	PayloadQueueURL     = "PARLEY_PAYLOAD_QUEUE_URL"
 	PayloadMaxAttempts  = "PARLEY_PAYLOAD_MAX_ATTEMPTS"
+	WriteShards         = "PARLEY_WRITE_SHARDS"
 	FetchLocal          = "PARLEY_FETCH_LOCAL"
 	FetchAllowHosts     = "PARLEY_FETCH_ALLOW_HOSTS"
 	FetchTimeout        = "PARLEY_FETCH_TIMEOUT"
@@ -176,11 +177,23 @@ type AWS struct {
 	// Endpoint replaces AWS's endpoints (a local moto server); "" in
 	// production.
 	Endpoint string
+	// Shards is how many partitions the event log and the due index are
+	// written over (store/dynamo.Config.Shards).
+	Shards int
 }
 
-// AWS reads the table, the bucket and the optional local endpoint.
+// AWS reads the table, the bucket, the optional local endpoint and the
+// number of write shards (default 1; it may grow, never shrink).
 func (e *Env) AWS() AWS {
-	return AWS{Table: e.required(Table), Bucket: e.required(Bucket), Endpoint: e.AWSEndpoint()}
+	a := AWS{Table: e.required(Table), Bucket: e.required(Bucket), Endpoint: e.AWSEndpoint(), Shards: 1}
+	if v := e.optional(WriteShards); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			e.problem("%s must be a whole number from 1 to 64", WriteShards)
+		}
+		a.Shards = n
+	}
+	return a
 }
 
 // AWSEndpoint reads the optional local AWS endpoint.

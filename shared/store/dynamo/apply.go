@@ -40,7 +40,10 @@ const (
 type batch struct {
 	table *string
 	now   types.AttributeValue // the clock in epoch nanoseconds
-	items []types.TransactWriteItem
+	// shards is how many partitions the event log and the due index
+	// are written over.
+	shards int
+	items  []types.TransactWriteItem
 	// Per item: what a failed condition means, and what it is, for errors.
 	fails []onFail
 	names []string
@@ -87,7 +90,7 @@ func (s *Store) Apply(ctx context.Context, ws ...store.Write) error {
 	if len(ws) == 0 {
 		return nil
 	}
-	b := &batch{table: s.table, now: num(s.clock.Now().UnixNano())}
+	b := &batch{table: s.table, now: num(s.clock.Now().UnixNano()), shards: s.shards}
 	for _, w := range ws {
 		if err := b.write(w); err != nil {
 			return err
@@ -288,7 +291,7 @@ func (b *batch) write(w store.Write) error {
 		if w.Event.ID == "" {
 			return errorf("apply: event: empty id")
 		}
-		it := key(pkEvents, w.Event.ID)
+		it := key(shardOf(pkEvents, w.Event.ID, b.shards), w.Event.ID)
 		if err := setData(it, w.Event); err != nil {
 			return err
 		}
@@ -323,7 +326,7 @@ func (b *batch) write(w store.Write) error {
 			return errorf("apply: scheduled item: empty id")
 		}
 		it := key(scheduledPK(sc.ID), skScheduled)
-		it[attrGSI2PK] = str(pkDue)
+		it[attrGSI2PK] = str(shardOf(pkDue, sc.ID, b.shards))
 		it[attrGSI2SK] = str(dueSK(sc.DueAt, sc.ID))
 		if err := setData(it, sc); err != nil {
 			return err

@@ -39,12 +39,17 @@
 // only when it has the conversation's version and has not expired: a later
 // write without a window leaves the old window item behind, stale.
 //
-// Scheduled items share one GSI2 partition, ordered by due time, so that
-// DueItems is one Query from the earliest or from a cursor; a claim moves
-// an item's GSI2SK to the end of its lease.
+// Scheduled items are spread over Config.Shards GSI2 partitions (DUE,
+// DUE#1, … by a hash of the id), each ordered by due time; DueItems
+// queries every shard from the cursor and merges them in order, so the
+// cursor (the GSI2SK of the last item returned) stays the same whatever
+// the number of shards. A claim moves an item's GSI2SK to the end of its
+// lease.
 //
-// Events share one partition, ordered by id (message.NewEventID), so that
-// Events is one Query from the start of the log or from a cursor.
+// Events are spread the same way over EVT, EVT#1, … by a hash of their id,
+// each ordered by id (message.NewEventID); Events queries every shard
+// after the cursor and merges them, so the cursor is an event id as
+// before. With one shard (the default) both are one Query.
 //
 // # Requests
 //
@@ -92,6 +97,10 @@ type Config struct {
 	// Clock tells the store what time it is, for expiry; nil means the
 	// system clock.
 	Clock clock.Clock
+	// Shards is how many partitions the event log and the due index are
+	// written over (at least 1). Readers query every one, so it may grow
+	// but must never shrink while items remain in the shards it drops.
+	Shards int
 }
 
 // Store keeps parley's state in DynamoDB and S3. It implements store.Store
@@ -102,6 +111,7 @@ type Store struct {
 	table  *string
 	bucket *string
 	clock  clock.Clock
+	shards int
 	reads  atomic.Int64
 	writes atomic.Int64
 }
@@ -118,7 +128,7 @@ func New(cfg Config) *Store {
 	if clk == nil {
 		clk = clock.System{}
 	}
-	return &Store{db: cfg.DynamoDB, s3: cfg.S3, table: aws.String(cfg.Table), bucket: aws.String(cfg.Bucket), clock: clk}
+	return &Store{db: cfg.DynamoDB, s3: cfg.S3, table: aws.String(cfg.Table), bucket: aws.String(cfg.Bucket), clock: clk, shards: max(cfg.Shards, 1)}
 }
 
 // Counts is how many DynamoDB requests a Store made: reads are GetItem,

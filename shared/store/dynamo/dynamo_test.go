@@ -63,6 +63,19 @@ func TestContract(t *testing.T) {
 	})
 }
 
+// TestShardedContract runs the contract suite with the event log and the
+// due index spread over four shards: Events and DueItems stay ordered and
+// complete, and their cursors work as with one.
+func TestShardedContract(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t)
+	storetest.Run(t, func(t *testing.T, clk clock.Clock) (store.Store, store.Blobs) {
+		s := b.newStore(t, clk)
+		s.shards = 4
+		return s, s
+	})
+}
+
 var start = time.Date(2031, time.March, 14, 9, 26, 53, 0, time.UTC)
 
 func TestRequestCounts(t *testing.T) {

@@ -3,6 +3,7 @@ package dynamo
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"time"
 
@@ -63,8 +64,27 @@ const (
 	skScheduled    = "SCHED"
 )
 
-// pkEvents is the partition of the event log.
+// pkEvents is the partition of the event log's first shard.
 const pkEvents = "EVT"
+
+// shardOf returns the partition key of the shard of n that id falls in:
+// base itself for shard 0 (so that one shard is the layout of old), else
+// base#i.
+func shardOf(base, id string, n int) string {
+	if n <= 1 {
+		return base
+	}
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return shardKey(base, int(h.Sum32()%uint32(n)))
+}
+
+func shardKey(base string, i int) string {
+	if i == 0 {
+		return base
+	}
+	return base + "#" + strconv.Itoa(i)
+}
 
 // item is one DynamoDB item.
 type item = map[string]types.AttributeValue

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -225,19 +226,21 @@ func (s *Store) RecentMessages(ctx context.Context, k store.ConversationKey, lim
 // Events returns up to limit live events with ids greater than after,
 // oldest first; see store.Store.
 func (s *Store) Events(ctx context.Context, after string, limit int) ([]message.Event, error) {
-	in := &dynamodb.QueryInput{
-		TableName:                 s.table,
-		KeyConditionExpression:    aws.String("#pk = :pk"),
-		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
-		ExpressionAttributeValues: item{":pk": str(pkEvents)},
-		ConsistentRead:            aws.Bool(true),
-	}
-	if after != "" {
-		in.KeyConditionExpression = aws.String("#pk = :pk AND #sk > :after")
-		in.ExpressionAttributeNames["#sk"] = attrSK
-		in.ExpressionAttributeValues[":after"] = str(after)
-	}
-	its, err := s.query(ctx, limit, in)
+	its, err := s.merged(ctx, limit, attrSK, func(i int) *dynamodb.QueryInput {
+		in := &dynamodb.QueryInput{
+			TableName:                 s.table,
+			KeyConditionExpression:    aws.String("#pk = :pk"),
+			ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
+			ExpressionAttributeValues: item{":pk": str(shardKey(pkEvents, i))},
+			ConsistentRead:            aws.Bool(true),
+		}
+		if after != "" {
+			in.KeyConditionExpression = aws.String("#pk = :pk AND #sk > :after")
+			in.ExpressionAttributeNames["#sk"] = attrSK
+			in.ExpressionAttributeValues[":after"] = str(after)
+		}
+		return in
+	})
 	if err != nil {
 		return nil, errorf("events after %q: %w", after, err)
 	}
@@ -300,16 +303,18 @@ func (s *Store) DueItems(ctx context.Context, before time.Time, limit int, curso
 	// cursor+" " is after cursor and before anything that follows it (and
 	// " " before every key).
 	from := cursor + " "
-	its, err := s.query(ctx, limit, &dynamodb.QueryInput{
-		TableName:                s.table,
-		IndexName:                aws.String(indexGSI2),
-		KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
-		ExpressionAttributeNames: map[string]string{"#pk": attrGSI2PK, "#sk": attrGSI2SK},
-		ExpressionAttributeValues: item{
-			":pk":   str(pkDue),
-			":from": str(from),
-			":to":   str(before.UTC().Format(createdAtLayout)),
-		},
+	its, err := s.merged(ctx, limit, attrGSI2SK, func(i int) *dynamodb.QueryInput {
+		return &dynamodb.QueryInput{
+			TableName:                s.table,
+			IndexName:                aws.String(indexGSI2),
+			KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
+			ExpressionAttributeNames: map[string]string{"#pk": attrGSI2PK, "#sk": attrGSI2SK},
+			ExpressionAttributeValues: item{
+				":pk":   str(shardKey(pkDue, i)),
+				":from": str(from),
+				":to":   str(before.UTC().Format(createdAtLayout)),
+			},
+		}
 	})
 	if err != nil {
 		return nil, "", errorf("due items before %s: %w", before.Format(time.RFC3339), err)
@@ -325,6 +330,25 @@ func (s *Store) DueItems(ctx context.Context, before time.Time, limit int, curso
 		next = keyText(it, attrGSI2SK)
 	}
 	return out, next, nil
+}
+
+// merged runs the query of every shard (in(i) for shard i), each for up to
+// limit items in its sort order, and returns the first limit of all of
+// them by the attribute sk: every shard is in order, so these are the
+// first limit of the whole.
+func (s *Store) merged(ctx context.Context, limit int, sk string, in func(i int) *dynamodb.QueryInput) ([]item, error) {
+	var all []item
+	for i := range s.shards {
+		its, err := s.query(ctx, limit, in(i))
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, its...)
+	}
+	if s.shards > 1 {
+		slices.SortFunc(all, func(a, b item) int { return strings.Compare(keyText(a, sk), keyText(b, sk)) })
+	}
+	return all[:min(len(all), limit)], nil
 }
 
 // get reads one item with a strongly consistent GetItem; ErrNotFound when
