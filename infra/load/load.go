@@ -185,6 +185,9 @@ type Scenario struct {
 	Workers int
 }
 
+// maxPacedWorkers bounds the requests in flight of a paced scenario.
+const maxPacedWorkers = 256
+
 // Report is what a scenario measured.
 type Report struct {
 	Name       string
@@ -207,6 +210,10 @@ func Run(sc Scenario) Report {
 		if pacer == nil {
 			pacer = vegeta.ConstantPacer{} // zero rate: as fast as the workers go
 		}
+	} else {
+		// Paced: enough workers to keep the pace through a slow moment,
+		// within the process's file descriptors.
+		opts = append(opts, vegeta.MaxWorkers(maxPacedWorkers), vegeta.MaxConnections(maxPacedWorkers))
 	}
 	a := vegeta.NewAttacker(opts...)
 	var m vegeta.Metrics
