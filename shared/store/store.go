@@ -59,9 +59,19 @@ func KeyOf(c message.Conversation) ConversationKey {
 	return ConversationKey{Channel: c.Channel, BusinessID: c.BusinessID, CustomerID: c.CustomerID}
 }
 
-// Idempotency is the stored state of an idempotency key.
+// Idempotency is the stored state of an idempotency key. A request claims
+// its key with a lease: CreateIdempotency with ExpiresAt a few seconds
+// ahead (longer than the request can run) and a fresh Lease. When the
+// outcome is known, PutIdempotency records it with the key's full
+// retention; a request that ends without an outcome to keep releases the
+// key (DeleteIdempotency naming its Lease). A request that dies in between —
+// a crash, a timeout, a store failure — leaves a claim that expires with
+// its lease, after which the key can be claimed again.
 type Idempotency struct {
 	Key string
+	// Lease identifies the claim that holds the key; empty on keys written
+	// without one.
+	Lease string
 	// RequestHash identifies the request that claimed the key, so that the
 	// same key with a different request can be refused.
 	RequestHash string
@@ -251,7 +261,14 @@ type CreateIdempotency struct{ Idempotency Idempotency }
 type PutIdempotency struct{ Idempotency Idempotency }
 
 // DeleteIdempotency releases a key, so that a later request can use it.
-type DeleteIdempotency struct{ Key string }
+// With Lease set, only the claim of that lease is released: the batch fails
+// with ErrConflict when another claim holds the key (the lease ran out and
+// another request claimed it). Releasing a key nobody holds is not an
+// error.
+type DeleteIdempotency struct {
+	Key   string
+	Lease string
+}
 
 // PutScheduled writes a scheduled item if the stored one still has version
 // PrevVersion (0: none stored); Item.Version must be PrevVersion+1. A

@@ -316,9 +316,16 @@ func (b *batch) write(w store.Write) error {
 		if w.Key == "" {
 			return errorf("apply: idempotency: empty key")
 		}
-		b.add("idempotency key "+w.Key, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: b.table, Key: key(idempotencyPK(w.Key), skIdempotency),
-		}}, noCondition)
+		d := &types.Delete{TableName: b.table, Key: key(idempotencyPK(w.Key), skIdempotency)}
+		fail := noCondition
+		if w.Lease != "" {
+			// Only this lease's claim: absent, expired or ours.
+			d.ConditionExpression = aws.String("attribute_not_exists(#pk) OR #exp <= :now OR #lease = :lease")
+			d.ExpressionAttributeNames = map[string]string{"#pk": attrPK, "#exp": attrExpiresAtNs, "#lease": attrLease}
+			d.ExpressionAttributeValues = item{":now": b.now, ":lease": str(w.Lease)}
+			fail = failConflict
+		}
+		b.add("idempotency key "+w.Key, types.TransactWriteItem{Delete: d}, fail)
 
 	case store.PutScheduled:
 		sc := w.Item
@@ -359,6 +366,9 @@ func idempotencyItem(i store.Idempotency) (item, error) {
 	}
 	it := key(idempotencyPK(i.Key), skIdempotency)
 	it[attrRequestHash] = str(i.RequestHash)
+	if i.Lease != "" {
+		it[attrLease] = str(i.Lease)
+	}
 	it[attrMessageID] = str(i.MessageID)
 	it[attrStatus] = num(int64(i.Status))
 	if len(i.Answer) > 0 {

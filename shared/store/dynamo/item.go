@@ -30,6 +30,7 @@ const (
 	attrRequestHash   = "requestHash"
 	attrStatus        = "status"
 	attrAnswer        = "answer"
+	attrLease         = "lease"
 	// The forward-only registers of a conversation's items.
 	attrAt             = "atNs"
 	attrWindowClosesAt = "windowClosesAtNs"

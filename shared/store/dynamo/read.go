@@ -268,6 +268,9 @@ func (s *Store) Idempotency(ctx context.Context, key string) (store.Idempotency,
 	if i.MessageID, err = stringOf(it, attrMessageID); err != nil {
 		return store.Idempotency{}, err
 	}
+	if i.Lease, err = stringOf(it, attrLease); err != nil {
+		return store.Idempotency{}, err
+	}
 	status, err := numberOf(it, attrStatus)
 	if err != nil {
 		return store.Idempotency{}, err

@@ -158,6 +158,7 @@ type eventItem struct {
 // names it has on disk.
 type idempotencyItem struct {
 	Key         string    `json:"key"`
+	Lease       string    `json:"lease,omitempty"`
 	RequestHash string    `json:"requestHash"`
 	MessageID   string    `json:"messageId,omitempty"`
 	Status      int       `json:"status,omitempty"`
@@ -247,6 +248,16 @@ func apply(tx *bolt.Tx, now time.Time, w store.Write) error {
 	case store.PutIdempotency:
 		return put(tx, bucketIdempotency, []byte(w.Idempotency.Key), idempotencyItem(w.Idempotency))
 	case store.DeleteIdempotency:
+		if w.Lease != "" {
+			var i idempotencyItem
+			found, err := get(tx, bucketIdempotency, []byte(w.Key), &i)
+			if err != nil {
+				return err
+			}
+			if found && live(i.ExpiresAt, now) && i.Lease != w.Lease {
+				return fmt.Errorf("embedded: idempotency key %q: held by another claim: %w", w.Key, store.ErrConflict)
+			}
+		}
 		return tx.Bucket(bucketIdempotency).Delete([]byte(w.Key))
 	case store.PutScheduled:
 		return putScheduled(tx, now, w)

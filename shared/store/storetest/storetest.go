@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"Events/Expiry", testEventsExpiry},
 		{"Idempotency/Lifecycle", testIdempotencyLifecycle},
 		{"Idempotency/Expiry", testIdempotencyExpiry},
+		{"Idempotency/Lease", testIdempotencyLease},
 		{"Schedule/Due", testScheduleDue},
 		{"Schedule/Claim", testScheduleClaim},
 		{"Schedule/AllOrNothing", testScheduleAllOrNothing},
