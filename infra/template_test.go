@@ -215,9 +215,9 @@ func TestTemplateFunctions(t *testing.T) {
 	// Settings a deployment leaves at their defaults: a local AWS endpoint
 	// and Apple Pay's merchant-session endpoint, for tests; the fetching of
 	// callers' URLs, strict unless the operator adds a setting; the send retry
-	// budget.
+	// budget and the idempotency lease.
 	unset := []string{config.AWSEndpoint, config.ApplePayGatewayURL, config.FetchLocal, config.FetchAllowHosts, config.FetchTimeout,
-		config.SendRetryBudget}
+		config.SendRetryBudget, config.IdempotencyLease}
 
 	for id, fn := range fns {
 		t.Run(id, func(t *testing.T) {

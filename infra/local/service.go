@@ -70,7 +70,7 @@ func loadConfig(ctx context.Context, getenv func(string) string) (Config, error)
 		LogLevel: env.LogLevel(),
 		Store:    env.Store(),
 		Bus:      env.Bus(),
-		Send: config.Send{WhatsApp: env.WhatsApp(), Apple: env.AppleGateway(), Fetch: env.Fetch(), RetryBudget: env.SendRetryBudget(), PublicURL: env.PublicURL(),
+		Send: config.Send{WhatsApp: env.WhatsApp(), Apple: env.AppleGateway(), Fetch: env.Fetch(), RetryBudget: env.SendRetryBudget(), IdempotencyLease: env.IdempotencyLease(), PublicURL: env.PublicURL(),
 			ApplePay: env.ApplePay(), Reengagement: env.Reengagement()},
 		WhatsAppWebhook:     env.WhatsAppWebhook(),
 		PaymentProcessorURL: env.PaymentProcessorURL(),

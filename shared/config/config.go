@@ -62,6 +62,7 @@ const (
 	EventsWebhookURL      = "PARLEY_EVENTS_WEBHOOK_URL"
 	EventsWebhookSecret   = "PARLEY_EVENTS_WEBHOOK_SECRET"
 	EventsWebhookQueueURL = "PARLEY_EVENTS_WEBHOOK_QUEUE_URL"
+	IdempotencyLease      = "PARLEY_IDEMPOTENCY_LEASE"
 )
 
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
@@ -533,6 +534,20 @@ func (e *Env) SendRetryBudget() time.Duration {
 	d, err := time.ParseDuration(v)
 	if err != nil || d <= 0 || d > MaxSendRetryBudget {
 		e.problem("%s must be a duration above 0, at most %s (the send function's timeout is 29s), e.g. 20s", SendRetryBudget, MaxSendRetryBudget)
+	}
+	return d
+}
+
+// IdempotencyLease reads how long a send holds its idempotency key before
+// its outcome is recorded; 0 means the send package's default (30 s).
+func (e *Env) IdempotencyLease() time.Duration {
+	v := e.optional(IdempotencyLease)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 30*time.Second || d > 15*time.Minute {
+		e.problem("%s must be a duration from 30s (longer than the send function may run) to 15m", IdempotencyLease)
 	}
 	return d
 }

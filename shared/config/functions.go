@@ -54,6 +54,9 @@ type Send struct {
 	// RetryBudget caps a send's tries and waits together; 0 means
 	// retry.DefaultBudget.
 	RetryBudget time.Duration
+	// IdempotencyLease is how long a send holds its idempotency key; 0
+	// means the default.
+	IdempotencyLease time.Duration
 	// PublicURL is the webhooks' URL, where Apple Pay's callbacks arrive.
 	PublicURL    string
 	ApplePay     *ApplePay
@@ -84,6 +87,7 @@ func (e *Env) Send() Send {
 		Apple:            e.AppleGateway(),
 		Fetch:            e.Fetch(),
 		RetryBudget:      e.SendRetryBudget(),
+		IdempotencyLease: e.IdempotencyLease(),
 		PublicURL:        e.PublicURL(),
 		ApplePay:         e.ApplePay(),
 		Reengagement:     e.Reengagement(),

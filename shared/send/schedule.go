@@ -150,13 +150,11 @@ func (s *Sender) schedule(ctx context.Context, d delivery) (message.SendResult, 
 		answer, _ := recordable(result, nil)
 		kept := *d.idem
 		kept.MessageID, kept.Answer = id, answer
+		kept.ExpiresAt = now.Add(IdempotencyRetention)
 		writes = append(writes, store.PutIdempotency{Idempotency: kept})
 	}
 	if err := s.Store.Apply(ctx, writes...); err != nil {
 		return message.SendResult{}, s.internal("storing a scheduled message", err)
-	}
-	if d.idem != nil {
-		d.idem.Key = ""
 	}
 	s.log().Info("message scheduled", "message_id", id, "channel", req.Channel, "send_at", at)
 	return result, nil

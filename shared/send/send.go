@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -85,6 +86,9 @@ type Sender struct {
 	// Reengagement holds the re-engagement rules of WhatsApp businesses,
 	// by phone number id; a business without one gets none.
 	Reengagement map[string]Reengagement
+	// IdempotencyLease is how long a request holds its idempotency key
+	// before its outcome is recorded; 0 means DefaultIdempotencyLease.
+	IdempotencyLease time.Duration
 	// MaxScheduleAhead is how far ahead sendAt may lie; 0 means
 	// DefaultMaxScheduleAhead.
 	MaxScheduleAhead time.Duration
@@ -111,7 +115,8 @@ func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.Sen
 
 	key := idempotencyKey(req)
 	hash := requestHash(req)
-	idem := store.Idempotency{Key: key, RequestHash: hash, ExpiresAt: s.Clock.Now().Add(IdempotencyRetention)}
+	now := s.Clock.Now()
+	idem := store.Idempotency{Key: key, Lease: message.NewUUID(), RequestHash: hash, ExpiresAt: now.Add(s.lease())}
 	err = s.Store.Apply(ctx, store.CreateIdempotency{Idempotency: idem})
 	if errors.Is(err, store.ErrDuplicate) {
 		return s.replay(ctx, key, hash)
@@ -122,14 +127,42 @@ func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.Sen
 
 	d.idem = &idem
 	res, err := s.dispatch(ctx, d)
-	if d.idem.Key != "" {
-		// dispatch returned before trying the platform: free the key for a
-		// later try.
-		if derr := s.Store.Apply(ctx, store.DeleteIdempotency{Key: key}); derr != nil {
-			s.log().Error("releasing an idempotency key failed", "key_hash", hash[:12], "error", derr)
-		}
+	if err != nil && message.AsError(err).Platform == nil {
+		// Refused before the platform was tried (a platform's answer
+		// always carries Platform): free the key for a later try.
+		s.release(ctx, idem)
 	}
 	return res, err
+}
+
+// DefaultIdempotencyLease is how long a request holds its idempotency key
+// before its outcome is recorded: longer than the send function may run
+// (29 s), so that a live request never loses its key, and short enough
+// that a request that died leaves the key free within seconds.
+const DefaultIdempotencyLease = 30 * time.Second
+
+func (s *Sender) lease() time.Duration {
+	if s.IdempotencyLease > 0 {
+		return s.IdempotencyLease
+	}
+	return DefaultIdempotencyLease
+}
+
+// release frees a key this request holds, trying three times; when the
+// store stays down the claim ends with its lease anyway.
+func (s *Sender) release(ctx context.Context, idem store.Idempotency) {
+	var err error
+	for try := range 3 {
+		if try > 0 {
+			time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+		}
+		err = s.Store.Apply(ctx, store.DeleteIdempotency{Key: idem.Key, Lease: idem.Lease})
+		if err == nil || errors.Is(err, store.ErrConflict) {
+			return
+		}
+	}
+	s.log().Error("releasing an idempotency key failed; it is free again when its lease ends",
+		"key_hash", idem.RequestHash[:12], "lease_ends", idem.ExpiresAt, "error", err)
 }
 
 // dispatch schedules d or delivers it now.
@@ -220,9 +253,10 @@ type job struct {
 }
 
 // deliver checks the conversation, sends and records. When d.idem is not
-// nil, the idempotency key's answer is written with the record, and
-// d.idem.Key is cleared once the platform has been tried. For a job, a
-// refusal found before sending is recorded as the message's failure too.
+// nil, the idempotency key's answer is written with the record (or the key
+// released when the outcome is not one to keep). No try starts once the
+// key's lease has ended. For a job, a refusal found before sending is
+// recorded as the message's failure too.
 func (s *Sender) deliver(ctx context.Context, d delivery) (message.SendResult, error) {
 	req := d.req
 	key := store.ConversationKey{Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: req.To}
@@ -268,6 +302,11 @@ func (s *Sender) deliver(ctx context.Context, d delivery) (message.SendResult, e
 
 	var pid string
 	sendErr := s.Retry.Do(ctx, func(ctx context.Context, attempt int) error {
+		if d.idem != nil && !s.Clock.Now().Before(d.idem.ExpiresAt) {
+			// Another request may hold the key now: sending could double.
+			return &message.Error{Code: message.CodeConflict, Platform: &message.PlatformError{},
+				Message: "the request took longer than its idempotency lease; nothing more was sent, retry with the same key"}
+		}
 		var err error
 		pid, err = d.p.Send(ctx, out)
 		if err != nil {
@@ -365,138 +404,187 @@ func (s *Sender) platformID(ctx context.Context, ch message.Channel, replyTo str
 	return rec.PlatformMessageID
 }
 
-// record stores the outcome of a delivery and emits its event.
+// record stores the outcome of a delivery and emits its event: it builds
+// the record and event, writes them with the idempotency key's answer,
+// then announces the outcome.
 func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversation, out message.Outgoing, pid string, sendErr error, adapted *message.Adaptation, fellBack bool) (message.SendResult, error) {
+	o := s.outcome(d, conv, out, pid, sendErr, adapted, fellBack)
+	writes := s.recordWrites(d, o, conv)
+	answer, keep := s.keyAnswer(d, o)
+	if keep {
+		writes = append(writes, answer)
+	}
+	pending, err := s.writeRecord(ctx, writes)
+	if err != nil {
+		return s.recordFailed(ctx, o, answer, keep, err)
+	}
+	if d.idem != nil && !keep {
+		s.release(ctx, *d.idem)
+	}
+	return s.announce(ctx, o, pending)
+}
+
+// sendOutcome is what one delivery came to: the record and event to
+// write, and the caller's answer.
+type sendOutcome struct {
+	rec         message.Record
+	prevVersion int64
+	ev          message.Event
+	result      message.SendResult
+	// err is the caller's error; nil when the platform accepted the
+	// message.
+	err *message.Error
+}
+
+// outcome builds the record, event and answer of a delivery.
+func (s *Sender) outcome(d delivery, conv message.Conversation, out message.Outgoing, pid string, sendErr error, adapted *message.Adaptation, fellBack bool) sendOutcome {
 	req := d.req
 	now := s.Clock.Now()
 	customerID := req.To
 	if conv.CustomerID != "" {
 		customerID = conv.CustomerID
 	}
-	rec := message.Record{
-		ID:                out.MessageID,
-		Channel:           req.Channel,
-		BusinessID:        req.BusinessID,
-		CustomerID:        customerID,
-		Direction:         message.Outbound,
-		PlatformMessageID: pid,
-		Type:              out.Message.Type,
-		Message:           &out.Message,
-		Status:            message.StatusAccepted,
-		CreatedAt:         now,
-		UpdatedAt:         now,
-		Version:           1,
-	}
-	var prevVersion int64
+	o := sendOutcome{rec: message.Record{
+		ID: out.MessageID, Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: customerID,
+		Direction: message.Outbound, PlatformMessageID: pid, Type: out.Message.Type, Message: &out.Message,
+		Status: message.StatusAccepted, CreatedAt: now, UpdatedAt: now, Version: 1,
+	}}
 	if d.job != nil {
-		rec.FallbackFor = d.job.fallbackFor
+		o.rec.FallbackFor = d.job.fallbackFor
 		if p := d.job.prev; p != nil {
-			rec.CreatedAt, rec.History, rec.Version, prevVersion = p.CreatedAt, p.History, p.Version+1, p.Version
+			o.rec.CreatedAt, o.rec.History, o.rec.Version, o.prevVersion = p.CreatedAt, p.History, p.Version+1, p.Version
 		}
 	}
 	if !fellBack && d.fb != nil && d.fb.Template != nil {
 		// Kept for a late window_closed failure (WhatsApp 131047).
-		rec.Fallback = d.fb
+		o.rec.Fallback = d.fb
 	}
-	ev := message.Event{
+	o.ev = message.Event{
 		ID: message.NewEventID(now), Type: message.EventSent, Time: now,
 		Channel: req.Channel, BusinessID: req.BusinessID, CustomerID: customerID,
-		MessageID: rec.ID, PlatformMessageID: pid, Status: message.StatusAccepted,
+		MessageID: o.rec.ID, PlatformMessageID: pid, Status: message.StatusAccepted,
 	}
-	var apiErr *message.Error
 	if sendErr != nil {
-		apiErr = message.AsError(sendErr)
-		rec.Status, ev.Type = message.StatusFailed, message.EventFailed
-		if apiErr.Code == message.CodeDeliveryUnknown {
+		o.err = message.AsError(sendErr)
+		o.rec.Status, o.ev.Type = message.StatusFailed, message.EventFailed
+		if o.err.Code == message.CodeDeliveryUnknown {
 			// The platform may have it: say so, and where to look.
-			unknown := *apiErr
-			unknown.MessageID = rec.ID
-			apiErr = &unknown
-			rec.Status, ev.Type = message.StatusUnknown, message.EventUnknown
+			unknown := *o.err
+			unknown.MessageID = o.rec.ID
+			o.err = &unknown
+			o.rec.Status, o.ev.Type = message.StatusUnknown, message.EventUnknown
 		}
-		rec.Error = apiErr
-		rec.PlatformMessageID = out.PlatformMessageID
-		ev.Status = rec.Status
-		ev.Error = apiErr
-		ev.PlatformMessageID = ""
+		o.rec.Error = o.err
+		o.rec.PlatformMessageID = out.PlatformMessageID
+		o.ev.Status = o.rec.Status
+		o.ev.Error = o.err
+		o.ev.PlatformMessageID = ""
 	}
-	change := message.StatusChange{Status: rec.Status, At: now}
-	if apiErr != nil && apiErr.Platform != nil {
-		change.Error = apiErr.Platform
+	change := message.StatusChange{Status: o.rec.Status, At: now}
+	if o.err != nil && o.err.Platform != nil {
+		change.Error = o.err.Platform
 	}
-	rec.History = append(slices.Clip(rec.History), change)
-	result := message.SendResult{ID: rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid, Adapted: adapted, Notice: d.notice}
+	o.rec.History = append(slices.Clip(o.rec.History), change)
+	o.result = message.SendResult{ID: o.rec.ID, Status: "sent", Channel: req.Channel, PlatformMessageID: pid, Adapted: adapted, Notice: d.notice}
 	if fellBack {
-		result.Status = StatusFallbackSent
+		o.result.Status = StatusFallbackSent
 	}
+	return o
+}
+
+// recordWrites are the writes of an outcome: the record, its event, the
+// job's removal and a re-engagement to schedule.
+func (s *Sender) recordWrites(d delivery, o sendOutcome, conv message.Conversation) []store.Write {
+	now := s.Clock.Now()
 	writes := []store.Write{
-		store.PutMessage{Message: rec, PrevVersion: prevVersion, ExpiresAt: now.Add(MessageRetention)},
-		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
+		store.PutMessage{Message: o.rec, PrevVersion: o.prevVersion, ExpiresAt: now.Add(MessageRetention)},
+		store.AppendEvent{Event: o.ev, ExpiresAt: now.Add(EventRetention)},
 	}
 	if d.job != nil && d.job.done != nil {
 		writes = append(writes, d.job.done)
 	}
-	if sendErr == nil {
-		if w, ok := s.reengagement(rec, conv, now); ok {
+	if o.err == nil {
+		if w, ok := s.reengagement(o.rec, conv, now); ok {
 			writes = append(writes, w)
 		}
 	}
-	var idemWrite store.Write
-	if d.idem != nil {
-		var outcome error
-		if apiErr != nil {
-			outcome = apiErr
-		}
-		if answer, ok := recordable(result, outcome); ok {
-			kept := *d.idem
-			kept.MessageID, kept.Answer = rec.ID, answer
-			idemWrite = store.PutIdempotency{Idempotency: kept}
-		} else {
-			idemWrite = store.DeleteIdempotency{Key: d.idem.Key}
-		}
-		writes = append(writes, idemWrite)
+	return writes
+}
+
+// keyAnswer is the idempotency key's answer to keep for an outcome, and
+// whether there is one: a send, the platform's refusal, or an unknown
+// outcome. Other outcomes release the key.
+func (s *Sender) keyAnswer(d delivery, o sendOutcome) (store.PutIdempotency, bool) {
+	if d.idem == nil {
+		return store.PutIdempotency{}, false
 	}
-	pendingEvents, err := s.writeRecord(ctx, writes)
-	if d.idem != nil {
-		if _, kept := idemWrite.(store.PutIdempotency); err != nil && kept {
-			// Keep at least the key's answer, so that a retry of the
-			// request cannot send the message twice.
-			if ierr := s.Store.Apply(ctx, idemWrite); ierr != nil {
-				s.log().Error("recording an idempotency answer failed", "message_id", rec.ID, "error", ierr)
+	var outcome error
+	if o.err != nil {
+		outcome = o.err
+	}
+	answer, ok := recordable(o.result, outcome)
+	if !ok {
+		return store.PutIdempotency{}, false
+	}
+	kept := *d.idem
+	kept.MessageID, kept.Answer = o.rec.ID, answer
+	kept.ExpiresAt = s.Clock.Now().Add(IdempotencyRetention)
+	return store.PutIdempotency{Idempotency: kept}, true
+}
+
+// recordFailed answers a delivery whose record could not be written. The
+// platform has been tried; the key's answer is written on its own, tried
+// three times, so that a retry of the request cannot send the message
+// twice.
+func (s *Sender) recordFailed(ctx context.Context, o sendOutcome, answer store.PutIdempotency, keep bool, err error) (message.SendResult, error) {
+	s.log().Error("recording a sent message failed", "message_id", o.rec.ID, "channel", o.rec.Channel,
+		"platform_message_id", o.rec.PlatformMessageID, "error", err)
+	if keep {
+		var ierr error
+		for try := range 3 {
+			if try > 0 {
+				time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+			}
+			if ierr = s.Store.Apply(ctx, answer); ierr == nil {
+				break
 			}
 		}
-		d.idem.Key = ""
-	}
-	if err != nil {
-		// The platform has the message; losing our record of it must be
-		// loud, and the caller still learns the platform id.
-		s.log().Error("recording a sent message failed", "message_id", rec.ID, "channel", req.Channel, "platform_message_id", pid, "error", err)
-		if sendErr == nil {
-			return result, nil
+		if ierr != nil {
+			s.log().Error("recording an idempotency answer failed; the key is free again when its lease ends",
+				"message_id", o.rec.ID, "lease_ends", answer.Idempotency.ExpiresAt, "error", ierr)
 		}
-		return message.SendResult{}, apiErr
 	}
-	for _, ev := range append([]message.Event{ev}, pendingEvents...) {
+	if o.err != nil {
+		return message.SendResult{}, o.err
+	}
+	// The platform has the message: the caller still learns its id.
+	return o.result, nil
+}
+
+// announce publishes a recorded outcome's event, and those of the statuses
+// applied with it, and answers the caller.
+func (s *Sender) announce(ctx context.Context, o sendOutcome, pending []message.Event) (message.SendResult, error) {
+	for _, ev := range append([]message.Event{o.ev}, pending...) {
 		if err := s.Publisher.Publish(ctx, ev); err != nil {
-			s.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "message_id", rec.ID, "error", err)
+			s.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "message_id", o.rec.ID, "error", err)
 		}
 	}
-	for _, pe := range pendingEvents {
+	for _, pe := range pending {
 		// Meta failed the message (131047) before it was recorded: its
 		// fallback goes now, as it would have from the status.
-		if pe.Error != nil && pe.Error.Code == message.CodeWindowClosed && rec.Fallback != nil {
-			if err := s.TriggerFallback(ctx, rec); err != nil {
-				s.log().Error("sending a fallback template failed", "message_id", rec.ID, "error", err)
+		if pe.Error != nil && pe.Error.Code == message.CodeWindowClosed && o.rec.Fallback != nil {
+			if err := s.TriggerFallback(ctx, o.rec); err != nil {
+				s.log().Error("sending a fallback template failed", "message_id", o.rec.ID, "error", err)
 			}
 			break
 		}
 	}
-	if sendErr != nil {
-		s.log().Warn("message failed", "message_id", rec.ID, "channel", req.Channel, "code", apiErr.Code)
-		return message.SendResult{}, apiErr
+	if o.err != nil {
+		s.log().Warn("message failed", "message_id", o.rec.ID, "channel", o.rec.Channel, "code", o.err.Code)
+		return message.SendResult{}, o.err
 	}
-	s.log().Info("message sent", "message_id", rec.ID, "channel", req.Channel, "platform_message_id", pid, "status", result.Status)
-	return result, nil
+	s.log().Info("message sent", "message_id", o.rec.ID, "channel", o.rec.Channel, "platform_message_id", o.rec.PlatformMessageID, "status", o.result.Status)
+	return o.result, nil
 }
 
 // maxPendingRounds bounds the rewrites of a record whose statuses keep
@@ -547,7 +635,7 @@ func recordable(res message.SendResult, err error) ([]byte, bool) {
 		a.Result = &res
 	} else {
 		e := message.AsError(err)
-		if e.Platform == nil || e.Retryable || e.Code == message.CodePlatformUnavailable {
+		if e.Platform == nil || e.Retryable || e.Code == message.CodePlatformUnavailable || e.Code == message.CodeConflict {
 			return nil, false
 		}
 		a.Error = e
@@ -595,8 +683,13 @@ func (s *Sender) log() *slog.Logger {
 	return s.Log
 }
 
+// idempotencyKey is the store key of a request's idempotency key: channel,
+// business and key joined by '#', each escaped (url.PathEscape turns '#'
+// into %23 and '%' into %25), so that no business id or key passes for
+// another: business "111#k" with key "x" and business "111" with key "k#x"
+// stay apart.
 func idempotencyKey(req message.SendRequest) string {
-	return fmt.Sprintf("%s#%s#%s", req.Channel, req.BusinessID, req.IdempotencyKey)
+	return url.PathEscape(string(req.Channel)) + "#" + url.PathEscape(req.BusinessID) + "#" + url.PathEscape(req.IdempotencyKey)
 }
 
 // requestHash identifies a request for its idempotency key: the same key

@@ -120,6 +120,7 @@ func Sender(cfg config.Send, p Ports, o Options) (*send.Sender, error) {
 	if cfg.RetryBudget > 0 && o.Retry == nil {
 		s.Retry.Budget = cfg.RetryBudget
 	}
+	s.IdempotencyLease = cfg.IdempotencyLease
 	s.Platforms[message.Apple] = applePlatform{ac, p.Metrics}
 	if len(cfg.Reengagement) > 0 {
 		s.Reengagement = map[string]send.Reengagement{}
