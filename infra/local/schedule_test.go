@@ -68,6 +68,7 @@ func callTB(t testing.TB, method, url string, body, out any) int {
 	}
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, url, bytesReader(b))
+	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -91,6 +91,7 @@ func TestScopedAccess(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			*sent = message.SendRequest{}
 			r := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/json")
 			if tt.caller != "" {
 				r = r.WithContext(access.WithCaller(r.Context(), tt.caller))
 			}

@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,10 +30,20 @@ func encode(w http.ResponseWriter, status int, v any) {
 }
 
 // decode reads a JSON body of at most MaxRequestBody bytes into v, refusing
-// unknown fields so that typos surface.
+// unknown fields so that typos surface, a body not sent as
+// application/json, and text encoding/json would change (see checkText).
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	body := http.MaxBytesReader(w, r.Body, MaxRequestBody)
-	dec := json.NewDecoder(body)
+	if err := checkContentType(r); err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBody))
+	if err != nil {
+		return decodeError(err)
+	}
+	if err := checkText(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -92,6 +103,8 @@ func StatusOf(code message.Code) int {
 		return http.StatusConflict
 	case message.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case message.CodeUnsupportedMediaType:
+		return http.StatusUnsupportedMediaType
 	case message.CodeWindowClosed, message.CodeConversationClosed, message.CodeUnsupportedOnChannel, message.CodeUnsupportedOnDevice,
 		message.CodePlatformRejected:
 		return http.StatusUnprocessableEntity

@@ -30,7 +30,9 @@ func uploadAPI(t *testing.T) (http.Handler, *embedded.Store, *clock.Manual) {
 func slot(t *testing.T, h http.Handler, body string) UploadSlot {
 	t.Helper()
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("POST", "/v1/uploads", strings.NewReader(body)))
+	r := httptest.NewRequest("POST", "/v1/uploads", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(w, r)
 	var s UploadSlot
 	if w.Code != http.StatusCreated || json.Unmarshal(w.Body.Bytes(), &s) != nil {
 		t.Fatalf("POST /v1/uploads = %d %s, want 201", w.Code, w.Body)
@@ -62,7 +64,9 @@ func TestUploadRequests(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, httptest.NewRequest("POST", "/v1/uploads", strings.NewReader(tt.body)))
+			r := httptest.NewRequest("POST", "/v1/uploads", strings.NewReader(tt.body))
+			r.Header.Set("Content-Type", "application/json")
+			h.ServeHTTP(w, r)
 			if w.Code != tt.wantStatus || !strings.Contains(w.Body.String(), tt.wantBody) {
 				t.Fatalf("got %d %s, want %d containing %s", w.Code, w.Body, tt.wantStatus, tt.wantBody)
 			}

@@ -21,6 +21,8 @@ const (
 	CodePlatformUnavailable  Code = "platform_unavailable"
 	CodeUnauthorized         Code = "unauthorized"
 	CodeTooLarge             Code = "too_large"
+	// CodeUnsupportedMediaType is a body not sent as application/json.
+	CodeUnsupportedMediaType Code = "unsupported_media_type"
 	CodeNotFound             Code = "not_found"
 	CodeConflict             Code = "conflict"
 	CodeInternal             Code = "internal"
