@@ -55,7 +55,7 @@ func TestMediaThroughTheQueues(t *testing.T) {
 		t.Fatalf("fetch failed %v", failed)
 	}
 	r.done(t, r.payloadQ, m)
-	key := payload.MediaKey(queue.Job{Channel: message.WhatsApp, BusinessID: waBusiness, CustomerID: waCustomer, PlatformMessageID: d.WAMID})
+	key := payload.MediaKey(queue.Job{Channel: message.WhatsApp, BusinessID: waBusiness, CustomerID: rec.CustomerID, PlatformMessageID: d.WAMID})
 	head, err := r.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	if err != nil {
 		t.Fatalf("the raw object %s: %v", key, err)
