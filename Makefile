@@ -81,7 +81,7 @@ bench: build
 
 ## load: webhooks, bursts, one large batch and sends against a local stack on 127.0.0.1, each beside a floor of the same run; then the same on DynamoDB and S3 of a moto server
 LOAD_ARGS ?=
-MOTO_LOAD_ARGS ?= -rate 40 -duration 5s -burst 20 -burst-every 1s -customers 10 -clients 4 -send-duration 5s -batch 2000
+MOTO_LOAD_ARGS ?= -rate 10 -duration 5s -burst 10 -burst-every 1s -customers 5 -clients 2 -send-duration 3s -batch 200
 load:
 	$(GO) run ./infra/cmd/load $(LOAD_ARGS)
 	$(GO) run ./infra/cmd/load -store aws $(MOTO_LOAD_ARGS)
