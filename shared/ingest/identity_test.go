@@ -143,3 +143,45 @@ func TestGroupMessagesOpenTheGroupsWindow(t *testing.T) {
 		t.Fatalf("events = %+v, want one naming the group and its participant", evs)
 	}
 }
+
+// A notice (a marketing opt-out, an error Meta reported for a whole
+// change) is an event only: no message, no window; delivered again, it is
+// recognised.
+func TestNoticesAreEventsOnly(t *testing.T) {
+	in, st, _ := newIngester(t)
+	pref := message.InboundItem{Kind: message.KindNotice, EventType: message.EventPreferences, Channel: message.WhatsApp, BusinessID: "b",
+		CustomerID: phone, Customer: &message.Customer{WaID: phone}, PlatformMessageID: "preference.1", At: t0,
+		Body: &message.Body{Type: message.BodyPreferences, Preferences: []message.Preference{{Category: "marketing_messages", Value: "stop"}}}}
+	pe := &message.PlatformError{Code: 130429, Message: "Rate limit hit"}
+	fault := message.InboundItem{Kind: message.KindNotice, EventType: message.EventPlatformError, Channel: message.WhatsApp, BusinessID: "b",
+		CustomerID: "b", PlatformMessageID: "error.1", At: t0, StatusError: pe, Body: &message.Body{Type: message.BodyError, Errors: []message.PlatformError{*pe}}}
+	if r := ingest(t, in, pref, fault, pref); r.Stored != 2 || r.Duplicates != 1 {
+		t.Fatalf("result %+v, want 2 stored and 1 duplicate", r)
+	}
+	evs, _ := st.Events(context.Background(), "", 10)
+	if len(evs) != 2 || evs[0].Type != message.EventPreferences || evs[0].Body.Preferences[0].Value != "stop" ||
+		evs[1].Type != message.EventPlatformError || evs[1].Error == nil || evs[1].Error.Platform.Code != 130429 {
+		t.Fatalf("events %+v", evs)
+	}
+	if _, err := st.Conversation(context.Background(), key(phone)); err == nil {
+		t.Fatalf("a preference opened a conversation")
+	}
+}
+
+// A message Meta could not render is kept and opens the window, as a
+// message.failed event with Meta's error.
+func TestUnrenderedMessagesAreKeptAsFailed(t *testing.T) {
+	in, st, _ := newIngester(t)
+	it := from(message.Customer{WaID: phone, UserID: bsuid}, "wamid.X", "", t0)
+	pe := &message.PlatformError{Code: 131000, Message: "Something went wrong"}
+	it.Body = &message.Body{Type: message.BodyUnsupported, Unsupported: "interactive", Errors: []message.PlatformError{*pe}, Raw: []byte(`{"type":"interactive"}`)}
+	it.EventType, it.StatusError = message.EventFailed, pe
+	ingest(t, in, it)
+	evs, _ := st.Events(context.Background(), "", 10)
+	if len(evs) != 1 || evs[0].Type != message.EventFailed || evs[0].Error == nil || evs[0].Body == nil || string(evs[0].Body.Raw) != `{"type":"interactive"}` {
+		t.Fatalf("events %+v", evs)
+	}
+	if c := resolve(t, st, phone); c.WindowClosesAt.IsZero() {
+		t.Fatalf("the customer wrote: the window must be open")
+	}
+}

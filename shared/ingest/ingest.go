@@ -104,6 +104,11 @@ func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Re
 	index := map[store.ConversationKey]int{}
 	for _, it := range items {
 		k := store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID}
+		if c := it.Customer; c != nil && c.UserID != "" && it.GroupID == "" {
+			// A WhatsApp customer's items may name them by phone number or
+			// not; their business-scoped id is the same on all of them.
+			k.CustomerID = c.UserID
+		}
 		i, ok := index[k]
 		if !ok {
 			i = len(groups)
@@ -198,6 +203,8 @@ func (in *Ingester) one(ctx context.Context, it message.InboundItem) (message.Ev
 			ev, err = in.typing(ctx, it)
 		case message.KindClose:
 			ev, err = in.close(ctx, it)
+		case message.KindNotice:
+			ev, err = in.notice(ctx, it)
 		default:
 			return message.Event{}, fmt.Errorf("unknown item kind %q", it.Kind)
 		}
@@ -402,6 +409,14 @@ func (in *Ingester) message(ctx context.Context, it message.InboundItem) (messag
 	}
 
 	ev := in.newEvent(message.EventReceived, it)
+	if it.EventType != "" {
+		// A message the platform could not render: failed, with its
+		// error, kept all the same.
+		ev.Type = it.EventType
+		if it.StatusError != nil {
+			ev.Error = statusError(it)
+		}
+	}
 	ev.MessageID = rec.ID
 	ev.Routing = it.Routing
 	ev.Body = &stored
@@ -457,6 +472,9 @@ func (in *Ingester) correlate(ctx context.Context, it message.InboundItem, ev *m
 	orig, err := in.Store.MessageByPlatformID(ctx, it.Channel, it.ReplyToPlatformID)
 	if errors.Is(err, store.ErrNotFound) {
 		ev.Unmatched = it.Body != nil && isAnswer(it.Body.Type)
+		if ev.Unmatched {
+			ev.ReplyToPlatformID = it.ReplyToPlatformID
+		}
 		return nil
 	}
 	if err != nil {
@@ -482,7 +500,7 @@ func (in *Ingester) correlate(ctx context.Context, it message.InboundItem, ev *m
 // isAnswer reports whether a body answers an interactive message.
 func isAnswer(bodyType string) bool {
 	switch bodyType {
-	case message.BodySelection, message.BodyTimeslot, message.BodyLocation, message.BodyFlow, message.BodyAuth, message.BodyPayment, message.BodyCustom:
+	case message.BodySelection, message.BodyTimeslot, message.BodyLocation, message.BodyFlow, message.BodyAuth, message.BodyPayment, message.BodyCustom, message.BodyCallPermission:
 		return true
 	}
 	return false
@@ -617,6 +635,18 @@ func platformError(ch message.Channel, pe *message.PlatformError) *message.Error
 		text = pe.Details
 	}
 	return &message.Error{Code: code, Message: text, Platform: pe}
+}
+
+// notice records an item that is only an event (a preference change, an
+// error Meta reported for a whole change).
+func (in *Ingester) notice(ctx context.Context, it message.InboundItem) (message.Event, error) {
+	now := in.Clock.Now()
+	ev := in.newEvent(it.EventType, it)
+	ev.Body = it.Body
+	if it.StatusError != nil {
+		ev.Error = statusError(it)
+	}
+	return ev, in.Store.Apply(ctx, claim(it, now), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
 }
 
 func (in *Ingester) typing(ctx context.Context, it message.InboundItem) (message.Event, error) {

@@ -53,8 +53,11 @@ type Event struct {
 	Stale bool `json:"stale,omitempty"`
 	// Unmatched is set on a reply that names an interactive message parley
 	// has no record of; the reply is kept all the same.
-	Unmatched bool  `json:"unmatched,omitempty"`
-	Body      *Body `json:"body,omitempty"`
+	Unmatched bool `json:"unmatched,omitempty"`
+	// ReplyToPlatformID is, on an unmatched reply, the platform id of the
+	// message it answered.
+	ReplyToPlatformID string `json:"replyToPlatformId,omitempty"`
+	Body              *Body  `json:"body,omitempty"`
 	// Routing is what Apple told of the customer's entry point, locale and
 	// device with a message.received.
 	Routing

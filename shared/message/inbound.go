@@ -47,6 +47,10 @@ type InboundItem struct {
 	// StatusDetail is the pricing, conversation and callback data of a
 	// WhatsApp status.
 	StatusDetail *StatusDetail
+	// EventType, when set, is the event the item becomes instead of its
+	// kind's (a message the platform could not render: message.failed; a
+	// notice's type).
+	EventType string
 	// Capabilities is Apple's capability-list header.
 	Capabilities []string
 	// Routing is what Apple tells of where the customer comes from and

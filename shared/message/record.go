@@ -94,6 +94,28 @@ type Body struct {
 	SessionIdentifier string `json:"sessionIdentifier,omitempty"`
 	// SummaryText is the question of the Apple quick reply answered.
 	SummaryText string `json:"summaryText,omitempty"`
+
+	// WhatsApp: shared contacts; the message a revoke or an edit concerns
+	// (OriginalID, its platform id) and an edit's new content (Edited); a
+	// system change; a call permission answer; marketing preferences.
+	Contacts       []ContactCard   `json:"contacts,omitempty"`
+	OriginalID     string          `json:"originalId,omitempty"`
+	Edited         *Body           `json:"edited,omitempty"`
+	System         *SystemChange   `json:"system,omitempty"`
+	CallPermission *CallPermission `json:"callPermission,omitempty"`
+	Preferences    []Preference    `json:"preferences,omitempty"`
+	// Referral is the ad or post the customer came from; ReferredProduct
+	// the product they asked about (WhatsApp, on any body type).
+	Referral        *Referral        `json:"referral,omitempty"`
+	ReferredProduct *ReferredProduct `json:"referredProduct,omitempty"`
+	// Forwarded is set on a message the customer forwarded ("frequently"
+	// when it was forwarded many times).
+	Forwarded string `json:"forwarded,omitempty"`
+	// Errors are the errors the platform attached to the message.
+	Errors []PlatformError `json:"errors,omitempty"`
+	// Raw is the platform's item as it came, on an unsupported body and
+	// on a message the platform could not render.
+	Raw json.RawMessage `json:"raw,omitempty"`
 }
 
 // ReplyBubble is the bubble of a customer's answer to an Apple interactive
@@ -157,6 +179,7 @@ type SharedLocation struct {
 	Longitude float64 `json:"longitude"`
 	Name      string  `json:"name,omitempty"`
 	Address   string  `json:"address,omitempty"`
+	URL       string  `json:"url,omitempty"`
 }
 
 // Order is a cart the customer sent from product messages.

@@ -1,6 +1,9 @@
 package whatsapp
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +51,7 @@ type (
 		Messages []inboundMessage `json:"messages"`
 		Statuses []status         `json:"statuses"`
 		Errors   []webhookError   `json:"errors"`
+		Prefs    []userPreference `json:"user_preferences"`
 	}
 )
 
@@ -72,6 +76,7 @@ type (
 		Messages []json.RawMessage `json:"messages"`
 		Statuses []json.RawMessage `json:"statuses"`
 		Errors   []json.RawMessage `json:"errors"`
+		Prefs    []userPreference  `json:"user_preferences"`
 	}
 )
 
@@ -126,9 +131,47 @@ type inboundMessage struct {
 	Timestamp unixTime `json:"timestamp"`
 	Type      string   `json:"type"`
 	Context   *struct {
-		ID string `json:"id"`
+		ID                  string `json:"id"`
+		Forwarded           bool   `json:"forwarded"`
+		FrequentlyForwarded bool   `json:"frequently_forwarded"`
+		ReferredProduct     *struct {
+			CatalogID         string `json:"catalog_id"`
+			ProductRetailerID string `json:"product_retailer_id"`
+		} `json:"referred_product"`
 	} `json:"context"`
-	Text *struct {
+	Referral *struct {
+		SourceURL      string `json:"source_url"`
+		SourceID       string `json:"source_id"`
+		SourceType     string `json:"source_type"`
+		Headline       string `json:"headline"`
+		Body           string `json:"body"`
+		MediaType      string `json:"media_type"`
+		ImageURL       string `json:"image_url"`
+		VideoURL       string `json:"video_url"`
+		ThumbnailURL   string `json:"thumbnail_url"`
+		CtwaClid       string `json:"ctwa_clid"`
+		WelcomeMessage *struct {
+			Text string `json:"text"`
+		} `json:"welcome_message"`
+	} `json:"referral"`
+	Contacts []message.ContactCard `json:"contacts"`
+	Revoke   *struct {
+		OriginalMessageID string `json:"original_message_id"`
+	} `json:"revoke"`
+	Edit *struct {
+		OriginalMessageID string          `json:"original_message_id"`
+		Message           json.RawMessage `json:"message"`
+	} `json:"edit"`
+	System *struct {
+		Body           string `json:"body"`
+		Type           string `json:"type"`
+		WaID           string `json:"wa_id"`
+		NewWaID        string `json:"new_wa_id"`
+		UserID         string `json:"user_id"`
+		PreviousUserID string `json:"previous_user_id"`
+	} `json:"system"`
+	Errors []webhookError `json:"errors"`
+	Text   *struct {
 		Body *string `json:"body"`
 	} `json:"text"`
 	Interactive *struct {
@@ -140,6 +183,11 @@ type inboundMessage struct {
 			Body         string          `json:"body"`
 			ResponseJSON json.RawMessage `json:"response_json"`
 		} `json:"nfm_reply"`
+		CallPermissionReply *struct {
+			Response            string   `json:"response"`
+			ExpirationTimestamp unixTime `json:"expiration_timestamp"`
+			ResponseSource      string   `json:"response_source"`
+		} `json:"call_permission_reply"`
 	} `json:"interactive"`
 	Button *struct {
 		Payload string `json:"payload"`
@@ -150,6 +198,7 @@ type inboundMessage struct {
 		Longitude *float64 `json:"longitude"`
 		Name      string   `json:"name"`
 		Address   string   `json:"address"`
+		URL       string   `json:"url"`
 	} `json:"location"`
 	Order *struct {
 		CatalogID    string `json:"catalog_id"`
@@ -304,16 +353,18 @@ func Parse(body []byte, receivedAt time.Time) (Parsed, error) {
 					continue
 				}
 				for k := range v.Messages {
-					p.message(place{i, j, "messages", k}, business, v.Contacts, &v.Messages[k])
+					p.message(place{i, j, "messages", k}, business, v.Contacts, &v.Messages[k], nil, v.Errors)
 				}
 				for k := range v.Statuses {
 					p.status(place{i, j, "statuses", k}, business, v.Contacts, &v.Statuses[k])
 				}
 				for k := range v.Errors {
-					p.changeError(place{i, j, "errors", k}, &v.Errors[k])
+					p.changeError(place{i, j, "errors", k}, business, &v.Errors[k])
 				}
+				p.preferences(place{i, j, "user_preferences", 0}, business, v.Contacts, v.Prefs)
 			}
 		}
+		p.fillRaw(body)
 		return p.out, nil
 	}
 	return parseEach(body, receivedAt)
@@ -366,6 +417,7 @@ func (p place) String() string {
 type parser struct {
 	receivedAt time.Time
 	out        Parsed
+	wantRaw    []rawWanted
 }
 
 func (p *parser) skip(path, format string, args ...any) {
@@ -378,7 +430,7 @@ func (p *parser) change(i, j int, raw json.RawMessage) {
 		p.skip(fmt.Sprintf("entry[%d].changes[%d]", i, j), "%s", describe(err))
 		return
 	}
-	if c.Field != "messages" {
+	if c.Field != "messages" && c.Field != "user_preferences" {
 		p.route(i, j, c.Field, metadata{})
 		return
 	}
@@ -403,13 +455,20 @@ func (p *parser) change(i, j int, raw json.RawMessage) {
 		}
 		contacts = append(contacts, ct)
 	}
+	var changeErrs []webhookError
+	for _, raw := range v.Errors {
+		var we webhookError
+		if json.Unmarshal(raw, &we) == nil {
+			changeErrs = append(changeErrs, we)
+		}
+	}
 	for k, raw := range v.Messages {
 		var m inboundMessage
 		if err := json.Unmarshal(raw, &m); err != nil {
 			p.skip(place{i, j, "messages", k}.String(), "%s", describe(err))
 			continue
 		}
-		p.message(place{i, j, "messages", k}, business, contacts, &m)
+		p.message(place{i, j, "messages", k}, business, contacts, &m, append(json.RawMessage(nil), raw...), changeErrs)
 	}
 	for k, raw := range v.Statuses {
 		var s status
@@ -425,14 +484,15 @@ func (p *parser) change(i, j int, raw json.RawMessage) {
 			p.skip(place{i, j, "errors", k}.String(), "%s", describe(err))
 			continue
 		}
-		p.changeError(place{i, j, "errors", k}, &we)
+		p.changeError(place{i, j, "errors", k}, business, &we)
 	}
+	p.preferences(place{i, j, "user_preferences", 0}, business, contacts, v.Prefs)
 }
 
 // route returns the business a change is for, or skips the change.
 func (p *parser) route(i, j int, field string, md metadata) (string, bool) {
 	switch {
-	case field != "messages":
+	case field != "messages" && field != "user_preferences":
 		p.skip(fmt.Sprintf("entry[%d].changes[%d]", i, j), "field %q is not handled", field)
 		return "", false
 	case md.PhoneNumberID == "":
@@ -442,14 +502,65 @@ func (p *parser) route(i, j int, field string, md metadata) (string, bool) {
 	return md.PhoneNumberID, true
 }
 
-// changeError reports an error not tied to a message (e.g. a rate limit):
-// it carries nothing to store, so that the caller can log it.
-func (p *parser) changeError(at place, we *webhookError) {
-	p.skip(at.String(), "error %d for the whole change: %s", we.Code, we.text())
+// changeError turns an error not tied to a message (a rate limit, a
+// payload Meta could not deliver) into a platform.error notice for the
+// business. Its id is made from the error itself, so that a webhook
+// delivered again is recognised.
+func (p *parser) changeError(at place, business string, we *webhookError) {
+	pe := we.platformError()
+	key, _ := json.Marshal(pe)
+	p.out.Items = append(p.out.Items, message.InboundItem{
+		Kind: message.KindNotice, EventType: message.EventPlatformError, Channel: message.WhatsApp,
+		BusinessID: business, CustomerID: business, PlatformMessageID: noticeID("error", business, string(key)),
+		At: p.receivedAt, StatusError: pe, Body: &message.Body{Type: message.BodyError, Errors: []message.PlatformError{*pe}},
+	})
 }
 
-func (p *parser) message(at place, business string, contacts []contact, m *inboundMessage) {
+// noticeID is a stable id for a notice Meta gives none.
+func noticeID(kind string, parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return kind + "." + hex.EncodeToString(h[:16])
+}
+
+// preferences turns a user_preferences change into notices, one a
+// preference: marketing opt-outs and opt-ins the app must honour.
+func (p *parser) preferences(at place, business string, contacts []contact, prefs []userPreference) {
+	for k, up := range prefs {
+		cust := &message.Customer{WaID: up.WaID, UserID: up.UserID}
+		if ct := contactFor(contacts, up.WaID, up.UserID); ct != nil {
+			cust.Merge(ct.customer())
+		}
+		if cust.IsZero() || up.Category == "" || up.Value == "" {
+			p.skip(fmt.Sprintf("entry[%d].changes[%d].value.user_preferences[%d]", at.entry, at.change, k), "wa_id, category or value is missing")
+			continue
+		}
+		t := up.Timestamp.Time
+		p.out.Items = append(p.out.Items, message.InboundItem{
+			Kind: message.KindNotice, EventType: message.EventPreferences, Channel: message.WhatsApp,
+			BusinessID: business, CustomerID: cust.ID(), Customer: cust, At: p.at(up.Timestamp), PlatformTime: t,
+			PlatformMessageID: noticeID("preference", business, cust.ID(), up.Category, up.Value, t.String()),
+			Body:              &message.Body{Type: message.BodyPreferences, Preferences: []message.Preference{{Category: up.Category, Value: up.Value, Detail: up.Detail, At: t}}},
+		})
+	}
+}
+
+// userPreference is an element of value.user_preferences.
+type userPreference struct {
+	WaID      string   `json:"wa_id"`
+	UserID    string   `json:"user_id"`
+	Detail    string   `json:"detail"`
+	Category  string   `json:"category"`
+	Value     string   `json:"value"`
+	Timestamp unixTime `json:"timestamp"`
+}
+
+func (p *parser) message(at place, business string, contacts []contact, m *inboundMessage, raw json.RawMessage, changeErrs []webhookError) {
 	cust := sender(contacts, m)
+	if cust.IsZero() && m.System != nil && m.System.PreviousUserID != "" {
+		// A changed business-scoped id comes without from: the message
+		// belongs to the customer's previous id.
+		cust = &message.Customer{UserID: m.System.PreviousUserID}
+	}
 	switch {
 	case m.ID == "":
 		p.skip(at.String(), "id is missing")
@@ -462,9 +573,42 @@ func (p *parser) message(at place, business string, contacts []contact, m *inbou
 		return
 	}
 	body, why := readBody(m)
-	if body == nil {
+	var eventType string
+	errs := m.Errors
+	if len(errs) == 0 && body == nil {
+		errs = changeErrs
+	}
+	switch {
+	case body == nil && len(errs) == 0:
 		p.skip(at.String(), "%s", why)
 		return
+	case body == nil:
+		// Meta could not render what the customer sent and says so: the
+		// message is kept, as a failed one, with Meta's errors and the
+		// item as it came.
+		body = unsupported(m.Type)
+		eventType = message.EventFailed
+	}
+	for i := range errs {
+		body.Errors = append(body.Errors, *errs[i].platformError())
+	}
+	if r := m.Referral; r != nil {
+		body.Referral = &message.Referral{SourceURL: r.SourceURL, SourceID: r.SourceID, SourceType: r.SourceType, Headline: r.Headline,
+			Body: r.Body, MediaType: r.MediaType, ImageURL: r.ImageURL, VideoURL: r.VideoURL, ThumbnailURL: r.ThumbnailURL, CtwaClid: r.CtwaClid}
+		if r.WelcomeMessage != nil {
+			body.Referral.WelcomeMessage = r.WelcomeMessage.Text
+		}
+	}
+	if c := m.Context; c != nil {
+		if rp := c.ReferredProduct; rp != nil {
+			body.ReferredProduct = &message.ReferredProduct{CatalogID: rp.CatalogID, ProductID: rp.ProductRetailerID}
+		}
+		switch {
+		case c.FrequentlyForwarded:
+			body.Forwarded = "frequently"
+		case c.Forwarded:
+			body.Forwarded = "once"
+		}
 	}
 	item := message.InboundItem{
 		Kind:              message.KindMessage,
@@ -476,7 +620,11 @@ func (p *parser) message(at place, business string, contacts []contact, m *inbou
 		At:                p.at(m.Timestamp),
 		PlatformTime:      m.Timestamp.Time,
 		Body:              body,
+		EventType:         eventType,
 		Payloads:          MediaPayloads(body),
+	}
+	if eventType != "" && len(body.Errors) > 0 {
+		item.StatusError = &body.Errors[0]
 	}
 	if m.GroupID != "" {
 		// A group's message opens the group's window: the conversation is
@@ -484,10 +632,46 @@ func (p *parser) message(at place, business string, contacts []contact, m *inbou
 		item.GroupID = m.GroupID
 		item.CustomerID = m.GroupID
 	}
-	if m.Context != nil && body.Type != message.BodyReaction {
+	if m.Context != nil && m.Context.ID != "" && body.Type != message.BodyReaction {
 		item.ReplyToPlatformID = m.Context.ID
 	}
+	if body.Type == message.BodyUnsupported {
+		body.Raw = raw
+		if raw == nil {
+			p.wantRaw = append(p.wantRaw, rawWanted{len(p.out.Items), at})
+		}
+	}
 	p.out.Items = append(p.out.Items, item)
+}
+
+// rawWanted is an item whose body needs the platform's item as it came.
+type rawWanted struct {
+	item int
+	at   place
+}
+
+// fillRaw gives the items of p.wantRaw their raw message, read from body
+// (which decoded in one pass, so reads again).
+func (p *parser) fillRaw(body []byte) {
+	if len(p.wantRaw) == 0 {
+		return
+	}
+	var env struct {
+		Entry []struct {
+			Changes []struct {
+				Value struct {
+					Messages []json.RawMessage `json:"messages"`
+				} `json:"value"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+	if json.Unmarshal(body, &env) != nil {
+		return
+	}
+	for _, w := range p.wantRaw {
+		raw := env.Entry[w.at.entry].Changes[w.at.change].Value.Messages[w.at.index]
+		p.out.Items[w.item].Body.Raw = append(json.RawMessage(nil), raw...)
+	}
 }
 
 // sender is who wrote m: its from / from_user_id, completed by its contact
@@ -538,7 +722,7 @@ func readBody(m *inboundMessage) (body *message.Body, why string) {
 			return nil, "location.longitude is missing"
 		}
 		return &message.Body{Type: message.BodyLocation, Location: &message.SharedLocation{
-			Latitude: *l.Latitude, Longitude: *l.Longitude, Name: l.Name, Address: l.Address}}, ""
+			Latitude: *l.Latitude, Longitude: *l.Longitude, Name: l.Name, Address: l.Address, URL: l.URL}}, ""
 	case "order":
 		return orderBody(m)
 	case "reaction":
@@ -558,12 +742,63 @@ func readBody(m *inboundMessage) (body *message.Body, why string) {
 		return &message.Body{Type: message.BodyReaction, Reaction: rb}, ""
 	case "image", "audio", "video", "document", "sticker":
 		return mediaBody(m)
+	case "contacts":
+		if len(m.Contacts) == 0 {
+			return nil, "contacts is missing"
+		}
+		for i := range m.Contacts {
+			c := &m.Contacts[i]
+			for _, f := range []*json.RawMessage{&c.Name, &c.Phones, &c.Emails, &c.Addresses, &c.Org, &c.URLs} {
+				*f = compact(*f)
+			}
+		}
+		return &message.Body{Type: message.BodyContacts, Contacts: m.Contacts}, ""
+	case "revoke":
+		if m.Revoke == nil || m.Revoke.OriginalMessageID == "" {
+			return nil, "revoke.original_message_id is missing"
+		}
+		return &message.Body{Type: message.BodyRevoke, OriginalID: m.Revoke.OriginalMessageID}, ""
+	case "edit":
+		if m.Edit == nil || m.Edit.OriginalMessageID == "" {
+			return nil, "edit.original_message_id is missing"
+		}
+		b := &message.Body{Type: message.BodyEdit, OriginalID: m.Edit.OriginalMessageID}
+		var inner inboundMessage
+		if json.Unmarshal(m.Edit.Message, &inner) == nil && inner.Type != "" {
+			if eb, _ := readBody(&inner); eb != nil {
+				b.Edited = eb
+			}
+		}
+		return b, ""
+	case "system":
+		sys := m.System
+		if sys == nil || sys.Type == "" {
+			return nil, "system.type is missing"
+		}
+		newWaID := sys.WaID
+		if newWaID == "" {
+			newWaID = sys.NewWaID
+		}
+		return &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: sys.Type, Text: sys.Body,
+			WaID: newWaID, UserID: sys.UserID, PreviousUserID: sys.PreviousUserID}}, ""
 	case "unsupported":
 		if m.Unsupported != nil && m.Unsupported.Type != "" {
 			return unsupported("unsupported." + m.Unsupported.Type), ""
 		}
 	}
 	return unsupported(m.Type), ""
+}
+
+// compact is raw without insignificant spaces.
+func compact(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return raw
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return raw
+	}
+	return b.Bytes()
 }
 
 func unsupported(typ string) *message.Body {
@@ -583,6 +818,13 @@ func interactiveBody(m *inboundMessage) (*message.Body, string) {
 		r = in.ButtonReply
 	case "nfm_reply":
 		return flowBody(m)
+	case "call_permission_reply":
+		c := in.CallPermissionReply
+		if c == nil || c.Response == "" {
+			return nil, "interactive.call_permission_reply.response is missing"
+		}
+		return &message.Body{Type: message.BodyCallPermission, CallPermission: &message.CallPermission{
+			Response: c.Response, Source: c.ResponseSource, ExpiresAt: c.ExpirationTimestamp.Time}}, ""
 	default:
 		return unsupported("interactive." + in.Type), ""
 	}

@@ -73,6 +73,42 @@ func detail(d message.StatusDetail) func(*message.InboundItem) {
 	return func(it *message.InboundItem) { it.StatusDetail = &d }
 }
 
+var samBoth = from(&message.Customer{WaID: customer, UserID: "GB.13491208655302741918", Name: "Sam Rivera"})
+
+var unrendered = &message.PlatformError{Code: 131000, Title: "Something went wrong", Message: "Something went wrong", Details: "Unsupported webhook payload"}
+
+var rateLimit = &message.PlatformError{Code: 130429, Title: "Rate limit hit", Message: "Rate limit hit", Href: "/documentation/business-messaging/whatsapp/support/error-codes",
+	Details: "Message failed to send because there were too many messages sent from this phone number in a short period of time"}
+
+// errs adds the platform's errors to a body.
+func errs(b *message.Body, pe ...message.PlatformError) *message.Body {
+	b.Errors = pe
+	return b
+}
+
+// withRaw sets an unsupported body's raw item: the message at the place
+// given of the fixture file, as it is there.
+func withRaw(file string, entry, change, index int, b *message.Body) *message.Body {
+	raw, err := os.ReadFile(filepath.Join("testdata", file))
+	if err != nil {
+		panic(err)
+	}
+	var env struct {
+		Entry []struct {
+			Changes []struct {
+				Value struct {
+					Messages []json.RawMessage `json:"messages"`
+				} `json:"value"`
+			} `json:"changes"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		panic(err)
+	}
+	b.Raw = env.Entry[entry].Changes[change].Value.Messages[index]
+	return b
+}
+
 // pmp is the pricing of a free service message.
 func pmp(category, typ string) *message.Pricing {
 	f := false
@@ -158,13 +194,15 @@ var parseCases = []struct {
 		msg("wamid.A4b", unix(1760000301), flowDone("", `{"flow_token":"case-4812"`), "wamid.OUR_FLOW"),
 	}}},
 	{"unsupported.json", true, Parsed{Items: []message.InboundItem{
-		msg("wamid.A9", unix(1760000800), unsupportedBody("unsupported.poll"), ""),
+		msg("wamid.A9", unix(1760000800), withRaw("unsupported.json", 0, 0, 0, errs(unsupportedBody("unsupported.poll"),
+			message.PlatformError{Code: 131051, Title: "Message type unknown", Message: "Message type unknown", Details: "Message type is currently not supported."})), ""),
 	}}},
 	{"unsupported_types.json", true, Parsed{Items: []message.InboundItem{
 		mediaMsg("wamid.B1", 1760000900, message.Media{Type: "image", MimeType: "image/jpeg", SHA256: "abc", ID: "1402299281192839"}, ""),
-		msg("wamid.B2", unix(1760000901), unsupportedBody("interactive.address_message"), ""),
-		msg("wamid.B3", unix(1760000902), unsupportedBody("system"), ""),
-		msg("wamid.B4", unix(1760000903), unsupportedBody("request_welcome"), ""),
+		msg("wamid.B2", unix(1760000901), withRaw("unsupported_types.json", 0, 0, 1, unsupportedBody("interactive.address_message")), ""),
+		msg("wamid.B3", unix(1760000902), &message.Body{Type: message.BodySystem, System: &message.SystemChange{
+			Type: "user_changed_number", Text: "User changed number", WaID: "447700900124"}}, ""),
+		msg("wamid.B4", unix(1760000903), withRaw("unsupported_types.json", 0, 0, 3, unsupportedBody("request_welcome")), ""),
 	}}},
 	{"statuses.json", true, Parsed{Items: []message.InboundItem{
 		sent("wamid.OUR_TEXT_1", unix(1760000010), "sent", nil, detail(message.StatusDetail{Pricing: pmp("service", "free_customer_service")})),
@@ -193,6 +231,48 @@ var parseCases = []struct {
 			WaID: "447700900999", UserID: "GB.55501928374650192837", Name: "Alex Moreno"}), inGroup(testGroup)),
 		sent("wamid.OUR_GROUP_POST", unix(1760001310), "read", nil, from(&message.Customer{WaID: "447700900999"}), inGroup(testGroup)),
 	}}},
+	// Every other inbound item of Meta's reference: shared contacts, a
+	// location's url, an ad referral, a referred product, a forward, a
+	// revoke and an edit with the original id, a call permission answer,
+	// system changes (a new number; a new business-scoped id, which comes
+	// without from), and an interactive message Meta could not render
+	// (kept as failed, with Meta's errors and the item as it came).
+	{"inbound_more.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.K1", unix(1760002000), &message.Body{Type: message.BodyContacts, Contacts: []message.ContactCard{{
+			Name:   json.RawMessage(`{"formatted_name":"Dana Okafor","first_name":"Dana","last_name":"Okafor"}`),
+			Phones: json.RawMessage(`[{"phone":"+44 7700 900456","wa_id":"447700900456","type":"CELL"}]`),
+			Emails: json.RawMessage(`[{"email":"dana@example.org","type":"WORK"}]`)}}}, "", samBoth),
+		msg("wamid.K2", unix(1760002001), &message.Body{Type: message.BodyLocation, Location: &message.SharedLocation{Latitude: 51.5079, Longitude: -0.0877,
+			Name: "Borough Market", Address: "8 Southwark St, London", URL: "https://maps.example/borough"}}, "", samBoth),
+		msg("wamid.K3", unix(1760002002), &message.Body{Type: message.BodyText, Text: "Is the spring menu still on?", Referral: &message.Referral{
+			SourceURL: "https://fb.example/ads/901", SourceID: "120208811", SourceType: "ad", Headline: "Spring tasting menu", Body: "Six courses, one evening",
+			MediaType: "image", ImageURL: "https://cdn.example/spring.jpg", CtwaClid: "ARAkLkA8rmlFeiCktEJQ", WelcomeMessage: "Hi! Ask us anything about the menu."}}, "", samBoth),
+		msg("wamid.K4", unix(1760002003), &message.Body{Type: message.BodyText, Text: "Do you have this in medium?",
+			ReferredProduct: &message.ReferredProduct{CatalogID: "194836987003835", ProductID: "sku-tee-blue-m"}}, "wamid.CATALOG_VIEW", samBoth),
+		msg("wamid.K5", unix(1760002004), &message.Body{Type: message.BodyText, Text: "See below", Forwarded: "frequently"}, "", samBoth),
+		msg("wamid.K6", unix(1760002005), &message.Body{Type: message.BodyRevoke, OriginalID: "wamid.K5"}, "", samBoth),
+		msg("wamid.K7", unix(1760002006), &message.Body{Type: message.BodyEdit, OriginalID: "wamid.K3",
+			Edited: &message.Body{Type: message.BodyText, Text: "Is the spring menu on this Friday?"}}, "", samBoth),
+		msg("wamid.K8", unix(1760002007), &message.Body{Type: message.BodyCallPermission, CallPermission: &message.CallPermission{
+			Response: "accept", Source: "user_action", ExpiresAt: unix(1760606807)}}, "wamid.CALL_REQUEST", samBoth),
+		msg("wamid.K9", unix(1760002008), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_changed_number",
+			Text: "User Sam Rivera changed from 447700900123 to 447700900777", WaID: "447700900777"}}, "", samBoth),
+		msg("wamid.K10", unix(1760002009), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_changed_user_id",
+			Text: "User changed from GB.13491208655302741918 to GB.88812345678901234567", UserID: "GB.88812345678901234567",
+			PreviousUserID: "GB.13491208655302741918"}}, "", from(&message.Customer{UserID: "GB.13491208655302741918"})),
+		msg("wamid.K11", unix(1760002010), withRaw("inbound_more.json", 0, 2, 0, errs(unsupportedBody("interactive"), *unrendered)), "wamid.OUR_LIST", samBoth,
+			func(it *message.InboundItem) { it.EventType, it.StatusError = message.EventFailed, unrendered }),
+		{Kind: message.KindNotice, EventType: message.EventPlatformError, Channel: message.WhatsApp, BusinessID: business,
+			CustomerID: business, PlatformMessageID: "error.f31a1efa9686048e7d67a085b37ac1ab", At: received,
+			StatusError: unrendered, Body: &message.Body{Type: message.BodyError, Errors: []message.PlatformError{*unrendered}}},
+	}}},
+	// A marketing opt-out: a customer.preferences notice for the app.
+	{"user_preferences.json", true, Parsed{Items: []message.InboundItem{
+		{Kind: message.KindNotice, EventType: message.EventPreferences, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
+			Customer: &message.Customer{WaID: customer, UserID: "GB.13491208655302741918", Name: "Sam Rivera"}, PlatformMessageID: "preference.570791b50e39be54023bc39095791af9",
+			At: unix(1760003000), PlatformTime: unix(1760003000), Body: &message.Body{Type: message.BodyPreferences, Preferences: []message.Preference{{
+				Category: "marketing_messages", Value: "stop", Detail: "User requested to stop marketing messages", At: unix(1760003000)}}}},
+	}}},
 	{"mixed.json", false, Parsed{
 		Items: []message.InboundItem{
 			msg("wamid.M1", unix(1760000000), textBody("first"), ""),
@@ -201,6 +281,10 @@ var parseCases = []struct {
 			sent("wamid.OUR_1", unix(1760000010), "read", nil, from(sam())),
 			// A status without recipient_id is kept: it names its message.
 			sent("wamid.OUR_2", unix(1760000011), "delivered", nil, from(sam())),
+			// An error for a whole change: a platform.error notice.
+			{Kind: message.KindNotice, EventType: message.EventPlatformError, Channel: message.WhatsApp, BusinessID: "106540352242923",
+				CustomerID: "106540352242923", PlatformMessageID: "error.35fa851ffe5c66bd98926f627c091ef5", At: received,
+				StatusError: rateLimit, Body: &message.Body{Type: message.BodyError, Errors: []message.PlatformError{*rateLimit}}},
 			msg("wamid.OTHER_NUMBER", unix(1760000030), textBody("to the second number"), "", from(&message.Customer{WaID: "16505551234"}),
 				func(it *message.InboundItem) { it.BusinessID = "106540352242923" }),
 		},
@@ -212,7 +296,6 @@ var parseCases = []struct {
 			{"entry[1]", "a JSON string where an object was expected"},
 			{"entry[2].changes[0]", "value.metadata.phone_number_id is missing"},
 			{"entry[2].changes[1]", `field "account_update" is not handled`},
-			{"entry[2].changes[2].value.errors[0]", "error 130429 for the whole change: Rate limit hit"},
 		},
 	}},
 	{"mixed_interactive.json", false, Parsed{
@@ -414,6 +497,14 @@ func wellFormed(it message.InboundItem) bool {
 		return b.Flow != nil && (b.Flow.Response == nil || json.Valid(b.Flow.Response))
 	case message.BodyMedia:
 		return b.Media != nil && b.Media.ID != "" && len(it.Payloads) == 1 && it.Payloads[0].Kind == message.PayloadMedia
+	case message.BodyContacts:
+		return len(b.Contacts) > 0
+	case message.BodyRevoke, message.BodyEdit:
+		return b.OriginalID != ""
+	case message.BodySystem:
+		return b.System != nil && b.System.Type != ""
+	case message.BodyCallPermission:
+		return b.CallPermission != nil && b.CallPermission.Response != ""
 	}
 	return false
 }
