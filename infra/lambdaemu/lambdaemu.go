@@ -119,6 +119,10 @@ type Result struct {
 	// FunctionError is FunctionErrorUnhandled when the function answered
 	// with an error, and empty otherwise.
 	FunctionError string
+	// InitDuration is, for the first invocation of an execution
+	// environment, the time from executing the bootstrap to its first
+	// request for an invocation (Lambda's Init Duration); zero otherwise.
+	InitDuration time.Duration
 }
 
 // Emulator runs one function behind an emulated Lambda Runtime API.
@@ -284,6 +288,11 @@ func (e *Emulator) run(payload []byte) (Result, error) {
 	defer timer.Stop()
 	select {
 	case res := <-inv.result:
+		e.mu.Lock()
+		if p.served == 1 {
+			res.InitDuration = p.initDuration
+		}
+		e.mu.Unlock()
 		return res, nil
 	case <-p.done:
 		// The runtime may have answered just before it exited (a panicking

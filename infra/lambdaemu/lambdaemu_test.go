@@ -308,3 +308,24 @@ func TestStartRefusesAMissingBootstrap(t *testing.T) {
 		t.Errorf("err %v, want a missing file", err)
 	}
 }
+
+// TestInitDuration: the first invocation of an execution environment
+// reports the time from exec to the runtime's first request for an
+// invocation, as Lambda's Init Duration; a warm one reports none.
+func TestInitDuration(t *testing.T) {
+	em := start(t, lambdaemu.Config{Env: []string{"ECHO_INIT=slow"}})
+	first, err := em.Invoke(context.Background(), []byte(`{"action":"echo"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.InitDuration < 200*time.Millisecond {
+		t.Errorf("init duration %s, want at least the 200ms the function sleeps before it starts", first.InitDuration)
+	}
+	warm, err := em.Invoke(context.Background(), []byte(`{"action":"echo"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if warm.InitDuration != 0 {
+		t.Errorf("a warm invocation reports init duration %s, want none", warm.InitDuration)
+	}
+}

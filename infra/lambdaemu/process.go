@@ -17,9 +17,14 @@ type process struct {
 	initFailed chan struct{}    // closed when the runtime reports an init error
 	initErr    *InvokeError     // set before initFailed is closed
 
+	started time.Time // when the bootstrap was executed
+
 	// Guarded by Emulator.mu.
 	asked  bool // the runtime has asked for an invocation
 	served int  // invocations handed to the runtime
+	// initDuration is from exec to the runtime's first GET next: what
+	// Lambda reports as Init Duration.
+	initDuration time.Duration
 }
 
 // startProcess starts the bootstrap in its own process group, so that
@@ -34,10 +39,11 @@ func startProcess(cfg Config, env []string) (*process, error) {
 	// something it left behind holds the pipes open.
 	cmd.WaitDelay = time.Second
 	setProcessGroup(cmd)
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", cfg.Bootstrap, err)
 	}
-	p := &process{cmd: cmd, done: make(chan struct{}), next: make(chan *invocation), initFailed: make(chan struct{})}
+	p := &process{cmd: cmd, started: started, done: make(chan struct{}), next: make(chan *invocation), initFailed: make(chan struct{})}
 	go func() {
 		p.exitErr = cmd.Wait()
 		close(p.done)

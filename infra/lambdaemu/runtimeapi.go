@@ -39,6 +39,9 @@ func (e *Emulator) serveNext(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	p := e.proc
 	if p != nil {
+		if !p.asked {
+			p.initDuration = time.Since(p.started)
+		}
 		p.asked = true
 	}
 	e.mu.Unlock()

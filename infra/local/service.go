@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/apple"
@@ -56,7 +60,7 @@ func loadConfig(ctx context.Context, getenv func(string) string) (Config, error)
 	var secrets config.SecretSource
 	if getenv(config.SecretsARN) != "" {
 		endpoint := getenv(config.AWSEndpoint)
-		awscfg, err := awsenv.Config(ctx, endpoint)
+		awscfg, err := awsConfig(ctx, endpoint)
 		if err != nil {
 			return Config{}, err
 		}
@@ -134,7 +138,7 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 	}
 	switch cfg.Store {
 	case config.StoreAWS:
-		awscfg, err := awsenv.Config(ctx, cfg.AWS.Endpoint)
+		awscfg, err := awsConfig(ctx, cfg.AWS.Endpoint)
 		if err != nil {
 			return nil, err
 		}
@@ -187,7 +191,7 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 		AuthTokens: authKeys, MaxAttempts: cfg.PayloadMaxAttempts, Retry: payload.RetryPolicy(policy),
 		Media: &whatsapp.Client{BaseURL: cfg.Send.WhatsApp.APIURL, Token: cfg.Send.WhatsApp.Token}}
 	if cfg.PayloadQueueURL != "" {
-		awscfg, err := awsenv.Config(ctx, cfg.AWS.Endpoint)
+		awscfg, err := awsConfig(ctx, cfg.AWS.Endpoint)
 		if err != nil {
 			return nil, err
 		}
@@ -239,4 +243,23 @@ func (s *Service) Close() error {
 		s.hooks.Close()
 	}
 	return s.close()
+}
+
+// awsConfig loads the AWS SDK configuration by the SDK's default chain
+// (environment, shared files, SSO), since the local stack may run against
+// a developer's own account; with a local endpoint (moto) the credentials
+// are test/test.
+func awsConfig(ctx context.Context, endpoint string) (aws.Config, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if endpoint != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("local: loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return cfg, nil
 }

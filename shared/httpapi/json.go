@@ -115,7 +115,7 @@ func StatusOf(code message.Code) int {
 	}
 }
 
-// errorBody is the error format of DESIGN.md §4.
+// errorBody is the API's error format (docs/ARCHITECTURE.md).
 type errorBody struct {
 	Error *message.Error `json:"error"`
 }

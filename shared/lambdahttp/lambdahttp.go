@@ -2,6 +2,15 @@
 // API (payload 2.0) events for the send API and Function URL events for the
 // webhooks. Events are converted at this edge; the handlers and use cases
 // never see a Lambda type.
+//
+// Measured against aws-lambda-go-api-proxy's httpadapter (v0.16.2) on the
+// same handler and a POST /v1/messages event: the same time per request
+// (32–48 µs either way on the benchmark machine, within its noise), 2728
+// bytes and 26 allocations here against 3248 bytes and 26 allocations
+// there. Alone in an empty function it adds 0.26 MB more than the proxy,
+// most of it the message and access packages that parley's functions link
+// anyway. The proxy has no Function URL adapter, which the webhooks need,
+// so this package stays.
 package lambdahttp
 
 import (

@@ -9,7 +9,8 @@ import (
 // Code is a machine-readable error code of the public API.
 type Code string
 
-// The error codes of the public API (DESIGN.md §4).
+// The error codes of the public API (docs/ARCHITECTURE.md, "The public
+// API's messages and errors").
 const (
 	CodeInvalidRequest       Code = "invalid_request"
 	CodeInvalidMessage       Code = "invalid_message"

@@ -47,9 +47,10 @@ func KnownType(t string) bool {
 }
 
 // Message is the "message" object of the send API: one vocabulary for both
-// channels (DESIGN.md §4). Each type uses its own fields; the rest stay
-// empty. Where the platforms name a thing differently parley uses one name:
-// "items" (WhatsApp rows, Apple items), "description" (Apple subtitle).
+// channels (docs/ARCHITECTURE.md, "The public API's messages and errors").
+// Each type uses its own fields; the rest stay empty. Where the platforms
+// name a thing differently parley uses one name: "items" (WhatsApp rows,
+// Apple items), "description" (Apple subtitle).
 type Message struct {
 	Type string `json:"type"`
 

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/metrics"
@@ -65,8 +67,8 @@ type Job struct {
 	// Metrics records the lag after each run (none when nil).
 	Metrics *metrics.Recorder
 
-	mu      sync.Mutex
-	buckets map[string]*bucket
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
 }
 
 // Report counts what a run did.
@@ -164,9 +166,11 @@ func (j *Job) recordLag(ctx context.Context) {
 // one throttles, claims and sends sc; false when the deadline came first
 // and sc was left for the next run.
 func (j *Job) one(ctx context.Context, sc store.Scheduled, deadline time.Time, count func(func(*Report))) bool {
-	wait := j.bucket(sc.Request.BusinessID).reserve(j.Clock.Now())
+	now := j.Clock.Now()
+	r := j.limiter(sc.Request.BusinessID).ReserveN(now, 1)
+	wait := r.DelayFrom(now)
 	if j.late(deadline, wait) {
-		j.bucket(sc.Request.BusinessID).cancel()
+		r.CancelAt(now)
 		return false
 	}
 	if wait > 0 {
@@ -215,22 +219,24 @@ func (j *Job) late(deadline time.Time, wait time.Duration) bool {
 	return !deadline.IsZero() && j.Clock.Now().Add(wait).Add(j.reserve()).After(deadline)
 }
 
-func (j *Job) bucket(business string) *bucket {
+// limiter is the token bucket of a business number: PerSecond tokens a
+// second, bursts of one second's worth.
+func (j *Job) limiter(business string) *rate.Limiter {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.buckets == nil {
-		j.buckets = map[string]*bucket{}
+	if j.limiters == nil {
+		j.limiters = map[string]*rate.Limiter{}
 	}
-	b, ok := j.buckets[business]
+	l, ok := j.limiters[business]
 	if !ok {
-		rate := j.PerSecond
-		if rate <= 0 {
-			rate = DefaultPerSecond
+		perSecond := j.PerSecond
+		if perSecond <= 0 {
+			perSecond = DefaultPerSecond
 		}
-		b = &bucket{rate: rate, burst: max(rate, 1), tokens: max(rate, 1), last: j.Clock.Now()}
-		j.buckets[business] = b
+		l = rate.NewLimiter(rate.Limit(perSecond), max(int(perSecond), 1))
+		j.limiters[business] = l
 	}
-	return b
+	return l
 }
 
 func (j *Job) sleep(ctx context.Context, d time.Duration) error {
@@ -280,37 +286,4 @@ func (j *Job) log() *slog.Logger {
 		return slog.Default()
 	}
 	return j.Log
-}
-
-// bucket is a token bucket: rate tokens a second, at most burst saved up.
-// A reservation may take the balance below zero; the caller then waits
-// until it is back at zero.
-type bucket struct {
-	mu     sync.Mutex
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-// reserve takes a token at now and returns how long to wait before using it.
-func (b *bucket) reserve(now time.Time) time.Duration {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if now.After(b.last) {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-		b.last = now
-	}
-	b.tokens--
-	if b.tokens >= 0 {
-		return 0
-	}
-	return time.Duration(-b.tokens / b.rate * float64(time.Second))
-}
-
-// cancel gives back a reserved token that was not used.
-func (b *bucket) cancel() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.tokens = min(b.burst, b.tokens+1)
 }

@@ -5,11 +5,11 @@ import (
 	"time"
 )
 
-// TestBucket: a number sends a second's worth at once, then one every
+// TestLimiter: a number sends a second's worth at once, then one every
 // 1/rate; a token given back is reused; idle time refills up to the burst.
-func TestBucket(t *testing.T) {
+func TestLimiter(t *testing.T) {
 	t0 := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
-	b := &bucket{rate: 4, burst: 4, tokens: 4, last: t0}
+	l := (&Job{PerSecond: 4}).limiter("106540352242922")
 	steps := []struct {
 		at     time.Duration
 		cancel bool
@@ -27,12 +27,13 @@ func TestBucket(t *testing.T) {
 		{time.Hour, false, 250 * time.Millisecond},
 	}
 	for i, s := range steps {
-		got := b.reserve(t0.Add(s.at))
-		if got != s.want {
+		now := t0.Add(s.at)
+		r := l.ReserveN(now, 1)
+		if got := r.DelayFrom(now); got != s.want {
 			t.Fatalf("step %d at +%s: wait %s, want %s", i, s.at, got, s.want)
 		}
 		if s.cancel {
-			b.cancel()
+			r.CancelAt(now)
 		}
 	}
 }

@@ -55,7 +55,7 @@ type RecipientChecker interface {
 }
 
 // native lists the message types each channel has a native form for
-// (DESIGN.md §4); a type outside it is unsupported_on_channel.
+// (docs/ARCHITECTURE.md); a type outside it is unsupported_on_channel.
 var native = map[message.Channel][]string{
 	message.WhatsApp: {message.TypeText, message.TypeRichLink, message.TypeList, message.TypeButtons,
 		message.TypeReaction, message.TypeProduct, message.TypeProductList, message.TypeLocationRequest,

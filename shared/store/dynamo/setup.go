@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -18,25 +17,29 @@ import (
 // localRegion is the region of a local endpoint when none is configured.
 const localRegion = "us-east-1"
 
-// NewClients returns DynamoDB and S3 clients from the default AWS
-// configuration (environment, shared files, the Lambda role), in region
-// when it is not empty.
+// NewClients returns DynamoDB and S3 clients in region (else AWS_REGION,
+// else AWS_DEFAULT_REGION) with the credentials of the environment
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), as Lambda
+// provides them. It does without the SDK's default chain, whose SSO, STS
+// and IMDS providers every function would otherwise link (see awsenv).
 //
 // A non-empty endpoint (a local moto server, say) replaces AWS's for both
 // clients: S3 then uses path-style addresses and does not log about
 // responses without checksums, the region defaults to us-east-1, and the
 // credentials are test/test unless AWS_ACCESS_KEY_ID is set.
 func NewClients(ctx context.Context, endpoint, region string) (*dynamodb.Client, *s3.Client, error) {
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
+	cfg := aws.Config{Region: region}
+	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if cfg.Region == "" {
+			cfg.Region = os.Getenv(v)
+		}
 	}
-	if endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	id, secret, token := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")
+	if endpoint != "" && id == "" {
+		id, secret, token = "test", "test", ""
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return nil, nil, errorf("loading the AWS configuration: %w", err)
+	if id != "" {
+		cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, token))
 	}
 	if endpoint != "" && cfg.Region == "" {
 		cfg.Region = localRegion

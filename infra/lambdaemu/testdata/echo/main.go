@@ -45,6 +45,8 @@ func main() {
 		os.Exit(1)
 	case "exit":
 		os.Exit(2)
+	case "slow":
+		time.Sleep(200 * time.Millisecond)
 	}
 	lambda.Start(handle)
 }
