@@ -3,7 +3,10 @@ package message
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Message types of the public send API. The foundation renders TypeText on
@@ -302,7 +305,19 @@ func (r SendRequest) Validate() Problems {
 	}
 	ps.Required("businessId", r.BusinessID)
 	ps.Required("to", r.To)
+	// Ids are bounded and free of control characters whatever the channel:
+	// a platform id is at most a few dozen characters (a WhatsApp phone
+	// number id, an Apple business UUID) and a customer id a few hundred
+	// (an Apple opaque id, a WhatsApp business-scoped user id).
+	ps.MaxLen("businessId", r.BusinessID, MaxBusinessID)
+	ps.MaxLen("to", r.To, MaxCustomerID)
 	ps.MaxLen("idempotencyKey", r.IdempotencyKey, 256)
+	for _, f := range []struct{ field, v string }{{"businessId", r.BusinessID}, {"to", r.To}, {"idempotencyKey", r.IdempotencyKey}} {
+		if i := strings.IndexFunc(f.v, unicode.IsControl); i >= 0 {
+			c, _ := utf8.DecodeRuneInString(f.v[i:])
+			ps.Add(f.field, "holds the control character %U at byte %d; ids take none", c, i)
+		}
+	}
 	if r.Message.Type == TypeTyping {
 		// A typing indicator is a signal of the moment: never stored, never
 		// scheduled, and harmless to repeat.
@@ -324,6 +339,12 @@ func (r SendRequest) Validate() Problems {
 	}
 	return ps
 }
+
+// Bounds of the ids of a send request.
+const (
+	MaxBusinessID = 64
+	MaxCustomerID = 512
+)
 
 // SendResult is the answer to a successful POST /v1/messages.
 type SendResult struct {
