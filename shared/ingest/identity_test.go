@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -183,5 +184,28 @@ func TestUnrenderedMessagesAreKeptAsFailed(t *testing.T) {
 	}
 	if c := resolve(t, st, phone); c.WindowClosesAt.IsZero() {
 		t.Fatalf("the customer wrote: the window must be open")
+	}
+}
+
+// Items that share any id of their customer are stored in one group, in
+// order; the others may go in parallel.
+func TestConversationGroupsFollowEveryID(t *testing.T) {
+	items := []message.InboundItem{
+		from(message.Customer{WaID: phone}, "wamid.1", "a", t0),
+		from(message.Customer{UserID: "GB.2"}, "wamid.2", "b", t0),
+		from(message.Customer{WaID: phone, UserID: bsuid}, "wamid.3", "c", t0),
+		from(message.Customer{UserID: bsuid, Username: "sam.r"}, "wamid.4", "d", t0),
+	}
+	var got [][]string
+	for _, g := range conversationGroups(items) {
+		var ids []string
+		for _, it := range g {
+			ids = append(ids, it.PlatformMessageID)
+		}
+		got = append(got, ids)
+	}
+	want := [][]string{{"wamid.1", "wamid.3", "wamid.4"}, {"wamid.2"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("groups %v, want %v", got, want)
 	}
 }

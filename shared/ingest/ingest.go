@@ -100,23 +100,7 @@ func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Re
 	// The items of one conversation are stored in order; conversations
 	// go in parallel, so that a large batch (Meta sends statuses by the
 	// thousand) finishes well inside the function's timeout.
-	var groups [][]message.InboundItem
-	index := map[store.ConversationKey]int{}
-	for _, it := range items {
-		k := store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID}
-		if c := it.Customer; c != nil && c.UserID != "" && it.GroupID == "" {
-			// A WhatsApp customer's items may name them by phone number or
-			// not; their business-scoped id is the same on all of them.
-			k.CustomerID = c.UserID
-		}
-		i, ok := index[k]
-		if !ok {
-			i = len(groups)
-			index[k] = i
-			groups = append(groups, nil)
-		}
-		groups[i] = append(groups[i], it)
-	}
+	groups := conversationGroups(items)
 	var (
 		mu    sync.Mutex
 		total Result
@@ -146,6 +130,51 @@ func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Re
 	close(work)
 	wg.Wait()
 	return total, errors.Join(errs...)
+}
+
+// conversationGroups splits items into groups that may be stored in
+// parallel, each in the order given. Items that share an id of their
+// conversation stay in one group: a WhatsApp customer can be named by a
+// phone number in one item and by a business-scoped user id, or both, in
+// the next, and their touches must not race.
+func conversationGroups(items []message.InboundItem) [][]message.InboundItem {
+	parent := make([]int, len(items))
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	first := map[store.ConversationKey]int{}
+	for i, it := range items {
+		parent[i] = i
+		ids := append([]string{it.CustomerID}, it.Customer.IDs()...)
+		for _, id := range ids {
+			k := store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: id}
+			j, seen := first[k]
+			if !seen {
+				first[k] = i
+				continue
+			}
+			if a, b := find(i), find(j); a != b {
+				parent[max(a, b)] = min(a, b)
+			}
+		}
+	}
+	var groups [][]message.InboundItem
+	index := map[int]int{}
+	for i, it := range items {
+		r := find(i)
+		g, ok := index[r]
+		if !ok {
+			g = len(groups)
+			index[r] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], it)
+	}
+	return groups
 }
 
 // MaxParallel is how many conversations of one webhook are stored at once.
