@@ -352,10 +352,21 @@ func checkURL(ps *message.Problems, field, s string) {
 	}
 }
 
+// wholeNumber reports whether raw is a JSON number that is a whole
+// number of at most two digits.
+func wholeNumber(raw json.RawMessage) bool {
+	var n json.Number
+	if json.Unmarshal(raw, &n) != nil {
+		return false
+	}
+	i, err := n.Int64()
+	return err == nil && i >= 0 && i < 100
+}
+
 // checkComponents checks the shape of a template's components, which are
 // passed to WhatsApp as they are: an array of objects whose type is
 // header, body or button; a button names its sub_type and its 0-based
-// index as a string; a quick reply's parameters are payloads.
+// index (a string or a number); a quick reply's parameters are payloads.
 func checkComponents(ps *message.Problems, raw json.RawMessage) {
 	if raw == nil || string(raw) == "null" {
 		return
@@ -395,9 +406,11 @@ func checkComponents(ps *message.Problems, raw json.RawMessage) {
 			ps.Add(path+".sub_type", "is required for a button component, e.g. quick_reply or url")
 		}
 		if idx, ok := obj["index"]; !ok {
-			ps.Add(path+".index", `is required for a button component: its 0-based position as a string, e.g. "0"`)
-		} else if s, ok := str(idx); !ok || !digits(s) {
-			ps.Add(path+".index", `must be the button's 0-based position as a string, e.g. "0"`)
+			ps.Add(path+".index", `is required for a button component: its 0-based position, e.g. "0" or 0`)
+		} else if s, ok := str(idx); (!ok || !digits(s)) && !wholeNumber(idx) {
+			// Meta's examples send it as a string, and as a number in
+			// its coupon-code, limited-time-offer and zero-tap examples.
+			ps.Add(path+".index", `must be the button's 0-based position, as a string or a number, e.g. "0" or 0`)
 		}
 		if sub != "quick_reply" {
 			continue

@@ -419,14 +419,16 @@ func TestValidate(t *testing.T) {
 			return m
 		}(), message.Problems{
 			prob("message.components[0].sub_type", "is required for a button component, e.g. quick_reply or url"),
-			prob("message.components[0].index", `is required for a button component: its 0-based position as a string, e.g. "0"`)}},
+			prob("message.components[0].index", `is required for a button component: its 0-based position, e.g. "0" or 0`)}},
+		// Meta's coupon-code and limited-time-offer examples send the index
+		// as a number: accepted; a word or a fraction is not a position.
 		{"index as a number", func() message.Message {
 			m := validTemplate()
-			m.Components = json.RawMessage(`[{"type":"button","sub_type":"url","index":0},{"type":"button","sub_type":"url","index":"first"}]`)
+			m.Components = json.RawMessage(`[{"type":"button","sub_type":"url","index":0},{"type":"button","sub_type":"url","index":"first"},{"type":"button","sub_type":"url","index":1.5}]`)
 			return m
 		}(), message.Problems{
-			prob("message.components[0].index", `must be the button's 0-based position as a string, e.g. "0"`),
-			prob("message.components[1].index", `must be the button's 0-based position as a string, e.g. "0"`)}},
+			prob("message.components[1].index", `must be the button's 0-based position, as a string or a number, e.g. "0" or 0`),
+			prob("message.components[2].index", `must be the button's 0-based position, as a string or a number, e.g. "0" or 0`)}},
 		{"quick reply parameters", func() message.Message {
 			m := validTemplate()
 			m.Components = json.RawMessage(`[{"type":"button","sub_type":"quick_reply","index":"0",
