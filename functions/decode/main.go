@@ -18,6 +18,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -50,8 +51,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
+	_, ap := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, 10*time.Second)
 	svc := &payload.Service{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log,
-		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret}},
+		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret, HTTP: ap}},
 		AuthTokens:  &appleauth.Keys{Blobs: st, Secret: cfg.Apple.Secret, Clock: clock.System{}},
 		MaxAttempts: cfg.MaxAttempts, Retry: payload.RetryPolicy(retry.Default)}
 	lambda.Start(requestid.Lambda(func(ctx context.Context, raw json.RawMessage) (*events.SQSEventResponse, error) {

@@ -39,7 +39,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
 	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
-	sender, err := service.Sender(cfg.Send, p, service.Options{})
+	wa, ap := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, service.PlatformTimeout)
+	sender, err := service.Sender(cfg.Send, p, service.Options{WhatsAppHTTP: wa, AppleHTTP: ap})
 	if err != nil {
 		return err
 	}

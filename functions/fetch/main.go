@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -47,11 +48,12 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
+	wa, ap := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, 10*time.Second)
 	svc := &payload.Service{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log,
-		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret}},
+		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret, HTTP: ap}},
 		AuthTokens:  &appleauth.Keys{Blobs: st, Secret: cfg.Apple.Secret, Clock: clock.System{}},
 		MaxAttempts: cfg.MaxAttempts, Retry: payload.RetryPolicy(retry.Default),
-		Media: &whatsapp.Client{BaseURL: cfg.WhatsApp.APIURL, Token: cfg.WhatsApp.Token}}
+		Media: &whatsapp.Client{BaseURL: cfg.WhatsApp.APIURL, Token: cfg.WhatsApp.Token, HTTP: wa}}
 	lambda.Start(requestid.Lambda(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var res events.SQSEventResponse
 		for _, m := range ev.Records {

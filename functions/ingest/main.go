@@ -40,8 +40,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
 	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
+	wa, _ := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, service.PlatformTimeout)
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: p.Publisher, Clock: p.Clock, Log: log,
-		AuthTokens: service.AuthKeys(cfg.Apple, p), Fallbacks: service.WhatsAppSender(cfg.WhatsApp, p, service.Options{})}
+		AuthTokens: service.AuthKeys(cfg.Apple, p), Fallbacks: service.WhatsAppSender(cfg.WhatsApp, p, service.Options{WhatsAppHTTP: wa})}
 	if cfg.PayloadQueueURL != "" {
 		in.Payloads = awsenv.Queue(awscfg, cfg.AWS.Endpoint, cfg.PayloadQueueURL)
 	}

@@ -10,8 +10,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -19,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	applemsp "github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/bus/eventbridge"
 	"github.com/parleyhq/parley/shared/clock"
@@ -27,6 +30,7 @@ import (
 	"github.com/parleyhq/parley/shared/metrics"
 	"github.com/parleyhq/parley/shared/queue/sqs"
 	"github.com/parleyhq/parley/shared/requestid"
+	"github.com/parleyhq/parley/shared/secrets"
 	"github.com/parleyhq/parley/shared/store/dynamo"
 )
 
@@ -146,4 +150,52 @@ func (l *lineWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
+}
+
+// PlatformHTTP returns the HTTP clients of calls to WhatsApp's Graph API
+// and Apple's MSP gateway. A credential that comes from the secret rather
+// than the environment — the WhatsApp token, the Apple MSP secret — is
+// taken from a cache of the secret that keeps it for ttl and reads it again
+// at once when the platform refuses it (WhatsApp 401, Apple 401 or 403),
+// so a rotation reaches running functions without a restart. timeout
+// bounds each call.
+func PlatformHTTP(cfg aws.Config, getenv func(string) string, ttl, timeout time.Duration) (whatsApp, apple *http.Client) {
+	whatsApp, apple = &http.Client{Timeout: timeout}, &http.Client{Timeout: timeout}
+	arn := getenv(config.SecretsARN)
+	if arn == "" {
+		return whatsApp, apple
+	}
+	endpoint := getenv(config.AWSEndpoint)
+	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(
+		secretsmanager.NewFromConfig(cfg, Endpoint(endpoint, func(o *secretsmanager.Options, u *string) { o.BaseEndpoint = u })), arn)}
+	if getenv(config.WhatsAppToken) == "" {
+		whatsApp.Transport = &secrets.Transport{Cache: cache, Name: config.WhatsAppToken,
+			Authorize: func(r *http.Request, token string) error {
+				r.Header.Set("Authorization", "Bearer "+token)
+				return nil
+			}}
+	}
+	if getenv(config.AppleMSPSecret) == "" {
+		mspID := getenv(config.AppleMSPID)
+		apple.Transport = &secrets.Transport{Cache: cache, Name: config.AppleMSPSecret,
+			Refused: []int{http.StatusUnauthorized, http.StatusForbidden},
+			Authorize: func(r *http.Request, secret string) error {
+				// Only the gateway's own calls carry a token; MMCS
+				// uploads and downloads go as they are.
+				if r.Header.Get("Authorization") == "" {
+					return nil
+				}
+				key, err := applemsp.DecodeSecret(secret)
+				if err != nil {
+					return err
+				}
+				token, err := applemsp.MintToken(key, mspID, time.Now())
+				if err != nil {
+					return err
+				}
+				r.Header.Set("Authorization", "Bearer "+token)
+				return nil
+			}}
+	}
+	return whatsApp, apple
 }

@@ -57,6 +57,7 @@ const (
 	FetchTimeout        = "PARLEY_FETCH_TIMEOUT"
 	MetricsNamespace    = "PARLEY_METRICS_NAMESPACE"
 	APIAccess           = "PARLEY_API_ACCESS"
+	SecretsTTL          = "PARLEY_SECRETS_TTL"
 	SendRetryBudget     = "PARLEY_SEND_RETRY_BUDGET"
 	// The app's own event webhook (signed HTTP POSTs beside EventBridge).
 	EventsWebhookURL      = "PARLEY_EVENTS_WEBHOOK_URL"
@@ -523,6 +524,23 @@ func (e *Env) Access() access.Scopes {
 // MaxSendRetryBudget is the largest SendRetryBudget: it leaves the send
 // function (29 s) time to check, record and answer.
 const MaxSendRetryBudget = 25 * time.Second
+
+// DefaultSecretsTTL is how long the secret's values are kept by default.
+const DefaultSecretsTTL = 5 * time.Minute
+
+// SecretsTTL reads how long the values of PARLEY_SECRETS_ARN's secret are
+// kept before they are read again (default 5 minutes; 1 minute to 1 hour).
+func (e *Env) SecretsTTL() time.Duration {
+	v := e.optional(SecretsTTL)
+	if v == "" {
+		return DefaultSecretsTTL
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Minute || d > time.Hour {
+		e.problem("%s must be a duration from 1m to 1h, e.g. 5m", SecretsTTL)
+	}
+	return d
+}
 
 // SendRetryBudget reads the cap on a send's tries and waits together; 0
 // means retry.DefaultBudget.

@@ -16,6 +16,7 @@ import (
 type Ingest struct {
 	LogLevel            string
 	MetricsNamespace    string
+	SecretsTTL          time.Duration
 	AWS                 AWS
 	Bus                 Bus
 	WhatsApp            WhatsApp
@@ -30,6 +31,7 @@ func (e *Env) Ingest() Ingest {
 	return Ingest{
 		LogLevel:            e.LogLevel(),
 		MetricsNamespace:    e.MetricsNamespace(),
+		SecretsTTL:          e.SecretsTTL(),
 		AWS:                 e.AWS(),
 		Bus:                 e.Bus(),
 		WhatsApp:            e.WhatsApp(),
@@ -45,6 +47,7 @@ func (e *Env) Ingest() Ingest {
 type Send struct {
 	LogLevel         string
 	MetricsNamespace string
+	SecretsTTL       time.Duration
 	AWS              AWS
 	Bus              Bus
 	WhatsApp         WhatsApp
@@ -81,6 +84,7 @@ func (e *Env) Send() Send {
 	return Send{
 		LogLevel:         e.LogLevel(),
 		MetricsNamespace: e.MetricsNamespace(),
+		SecretsTTL:       e.SecretsTTL(),
 		AWS:              e.AWS(),
 		Bus:              e.Bus(),
 		WhatsApp:         e.WhatsApp(),
@@ -109,6 +113,7 @@ func (e *Env) Fallback() Fallback {
 type PayloadDecode struct {
 	LogLevel         string
 	MetricsNamespace string
+	SecretsTTL       time.Duration
 	AWS              AWS
 	Bus              Bus
 	Apple            Apple
@@ -120,6 +125,7 @@ func (e *Env) PayloadDecode() PayloadDecode {
 	return PayloadDecode{
 		LogLevel:         e.LogLevel(),
 		MetricsNamespace: e.MetricsNamespace(),
+		SecretsTTL:       e.SecretsTTL(),
 		AWS:              e.AWS(),
 		Bus:              e.Bus(),
 		Apple:            e.AppleGateway(),

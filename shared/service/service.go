@@ -66,6 +66,9 @@ func (p Ports) withDefaults() Ports {
 type Options struct {
 	// HTTP is the client for platform calls.
 	HTTP *http.Client
+	// WhatsAppHTTP and AppleHTTP, when set, replace HTTP for one platform
+	// (clients that take their credentials from the secret).
+	WhatsAppHTTP, AppleHTTP *http.Client
 	// Retry is the retry policy of platform calls.
 	Retry *retry.Policy
 	// ApplePayHTTP replaces the merchant-identity TLS client of Apple Pay's
@@ -78,6 +81,13 @@ func (o Options) httpClient() *http.Client {
 		return o.HTTP
 	}
 	return &http.Client{Timeout: PlatformTimeout}
+}
+
+func (o Options) platformHTTP(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	return o.httpClient()
 }
 
 func (o Options) retry() retry.Policy {
@@ -98,7 +108,7 @@ func AuthKeys(a config.Apple, p Ports) *appleauth.Keys {
 func Sender(cfg config.Send, p Ports, o Options) (*send.Sender, error) {
 	p = p.withDefaults()
 	fetch := safefetch.New(safefetch.Config{AllowLocal: cfg.Fetch.Local, AllowHosts: cfg.Fetch.AllowHosts, Timeout: cfg.Fetch.Timeout, Log: p.Log})
-	ac := &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret, HTTP: o.httpClient(), Now: p.Clock.Now,
+	ac := &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret, HTTP: o.platformHTTP(o.AppleHTTP), Now: p.Clock.Now,
 		AuthKey: AuthKeys(cfg.Apple, p).New, PayBaseURL: cfg.PublicURL, Attachment: uploadedFile(p.Blobs), Fetch: fetch}
 	if pay := cfg.ApplePay; pay != nil {
 		payHTTP := o.ApplePayHTTP
@@ -139,7 +149,7 @@ func WhatsAppSender(cfg config.WhatsApp, p Ports, o Options) *send.Sender {
 	return &send.Sender{
 		Store: p.Store,
 		Platforms: map[message.Channel]send.Platform{
-			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.APIURL, Token: cfg.Token, HTTP: o.httpClient()}, p.Metrics},
+			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.APIURL, Token: cfg.Token, HTTP: o.platformHTTP(o.WhatsAppHTTP)}, p.Metrics},
 		},
 		Publisher: p.Publisher,
 		Clock:     p.Clock,

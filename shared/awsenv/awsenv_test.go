@@ -1,0 +1,54 @@
+package awsenv_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/parleyhq/parley/infra/moto"
+	"github.com/parleyhq/parley/infra/whatsappsim"
+	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/config"
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/whatsapp"
+)
+
+// TestPlatformHTTPFollowsTheSecret: a function started with the token of
+// the secret keeps sending after the secret is rotated; a token set in the
+// environment is used as it is.
+func TestPlatformHTTPFollowsTheSecret(t *testing.T) {
+	ctx := context.Background()
+	m := moto.StartT(t)
+	cfg, err := awsenv.Config(ctx, m.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(m.Endpoint()) })
+	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("parley"), SecretString: aws.String(`{"PARLEY_WHATSAPP_TOKEN":"EAAG-rotated"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := httptest.NewServer(whatsappsim.New(whatsappsim.Config{Token: "EAAG-rotated"}))
+	defer sim.Close()
+	o := message.Outgoing{MessageID: "msg_1", BusinessID: "106540352242922", To: "447700900123",
+		Message: message.Message{Type: message.TypeTemplate, Name: "hello_world", Language: "en_US"}}
+
+	env := map[string]string{config.SecretsARN: *out.ARN, config.AWSEndpoint: m.Endpoint()}
+	wa, _ := awsenv.PlatformHTTP(cfg, func(k string) string { return env[k] }, 5*time.Minute, 10*time.Second)
+	// The token read at start-up, before the rotation.
+	c := &whatsapp.Client{BaseURL: sim.URL + "/v25.0", Token: "EAAG-started-with", HTTP: wa}
+	if _, err := c.Send(ctx, o); err != nil {
+		t.Errorf("after a rotation: %v", err)
+	}
+
+	env[config.WhatsAppToken] = "EAAG-from-the-environment"
+	wa, _ = awsenv.PlatformHTTP(cfg, func(k string) string { return env[k] }, 5*time.Minute, 10*time.Second)
+	c = &whatsapp.Client{BaseURL: sim.URL + "/v25.0", Token: "EAAG-from-the-environment", HTTP: wa}
+	if _, err := c.Send(ctx, o); message.AsError(err).Code != message.CodeUnauthorized {
+		t.Errorf("a token from the environment: %v, want it used as it is (and refused)", err)
+	}
+}
