@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -247,6 +248,14 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		case "scheduled whatsapp send":
 			dueAt = time.Now().Add(time.Second)
 			fn, payload = "send", scheduledSendEvent(t, dueAt)
+		case "ingest/whatsapp-text.json":
+			payload = restamped(t, s.file, time.Now())
+			fed[s.file] = true
+		case "ingest/whatsapp-status.json":
+			// A status of a message parley did not send, an hour old: past
+			// the grace in which it would wait for its send, so kept as it is.
+			payload = restamped(t, s.file, time.Now().Add(-time.Hour))
+			fed[s.file] = true
 		default:
 			payload, err = os.ReadFile(filepath.Join("..", "events", s.file))
 			if err != nil {
@@ -322,7 +331,17 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 // for the WhatsApp send sample whatever the date.
 func freshWhatsAppEvent(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "events", "ingest", "whatsapp-text.json"))
+	return restamped(t, "ingest/whatsapp-text.json", time.Now(), "wamid.HBgM", "wamid.FRESH")
+}
+
+// restamped is the signed WhatsApp webhook sample file with every item's
+// timestamp moved to at (ingest refuses items older than Meta's retry
+// period as replays, and the samples' dates stay where they were written)
+// and the replacements given applied, signed again with the local app
+// secret.
+func restamped(t *testing.T, file string, at time.Time, replace ...string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "events", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -330,8 +349,8 @@ func freshWhatsAppEvent(t *testing.T) []byte {
 	if err := json.Unmarshal(b, &ev); err != nil {
 		t.Fatal(err)
 	}
-	body := strings.Replace(ev["body"].(string), `"timestamp":"1795510800"`, fmt.Sprintf(`"timestamp":"%d"`, time.Now().Unix()), 1)
-	body = strings.Replace(body, "wamid.HBgM", "wamid.FRESH", 1)
+	body := regexp.MustCompile(`"timestamp":"\d+"`).ReplaceAllString(ev["body"].(string), fmt.Sprintf(`"timestamp":"%d"`, at.Unix()))
+	body = strings.NewReplacer(replace...).Replace(body)
 	mac := hmac.New(sha256.New, []byte(local.DefaultWhatsAppAppSecret))
 	mac.Write([]byte(body))
 	ev["body"] = body
