@@ -6,8 +6,6 @@ package awsenv
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -85,18 +83,7 @@ func Load(ctx context.Context, getenv func(string) string) (*config.Env, aws.Con
 func Secrets(cfg aws.Config, endpoint string) config.SecretSource {
 	return func(ctx context.Context, arn string) (map[string]string, error) {
 		c := secretsmanager.NewFromConfig(cfg, Endpoint(endpoint, func(o *secretsmanager.Options, u *string) { o.BaseEndpoint = u }))
-		out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
-		if err != nil {
-			return nil, err
-		}
-		if out.SecretString == nil {
-			return nil, errors.New("the secret has no string value")
-		}
-		vals := map[string]string{}
-		if err := json.Unmarshal([]byte(*out.SecretString), &vals); err != nil {
-			return nil, errors.New("the secret is not a JSON object of strings")
-		}
-		return vals, nil
+		return secrets.SecretsManager(c, arn)(ctx)
 	}
 }
 
