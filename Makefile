@@ -4,7 +4,7 @@ GO ?= go
 PORT ?= 8080
 FUZZTIME ?= 10s
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
-FUNCTIONS := ingest send fallback fetch decode
+FUNCTIONS := ingest send fallback fetch decode webhook
 
 .PHONY: run invoke build test check-tools lint cfn-lint unit fuzz bench load clean
 
@@ -44,6 +44,9 @@ build-FetchFunction:
 
 build-DecodeFunction:
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/decode
+
+build-WebhookFunction:
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
 
 ## test: every test — lint, template validation, unit + integration (moto, Lambda emulator), bounded fuzzing
 test: check-tools lint cfn-lint unit fuzz

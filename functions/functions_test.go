@@ -36,6 +36,7 @@ import (
 	"github.com/parleyhq/parley/infra/local"
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/infra/whatsappsim"
+	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/config"
@@ -165,6 +166,41 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The app's webhook: the FIFO queue the publishers fill, and the app's
+	// endpoint, which verifies every request as README shows.
+	hookQ, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("parley-hooks.fifo"), Attributes: map[string]string{"FifoQueue": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const hookSecret = "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA=="
+	hookKey, err := apphook.ParseSecret(hookSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hooked struct {
+		sync.Mutex
+		ids  []string
+		errs []error
+	}
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		hooked.Lock()
+		defer hooked.Unlock()
+		if err := apphook.Verify(hookKey, r.Header, body, time.Now()); err != nil {
+			hooked.errs = append(hooked.errs, err)
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		var ev struct{ ID string }
+		json.Unmarshal(body, &ev)
+		if ev.ID != r.Header.Get(apphook.HeaderID) {
+			hooked.errs = append(hooked.errs, fmt.Errorf("webhook-id %s for the event %s", r.Header.Get(apphook.HeaderID), ev.ID))
+		}
+		hooked.ids = append(hooked.ids, ev.ID)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer app.Close()
+
 	secret, err := apple.DecodeSecret(local.DefaultAppleMSPSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -181,11 +217,15 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		"PARLEY_WHATSAPP_APP_SECRET=" + local.DefaultWhatsAppAppSecret, "PARLEY_WHATSAPP_VERIFY_TOKEN=" + local.DefaultWhatsAppVerifyToken,
 		"PARLEY_APPLE_MSP_URL=" + ap.URL + "/v1", "PARLEY_APPLE_MSP_ID=" + local.DefaultAppleMSPID, "PARLEY_APPLE_MSP_SECRET=" + local.DefaultAppleMSPSecret,
 		"PARLEY_PAYLOAD_QUEUE_URL=" + aws.ToString(payloadQ.QueueUrl),
-		"PARLEY_LOG_LEVEL=warn",
+		"PARLEY_LOG_LEVEL=warn", "PARLEY_EVENTS_WEBHOOK_QUEUE_URL=" + aws.ToString(hookQ.QueueUrl),
 	}
 	emus := map[string]*lambdaemu.Emulator{}
-	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode"} {
-		emu, err := lambdaemu.Start(ctx, lambdaemu.Config{Bootstrap: build(t, name), Env: env, FunctionName: name, Timeout: 30 * time.Second, Stderr: testWriter{t}})
+	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode", "webhook"} {
+		fnEnv := env
+		if name == "webhook" {
+			fnEnv = append(slices.Clip(env), "PARLEY_EVENTS_WEBHOOK_URL="+app.URL+"/hooks/parley", "PARLEY_EVENTS_WEBHOOK_SECRET="+hookSecret)
+		}
+		emu, err := lambdaemu.Start(ctx, lambdaemu.Config{Bootstrap: build(t, name), Env: fnEnv, FunctionName: name, Timeout: 30 * time.Second, Stderr: testWriter{t}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -233,6 +273,9 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		// An S3 event straight from the bucket, for an object outside raw/:
 		// nothing to do.
 		{"decode/s3-object-created.json", 0, rawIs(`null`)},
+		// Two events of one conversation from the webhook queue: both
+		// delivered, signed, in order.
+		{"webhook/sqs-delivery.json", 0, rawIs(`{"batchItemFailures":null}`)},
 	}
 	fed := map[string]bool{}
 	var firstSend string
@@ -323,6 +366,27 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 	out, err := sq.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: dlq.QueueUrl, MaxNumberOfMessages: 10})
 	if err != nil || len(out.Messages) != 0 {
 		t.Errorf("the events dead-letter queue holds %d messages (%v), want none", len(out.Messages), err)
+	}
+
+	// The app's endpoint took the sample's events, in order, each signed.
+	hooked.Lock()
+	if want := []string{"1795512600000000000-00000001-58d2565f", "1795512601000000000-00000002-8ba85c79"}; !slices.Equal(hooked.ids, want) || len(hooked.errs) != 0 {
+		t.Errorf("the app's webhook took %v (refused: %v), want %v", hooked.ids, hooked.errs, want)
+	}
+	hooked.Unlock()
+	// Every event published was also queued for the webhook, one message
+	// group per conversation.
+	qattrs, err := sq.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: hookQ.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, n := range want {
+		total += n
+	}
+	if got := qattrs.Attributes["ApproximateNumberOfMessages"]; got != fmt.Sprint(total) {
+		t.Errorf("the webhook queue holds %s events, want the %d published", got, total)
 	}
 }
 

@@ -127,6 +127,17 @@ func checkMetric(t *testing.T, tmpl samTemplate, where string, m metricRef) {
 			if g, ok := v.(map[string]any)["Fn::GetAtt"].([]any); ok && len(g) == 2 {
 				name, _ = g[0].(string)
 			}
+			// A function named by its FunctionName (a function with a
+			// condition, whose alarm is there without it).
+			if sub, ok := v.(map[string]any)["Fn::Sub"]; ok {
+				for id, r := range tmpl.Resources {
+					var props struct{ FunctionName any }
+					json.Unmarshal(r.Properties, &props)
+					if r.Type == typ && props.FunctionName != nil && jsonEqual(props.FunctionName, map[string]any{"Fn::Sub": sub}) {
+						name = id
+					}
+				}
+			}
 		}
 		r, ok := tmpl.Resources[name]
 		return ok && r.Type == typ

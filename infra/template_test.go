@@ -207,7 +207,7 @@ func ref(name string) map[string]any { return map[string]any{"Ref": name} }
 func TestTemplateFunctions(t *testing.T) {
 	tmpl := loadTemplate(t)
 	fns := resourcesOf[function](t, tmpl, "AWS::Serverless::Function")
-	for _, want := range []string{"IngestFunction", "SendFunction", "FallbackFunction", "FetchFunction", "DecodeFunction"} {
+	for _, want := range []string{"IngestFunction", "SendFunction", "FallbackFunction", "FetchFunction", "DecodeFunction", "WebhookFunction"} {
 		if _, ok := fns[want]; !ok {
 			t.Errorf("no %s in the template", want)
 		}
@@ -219,6 +219,15 @@ func TestTemplateFunctions(t *testing.T) {
 	unset := []string{config.AWSEndpoint, config.ApplePayGatewayURL, config.FetchLocal, config.FetchAllowHosts, config.FetchTimeout,
 		config.SendRetryBudget, config.IdempotencyLease}
 
+	for k := range tmpl.Globals.Function.Environment.Variables {
+		readBy := k == config.SecretsARN
+		for _, read := range config.Functions {
+			readBy = readBy || slices.Contains(config.Reads(read), k)
+		}
+		if !readBy {
+			t.Errorf("the global environment variable %s is read by no function", k)
+		}
+	}
 	for id, fn := range fns {
 		t.Run(id, func(t *testing.T) {
 			if fn.Handler != "bootstrap" || fn.Runtime != "provided.al2023" || !slices.Equal(fn.Architectures, []string{"arm64"}) {
@@ -242,19 +251,25 @@ func TestTemplateFunctions(t *testing.T) {
 				t.Errorf("the function's code: %v", err)
 			}
 
-			env := map[string]any{}
-			for k, v := range tmpl.Globals.Function.Environment.Variables {
-				env[k] = v
-			}
-			for k, v := range fn.Environment.Variables {
-				env[k] = v
-			}
 			read, ok := config.Functions[name]
 			if !ok {
 				t.Fatalf("config.Functions has no reader for %s", name)
 			}
+			// The global settings a function does not read are ignored by
+			// it (every one is read by some function, below); its own
+			// settings are exactly what it reads.
+			reads := config.Reads(read)
+			env := map[string]any{}
+			for k, v := range tmpl.Globals.Function.Environment.Variables {
+				if slices.Contains(reads, k) || k == config.SecretsARN {
+					env[k] = v
+				}
+			}
+			for k, v := range fn.Environment.Variables {
+				env[k] = v
+			}
 			want := []string{config.SecretsARN}
-			for _, k := range config.Reads(read) {
+			for _, k := range reads {
 				if !slices.Contains(config.SecretNames, k) && !slices.Contains(unset, k) {
 					want = append(want, k)
 				}

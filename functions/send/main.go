@@ -46,6 +46,11 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
-	lambda.Start(requestid.Lambda(lambdahttp.HTTPAPI(service.API(sender, p, cfg.PublicURL, files, cfg.Access))))
+	api := service.API(sender, p, cfg.PublicURL, files, cfg.Access)
+	if cfg.Bus.WebhookQueueURL != "" {
+		// The event webhooks' parked deliveries, redriven through their queue.
+		api = service.WithDeliveries(api, awsenv.Deliveries(awscfg, cfg.AWS, cfg.Bus.WebhookQueueURL), log, cfg.Access)
+	}
+	lambda.Start(requestid.Lambda(lambdahttp.HTTPAPI(api)))
 	return nil
 }

@@ -15,10 +15,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	dynamodbsdk "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ebsdk "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/parleyhq/parley/shared/apphook"
 	applemsp "github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/bus/eventbridge"
@@ -94,8 +96,18 @@ func Store(cfg aws.Config, c config.AWS, clk clock.Clock) *dynamo.Store {
 }
 
 // Publisher returns the EventBridge publisher of b, which parks the events
-// EventBridge refuses in b's dead-letter queue; none when b names no bus.
+// EventBridge refuses in b's dead-letter queue (none when b names no bus),
+// and, when b names the webhook queue, also queues every event there.
 func Publisher(cfg aws.Config, endpoint string, b config.Bus, log *slog.Logger) bus.Publisher {
+	eb := eventBus(cfg, endpoint, b, log)
+	if b.WebhookQueueURL == "" {
+		return eb
+	}
+	hooks := &apphook.Queue{URL: b.WebhookQueueURL, Client: sqssdk.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u }))}
+	return bus.Many{eb, hooks}
+}
+
+func eventBus(cfg aws.Config, endpoint string, b config.Bus, log *slog.Logger) bus.Publisher {
 	if b.Name == "" {
 		return bus.Discard{}
 	}
@@ -106,6 +118,14 @@ func Publisher(cfg aws.Config, endpoint string, b config.Bus, log *slog.Logger) 
 		DLQURL: b.DLQURL,
 		Log:    log,
 	}
+}
+
+// Deliveries returns the event webhooks' deliveries parked in c's table,
+// redriven through the webhook queue at url.
+func Deliveries(cfg aws.Config, c config.AWS, url string) apphook.Deliveries {
+	ddb := dynamodbsdk.NewFromConfig(cfg, Endpoint(c.Endpoint, func(o *dynamodbsdk.Options, u *string) { o.BaseEndpoint = u }))
+	q := &apphook.Queue{URL: url, Client: sqssdk.NewFromConfig(cfg, Endpoint(c.Endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u }))}
+	return apphook.Deliveries{Parking: apphook.Table{Client: ddb, Name: c.Table}, Again: q}
 }
 
 // Queue returns the SQS queue at url.

@@ -211,15 +211,18 @@ func (e *Env) AWSEndpoint() string {
 }
 
 // Bus is where events are published; empty Name publishes none.
+// WebhookQueueURL, when set, also queues every event for the webhook
+// function (the app's signed HTTP webhook, AWS).
 type Bus struct {
-	Name string
+	WebhookQueueURL string
+	Name            string
 	// DLQURL is the queue of events EventBridge refused.
 	DLQURL string
 }
 
 // Bus reads the event bus and its dead-letter queue.
 func (e *Env) Bus() Bus {
-	return Bus{Name: e.optional(EventBus), DLQURL: e.optional(EventsDLQURL)}
+	return Bus{Name: e.optional(EventBus), DLQURL: e.optional(EventsDLQURL), WebhookQueueURL: e.optional(EventsWebhookQueueURL)}
 }
 
 // EventsWebhook is the app's endpoint for events, signed with Key (the

@@ -177,10 +177,11 @@ func TestApplePay(t *testing.T) {
 func TestFunctionsReadOnlyTheirSettings(t *testing.T) {
 	secret := func(context.Context, string) (map[string]string, error) {
 		return map[string]string{ApplePayCert: "CERT", ApplePayKey: "KEY", WhatsAppToken: "tok", WhatsAppAppSecret: "app",
-			WhatsAppVerifyToken: "verify", AppleMSPSecret: "c2VjcmV0LWJ5dGVz"}, nil
+			WhatsAppVerifyToken: "verify", AppleMSPSecret: "c2VjcmV0LWJ5dGVz", EventsWebhookSecret: "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA=="}, nil
 	}
 	base := map[string]string{SecretsARN: "arn:x", ApplePayMerchantID: "merchant.com.example", WhatsAppToken: "", WhatsAppAppSecret: "",
-		WhatsAppVerifyToken: "", AppleMSPSecret: ""}
+		WhatsAppVerifyToken: "", AppleMSPSecret: "", EventsWebhookURL: "https://app.example.com/hooks/parley",
+		EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/parley-hooks.fifo"}
 	for name, read := range Functions {
 		t.Run(name, func(t *testing.T) {
 			e := load(t, env(base), secret)

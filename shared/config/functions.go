@@ -145,6 +145,29 @@ func (e *Env) PayloadFetch() PayloadFetch {
 	return PayloadFetch{PayloadDecode: e.PayloadDecode(), WhatsApp: e.WhatsApp()}
 }
 
+// Webhook is the configuration of functions/webhook: the app's endpoint
+// and its secret, the FIFO queue of the events, and the table where the
+// deliveries that ran out of attempts are parked.
+type Webhook struct {
+	LogLevel         string
+	MetricsNamespace string
+	AWS              AWS
+	Hook             EventsWebhook
+	QueueURL         string
+}
+
+// Webhook reads the configuration of functions/webhook, which requires the
+// endpoint, its secret and the queue.
+func (e *Env) Webhook() Webhook {
+	w := Webhook{LogLevel: e.LogLevel(), MetricsNamespace: e.MetricsNamespace(), AWS: e.AWS(), QueueURL: e.required(EventsWebhookQueueURL)}
+	if h := e.EventsWebhook(); h != nil {
+		w.Hook = *h
+	} else if e.optional(EventsWebhookURL) == "" && e.optional(EventsWebhookSecret) == "" {
+		e.problem("%s and %s are required", EventsWebhookURL, EventsWebhookSecret)
+	}
+	return w
+}
+
 // Functions maps each Lambda function to the reader of its configuration.
 var Functions = map[string]func(*Env){
 	"ingest":   func(e *Env) { e.Ingest() },
@@ -152,4 +175,5 @@ var Functions = map[string]func(*Env){
 	"fallback": func(e *Env) { e.Fallback() },
 	"fetch":    func(e *Env) { e.PayloadFetch() },
 	"decode":   func(e *Env) { e.PayloadDecode() },
+	"webhook":  func(e *Env) { e.Webhook() },
 }
