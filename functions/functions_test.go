@@ -181,6 +181,7 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		sync.Mutex
 		ids  []string
 		errs []error
+		down bool
 	}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -195,6 +196,10 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		json.Unmarshal(body, &ev)
 		if ev.ID != r.Header.Get(apphook.HeaderID) {
 			hooked.errs = append(hooked.errs, fmt.Errorf("webhook-id %s for the event %s", r.Header.Get(apphook.HeaderID), ev.ID))
+		}
+		if hooked.down {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
 		}
 		hooked.ids = append(hooked.ids, ev.ID)
 		w.WriteHeader(http.StatusNoContent)
@@ -276,6 +281,11 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		// Two events of one conversation from the webhook queue: both
 		// delivered, signed, in order.
 		{"webhook/sqs-delivery.json", 0, rawIs(`{"batchItemFailures":null}`)},
+		// The 8th and last attempt of an event, and the app's endpoint is
+		// down: the delivery is parked, the message failed once more (SQS
+		// moves it to the dead-letter queue), and the send API lists it.
+		{"webhook/sqs-last-attempt.json", 0, rawIs(`{"batchItemFailures":[{"itemIdentifier":"4e7a2c91-0b3d-4f6a-9c8e-7d1f2a3b4c50"}]}`)},
+		{"send/get-webhook-deliveries.json", 200, bodyHas(`"id":"1795512000000000000-00000001-3c9a17e2"`, `"attempts":8`, `HTTP 503`)},
 	}
 	fed := map[string]bool{}
 	var firstSend string
@@ -309,6 +319,9 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		if fn == "fallback" {
 			time.Sleep(time.Until(dueAt))
 		}
+		hooked.Lock()
+		hooked.down = s.file == "webhook/sqs-last-attempt.json"
+		hooked.Unlock()
 		a := invoke(t, emus[fn], payload)
 		if a.StatusCode != s.status {
 			t.Fatalf("%s: status %d, want %d: %s", s.file, a.StatusCode, s.status, a.Body)
@@ -516,7 +529,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 // TestMissingConfiguration: a function started without its configuration
 // fails at start-up with one line naming what is missing.
 func TestMissingConfiguration(t *testing.T) {
-	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode"} {
+	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode", "webhook"} {
 		t.Run(name, func(t *testing.T) {
 			var stderr syncBuffer
 			emu, err := lambdaemu.Start(context.Background(), lambdaemu.Config{
@@ -537,7 +550,11 @@ func TestMissingConfiguration(t *testing.T) {
 					line = l
 				}
 			}
-			for _, want := range []string{name + ": config:", "PARLEY_TABLE is required", "PARLEY_APPLE_MSP_SECRET must be Base64"} {
+			wants := []string{name + ": config:", "PARLEY_TABLE is required", "PARLEY_APPLE_MSP_SECRET must be Base64"}
+			if name == "webhook" { // reads no Apple setting; the app's endpoint instead
+				wants = []string{name + ": config:", "PARLEY_TABLE is required", "PARLEY_EVENTS_WEBHOOK_URL and PARLEY_EVENTS_WEBHOOK_SECRET are required"}
+			}
+			for _, want := range wants {
 				if !strings.Contains(line, want) {
 					t.Errorf("start-up line %q does not say %q (stderr: %q)", line, want, stderr.String())
 				}
