@@ -79,6 +79,10 @@ func TestSendObservability(t *testing.T) {
 	json.Unmarshal(event, &ev)
 	json.Unmarshal([]byte(ev.Body), &customer)
 
+	// The function's output reaches stdout through a pipe copied in the
+	// background: stopping the function drains it.
+	emu.Close()
+
 	var logLines, emfLines, aboutMessage int
 	metricsSeen := map[string]map[string]any{}
 	sc := bufio.NewScanner(strings.NewReader(stdout.String()))
