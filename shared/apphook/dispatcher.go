@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/retry"
 )
 
 // Dispatcher delivers events in this process: one queue per conversation,
@@ -48,7 +49,7 @@ func (d *Dispatcher) init() {
 			d.Now = time.Now
 		}
 		if d.Sleep == nil {
-			d.Sleep = sleep
+			d.Sleep = retry.Sleep
 		}
 		if d.Log == nil {
 			d.Log = slog.Default()
@@ -138,15 +139,4 @@ func (d *Dispatcher) Flush() {
 // GroupOf is the conversation an event belongs to: the unit of ordering.
 func GroupOf(ev message.Event) string {
 	return string(ev.Channel) + "#" + ev.BusinessID + "#" + ev.CustomerID
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

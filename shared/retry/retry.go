@@ -50,7 +50,7 @@ func (p Policy) Do(ctx context.Context, fn func(ctx context.Context, attempt int
 	attempts := max(p.Attempts, 1)
 	sleep := p.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = Sleep
 	}
 	if p.Budget > 0 {
 		var cancel context.CancelFunc
@@ -108,7 +108,8 @@ func retryable(err error) bool {
 	return errors.As(err, &e) && e.Retryable
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits for d, or until ctx ends (returning its error).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
