@@ -69,11 +69,32 @@ type ReferredProduct struct {
 // number (WaID is the new one) or business-scoped user id, or their
 // identity (security code) changed.
 type SystemChange struct {
-	Type           string `json:"type"`
-	Text           string `json:"text,omitempty"`
-	WaID           string `json:"waId,omitempty"`
-	UserID         string `json:"userId,omitempty"`
-	PreviousUserID string `json:"previousUserId,omitempty"`
+	// Type is Meta's own, e.g. user_changed_number; Change says what
+	// changed whatever Meta's spelling: ChangeNumber, ChangeUserID,
+	// ChangeIdentity, or "" for a type parley does not know.
+	Type           string          `json:"type"`
+	Change         string          `json:"change,omitempty"`
+	Text           string          `json:"text,omitempty"`
+	WaID           string          `json:"waId,omitempty"`
+	UserID         string          `json:"userId,omitempty"`
+	PreviousUserID string          `json:"previousUserId,omitempty"`
+	Identity       *IdentityChange `json:"identity,omitempty"`
+}
+
+// What a SystemChange changed.
+const (
+	ChangeNumber   = "number"
+	ChangeUserID   = "userId"
+	ChangeIdentity = "identity"
+)
+
+// IdentityChange is the customer's new identity (their WhatsApp security
+// code changed: a new phone or a reinstall, or someone else): Hash
+// identifies the new identity key; Acknowledged and CreatedAt are Meta's.
+type IdentityChange struct {
+	Hash         string    `json:"hash,omitempty"`
+	Acknowledged bool      `json:"acknowledged,omitempty"`
+	CreatedAt    time.Time `json:"createdAt,omitzero"`
 }
 
 // CallPermission is a customer's answer to a call permission request.

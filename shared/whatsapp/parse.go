@@ -94,6 +94,8 @@ type contact struct {
 	WaID         string `json:"wa_id"`
 	UserID       string `json:"user_id"`
 	ParentUserID string `json:"parent_user_id"`
+	// IdentityKeyHash comes when the business checks identity changes.
+	IdentityKeyHash string `json:"identity_key_hash"`
 }
 
 // customer turns a contact into a Customer.
@@ -169,7 +171,13 @@ type inboundMessage struct {
 		NewWaID        string `json:"new_wa_id"`
 		UserID         string `json:"user_id"`
 		PreviousUserID string `json:"previous_user_id"`
+		Identity       string `json:"identity"`
 	} `json:"system"`
+	Identity *struct {
+		Acknowledged     bool     `json:"acknowledged"`
+		CreatedTimestamp unixTime `json:"created_timestamp"`
+		Hash             string   `json:"hash"`
+	} `json:"identity"`
 	Errors []webhookError `json:"errors"`
 	Text   *struct {
 		Body *string `json:"body"`
@@ -592,6 +600,13 @@ func (p *parser) message(at place, business string, contacts []contact, m *inbou
 	for i := range errs {
 		body.Errors = append(body.Errors, *errs[i].platformError())
 	}
+	if sc := body.System; sc != nil && sc.Change == message.ChangeIdentity && sc.Identity == nil {
+		// Without an identity of its own, the message's is its sender's
+		// contact's key hash.
+		if ct := contactFor(contacts, m.From, m.FromUserID); ct != nil && ct.IdentityKeyHash != "" {
+			sc.Identity = &message.IdentityChange{Hash: ct.IdentityKeyHash}
+		}
+	}
 	if r := m.Referral; r != nil {
 		body.Referral = &message.Referral{SourceURL: r.SourceURL, SourceID: r.SourceID, SourceType: r.SourceType, Headline: r.Headline,
 			Body: r.Body, MediaType: r.MediaType, ImageURL: r.ImageURL, VideoURL: r.VideoURL, ThumbnailURL: r.ThumbnailURL, CtwaClid: r.CtwaClid}
@@ -775,18 +790,42 @@ func readBody(m *inboundMessage) (body *message.Body, why string) {
 		if sys == nil || sys.Type == "" {
 			return nil, "system.type is missing"
 		}
-		newWaID := sys.WaID
-		if newWaID == "" {
-			newWaID = sys.NewWaID
-		}
-		return &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: sys.Type, Text: sys.Body,
-			WaID: newWaID, UserID: sys.UserID, PreviousUserID: sys.PreviousUserID}}, ""
+		return &message.Body{Type: message.BodySystem, System: systemChange(m)}, ""
 	case "unsupported":
 		if m.Unsupported != nil && m.Unsupported.Type != "" {
 			return unsupported("unsupported." + m.Unsupported.Type), ""
 		}
 	}
 	return unsupported(m.Type), ""
+}
+
+// systemChanges are the system types Meta has used, by what they change:
+// the Cloud API's user_ names and the older customer_ ones.
+var systemChanges = map[string]string{
+	"user_changed_number":       message.ChangeNumber,
+	"customer_changed_number":   message.ChangeNumber,
+	"user_changed_user_id":      message.ChangeUserID,
+	"user_identity_changed":     message.ChangeIdentity,
+	"customer_identity_changed": message.ChangeIdentity,
+}
+
+// systemChange reads a system message. An identity change names the new
+// identity by the message's identity object (the Cloud API's) or by the
+// system's identity hash (the older form).
+func systemChange(m *inboundMessage) *message.SystemChange {
+	sys := m.System
+	sc := &message.SystemChange{Type: sys.Type, Change: systemChanges[sys.Type], Text: sys.Body,
+		WaID: sys.WaID, UserID: sys.UserID, PreviousUserID: sys.PreviousUserID}
+	if sc.WaID == "" {
+		sc.WaID = sys.NewWaID
+	}
+	switch id := m.Identity; {
+	case id != nil:
+		sc.Identity = &message.IdentityChange{Hash: id.Hash, Acknowledged: id.Acknowledged, CreatedAt: id.CreatedTimestamp.Time}
+	case sys.Identity != "":
+		sc.Identity = &message.IdentityChange{Hash: sys.Identity}
+	}
+	return sc
 }
 
 // compact is raw without insignificant spaces.

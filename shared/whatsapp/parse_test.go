@@ -201,7 +201,7 @@ var parseCases = []struct {
 		mediaMsg("wamid.B1", 1760000900, message.Media{Type: "image", MimeType: "image/jpeg", SHA256: "abc", ID: "1402299281192839"}, ""),
 		msg("wamid.B2", unix(1760000901), withRaw("unsupported_types.json", 0, 0, 1, unsupportedBody("interactive.address_message")), ""),
 		msg("wamid.B3", unix(1760000902), &message.Body{Type: message.BodySystem, System: &message.SystemChange{
-			Type: "user_changed_number", Text: "User changed number", WaID: "447700900124"}}, ""),
+			Type: "user_changed_number", Change: message.ChangeNumber, Text: "User changed number", WaID: "447700900124"}}, ""),
 		msg("wamid.B4", unix(1760000903), withRaw("unsupported_types.json", 0, 0, 3, unsupportedBody("request_welcome")), ""),
 	}}},
 	{"statuses.json", true, Parsed{Items: []message.InboundItem{
@@ -255,9 +255,9 @@ var parseCases = []struct {
 			Edited: &message.Body{Type: message.BodyText, Text: "Is the spring menu on this Friday?"}}, "", samBoth),
 		msg("wamid.K8", unix(1760002007), &message.Body{Type: message.BodyCallPermission, CallPermission: &message.CallPermission{
 			Response: "accept", Source: "user_action", ExpiresAt: unix(1760606807)}}, "wamid.CALL_REQUEST", samBoth),
-		msg("wamid.K9", unix(1760002008), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_changed_number",
+		msg("wamid.K9", unix(1760002008), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_changed_number", Change: message.ChangeNumber,
 			Text: "User Sam Rivera changed from 447700900123 to 447700900777", WaID: "447700900777"}}, "", samBoth),
-		msg("wamid.K10", unix(1760002009), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_changed_user_id",
+		msg("wamid.K10", unix(1760002009), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_changed_user_id", Change: message.ChangeUserID,
 			Text: "User changed from GB.13491208655302741918 to GB.88812345678901234567", UserID: "GB.88812345678901234567",
 			PreviousUserID: "GB.13491208655302741918"}}, "", from(&message.Customer{UserID: "GB.13491208655302741918"})),
 		msg("wamid.K11", unix(1760002010), withRaw("inbound_more.json", 0, 2, 0, errs(unsupportedBody("interactive"), *unrendered)), "wamid.OUR_LIST", samBoth,
@@ -265,6 +265,18 @@ var parseCases = []struct {
 		{Kind: message.KindNotice, EventType: message.EventPlatformError, Channel: message.WhatsApp, BusinessID: business,
 			CustomerID: business, PlatformMessageID: "error.f31a1efa9686048e7d67a085b37ac1ab", At: received,
 			StatusError: unrendered, Body: &message.Body{Type: message.BodyError, Errors: []message.PlatformError{*unrendered}}},
+	}}},
+	// Identity changes (the customer's security code changed): the new
+	// identity from the message's identity object, from the older form's
+	// system.identity, or from the contact's identity_key_hash.
+	{"system_identity.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.S1", unix(1760004000), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "customer_identity_changed",
+			Change: message.ChangeIdentity, Text: "User identity changed",
+			Identity: &message.IdentityChange{Hash: "Nq3vX0aTlyo=", Acknowledged: true, CreatedAt: unix(1760003990)}}}, "", samBoth),
+		msg("wamid.S2", unix(1760004001), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_identity_changed",
+			Change: message.ChangeIdentity, Text: "Sam Rivera's security code changed", Identity: &message.IdentityChange{Hash: "b7Kd2mQ9pXs="}}}, "", samBoth),
+		msg("wamid.S3", unix(1760004002), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_identity_changed",
+			Change: message.ChangeIdentity, Text: "User identity changed", Identity: &message.IdentityChange{Hash: "Nq3vX0aTlyo="}}}, "", samBoth),
 	}}},
 	// A marketing opt-out: a customer.preferences notice for the app.
 	{"user_preferences.json", true, Parsed{Items: []message.InboundItem{
