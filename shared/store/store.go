@@ -119,6 +119,30 @@ type Store interface {
 	// DynamoDB index is eventually consistent): claim an item with a
 	// versioned PutScheduled before acting on it.
 	DueItems(ctx context.Context, before time.Time, limit int, cursor string) ([]Scheduled, string, error)
+	// Payment returns the state of the Apple Pay request of the applePay
+	// message messageID; ErrNotFound before its first callback.
+	Payment(ctx context.Context, messageID string) (Payment, error)
+}
+
+// Payment is the state of an Apple Pay request parley sent: what Apple's
+// callbacks for it have done so far. There is one per applePay message,
+// written with PutPayment.
+type Payment struct {
+	// MessageID is the applePay message.
+	MessageID string `json:"messageId"`
+	// Steps counts the callbacks forwarded to the processor, by step
+	// (paymentGateway, shippingContactUpdate, …).
+	Steps map[string]int `json:"steps,omitempty"`
+	// Status is the status the last paymentGateway call was answered with.
+	Status string `json:"status,omitempty"`
+	// PaidAt is when a paymentGateway call was answered STATUS_SUCCESS.
+	PaidAt time.Time `json:"paidAt,omitzero"`
+	// BusyUntil is, while a paymentGateway call is with the processor, the
+	// end of its lease; a call that dies leaves it to run out.
+	BusyUntil time.Time `json:"busyUntil,omitzero"`
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+	Version   int64     `json:"version"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
 
 // Kinds of scheduled items.
@@ -154,7 +178,7 @@ type Scheduled struct {
 
 // Write is one item of an Apply batch: Claim, TouchConversation, PutMessage,
 // AppendEvent, CreateIdempotency, PutIdempotency, DeleteIdempotency,
-// PutScheduled or DeleteScheduled.
+// PutScheduled, DeleteScheduled or PutPayment.
 type Write interface{ write() }
 
 // Claim takes a dedupe key (e.g. "IN#whatsapp#wamid.X") for good; the batch
@@ -286,7 +310,17 @@ type DeleteScheduled struct {
 	PrevVersion int64
 }
 
+// PutPayment writes the state of an Apple Pay request if the stored one
+// still has version PrevVersion (0: none stored, or expired); State.Version
+// must be PrevVersion+1. ErrConflict otherwise: of two callbacks that read
+// the same version, one wins.
+type PutPayment struct {
+	State       Payment
+	PrevVersion int64
+}
+
 func (Claim) write()             {}
+func (PutPayment) write()        {}
 func (PutScheduled) write()      {}
 func (DeleteScheduled) write()   {}
 func (TouchConversation) write() {}

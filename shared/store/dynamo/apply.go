@@ -342,6 +342,31 @@ func (b *batch) write(w store.Write) error {
 		setExpiry(it, sc.ExpiresAt)
 		b.putVersioned("scheduled item "+sc.ID, it, w.PrevVersion)
 
+	case store.PutPayment:
+		p := w.State
+		if p.MessageID == "" {
+			return errorf("apply: payment: empty message id")
+		}
+		it := key(paymentPK(p.MessageID), skPayment)
+		if err := setData(it, p); err != nil {
+			return err
+		}
+		it[attrVersion] = num(p.Version)
+		setExpiry(it, p.ExpiresAt)
+		if w.PrevVersion == 0 {
+			b.put("payment of "+p.MessageID, it, failConflict, condAbsent, 0)
+			break
+		}
+		// The version, of a state that has not expired: an expired one
+		// counts as absent.
+		b.add("payment of "+p.MessageID, types.TransactWriteItem{Put: &types.Put{
+			TableName:                 b.table,
+			Item:                      it,
+			ConditionExpression:       aws.String("#v = :prev AND (attribute_not_exists(#exp) OR #exp > :now)"),
+			ExpressionAttributeNames:  map[string]string{"#v": attrVersion, "#exp": attrExpiresAtNs},
+			ExpressionAttributeValues: item{":prev": num(w.PrevVersion), ":now": b.now},
+		}}, failConflict)
+
 	case store.DeleteScheduled:
 		if w.ID == "" {
 			return errorf("apply: scheduled item: empty id")

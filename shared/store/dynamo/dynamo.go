@@ -19,9 +19,11 @@
 //	idempotency   IDEM#{key}                         IDEM         requestHash, messageId, status, answer, expiry
 //	scheduled     SCHED#{message id}                 SCHED        GSI2PK = DUE, GSI2SK = {dueAt}#{id},
 //	                                                              data, version, expiry
+//	payment       PAY#{message id}                   PAY          data, version, expiry
 //
 // data is the JSON of the message.Conversation (without WindowClosesAt,
-// which the window item holds), message.Record or message.Event: the same
+// which the window item holds), message.Record, message.Event,
+// store.Scheduled or store.Payment: the same
 // documents the API shows, so items stay readable in the console. createdAt
 // in GSI1SK is RFC 3339 in UTC with exactly nine fractional digits, so that
 // it sorts as text. version and status are Numbers, answer is Binary,
@@ -57,9 +59,9 @@
 // items: a conversation with a window and a message with a platform id count
 // two each); a transaction that DynamoDB cancels only because another one
 // was writing the same item is retried by the SDK's retryer. Conversation,
-// Message and Idempotency are one read request each, MessageByPlatformID
-// two; RecentMessages and Events are one unless they page past 1 MB or
-// past many expired items. Base-table reads are strongly consistent;
+// Message, Idempotency, Scheduled and Payment are one read request each,
+// MessageByPlatformID two; RecentMessages and Events are one unless they
+// page past 1 MB or past many expired items. Base-table reads are strongly consistent;
 // RecentMessages reads GSI1, which is not. Counts tells how many requests a
 // Store made.
 //

@@ -63,6 +63,7 @@ const (
 	skPlatformID   = "PMID"
 	skIdempotency  = "IDEM"
 	skScheduled    = "SCHED"
+	skPayment      = "PAY"
 )
 
 // pkEvents is the partition of the event log's first shard.
@@ -101,6 +102,8 @@ func platformIDPK(ch message.Channel, pid string) string { return "PMID#" + stri
 func idempotencyPK(key string) string { return "IDEM#" + key }
 
 func scheduledPK(id string) string { return "SCHED#" + id }
+
+func paymentPK(messageID string) string { return "PAY#" + messageID }
 
 // dueSK orders the scheduled items by due time, then id.
 func dueSK(at time.Time, id string) string {

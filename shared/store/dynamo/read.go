@@ -285,6 +285,20 @@ func (s *Store) Idempotency(ctx context.Context, key string) (store.Idempotency,
 	return i, nil
 }
 
+// Payment returns the state of the Apple Pay request of message id; see
+// store.Store.
+func (s *Store) Payment(ctx context.Context, id string) (store.Payment, error) {
+	it, err := s.get(ctx, paymentPK(id), skPayment)
+	if err != nil {
+		return store.Payment{}, err
+	}
+	var p store.Payment
+	if err := dataOf(it, &p); err != nil {
+		return store.Payment{}, err
+	}
+	return p, nil
+}
+
 // Scheduled returns the scheduled item with id id; see store.Store.
 func (s *Store) Scheduled(ctx context.Context, id string) (store.Scheduled, error) {
 	it, err := s.get(ctx, scheduledPK(id), skScheduled)

@@ -45,6 +45,8 @@ func TestOpenPurges(t *testing.T) {
 		store.CreateIdempotency{Idempotency: store.Idempotency{Key: "gone", ExpiresAt: soon}},
 		store.PutScheduled{Item: store.Scheduled{ID: "msg_kept", DueAt: now, Version: 1}},
 		store.PutScheduled{Item: store.Scheduled{ID: "msg_gone", DueAt: now, Version: 1, ExpiresAt: soon}},
+		store.PutPayment{State: store.Payment{MessageID: "msg_kept", Version: 1}},
+		store.PutPayment{State: store.Payment{MessageID: "msg_gone", Version: 1, ExpiresAt: soon}},
 	)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)

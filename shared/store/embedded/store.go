@@ -34,11 +34,12 @@ var (
 	bucketScheduled     = []byte("scheduled")     // id → scheduledItem
 	bucketDue           = []byte("due")           // due time, id → id
 	bucketPending       = []byte("pending")       // channel, platform id → pendingItem
+	bucketPayments      = []byte("payments")      // message id → paymentItem
 )
 
 var buckets = [][]byte{
 	bucketConversations, bucketMessages, bucketPlatformIDs, bucketRecent,
-	bucketClaims, bucketEvents, bucketIdempotency, bucketScheduled, bucketDue, bucketPending,
+	bucketClaims, bucketEvents, bucketIdempotency, bucketScheduled, bucketDue, bucketPending, bucketPayments,
 }
 
 // pendingItem holds the pending statuses of one platform id.
@@ -261,6 +262,8 @@ func apply(tx *bolt.Tx, now time.Time, w store.Write) error {
 		return tx.Bucket(bucketIdempotency).Delete([]byte(w.Key))
 	case store.PutScheduled:
 		return putScheduled(tx, now, w)
+	case store.PutPayment:
+		return putPayment(tx, now, w)
 	case store.DeleteScheduled:
 		old, err := liveScheduled(tx, now, w.ID)
 		if err != nil || old.Version != w.PrevVersion {
@@ -587,12 +590,63 @@ func (s *Store) Idempotency(ctx context.Context, key string) (store.Idempotency,
 	return store.Idempotency(i), nil
 }
 
+// paymentItem is the stored state of an Apple Pay request.
+type paymentItem struct {
+	Payment   store.Payment `json:"payment"`
+	ExpiresAt time.Time     `json:"expiresAt,omitzero"`
+}
+
+func putPayment(tx *bolt.Tx, now time.Time, w store.PutPayment) error {
+	p := w.State
+	if p.MessageID == "" {
+		return errors.New("embedded: apply: payment: empty message id")
+	}
+	var version int64
+	old, err := livePayment(tx, now, p.MessageID)
+	switch {
+	case err == nil:
+		version = old.Version
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	if version != w.PrevVersion {
+		return fmt.Errorf("embedded: payment of %s: version %d, want %d: %w", p.MessageID, version, w.PrevVersion, store.ErrConflict)
+	}
+	return put(tx, bucketPayments, []byte(p.MessageID), paymentItem{Payment: p, ExpiresAt: p.ExpiresAt})
+}
+
+// livePayment reads the payment state of message id, ErrNotFound if it is
+// absent or expired.
+func livePayment(tx *bolt.Tx, now time.Time, id string) (store.Payment, error) {
+	var it paymentItem
+	found, err := get(tx, bucketPayments, []byte(id), &it)
+	if err != nil {
+		return store.Payment{}, err
+	}
+	if !found || !live(it.ExpiresAt, now) {
+		return store.Payment{}, fmt.Errorf("embedded: payment of %s: %w", id, store.ErrNotFound)
+	}
+	return it.Payment, nil
+}
+
+// Payment returns the state of the Apple Pay request of message id.
+func (s *Store) Payment(ctx context.Context, id string) (store.Payment, error) {
+	now := s.clk.Now()
+	var p store.Payment
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		p, err = livePayment(tx, now, id)
+		return err
+	})
+	return p, err
+}
+
 // purge removes the items that expired by now.
 func purge(tx *bolt.Tx, now time.Time) error {
 	type expiry struct {
 		ExpiresAt time.Time `json:"expiresAt"`
 	}
-	for _, name := range [][]byte{bucketConversations, bucketClaims, bucketEvents, bucketIdempotency, bucketPending} {
+	for _, name := range [][]byte{bucketConversations, bucketClaims, bucketEvents, bucketIdempotency, bucketPending, bucketPayments} {
 		b := tx.Bucket(name)
 		var dead [][]byte
 		err := b.ForEach(func(k, v []byte) error {
