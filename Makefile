@@ -12,15 +12,17 @@ FUNCTIONS := ingest send fallback fetch decode webhook
 run:
 	PORT=$(PORT) $(GO) run ./infra/cmd/local
 
-## invoke: one function's built binary under the Lambda emulator, fed EVENT, against the running local stack
+## invoke: one function's built binary under the Lambda emulator, fed EVENT (a signed webhook sample signed again
+## with the time of now), against the running local stack
 ## (make run with PARLEY_STORE=aws on moto_server -p 5000; see README):
 ##   make invoke FUNCTION=send EVENT=events/send/get-events.json
 ENV_FILE ?= infra/local/env.json
 invoke:
 	@if [ -z "$(FUNCTION)" ] || [ -z "$(EVENT)" ]; then echo "usage: make invoke FUNCTION=send EVENT=events/send/get-events.json [ENV_FILE=infra/local/env.json]" >&2; exit 2; fi
 	@$(GO) build -tags lambda.norpc -o bin/local/$(FUNCTION)/bootstrap ./functions/$(FUNCTION)
+	@$(GO) run ./infra/cmd/restamp $(EVENT) > bin/local/$(FUNCTION)/event.json
 	@f=$(FUNCTION); $(GO) run ./infra/lambdaemu/cmd/lambdaemu -bootstrap bin/local/$(FUNCTION)/bootstrap -env-file $(ENV_FILE) \
-		-function "$$(printf %s "$${f:0:1}" | tr a-z A-Z)$${f:1}Function" -name $(FUNCTION) -event $(EVENT)
+		-function "$$(printf %s "$${f:0:1}" | tr a-z A-Z)$${f:1}Function" -name $(FUNCTION) -event bin/local/$(FUNCTION)/event.json
 
 ## build: the Lambda bootstraps for provided.al2023 on arm64, under bin/
 build:

@@ -5,9 +5,6 @@ package functions_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"sort"
@@ -35,6 +31,7 @@ import (
 	"github.com/parleyhq/parley/infra/lambdaemu"
 	"github.com/parleyhq/parley/infra/local"
 	"github.com/parleyhq/parley/infra/moto"
+	"github.com/parleyhq/parley/infra/samples"
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/apple"
@@ -301,7 +298,7 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 		case "scheduled whatsapp send":
 			dueAt = time.Now().Add(time.Second)
 			fn, payload = "send", scheduledSendEvent(t, dueAt)
-		case "ingest/whatsapp-text.json":
+		case "ingest/whatsapp-text.json", "ingest/apple-text.json", "ingest/apple-typing-start.json", "ingest/apple-close.json":
 			payload = restamped(t, s.file, time.Now())
 			fed[s.file] = true
 		case "ingest/whatsapp-status.json":
@@ -411,28 +408,20 @@ func freshWhatsAppEvent(t *testing.T) []byte {
 	return restamped(t, "ingest/whatsapp-text.json", time.Now(), "wamid.HBgM", "wamid.FRESH")
 }
 
-// restamped is the signed WhatsApp webhook sample file with every item's
-// timestamp moved to at (ingest refuses items older than Meta's retry
-// period as replays, and the samples' dates stay where they were written)
-// and the replacements given applied, signed again with the local app
-// secret.
+// restamped is the signed webhook sample file signed again as if sent at at
+// (ingest refuses WhatsApp items older than Meta's retry period and Apple
+// tokens older than a few minutes as replays, and the samples' times stay
+// where they were written), with the replacements given applied.
 func restamped(t *testing.T, file string, at time.Time, replace ...string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "events", file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev map[string]any
-	if err := json.Unmarshal(b, &ev); err != nil {
+	out, err := samples.Restamp(b, at, replace...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	body := regexp.MustCompile(`"timestamp":"\d+"`).ReplaceAllString(ev["body"].(string), fmt.Sprintf(`"timestamp":"%d"`, at.Unix()))
-	body = strings.NewReplacer(replace...).Replace(body)
-	mac := hmac.New(sha256.New, []byte(local.DefaultWhatsAppAppSecret))
-	mac.Write([]byte(body))
-	ev["body"] = body
-	ev["headers"].(map[string]any)["x-hub-signature-256"] = "sha256=" + hex.EncodeToString(mac.Sum(nil))
-	out, _ := json.Marshal(ev)
 	return out
 }
 

@@ -138,7 +138,7 @@ type recorder struct {
 func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if err := apple.VerifyToken(r.Header.Get("Authorization"), secret, mspID); err != nil {
+	if err := apple.VerifyToken(r.Header.Get("Authorization"), secret, mspID, now); err != nil {
 		rc.errs = append(rc.errs, err.Error())
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return

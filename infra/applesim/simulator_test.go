@@ -61,7 +61,7 @@ func (wh *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if err := apple.VerifyToken(r.Header.Get("Authorization"), secret, mspID); err != nil {
+	if err := apple.VerifyToken(r.Header.Get("Authorization"), secret, mspID, now); err != nil {
 		http.Error(w, err.Error(), http.StatusForbidden)
 		return
 	}

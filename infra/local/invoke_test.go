@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/infra/lambdaemu"
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/shared/clock"
+	"github.com/parleyhq/parley/shared/message"
 )
 
 // TestMakeInvoke runs `make invoke` as README shows it, against a running
@@ -49,24 +50,29 @@ func TestMakeInvoke(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-C", "../..", "invoke", "FUNCTION=send", "EVENT=events/send/post-message-apple-text.json")
-	cmd.Env = cmdEnv
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("make invoke: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+	invoke := func(function, event string) (status int, body string) {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, "make", "--no-print-directory", "-C", "../..", "invoke", "FUNCTION="+function, "EVENT="+event)
+		cmd.Env = cmdEnv
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("make invoke %s: %v\nstdout: %s\nstderr: %s", event, err, stdout.String(), stderr.String())
+		}
+		var res struct {
+			StatusCode int    `json:"statusCode"`
+			Body       string `json:"body"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+			t.Fatalf("make invoke printed %q, not the function's answer: %v", stdout.String(), err)
+		}
+		return res.StatusCode, res.Body
 	}
-	var res struct {
-		StatusCode int    `json:"statusCode"`
-		Body       string `json:"body"`
-	}
-	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		t.Fatalf("make invoke printed %q, not the function's answer: %v", stdout.String(), err)
-	}
+	code, body := invoke("send", "events/send/post-message-apple-text.json")
 	var sent struct{ ID, Status, PlatformMessageID string }
-	json.Unmarshal([]byte(res.Body), &sent)
-	if res.StatusCode != http.StatusAccepted || sent.Status != "sent" || sent.ID == "" {
-		t.Fatalf("the send function answered %d %s", res.StatusCode, res.Body)
+	json.Unmarshal([]byte(body), &sent)
+	if code != http.StatusAccepted || sent.Status != "sent" || sent.ID == "" {
+		t.Fatalf("the send function answered %d %s", code, body)
 	}
 	// The stack's simulator got it, and the stack reads the record.
 	found := false
@@ -78,5 +84,23 @@ func TestMakeInvoke(t *testing.T) {
 	}
 	if rec := record(t, st, sent.ID); rec.Status != "sent" && rec.Status != "accepted" {
 		t.Errorf("the stack reads the function's message as %s", rec.Status)
+	}
+
+	// A signed webhook sample, written days ago: make invoke signs it again
+	// with the time of now, so the ingest function takes it, and the stack
+	// reads the customer's message.
+	if code, body := invoke("ingest", "events/ingest/apple-text.json"); code != http.StatusOK {
+		t.Fatalf("the ingest function answered %d %s", code, body)
+	}
+	var log struct{ Events []message.Event }
+	if code := call(t, "GET", st.URL+"/v1/events?limit=100", nil, &log); code != http.StatusOK {
+		t.Fatalf("GET /v1/events: %d", code)
+	}
+	received := false
+	for _, e := range log.Events {
+		received = received || (e.Type == message.EventReceived && e.PlatformMessageID == "5c1e8d2a-7f3b-4e6a-9d0c-1b2a3c4d5e6f")
+	}
+	if !received {
+		t.Errorf("the stack has no message.received event of the Apple sample among %d events", len(log.Events))
 	}
 }

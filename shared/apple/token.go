@@ -35,13 +35,31 @@ func MintToken(secret []byte, mspID string, now time.Time) (string, error) {
 	return s, nil
 }
 
-// VerifyToken checks the Authorization header of a webhook from Apple: a
-// bearer JWT signed with HS256 and the decoded secret whose aud (a string or
-// an array of strings) names mspID. Apple sends no exp; one that is present
-// must not have passed. It returns ErrNoAuthorization when there is no bearer
-// token and an error wrapping ErrBadToken, with the reason, when the token
-// does not verify.
-func VerifyToken(authorization string, secret []byte, mspID string) error {
+// Freshness of the tokens of Apple's webhooks. Apple signs a token for each
+// delivery (HS256 over aud and iat, nothing of the request: see VerifyToken)
+// and publishes no lifetime for it, so parley bounds how long a captured
+// token works: its iat may be at most TokenMaxAge old, and at most
+// TokenMaxSkew ahead of parley's clock, for clocks that disagree.
+const (
+	TokenMaxAge  = 5 * time.Minute
+	TokenMaxSkew = time.Minute
+)
+
+// VerifyToken checks the Authorization header of a webhook from Apple at now:
+// a bearer JWT signed with HS256 and the decoded secret whose aud (a string
+// or an array of strings) names mspID and whose iat lies between TokenMaxAge
+// before now and TokenMaxSkew after it. Apple sends no exp; one that is
+// present must not have passed. It returns ErrNoAuthorization when there is
+// no bearer token and an error wrapping ErrBadToken, with the reason, when
+// the token does not verify.
+//
+// Apple's token names no part of the request (neither the body nor the id,
+// source-id or destination-id headers), so nothing binds it to one: within
+// its freshness window it verifies on any request. Two deliveries signed in
+// the same second even carry the same token, so a token seen twice is no
+// sign of a replay; a replayed delivery is recognised by its message id
+// instead, when it is stored.
+func VerifyToken(authorization string, secret []byte, mspID string, now time.Time) error {
 	if len(secret) == 0 || mspID == "" {
 		return errors.New("apple: verify token: the MSP id or secret is not configured")
 	}
@@ -50,13 +68,25 @@ func VerifyToken(authorization string, secret []byte, mspID string) error {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return ErrNoAuthorization
 	}
-	_, err := jwt.Parse(token,
+	parsed, err := jwt.Parse(token,
 		func(*jwt.Token) (any, error) { return secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithAudience(mspID),
+		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadToken, err)
+	}
+	iat, err := parsed.Claims.GetIssuedAt()
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: iat: %v", ErrBadToken, err)
+	case iat == nil:
+		return fmt.Errorf("%w: iat: is required", ErrBadToken)
+	case now.Sub(iat.Time) > TokenMaxAge:
+		return fmt.Errorf("%w: iat: issued %s before now, the limit is %s", ErrBadToken, now.Sub(iat.Time).Truncate(time.Second), TokenMaxAge)
+	case iat.Time.Sub(now) > TokenMaxSkew:
+		return fmt.Errorf("%w: iat: issued %s after now, the limit is %s", ErrBadToken, iat.Time.Sub(now).Truncate(time.Second), TokenMaxSkew)
 	}
 	return nil
 }

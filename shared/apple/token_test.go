@@ -59,7 +59,9 @@ func TestMintTokenRefusesMissingCredentials(t *testing.T) {
 }
 
 func TestVerifyToken(t *testing.T) {
-	iat := time.Date(2024, 5, 29, 16, 26, 40, 0, time.UTC).Unix()
+	now := time.Date(2024, 5, 29, 16, 26, 40, 0, time.UTC)
+	iat := now.Unix()
+	at := func(d time.Duration) jwt.MapClaims { return jwt.MapClaims{"aud": testMSPID, "iat": now.Add(d).Unix()} }
 	good := jwt.MapClaims{"aud": testMSPID, "iat": iat}
 	otherKey := []byte("0123456789abcdef0123456789abcdef")
 	b64Key := []byte(base64.StdEncoding.EncodeToString(testSecret))
@@ -88,12 +90,22 @@ func TestVerifyToken(t *testing.T) {
 		{"no aud", "Bearer " + sign(t, hs256, testSecret, jwt.MapClaims{"iat": iat}), ErrBadToken},
 		{"alg none", "Bearer " + sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, good), ErrBadToken},
 		{"alg HS512", "Bearer " + sign(t, jwt.SigningMethodHS512, testSecret, good), ErrBadToken},
-		{"expired exp", "Bearer " + sign(t, hs256, testSecret, jwt.MapClaims{"aud": testMSPID, "iat": iat, "exp": iat + 60}), ErrBadToken},
+		{"expired exp", "Bearer " + sign(t, hs256, testSecret, jwt.MapClaims{"aud": testMSPID, "iat": iat, "exp": iat - 1}), ErrBadToken},
 		{"not a JWT", "Bearer not.a.jwt", ErrBadToken},
+
+		// Freshness: Apple signs each delivery when it sends it.
+		{"issued at the oldest allowed", "Bearer " + sign(t, hs256, testSecret, at(-TokenMaxAge)), nil},
+		{"issued at the furthest skew allowed", "Bearer " + sign(t, hs256, testSecret, at(TokenMaxSkew)), nil},
+		{"issued a second too long ago", "Bearer " + sign(t, hs256, testSecret, at(-TokenMaxAge-time.Second)), ErrBadToken},
+		{"issued two years ago", "Bearer " + sign(t, hs256, testSecret, at(-2*365*24*time.Hour)), ErrBadToken},
+		{"issued a second too far ahead", "Bearer " + sign(t, hs256, testSecret, at(TokenMaxSkew+time.Second)), ErrBadToken},
+		{"issued three years ahead", "Bearer " + sign(t, hs256, testSecret, at(3*365*24*time.Hour)), ErrBadToken},
+		{"no iat", "Bearer " + sign(t, hs256, testSecret, jwt.MapClaims{"aud": testMSPID}), ErrBadToken},
+		{"iat not a number", "Bearer " + sign(t, hs256, testSecret, jwt.MapClaims{"aud": testMSPID, "iat": "yesterday"}), ErrBadToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := VerifyToken(tt.authorization, testSecret, testMSPID)
+			err := VerifyToken(tt.authorization, testSecret, testMSPID, now)
 			if tt.want == nil {
 				if err != nil {
 					t.Fatalf("VerifyToken: %v", err)
@@ -108,7 +120,8 @@ func TestVerifyToken(t *testing.T) {
 }
 
 func TestVerifyTokenNeedsConfiguration(t *testing.T) {
-	auth := "Bearer " + sign(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{"aud": testMSPID})
+	now := time.Unix(1717000000, 0)
+	auth := "Bearer " + sign(t, jwt.SigningMethodHS256, testSecret, jwt.MapClaims{"aud": testMSPID, "iat": now.Unix()})
 	for _, tt := range []struct {
 		name   string
 		secret []byte
@@ -118,7 +131,7 @@ func TestVerifyTokenNeedsConfiguration(t *testing.T) {
 		{"no MSP id", testSecret, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := VerifyToken(auth, tt.secret, tt.mspID)
+			err := VerifyToken(auth, tt.secret, tt.mspID, now)
 			if err == nil || errors.Is(err, ErrBadToken) || errors.Is(err, ErrNoAuthorization) {
 				t.Fatalf("VerifyToken = %v, want a configuration error", err)
 			}

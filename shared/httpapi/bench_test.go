@@ -142,7 +142,7 @@ func BenchmarkAppleIngestCPU(b *testing.B) {
 	body, h := appleRequest(b)
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		if err := apple.VerifyToken(h.Get("Authorization"), benchAppleSecret, benchMSPID); err != nil {
+		if err := apple.VerifyToken(h.Get("Authorization"), benchAppleSecret, benchMSPID, time.Unix(1795510800, 0)); err != nil {
 			b.Fatal(err)
 		}
 		raw, err := apple.ReadBody(bytes.NewReader(body), "gzip", MaxAppleBody, MaxAppleBodyInflated)

@@ -103,7 +103,7 @@ func handleWhatsApp(in Ingester, appSecret string, clk clock.Clock, log *slog.Lo
 
 func handleApple(in Ingester, sec WebhookSecrets, clk clock.Clock, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := apple.VerifyToken(r.Header.Get("Authorization"), sec.AppleSecret, sec.AppleMSPID); err != nil {
+		if err := apple.VerifyToken(r.Header.Get("Authorization"), sec.AppleSecret, sec.AppleMSPID, clk.Now()); err != nil {
 			if errors.Is(err, apple.ErrNoAuthorization) {
 				log.Warn("apple webhook without authorization refused")
 				webhookError(w, http.StatusUnauthorized, message.CodeUnauthorized, "the Authorization header is missing")

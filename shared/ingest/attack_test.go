@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/parleyhq/parley/infra/load"
+	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/httpapi"
@@ -135,5 +138,81 @@ func TestReplayAfterTheDedupeWindow(t *testing.T) {
 	}
 	if last := evs[len(evs)-1]; last.Type != message.EventRejected || !strings.Contains(last.Error.Message, "replay") {
 		t.Fatalf("the replay gave %+v, want an item.rejected event", last)
+	}
+}
+
+// TestAppleTokenReplay: Apple's token signs neither the body nor the
+// routing headers, so a captured one is refused once it is stale (or issued
+// in the future), and a delivery replayed while it is fresh is recognised
+// by its message id: nothing is stored twice.
+func TestAppleTokenReplay(t *testing.T) {
+	appleSecret := []byte("attack-apple-msp-secret-32-bytes")
+	const mspID = "6a1f0c4e-0000-4000-8000-1234567890ab"
+	clk := clock.NewManual(r0)
+	st, err := embedded.Open(t.TempDir(), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: bus.Discard{}, Clock: clk}
+	h := httpapi.Webhooks(in, httpapi.WebhookSecrets{AppleMSPID: mspID, AppleSecret: appleSecret}, clk, nil)
+	token := func(iat time.Time) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"aud": mspID, "iat": iat.Unix()}).SignedString(appleSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "Bearer " + s
+	}
+	deliver := func(auth, id, customer, text string) int {
+		body, _ := json.Marshal(map[string]any{"v": 1, "type": "text", "id": id, "sourceId": customer, "destinationId": "biz-1", "body": text})
+		req := httptest.NewRequest(http.MethodPost, "/webhooks/apple/message", bytes.NewReader(body))
+		for k, v := range map[string]string{"Authorization": auth, "id": id, "source-id": customer, "destination-id": "biz-1"} {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	received := func() int {
+		evs, err := st.Events(t.Context(), "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range evs {
+			if e.Type == message.EventReceived {
+				n++
+			}
+		}
+		return n
+	}
+
+	captured := token(r0)
+	if code := deliver(captured, "5c1e8d2a-0000-4000-8000-000000000001", "urn:mbid:AQAAY1x/Wq+Lr0c=", "hello"); code != http.StatusOK {
+		t.Fatalf("the first delivery: HTTP %d", code)
+	}
+	// The same delivery replayed a minute later: acknowledged, not stored again.
+	clk.Set(r0.Add(time.Minute))
+	if code := deliver(captured, "5c1e8d2a-0000-4000-8000-000000000001", "urn:mbid:AQAAY1x/Wq+Lr0c=", "hello"); code != http.StatusOK || received() != 1 {
+		t.Fatalf("a replay within the window: HTTP %d, %d messages stored, want 200 and 1", code, received())
+	}
+	for _, tt := range []struct {
+		name     string
+		at       time.Time
+		auth     string
+		id, text string
+	}{
+		{"the captured token on a new body and customer once stale", r0.Add(apple.TokenMaxAge + time.Second), captured, "5c1e8d2a-0000-4000-8000-000000000002", "forged"},
+		{"a token issued two years ago", r0, token(r0.Add(-2 * 365 * 24 * time.Hour)), "5c1e8d2a-0000-4000-8000-000000000003", "forged"},
+		{"a token issued three years ahead", r0, token(r0.Add(3 * 365 * 24 * time.Hour)), "5c1e8d2a-0000-4000-8000-000000000004", "forged"},
+		{"a token issued ahead by more than the skew", r0, token(r0.Add(apple.TokenMaxSkew + time.Second)), "5c1e8d2a-0000-4000-8000-000000000005", "forged"},
+	} {
+		clk.Set(tt.at)
+		if code := deliver(tt.auth, tt.id, "urn:mbid:AQAAZm9yZ2Vk", tt.text); code != http.StatusForbidden {
+			t.Errorf("%s: HTTP %d, want 403", tt.name, code)
+		}
+	}
+	if n := received(); n != 1 {
+		t.Errorf("%d messages stored, want the first only", n)
 	}
 }
