@@ -74,7 +74,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/whatsapp/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/apple/
 
-## bench: ingest CPU against its floor, payload fetch + decrypt against AES-CTR + io.Copy, WhatsApp media fetch against a plain loopback download into the same store, every function's arm64 size and init duration as ratios to an empty aws-lambda-go function (targets 1.5× and 1.3×), DynamoDB requests per operation, fallback run throughput
+## bench: ingest CPU against its floor, payload fetch + decrypt against AES-CTR + io.Copy, WhatsApp media fetch against a plain loopback download into the same store, every function's arm64 size and init duration as ratios to an empty aws-lambda-go function (targets 1.5× and 1.3×), beside the AWS SDK clients alone, DynamoDB requests per operation, fallback run throughput
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/httpapi/ | tee bin/bench.txt
 	$(GO) test -run '^$$' -bench 'RenderValidate|ParseBatch100|ParseFloor100' -benchmem ./shared/whatsapp/ | tee -a bin/bench.txt

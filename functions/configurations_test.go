@@ -182,15 +182,21 @@ func merchantIdentity(t *testing.T) (certPEM, keyPEM []byte) {
 }
 
 // TestFunctionsLinkOnlyWhatTheyUse: no Lambda binary links the embedded
-// store, which only the local stack runs on; the payload functions send
-// nothing, so link neither the sender nor Apple Pay.
+// store, which only the local stack runs on, nor the SDK's shared-config
+// loader with its SSO, STS and instance-metadata credential providers
+// (awsenv.Config takes what Lambda puts in the environment); the payload
+// functions send nothing, so link neither the sender nor Apple Pay.
 func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
+	all := []string{"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded",
+		"github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/service/sso", "github.com/aws/aws-sdk-go-v2/service/ssooidc",
+		"github.com/aws/aws-sdk-go-v2/service/sts", "github.com/aws/aws-sdk-go-v2/service/signin", "github.com/aws/aws-sdk-go-v2/feature/ec2/imds"}
 	never := map[string][]string{
-		"ingest":   {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded"},
-		"send":     {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded"},
-		"fallback": {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded"},
-		"fetch":    {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded", "github.com/parleyhq/parley/shared/applepay", "github.com/parleyhq/parley/shared/send"},
-		"decode":   {"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded", "github.com/parleyhq/parley/shared/applepay", "github.com/parleyhq/parley/shared/send"},
+		"ingest":   all,
+		"send":     all,
+		"fallback": all,
+		"fetch":    append(slices.Clone(all), "github.com/parleyhq/parley/shared/applepay", "github.com/parleyhq/parley/shared/send"),
+		"decode":   append(slices.Clone(all), "github.com/parleyhq/parley/shared/applepay", "github.com/parleyhq/parley/shared/send"),
+		"webhook":  all,
 	}
 	for name, pkgs := range never {
 		t.Run(name, func(t *testing.T) {
