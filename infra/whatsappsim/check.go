@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -32,7 +31,6 @@ const (
 	sectionTitleLimit    = 24
 	displayTextLimit     = 20
 	maxProducts          = 30
-	maxQuickReplies      = 10
 	callbackDataLimit    = 512
 	templateNameLimit    = 512
 	// emojiLimit bounds the code points of one emoji: the longest
@@ -319,18 +317,34 @@ func check(body []byte) (checked, error) {
 }
 
 // checkGroupTemplate refuses commerce buttons in a template sent to a
-// group: groups take no commerce messages.
+// group, on the template or on its carousel's cards: groups take no
+// commerce messages.
 func checkGroupTemplate(req params) error {
 	var t struct {
-		Components []struct {
-			Type    string `json:"type"`
-			SubType string `json:"sub_type"`
-		} `json:"components"`
+		Components json.RawMessage `json:"components"`
 	}
 	json.Unmarshal(req.m["template"], &t)
-	for i, c := range t.Components {
-		if c.Type == "button" && slices.Contains([]string{"catalog", "mpm", "spm"}, strings.ToLower(c.SubType)) {
-			return badValue("Param template.components[%d].sub_type %s cannot be sent to a group: groups take no commerce messages.", i, c.SubType)
+	return groupButtons("template.components", t.Components)
+}
+
+func groupButtons(path string, components json.RawMessage) error {
+	var comps []struct {
+		Type    string `json:"type"`
+		SubType string `json:"sub_type"`
+		Cards   []struct {
+			Components json.RawMessage `json:"components"`
+		} `json:"cards"`
+	}
+	json.Unmarshal(components, &comps)
+	for i, c := range comps {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		if strings.EqualFold(c.Type, "button") && slices.Contains([]string{"catalog", "mpm", "spm"}, strings.ToLower(c.SubType)) {
+			return badValue("Param %s.sub_type %s cannot be sent to a group: groups take no commerce messages.", at, c.SubType)
+		}
+		for j, card := range c.Cards {
+			if err := groupButtons(fmt.Sprintf("%s.cards[%d].components", at, j), card.Components); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -819,155 +833,4 @@ func isEmoji(s string) bool {
 		beyondASCII = beyondASCII || r >= utf8.RuneSelf
 	}
 	return beyondASCII
-}
-
-// templateParameters are the keys each template parameter type adds to
-// "type" (and "parameter_name" for named templates).
-var templateParameters = map[string]string{
-	"text": "text", "currency": "currency", "date_time": "date_time", "image": "image", "video": "video",
-	"document": "document", "location": "location", "payload": "payload", "action": "action", "coupon_code": "coupon_code",
-}
-
-var buttonSubTypes = []string{"quick_reply", "url", "flow", "copy_code", "catalog", "mpm", "voice_call"}
-
-// checkTemplate checks a template send and returns its name and language.
-func checkTemplate(req params) (name, language string, err error) {
-	t, _, err := req.obj("template", true, "name", "language", "components")
-	if err != nil {
-		return "", "", err
-	}
-	if name, err = t.nonEmpty("name"); err != nil {
-		return "", "", err
-	}
-	if err := length("Template name", name, 1, templateNameLimit); err != nil {
-		return "", "", err
-	}
-	lang, _, err := t.obj("language", true, "code", "policy")
-	if err != nil {
-		return "", "", err
-	}
-	if language, err = lang.nonEmpty("code"); err != nil {
-		return "", "", err
-	}
-	if policy, err := lang.str("policy", false); err != nil {
-		return "", "", err
-	} else if lang.has("policy") && policy != "deterministic" {
-		return "", "", badValue("Param %s must be \"deterministic\", got %q.", lang.at("policy"), policy)
-	}
-	if !t.has("components") {
-		return name, language, nil
-	}
-	components, err := t.list("components")
-	if err != nil {
-		return "", "", err
-	}
-	quickReplies := 0
-	for i, raw := range components {
-		c, err := t.item("components", i, raw, "type", "sub_type", "index", "parameters")
-		if err != nil {
-			return "", "", err
-		}
-		typ, err := c.str("type", true)
-		if err != nil {
-			return "", "", err
-		}
-		subType := ""
-		switch typ {
-		case "header", "body":
-			if c.has("sub_type") || c.has("index") {
-				return "", "", badParam("Params %s and %s are only for button components.", c.at("sub_type"), c.at("index"))
-			}
-		case "button":
-			if subType, err = c.str("sub_type", true); err != nil {
-				return "", "", err
-			}
-			if !slices.Contains(buttonSubTypes, subType) {
-				return "", "", badValue("Param %s must be one of {%s}, got %q.", c.at("sub_type"), strings.Join(buttonSubTypes, ", "), subType)
-			}
-			if _, err := buttonIndex(c); err != nil {
-				return "", "", err
-			}
-			if subType == "quick_reply" {
-				quickReplies++
-			}
-		default:
-			return "", "", badValue("Param %s must be one of {header, body, button}, got %q.", c.at("type"), typ)
-		}
-		if !c.has("parameters") {
-			continue
-		}
-		ps, err := c.list("parameters")
-		if err != nil {
-			return "", "", err
-		}
-		for j, raw := range ps {
-			if err := checkTemplateParameter(c, j, raw, subType); err != nil {
-				return "", "", err
-			}
-		}
-	}
-	if quickReplies > maxQuickReplies {
-		return "", "", badValue("Invalid quick_reply buttons count. Max allowed quick_reply buttons: %d", maxQuickReplies)
-	}
-	return name, language, nil
-}
-
-// buttonIndex reads a button component's index: a digit, as a string in
-// Meta's examples, or as a JSON number.
-func buttonIndex(c params) (int, error) {
-	if !c.has("index") {
-		return 0, missing(c.at("index"))
-	}
-	var s string
-	if json.Unmarshal(c.m["index"], &s) != nil {
-		s = string(c.m["index"])
-	}
-	i, err := strconv.Atoi(s)
-	if err != nil || i < 0 || i > 9 {
-		return 0, badValue("Param %s must be a button index from 0 to 9, got %s.", c.at("index"), c.m["index"])
-	}
-	return i, nil
-}
-
-func checkTemplateParameter(c params, j int, raw json.RawMessage, subType string) error {
-	var probe struct {
-		Type string `json:"type"`
-	}
-	json.Unmarshal(raw, &probe)
-	key, known := templateParameters[probe.Type]
-	if !known {
-		p, err := c.item("parameters", j, raw, "type", "parameter_name")
-		if err != nil {
-			return err
-		}
-		if _, err := p.str("type", true); err != nil {
-			return err
-		}
-		return badValue("Param %s must be one of the parameter types, got %q.", p.at("type"), probe.Type)
-	}
-	p, err := c.item("parameters", j, raw, "type", "parameter_name", key)
-	if err != nil {
-		return err
-	}
-	if subType == "quick_reply" && probe.Type != "payload" {
-		return badValue("Param %s of a quick_reply button must be \"payload\", got %q.", p.at("type"), probe.Type)
-	}
-	if _, err := p.str("parameter_name", false); err != nil {
-		return err
-	}
-	switch probe.Type {
-	case "text", "payload", "coupon_code":
-		_, err = p.nonEmpty(key)
-		return err
-	}
-	// The contents of currency, date_time, media, location and action
-	// parameters are not checked.
-	if !p.has(key) {
-		return missing(p.at(key))
-	}
-	var o map[string]json.RawMessage
-	if json.Unmarshal(p.m[key], &o) != nil || o == nil {
-		return badParam("Param %s must be a JSON object.", p.at(key))
-	}
-	return nil
 }

@@ -3,6 +3,7 @@ package whatsapp
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -47,15 +48,9 @@ func CheckRecipient(to string, m message.Message) message.Problems {
 			return ps
 		}
 		if m.Type == message.TypeTemplate {
-			var comps []struct {
-				Type    string `json:"type"`
-				SubType string `json:"sub_type"`
-			}
-			if json.Unmarshal(m.Components, &comps) == nil {
-				for i, c := range comps {
-					if c.Type == "button" && groupTemplateButtons[c.SubType] {
-						ps.Add(fmt.Sprintf("message.components[%d].sub_type", i), "%q buttons cannot be sent to a WhatsApp group: groups take no commerce messages", c.SubType)
-					}
+			for _, b := range templateButtons("message.components", m.Components) {
+				if groupTemplateButtons[b.subType] {
+					ps.Add(b.path+".sub_type", "%q buttons cannot be sent to a WhatsApp group: groups take no commerce messages", b.subType)
 				}
 			}
 		}
@@ -66,6 +61,37 @@ func CheckRecipient(to string, m message.Message) message.Problems {
 // CheckRecipient lets a Client answer send.RecipientChecker.
 func (c *Client) CheckRecipient(to string, m message.Message) message.Problems {
 	return CheckRecipient(to, m)
+}
+
+// templateButton is a button component of a template, at path.
+type templateButton struct{ path, subType string }
+
+// templateButtons lists the buttons of components, a template's or a
+// carousel card's, and those of its carousel's cards.
+func templateButtons(path string, components json.RawMessage) []templateButton {
+	var comps []struct {
+		Type    string `json:"type"`
+		SubType string `json:"sub_type"`
+		Cards   []struct {
+			Components json.RawMessage `json:"components"`
+		} `json:"cards"`
+	}
+	if json.Unmarshal(components, &comps) != nil {
+		return nil
+	}
+	var out []templateButton
+	for i, c := range comps {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch strings.ToLower(c.Type) {
+		case compButton:
+			out = append(out, templateButton{p, strings.ToLower(c.SubType)})
+		case compCarousel:
+			for j, card := range c.Cards {
+				out = append(out, templateButtons(fmt.Sprintf("%s.cards[%d].components", p, j), card.Components)...)
+			}
+		}
+	}
+	return out
 }
 
 func trimPlus(s string) string {

@@ -132,6 +132,32 @@ var lengthLimits = []struct {
 	{"message.footer", 60, func(s string) message.Message { m := validProductList(); m.Footer = s; return m }},
 	{"message.sections[0].title", 24, func(s string) message.Message { m := validProductList(); m.Sections[0].Title = s; return m }},
 	{"message.body", 1024, func(s string) message.Message { m := validLocationRequest(); m.Body = s; return m }},
+	{"message.components[0].parameters[0].text", 60, func(s string) message.Message {
+		return withComponents(`[{"type":"header","parameters":[{"type":"text","text":%s}]}]`, s)
+	}},
+	{"message.components[1].parameters[0].text", 1024, func(s string) message.Message {
+		return withComponents(`[{"type":"header","parameters":[{"type":"text","text":"Hi"}]},{"type":"body","parameters":[{"type":"text","text":%s}]}]`, s)
+	}},
+	// A body sent alone takes a longer variable.
+	{"message.components[0].parameters[0].text", 32768, func(s string) message.Message {
+		return withComponents(`[{"type":"body","parameters":[{"type":"text","text":%s}]}]`, s)
+	}},
+	{"message.components[0].parameters[0].coupon_code", 15, func(s string) message.Message {
+		return withComponents(`[{"type":"button","sub_type":"copy_code","index":0,"parameters":[{"type":"coupon_code","coupon_code":%s}]}]`, s)
+	}},
+	{"message.components[0].parameters[0].action.sections[0].title", 24, func(s string) message.Message {
+		return withComponents(`[{"type":"button","sub_type":"mpm","index":0,"parameters":[{"type":"action","action":{"thumbnail_product_retailer_id":"sku-1",
+			"sections":[{"title":%s,"product_items":[{"product_retailer_id":"sku-1"}]}]}}]}]`, s)
+	}},
+}
+
+// withComponents is a template whose components are format with s, quoted,
+// in place of its %s.
+func withComponents(format, s string) message.Message {
+	q, _ := json.Marshal(s)
+	m := validTemplate()
+	m.Components = json.RawMessage(fmt.Sprintf(format, q))
+	return m
 }
 
 func TestValidateLengthLimits(t *testing.T) {
@@ -409,26 +435,28 @@ func TestValidate(t *testing.T) {
 			m.Components = json.RawMessage(`[{"parameters":[]},{"type":"footer"},{"type":"body","sub_type":"x","index":"0"}]`)
 			return m
 		}(), message.Problems{
-			prob("message.components[0].type", "is required: header, body or button"),
-			prob("message.components[1].type", `"footer" is not a component type: header, body or button`),
-			prob("message.components[2].sub_type", "not used by a body component"),
-			prob("message.components[2].index", "not used by a body component")}},
+			prob("message.components[0].type", "is required: header, body, button, limited_time_offer or carousel"),
+			prob("message.components[1].type", `"footer" is not a component type: header, body, button, limited_time_offer or carousel`),
+			prob("message.components[2].index", "not used by a body component"),
+			prob("message.components[2].sub_type", "not used by a body component")}},
 		{"button without sub_type and index", func() message.Message {
 			m := validTemplate()
 			m.Components = json.RawMessage(`[{"type":"button"}]`)
 			return m
 		}(), message.Problems{
-			prob("message.components[0].sub_type", "is required for a button component, e.g. quick_reply or url"),
+			prob("message.components[0].sub_type", "is required for a button component: quick_reply, url, copy_code, flow, catalog, mpm, spm or voice_call"),
 			prob("message.components[0].index", `is required for a button component: its 0-based position, e.g. "0" or 0`)}},
 		// Meta's coupon-code and limited-time-offer examples send the index
-		// as a number: accepted; a word or a fraction is not a position.
+		// as a number: accepted; a word, a fraction or 10 is not a position.
 		{"index as a number", func() message.Message {
 			m := validTemplate()
-			m.Components = json.RawMessage(`[{"type":"button","sub_type":"url","index":0},{"type":"button","sub_type":"url","index":"first"},{"type":"button","sub_type":"url","index":1.5}]`)
+			m.Components = json.RawMessage(`[{"type":"button","sub_type":"quick_reply","index":0},{"type":"button","sub_type":"quick_reply","index":"first"},
+				{"type":"button","sub_type":"quick_reply","index":1.5},{"type":"button","sub_type":"quick_reply","index":10}]`)
 			return m
 		}(), message.Problems{
-			prob("message.components[1].index", `must be the button's 0-based position, as a string or a number, e.g. "0" or 0`),
-			prob("message.components[2].index", `must be the button's 0-based position, as a string or a number, e.g. "0" or 0`)}},
+			prob("message.components[1].index", `must be the button's 0-based position, 0 to 9, as a string or a number, e.g. "0" or 0`),
+			prob("message.components[2].index", `must be the button's 0-based position, 0 to 9, as a string or a number, e.g. "0" or 0`),
+			prob("message.components[3].index", `must be the button's 0-based position, 0 to 9, as a string or a number, e.g. "0" or 0`)}},
 		{"quick reply parameters", func() message.Message {
 			m := validTemplate()
 			m.Components = json.RawMessage(`[{"type":"button","sub_type":"quick_reply","index":"0",
@@ -436,10 +464,10 @@ func TestValidate(t *testing.T) {
 			return m
 		}(), message.Problems{
 			prob("message.components[0].parameters[2]", "must be an object"),
-			prob("message.components[0].parameters[3].type", "is required"),
 			prob("message.components[0].parameters[0].type", `must be "payload" in a quick_reply button`),
-			prob("message.components[0].parameters[0].payload", "is required: the string WhatsApp sends back when the button is tapped"),
-			prob("message.components[0].parameters[1].payload", "is required: the string WhatsApp sends back when the button is tapped")}},
+			prob("message.components[0].parameters[1].payload", "is required: the string WhatsApp sends back when the button is tapped"),
+			prob("message.components[0].parameters[3].type", "is required: payload"),
+			prob("message.components[0].parameters", "4 parameters, the limit is 1: a button takes one")}},
 		{"parameters not an array", func() message.Message {
 			m := validTemplate()
 			m.Components = json.RawMessage(`[{"type":"body","parameters":{"type":"text"}}]`)

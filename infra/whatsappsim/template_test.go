@@ -1,0 +1,143 @@
+package whatsappsim
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// whatsappTestdata is the WhatsApp channel's testdata: the simulator is
+// held to the same template cases as parley.
+var whatsappTestdata = filepath.Join("..", "..", "shared", "whatsapp", "testdata")
+
+// TestTemplatesAccepted: the request parley renders for each template of
+// shared/whatsapp/testdata/templates, written in the shape of Meta's
+// published examples, is accepted.
+func TestTemplatesAccepted(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(whatsappTestdata, "templates", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no template fixtures: %v", err)
+	}
+	s := newStack(t, business)
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join(whatsappTestdata, "out", "template_"+name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, got := s.send(t, string(body))
+			if status != http.StatusOK || got.Error != nil || len(got.Messages) != 1 {
+				t.Fatalf("status %d %+v, want a wamid", status, got.Error)
+			}
+		})
+	}
+}
+
+// TestTemplatesRefused: each case parley refuses before sending
+// (shared/whatsapp/testdata/template_refusals.json) is refused here with
+// Meta's code and details.
+func TestTemplatesRefused(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(whatsappTestdata, "template_refusals.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Name       string          `json:"name"`
+		Components json.RawMessage `json:"components"`
+		Meta       struct {
+			Code    int    `json:"code"`
+			Details string `json:"details"`
+		} `json:"meta"`
+	}
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	s := newStack(t, business)
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			status, got := s.send(t, envelope("template", `{"name":"spring_offer","language":{"code":"en_GB"},"components":`+string(tc.Components)+`}`))
+			e := got.Error
+			switch {
+			case status != http.StatusBadRequest || e == nil:
+				t.Fatalf("status %d %+v, want 400 with an error", status, e)
+			case e.Code != tc.Meta.Code || e.ErrorData.Details != tc.Meta.Details:
+				t.Errorf("error (#%d) %q, want (#%d) %q", e.Code, e.ErrorData.Details, tc.Meta.Code, tc.Meta.Details)
+			}
+		})
+	}
+}
+
+// TestTemplateTextLimits: the text limits of a template send, at the limit
+// and one over.
+func TestTemplateTextLimits(t *testing.T) {
+	param := func(typ, s string) string { return `{"type":"` + typ + `","` + typ + `":` + quote(s) + `}` }
+	tests := []struct {
+		name    string
+		limit   int
+		build   func(s string) string
+		details string
+	}{
+		{"header text", templateHeaderTextLimit, func(s string) string {
+			return `{"type":"header","parameters":[` + param("text", s) + `]}`
+		}, "Parameter text length invalid. Min length: 1, Max length: 60"},
+		{"body text beside a header", templateBodyTextLimit, func(s string) string {
+			return `{"type":"header","parameters":[{"type":"text","text":"Hi"}]},{"type":"body","parameters":[` + param("text", s) + `]}`
+		}, "Parameter text length invalid. Min length: 1, Max length: 1024"},
+		{"body text alone", templateBodyOnlyTextLimit, func(s string) string {
+			return `{"type":"body","parameters":[` + param("text", s) + `]}`
+		}, "Parameter text length invalid. Min length: 1, Max length: 32768"},
+		{"coupon code", couponCodeLimit, func(s string) string {
+			return `{"type":"button","sub_type":"copy_code","index":0,"parameters":[` + param("coupon_code", s) + `]}`
+		}, "Coupon code length invalid. Min length: 1, Max length: 15"},
+	}
+	s := newStack(t, business)
+	for _, tt := range tests {
+		for _, unit := range []string{"a", "é", "👍"} {
+			t.Run(fmt.Sprintf("%s/%s", tt.name, unit), func(t *testing.T) {
+				if status, got := s.send(t, template(tt.build(r(unit, tt.limit)))); status != http.StatusOK {
+					t.Errorf("at the limit: status %d %+v", status, got.Error)
+				}
+				status, got := s.send(t, template(tt.build(r(unit, tt.limit+1))))
+				if status != http.StatusBadRequest || got.Error == nil || got.Error.Code != 131009 || got.Error.ErrorData.Details != tt.details {
+					t.Errorf("one over: status %d %+v, want 131009 %q", status, got.Error, tt.details)
+				}
+			})
+		}
+	}
+}
+
+// TestTemplateCommerceToGroup: a product carousel's View buttons are
+// commerce, which a group does not take; a media carousel goes.
+func TestTemplateCommerceToGroup(t *testing.T) {
+	s := newStack(t)
+	for _, tt := range []struct {
+		name, fixture string
+		want          int
+	}{
+		{"product card carousel", "template_product_card_carousel.json", http.StatusBadRequest},
+		{"media card carousel", "template_media_card_carousel.json", http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body, err := os.ReadFile(filepath.Join(whatsappTestdata, "out", tt.fixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req map[string]any
+			json.Unmarshal(body, &req)
+			req["recipient_type"], req["to"] = "group", group
+			b, _ := json.Marshal(req)
+			status, got := s.send(t, string(b))
+			if status != tt.want {
+				t.Fatalf("status %d %+v, want %d", status, got.Error, tt.want)
+			}
+			if tt.want != http.StatusOK && !strings.Contains(got.Error.ErrorData.Details, "template.components[1].cards[0].components[1].sub_type spm cannot be sent to a group") {
+				t.Errorf("details %q", got.Error.ErrorData.Details)
+			}
+		})
+	}
+}

@@ -1,0 +1,154 @@
+package whatsapp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley/shared/message"
+)
+
+// templateCase is a template message of testdata/templates, written in the
+// shape of one of Meta's published send examples.
+type templateCase struct {
+	name string
+	msg  message.Message
+}
+
+func templateCases(t testing.TB) []templateCase {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "templates", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no template fixtures: %v", err)
+	}
+	var out []templateCase
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m message.Message
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, templateCase{strings.TrimSuffix(filepath.Base(f), ".json"), m})
+	}
+	return out
+}
+
+// TestTemplates: every component, button and parameter type Meta
+// documents for sending is accepted and passed to WhatsApp exactly as
+// given, in testdata/out/template_<name>.json.
+func TestTemplates(t *testing.T) {
+	for _, tc := range templateCases(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			if ps := Validate(tc.msg); ps != nil {
+				t.Fatalf("Validate = %v, want no problems", ps)
+			}
+			got, err := Render(out(tc.msg))
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			file := filepath.Join("testdata", "out", "template_"+tc.name+".json")
+			if *update {
+				var pretty bytes.Buffer
+				json.Indent(&pretty, got, "", "  ")
+				pretty.WriteByte('\n')
+				if err := os.WriteFile(file, pretty.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			golden, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want bytes.Buffer
+			if err := json.Compact(&want, golden); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Errorf("Render =\n%s\nwant (%s)\n%s", got, file, want.Bytes())
+			}
+			// The components go out as they came in.
+			var req struct {
+				Template struct {
+					Components json.RawMessage `json:"components"`
+				} `json:"template"`
+			}
+			json.Unmarshal(got, &req)
+			var sent, given bytes.Buffer
+			json.Compact(&sent, req.Template.Components)
+			json.Compact(&given, tc.msg.Components)
+			if !bytes.Equal(sent.Bytes(), given.Bytes()) {
+				t.Errorf("components sent\n%s\nwant them as given\n%s", sent.Bytes(), given.Bytes())
+			}
+		})
+	}
+}
+
+// templateRefusal is a case of testdata/template_refusals.json: components
+// Meta refuses, the problems parley reports and what Meta answers (the
+// WhatsApp simulator's tests read the same file).
+type templateRefusal struct {
+	Name       string          `json:"name"`
+	Components json.RawMessage `json:"components"`
+	Problems   []string        `json:"problems"`
+}
+
+// TestTemplateRefusals: what Meta refuses is refused before sending, each
+// problem naming the field and the rule or limit.
+func TestTemplateRefusals(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "template_refusals.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []templateRefusal
+	if err := json.Unmarshal(b, &cases); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			m := message.Message{Type: message.TypeTemplate, Name: "spring_offer", Language: "en_GB", Components: tc.Components}
+			var got []string
+			for _, p := range Validate(m) {
+				got = append(got, p.Field+": "+p.Problem)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.Problems, "\n") {
+				t.Errorf("Validate =\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tc.Problems, "\n  "))
+			}
+			if _, err := Render(out(m)); err == nil {
+				t.Error("Render sent it")
+			}
+		})
+	}
+}
+
+// TestTemplateCommerceToGroup: a product carousel's View buttons are
+// commerce, which a WhatsApp group does not take; a media carousel goes.
+func TestTemplateCommerceToGroup(t *testing.T) {
+	for _, tc := range templateCases(t) {
+		if tc.name != "product_card_carousel" && tc.name != "media_card_carousel" {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			got := CheckRecipient(group, tc.msg)
+			var want message.Problems
+			if tc.name == "product_card_carousel" {
+				for j := range 3 {
+					want.Add(fmt.Sprintf("message.components[1].cards[%d].components[1].sub_type", j), `"spm" buttons cannot be sent to a WhatsApp group: groups take no commerce messages`)
+				}
+			}
+			if !equalProblems(got, want) {
+				t.Errorf("CheckRecipient = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func equalProblems(a, b message.Problems) bool {
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
