@@ -1,7 +1,6 @@
 package payload
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -13,6 +12,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
@@ -38,9 +38,6 @@ var (
 	ErrMediaDigest = errors.New("payload: the media file's SHA-256 is not what the platform said")
 	ErrMediaLimit  = errors.New("payload: the media file is over the limit")
 )
-
-// netRead is the size of the reads of a media download.
-const netRead = 256 << 10
 
 // MediaKey is the raw object of a customer's media file: under the
 // conversation's key, one per message, so that a job delivered again finds
@@ -92,14 +89,11 @@ func (s *Service) fetchMedia(ctx context.Context, j queue.Job) error {
 		if md.FileName != "" {
 			meta[metaName] = url.PathEscape(md.FileName)
 		}
-		// Large reads from the network: fewer system calls than the store's
-		// own reads would make, whatever their size.
-		c := &checkedMedia{r: bufio.NewReaderSize(body, netRead), size: info.FileSize, limit: whatsapp.MaxInboundMediaSize, sum: newHasher(),
-			want: []string{md.SHA256, info.SHA256}}
-		defer c.sum.close()
+		c := newCheckedMedia(body, info.FileSize, whatsapp.MaxInboundMediaSize, md.SHA256, info.SHA256)
+		defer c.close()
 		if err := s.Blobs.PutBlob(ctx, key, c, mimeType, meta); err != nil {
-			if c.failed != nil {
-				return c.failed
+			if f := c.failed(); f != nil {
+				return f
 			}
 			return transient{err}
 		}
@@ -136,45 +130,162 @@ func (s *Service) openMedia(ctx context.Context, id string) (whatsapp.MediaInfo,
 
 // checkedMedia reads a media file, failing instead of ending when it is
 // larger than limit, is not size bytes long (when size is known) or does
-// not hash to every digest of want that is given.
+// not hash to every digest of want that is given. The file is read from the
+// network in large chunks, each handed whole to the reader's consumer and to
+// a goroutine that hashes it meanwhile: one copy out of the socket, none for
+// the hash, and a digest ready soon after the last byte.
 type checkedMedia struct {
-	r      io.Reader
-	size   int64
-	limit  int64
-	n      int64
-	sum    *hasher
-	want   []string
-	failed error
+	src   io.Reader
+	size  int64
+	limit int64
+	n     int64
+	want  []string
+
+	slab *[mediaChunks * mediaChunk]byte
+	cur  []byte // the chunk being handed out
+	off  int    // how much of cur is handed out
+	h    hash.Hash
+	full chan piece  // what to hash
+	free chan []byte // chunks hashed
+	done chan struct{}
+	// end is what follows the last chunk: io.EOF once the file checked
+	// out, or why it did not.
+	end error
+}
+
+// piece is a read to hash, or a chunk whose reads are all queued.
+type piece struct{ b, release []byte }
+
+const (
+	// mediaChunk is the size of the reads of a media download and of the
+	// pieces hashed.
+	mediaChunk = 256 << 10
+	// mediaChunks is how many chunks a download holds: the network may
+	// run that far ahead of the hash.
+	mediaChunks = 4
+)
+
+// slabs keeps the chunks of finished downloads for the next ones.
+var slabs = sync.Pool{New: func() any { return new([mediaChunks * mediaChunk]byte) }}
+
+func newCheckedMedia(src io.Reader, size, limit int64, want ...string) *checkedMedia {
+	c := &checkedMedia{src: src, size: size, limit: limit, want: want, slab: slabs.Get().(*[mediaChunks * mediaChunk]byte),
+		h: sha256.New(), full: make(chan piece, 64), free: make(chan []byte, mediaChunks), done: make(chan struct{})}
+	for i := range mediaChunks {
+		c.free <- c.slab[i*mediaChunk : (i+1)*mediaChunk]
+	}
+	go func() {
+		defer close(c.done)
+		for p := range c.full {
+			if p.release != nil {
+				c.free <- p.release
+				continue
+			}
+			c.h.Write(p.b)
+		}
+	}()
+	return c
 }
 
 func (c *checkedMedia) Read(p []byte) (int, error) {
-	if c.failed != nil {
-		return 0, c.failed
+	if c.off == len(c.cur) {
+		if err := c.next(); err != nil {
+			return 0, err
+		}
 	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	c.sum.Write(p[:n])
-	switch {
-	case c.n > c.limit:
-		c.failed = fmt.Errorf("%w: more than %d bytes", ErrMediaLimit, c.limit)
-	case c.size > 0 && c.n > c.size:
-		c.failed = fmt.Errorf("%w: more than %d bytes came", ErrMediaSize, c.size)
-	case err == io.EOF:
-		c.failed = c.check()
-	case err != nil:
-		return n, transient{fmt.Errorf("payload: reading the media file: %w", err)}
-	}
-	if c.failed != nil {
-		return n, c.failed
-	}
-	return n, err
+	n := copy(p, c.cur[c.off:])
+	c.off += n
+	return n, nil
 }
 
+// WriteTo hands each chunk to w as it is: io.Copy and the stores that copy
+// with it need no buffer of their own.
+func (c *checkedMedia) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if c.off < len(c.cur) {
+			n, err := w.Write(c.cur[c.off:])
+			c.off += n
+			total += int64(n)
+			if err != nil {
+				return total, err
+			}
+			continue
+		}
+		if err := c.next(); err == io.EOF {
+			return total, nil
+		} else if err != nil {
+			return total, err
+		}
+	}
+}
+
+// next reads the next chunk into cur, queueing each read for the hash as it
+// comes. At the end of the file it waits for the digest and checks the file
+// before the last chunk is handed out, so that a consumer never sees the
+// whole of a file that fails.
+func (c *checkedMedia) next() error {
+	if c.end != nil {
+		return c.end
+	}
+	b := <-c.free
+	k := 0
+	var err error
+	for k < len(b) && err == nil {
+		var n int
+		n, err = c.src.Read(b[k:])
+		c.n += int64(n)
+		switch {
+		case c.n > c.limit:
+			err = fmt.Errorf("%w: more than %d bytes", ErrMediaLimit, c.limit)
+		case c.size > 0 && c.n > c.size:
+			err = fmt.Errorf("%w: more than %d bytes came", ErrMediaSize, c.size)
+		case err != nil && err != io.EOF:
+			err = transient{fmt.Errorf("payload: reading the media file: %w", err)}
+		case n > 0:
+			c.full <- piece{b[k : k+n], nil}
+		}
+		k += n
+	}
+	// The hash gives the chunk back once it has hashed all of it.
+	c.full <- piece{nil, b}
+	switch {
+	case err == io.EOF:
+		c.end = io.EOF
+		if cerr := c.check(); cerr != nil {
+			c.end = cerr
+			return cerr
+		}
+	case err != nil:
+		c.end = err
+		return err
+	}
+	if k == 0 {
+		return c.end
+	}
+	c.cur, c.off = b[:k], 0
+	return nil
+}
+
+// failed is why the file was refused, if it was.
+func (c *checkedMedia) failed() error {
+	if c.end == io.EOF {
+		return nil
+	}
+	if _, ok := c.end.(transient); ok {
+		return nil
+	}
+	return c.end
+}
+
+// check waits for the digest and compares the file with what the platform
+// said.
 func (c *checkedMedia) check() error {
 	if c.size > 0 && c.n != c.size {
 		return fmt.Errorf("%w: %d bytes short", ErrMediaSize, c.size-c.n)
 	}
-	sum := c.sum.sum()
+	c.stop()
+	sum := c.h.Sum(nil)
 	for _, w := range c.want {
 		if w != "" && !sameDigest(w, sum) {
 			return fmt.Errorf("%w: %s was given, the file hashes to %s", ErrMediaDigest, w, hex.EncodeToString(sum))
@@ -183,69 +294,23 @@ func (c *checkedMedia) check() error {
 	return nil
 }
 
-// hasher computes a SHA-256 beside the copy, in a goroutine of its own,
-// so that hashing a file costs its download little time: bytes written are
-// copied into one of a few chunks the goroutine hashes while the next
-// ones fill.
-type hasher struct {
-	h      hash.Hash
-	cur    []byte
-	full   chan []byte
-	free   chan []byte
-	done   chan struct{}
-	closed bool
-}
-
-const (
-	hashChunk  = 256 << 10
-	hashChunks = 4
-)
-
-func newHasher() *hasher {
-	hs := &hasher{h: sha256.New(), full: make(chan []byte, hashChunks), free: make(chan []byte, hashChunks), done: make(chan struct{})}
-	for range hashChunks - 1 {
-		hs.free <- make([]byte, 0, hashChunk)
+// stop ends the hashing goroutine.
+func (c *checkedMedia) stop() {
+	if c.full != nil {
+		close(c.full)
+		<-c.done
+		c.full = nil
 	}
-	hs.cur = make([]byte, 0, hashChunk)
-	go func() {
-		defer close(hs.done)
-		for b := range hs.full {
-			hs.h.Write(b)
-			hs.free <- b[:0]
-		}
-	}()
-	return hs
 }
 
-func (hs *hasher) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		k := copy(hs.cur[len(hs.cur):cap(hs.cur)], p)
-		hs.cur, p = hs.cur[:len(hs.cur)+k], p[k:]
-		if len(hs.cur) == cap(hs.cur) {
-			hs.full <- hs.cur
-			hs.cur = <-hs.free
-		}
-	}
-	return n, nil
-}
-
-// sum waits for the goroutine and returns the digest of all written.
-func (hs *hasher) sum() []byte {
-	if len(hs.cur) > 0 {
-		hs.full <- hs.cur
-		hs.cur = hs.cur[len(hs.cur):]
-	}
-	hs.close()
-	return hs.h.Sum(nil)
-}
-
-// close ends the goroutine; the digest is then final.
-func (hs *hasher) close() {
-	if !hs.closed {
-		hs.closed = true
-		close(hs.full)
-		<-hs.done
+// close ends the goroutine and gives the chunks back; the checkedMedia is
+// then done with.
+func (c *checkedMedia) close() {
+	c.stop()
+	c.cur = nil
+	if c.slab != nil {
+		slabs.Put(c.slab)
+		c.slab = nil
 	}
 }
 

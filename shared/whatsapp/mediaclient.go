@@ -101,8 +101,10 @@ func (c *Client) Media(ctx context.Context, id string) (MediaInfo, error) {
 	if status/100 != 2 {
 		return MediaInfo{}, mediaError("media "+id, status, raw)
 	}
+	// UnmarshalJSON validates and decodes in one pass; json.Unmarshal
+	// would scan the answer once more before calling it.
 	var mi MediaInfo
-	if err := json.Unmarshal(raw, &mi); err != nil || mi.URL == "" {
+	if err := mi.UnmarshalJSON(raw); err != nil || mi.URL == "" {
 		return MediaInfo{}, &message.Error{Code: message.CodePlatformRejected,
 			Message:  fmt.Sprintf("whatsapp: media %s: the answer holds no url", id),
 			Platform: &message.PlatformError{HTTPStatus: status, Details: snippet(raw)}}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,16 +39,27 @@ func (s *Store) PutBlob(ctx context.Context, key string, r io.Reader, contentTyp
 		}
 		return s.putObject(ctx, key, rs, size, contentType, meta)
 	}
-	buf := make([]byte, PartSize)
+	part := partBufs.Get().(*[PartSize]byte)
+	buf := part[:]
 	n, err := io.ReadFull(r, buf)
 	switch {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return s.putObject(ctx, key, bytes.NewReader(buf[:n]), int64(n), contentType, meta)
+		err = s.putObject(ctx, key, bytes.NewReader(buf[:n]), int64(n), contentType, meta)
 	case err != nil:
-		return errorf("blob %s: %w", key, err)
+		err = errorf("blob %s: %w", key, err)
+	default:
+		err = s.multipart(ctx, key, r, buf, contentType, meta)
 	}
-	return s.multipart(ctx, key, r, buf, contentType, meta)
+	// After a failure the HTTP transport may still be reading the part
+	// (a request answered before it was all sent): it is not reused.
+	if err == nil {
+		partBufs.Put(part)
+	}
+	return err
 }
+
+// partBufs keeps the part buffers of finished uploads for the next ones.
+var partBufs = sync.Pool{New: func() any { return new([PartSize]byte) }}
 
 func (s *Store) putObject(ctx context.Context, key string, body io.Reader, size int64, contentType string, meta map[string]string) error {
 	in := &s3.PutObjectInput{
