@@ -11,12 +11,17 @@ import (
 // number from the business: Meta then leaves it out of webhooks.
 type user struct {
 	// key is the id the simulator first knew them by: their chat's key.
-	key       string
-	phone     string
-	userID    string
-	username  string
-	name      string
-	hidePhone bool
+	key          string
+	phone        string
+	userID       string
+	parentUserID string
+	username     string
+	name         string
+	hidePhone    bool
+	// identityHash is the hash of their identity key, known since their
+	// identity (security code) last changed; Meta then names it in
+	// contacts.
+	identityHash string
 }
 
 // bsuidFor is the business-scoped user id the simulator gives the user
@@ -96,6 +101,8 @@ func (u *user) contact() contact {
 	c.Profile.Name = u.name
 	c.Profile.Username = u.username
 	c.UserID = u.userID
+	c.ParentUserID = u.parentUserID
+	c.IdentityKeyHash = u.identityHash
 	if !u.hidePhone {
 		c.WaID = u.phone
 	}

@@ -391,7 +391,7 @@ func (s *Simulator) handleMediaReply(w http.ResponseWriter, r *http.Request) {
 	s.media.put(f)
 
 	o := &inboundMedia{Caption: req.Caption, Filename: req.Filename, MimeType: req.MimeType, SHA256: base64.StdEncoding.EncodeToString(sum), ID: f.ID}
-	msg := inbound{From: u.phone, FromUserID: u.userID, ID: newWAMID(), Timestamp: s.timestamp(), Type: req.Type}
+	msg := inbound{ID: newWAMID(), Timestamp: s.timestamp(), Type: req.Type}
 	switch req.Type {
 	case "image":
 		msg.Image = o
@@ -410,10 +410,9 @@ func (s *Simulator) handleMediaReply(w http.ResponseWriter, r *http.Request) {
 		msg.Context = &inboundContext{From: displayNumber(c.phoneNumberID), ID: req.ReplyTo}
 	}
 	s.mu.Lock()
-	s.wrote(c, s.cfg.Now(), msg.ID)
-	ct := u.contact()
+	v := s.address(msg, c, u)
 	s.mu.Unlock()
-	s.deliver(r.Context(), w, msg.ID, c.phoneNumberID, value{Contacts: []contact{ct}, Messages: []inbound{msg}})
+	s.deliver(r.Context(), w, msg.ID, c.phoneNumberID, v)
 }
 
 func (req mediaReplyRequest) check() error {

@@ -10,7 +10,11 @@ import (
 )
 
 // actions are the customer's actions /reply plays.
-var actions = []string{"text", "select", "location", "order", "react", "unreact", "flow"}
+var actions = []string{"text", "select", "location", "order", "react", "unreact", "flow",
+	"contacts", "revoke", "edit", "system", "callPermission", "unsupported", "unrendered"}
+
+// answering are the actions that answer a message the business sent.
+var answering = []string{"select", "order", "react", "unreact", "flow"}
 
 // replyRequest is the body of POST /reply.
 type replyRequest struct {
@@ -20,10 +24,11 @@ type replyRequest struct {
 	// user id (made up from From when not given); Username the username
 	// they adopted. HidePhone plays a customer who keeps their phone
 	// number from the business: Meta then sends no from and no wa_id.
-	From      string `json:"from"`
-	UserID    string `json:"userId"`
-	Username  string `json:"username"`
-	HidePhone bool   `json:"hidePhone"`
+	From         string `json:"from"`
+	UserID       string `json:"userId"`
+	ParentUserID string `json:"parentUserId"`
+	Username     string `json:"username"`
+	HidePhone    bool   `json:"hidePhone"`
 	// Group is the group the customer writes in; the window it opens is
 	// the group's.
 	Group string `json:"group"`
@@ -38,6 +43,27 @@ type replyRequest struct {
 	Items     []orderItem     `json:"items"`
 	Emoji     string          `json:"emoji"`
 	Response  json.RawMessage `json:"response"`
+	// URL is a shared location's link.
+	URL      string        `json:"url"`
+	Contacts []contactCard `json:"contacts"`
+	// Referral, ReferredProduct and Forwarded say where a text came
+	// from: an ad or post, a product's "Message business" button, a
+	// forward ("once" or "frequently").
+	Referral        *referralRequest `json:"referral"`
+	ReferredProduct *productRequest  `json:"referredProduct"`
+	Forwarded       string           `json:"forwarded"`
+	// Change is what a system message says changed: "number" (to
+	// NewPhone), "userId" (to NewUserID) or "identity" (IdentityHash, made
+	// up when empty).
+	Change       string `json:"change"`
+	NewPhone     string `json:"newPhone"`
+	NewUserID    string `json:"newUserId"`
+	IdentityHash string `json:"identityHash"`
+	// Answer is the answer to a call permission request: accept, reject.
+	Answer string `json:"answer"`
+	// Unsupported is the type of a message the Cloud API does not
+	// support, e.g. "poll".
+	Unsupported string `json:"unsupported"`
 }
 
 type orderItem struct {
@@ -117,22 +143,55 @@ func (s *Simulator) handleReply(w http.ResponseWriter, r *http.Request) {
 	}
 	msg.ID = newWAMID()
 	msg.Timestamp = s.timestamp()
+	s.mu.Lock()
+	v := s.address(msg, c, u)
+	s.mu.Unlock()
+	s.deliver(r.Context(), w, msg.ID, c.phoneNumberID, v)
+}
+
+// address names who wrote msg, as Meta does, records it in c, applies what
+// a system message changes, and returns the change's value. A system
+// message of a new number names the old one in from; one of a new
+// business-scoped id names nobody; neither has contacts. The caller holds
+// s.mu.
+func (s *Simulator) address(msg inbound, c chat, u *user) value {
+	now := s.cfg.Now()
 	target := msg.ID
-	if msg.Type == "reaction" {
+	switch msg.Type {
+	case "reaction", "revoke", "edit", "system":
+		// Not a message another can react to, revoke or edit.
 		target = ""
 	}
-	s.mu.Lock()
-	s.wrote(c, s.cfg.Now(), target)
-	ct := u.contact()
+	s.wrote(c, now, target)
+	if target != "" {
+		s.authors[msg.ID] = authored{u, msg.Type, now}
+	}
+	if c.waID != u.key {
+		msg.GroupID = c.waID
+	}
+	if r := msg.Referral; r != nil && r.SourceType == "ad" {
+		s.entryPoints[c] = entryPoint{id: conversationID(), at: now}
+	}
+	if sys := msg.System; sys != nil {
+		switch sys.Type {
+		case "user_changed_number":
+			msg.From = u.phone
+			s.renumber(c.phoneNumberID, u, sys.WaID)
+			return value{Messages: []inbound{msg}}
+		case "user_changed_user_id":
+			s.reidentify(c.phoneNumberID, u, sys.UserID)
+			return value{Messages: []inbound{msg}}
+		}
+	}
+	if msg.Identity != nil {
+		u.identityHash = msg.Identity.Hash
+	}
 	msg.FromUserID = u.userID
+	msg.FromParentUserID = u.parentUserID
 	if !u.hidePhone {
 		msg.From = u.phone
 	}
-	if req.Group != "" {
-		msg.GroupID = req.Group
-	}
-	s.mu.Unlock()
-	s.deliver(r.Context(), w, msg.ID, c.phoneNumberID, value{Contacts: []contact{ct}, Messages: []inbound{msg}})
+	return value{Contacts: []contact{u.contact()}, Messages: []inbound{msg}, Errors: msg.changeErrors}
 }
 
 // who finds the customer of a /reply: the one it names, or the one the
@@ -172,6 +231,13 @@ func (s *Simulator) who(req replyRequest, a Accepted, known bool, phoneNumberID 
 	if req.Username != "" {
 		u.username = req.Username
 	}
+	if req.ParentUserID != "" {
+		if !isParentBSUID(req.ParentUserID) || !isBSUID(req.ParentUserID) {
+			return nil, refused(http.StatusBadRequest, "parentUserId %q is not a parent business-scoped user id such as US.ENT.11815799212886844830", req.ParentUserID)
+		}
+		u.parentUserID = req.ParentUserID
+		s.users[chat{phoneNumberID, req.ParentUserID}] = u
+	}
 	u.hidePhone = req.HidePhone && u.username != ""
 	if req.HidePhone && u.username == "" {
 		return nil, refused(http.StatusBadRequest, "hidePhone needs a username: only a customer who adopted one can keep their number from the business")
@@ -182,9 +248,12 @@ func (s *Simulator) who(req replyRequest, a Accepted, known bool, phoneNumberID 
 // compose makes the customer message req asks for, in its chat, with the
 // profile name it gives.
 func (s *Simulator) compose(req replyRequest) (inbound, chat, *user, *replyError) {
+	if req.Action == "revoke" || req.Action == "edit" {
+		return s.amend(req)
+	}
 	var a Accepted
 	known := false
-	needsMessage := req.Action != "text" && req.Action != "location"
+	needsMessage := slices.Contains(answering, req.Action)
 	if req.ReplyTo == Latest || req.ReplyTo == "" && needsMessage {
 		who := waID(req.From)
 		if who == "" {
@@ -261,12 +330,28 @@ func (s *Simulator) compose(req replyRequest) (inbound, chat, *user, *replyError
 		msg.Reaction = &reaction{MessageID: a.WAMID, Emoji: req.Emoji}
 	case "flow":
 		err = flowReply(req, a, m, &msg)
+	case "contacts":
+		err = contactsMessage(req, &msg)
+	case "system":
+		if req.ReplyTo != "" || req.Group != "" {
+			return inbound{}, chat{}, nil, refused(http.StatusBadRequest, "a system message answers nothing and is not written in a group: no replyTo, no group")
+		}
+		err = s.systemMessage(req, c.phoneNumberID, u, &msg)
+	case "callPermission":
+		err = callPermissionAnswer(req, s.cfg.Now(), &msg)
+	case "unsupported":
+		err = unsupportedMessage(req, &msg)
+	case "unrendered":
+		unrenderedMessage(&msg)
 	}
 	if err != nil {
 		return inbound{}, chat{}, nil, err
 	}
 	if req.ReplyTo != "" && msg.Type != "reaction" {
 		msg.Context = &inboundContext{From: displayNumber(c.phoneNumberID), ID: req.ReplyTo}
+	}
+	if err := extras(req, c.phoneNumberID, &msg); err != nil {
+		return inbound{}, chat{}, nil, err
 	}
 	return msg, c, u, nil
 }
@@ -402,7 +487,10 @@ func locationReply(req replyRequest, a Accepted, known bool, msg *inbound) *repl
 	case *req.Longitude < -180 || *req.Longitude > 180:
 		return refused(http.StatusBadRequest, "longitude must be from -180 to 180, got %v", *req.Longitude)
 	}
-	msg.Location = &location{Latitude: *req.Latitude, Longitude: *req.Longitude, Name: req.Name, Address: req.Address}
+	if req.URL != "" && !isWebURL(req.URL) {
+		return refused(http.StatusBadRequest, "url must be an http(s) URL, got %q", req.URL)
+	}
+	msg.Location = &location{Latitude: *req.Latitude, Longitude: *req.Longitude, Name: req.Name, Address: req.Address, URL: req.URL}
 	return nil
 }
 

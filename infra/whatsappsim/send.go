@@ -157,6 +157,9 @@ func (s *Simulator) admit(a Accepted, c checked) (Accepted, error) {
 		if c.typ == "reaction" && !s.inChat(ch, c.reactTo) {
 			a.FailedWith = 131009
 		}
+		if t, _ := s.template(c.template, c.language); c.typ == "template" && t.Category == "MARKETING" && s.optedOut[ch] {
+			a.FailedWith = 131050
+		}
 	case s.cfg.WindowErrorsSync:
 		return a, &fault{http.StatusBadRequest, 131047, errorTexts[131047][1]}
 	default:

@@ -5,8 +5,11 @@
 // flow and catalog_message, reaction, template), refuses what Meta refuses
 // with Meta's error envelopes, tracks the 24-hour customer service window
 // and the number's throughput, records what it accepted, and plays the
-// customer by posting signed webhooks (replies, taps, orders, reactions and
-// delivery statuses) to parley.
+// customer by posting signed webhooks to parley: every inbound item of
+// Meta's webhook reference (replies, taps, orders, reactions, media,
+// contacts, revokes and edits, system changes, call permission answers,
+// referrals, forwards, unsupported and unrendered messages), marketing
+// preferences, errors of a whole change, and delivery statuses.
 //
 // A Simulator is an http.Handler with relative routes, meant to be mounted
 // under a prefix with http.StripPrefix:
@@ -15,6 +18,8 @@
 //	GET  /messages[?to=]                         what it accepted, oldest first
 //	POST /reply                                  the customer acts (a webhook)
 //	POST /status                                 a status for an accepted message (a webhook)
+//	POST /preferences                            the customer stops or resumes marketing messages
+//	POST /error                                  an error of a whole change, tied to no message
 //
 // # Sending
 //
@@ -73,6 +78,36 @@
 //	         (interactive.nfm_reply, response_json as a JSON string, with the
 //	         message's flow_token when the response has none), answering a
 //	         flow message or a template.
+//	contacts {"contacts":[{"name":{"formatted_name",…},"phones":[…],…}]}:
+//	         shared contact cards, written as Meta writes them.
+//	revoke   {"replyTo"}: the customer deletes for everyone a message they
+//	         sent through /reply (within 60 hours).
+//	edit     {"replyTo","text"}: the customer edits a text they sent (within
+//	         15 minutes); edit.message carries the new text.
+//	system   {"change":"number","newPhone"}: user_changed_number, from the
+//	         old number, no contacts; {"change":"userId","newUserId"}:
+//	         user_changed_user_id, no from, no contacts; {"change":"identity",
+//	         "identityHash"?}: the security code changed (identity object,
+//	         customer_identity_changed; contacts name identity_key_hash from
+//	         then on). The simulator knows the customer by the new id after.
+//	callPermission {"answer":"accept"|"reject","replyTo"?}: the answer to a
+//	         call permission request; an accept lasts 7 days.
+//	unsupported {"unsupported":"poll"}: a type the Cloud API does not
+//	         support: type "unsupported", errors 131051.
+//	unrendered {"replyTo"?}: an interactive message Meta could not render:
+//	         no body, and the change's errors say 131000.
+//
+// Every action names the customer by "from" (their phone number), "userId"
+// (their business-scoped user id), or both; "username", "hidePhone" (a
+// customer with a username who keeps their number: no from, no wa_id) and
+// "parentUserId" complete the profile; "group" writes in a group. A text
+// may also carry "referral" ({"sourceUrl","sourceType":"ad"|"post",
+// "headline","body","mediaType","imageUrl","videoUrl","thumbnailUrl",
+// "ctwaClid" (made up for an ad when absent),"welcomeMessage"}: a
+// click-to-WhatsApp ad's opens a free entry point conversation, whose
+// statuses for 72 hours carry conversation and free_entry_point pricing),
+// "referredProduct" ({"catalogId","productId"}) and "forwarded" ("once",
+// "frequently"); a location "url".
 //
 // An action with a replyTo carries context {from, id}, the business's
 // display number and the wamid answered, except react and unreact, whose
@@ -84,6 +119,13 @@
 //
 // POST /status {"wamid","status","errorCode"?} posts a status (sent,
 // delivered, read, or failed with errorCode) for an accepted message.
+//
+// POST /preferences {"businessId","from"|"userId","name"?,"value":"stop"|
+// "resume","detail"?} posts a user_preferences change (category
+// marketing_messages). After "stop" a template whose KnownTemplates entry
+// has Category MARKETING fails with 131050 (a failed status).
+//
+// POST /error {"businessId","code"} posts value.errors alone, e.g. 130429.
 //
 // Webhook bodies are written as Meta writes them (non-ASCII as \u escapes,
 // "/" as "\/") and signed with X-Hub-Signature-256 over those bytes.
@@ -138,6 +180,10 @@ type Template struct {
 	// QuickReplies are the labels of the template's quick-reply buttons,
 	// by index: the text of the customer's tap.
 	QuickReplies []string
+	// Category is the template's category: MARKETING, UTILITY or
+	// AUTHENTICATION. A MARKETING template to a customer who stopped
+	// marketing messages fails with 131050.
+	Category string
 }
 
 // Accepted is a message the simulator accepted.
@@ -177,6 +223,14 @@ type Simulator struct {
 	// delivered are the customer messages delivered through /reply, by
 	// wamid: what a reaction may target besides accepted messages.
 	delivered map[string]chat
+	// authors are who sent each of those messages, what and when: what a
+	// revoke or an edit may target.
+	authors map[string]authored
+	// entryPoints are the free entry point conversations click-to-WhatsApp
+	// ads opened, by chat.
+	entryPoints map[chat]entryPoint
+	// optedOut are the customers who stopped marketing messages.
+	optedOut map[chat]bool
 	// users are the customers of each number, by every id they have.
 	users   map[chat]*user
 	buckets map[string]*bucket
@@ -199,12 +253,15 @@ func New(cfg Config) *Simulator {
 		cfg.Now = time.Now
 	}
 	s := &Simulator{
-		cfg:       cfg,
-		mux:       http.NewServeMux(),
-		lastWrote: map[chat]time.Time{},
-		delivered: map[string]chat{},
-		users:     map[chat]*user{},
-		buckets:   map[string]*bucket{},
+		cfg:         cfg,
+		mux:         http.NewServeMux(),
+		lastWrote:   map[chat]time.Time{},
+		delivered:   map[string]chat{},
+		authors:     map[string]authored{},
+		entryPoints: map[chat]entryPoint{},
+		optedOut:    map[chat]bool{},
+		users:       map[chat]*user{},
+		buckets:     map[string]*bucket{},
 	}
 	s.routes()
 	return s
@@ -215,6 +272,8 @@ func (s *Simulator) routes() {
 	s.mux.HandleFunc("GET /messages", s.handleList)
 	s.mux.HandleFunc("POST /reply", s.handleReply)
 	s.mux.HandleFunc("POST /status", s.handleStatus)
+	s.mux.HandleFunc("POST /preferences", s.handlePreferences)
+	s.mux.HandleFunc("POST /error", s.handleError)
 	s.mediaRoutes()
 }
 

@@ -2,6 +2,7 @@ package whatsappsim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -36,11 +37,15 @@ type (
 		Field string `json:"field"`
 	}
 	value struct {
-		MessagingProduct string          `json:"messaging_product"`
-		Metadata         metadata        `json:"metadata"`
-		Contacts         []contact       `json:"contacts,omitempty"`
-		Messages         []inbound       `json:"messages,omitempty"`
-		Statuses         []statusPayload `json:"statuses,omitempty"`
+		MessagingProduct string           `json:"messaging_product"`
+		Metadata         metadata         `json:"metadata"`
+		Contacts         []contact        `json:"contacts,omitempty"`
+		Messages         []inbound        `json:"messages,omitempty"`
+		Statuses         []statusPayload  `json:"statuses,omitempty"`
+		Errors           []webhookError   `json:"errors,omitempty"`
+		UserPreferences  []userPreference `json:"user_preferences,omitempty"`
+		// field is the change's field: "messages" when empty.
+		field string
 	}
 	metadata struct {
 		DisplayPhoneNumber string `json:"display_phone_number"`
@@ -51,37 +56,55 @@ type (
 			Name     string `json:"name"`
 			Username string `json:"username,omitempty"`
 		} `json:"profile"`
-		WaID   string `json:"wa_id,omitempty"`
-		UserID string `json:"user_id,omitempty"`
+		WaID            string `json:"wa_id,omitempty"`
+		UserID          string `json:"user_id,omitempty"`
+		ParentUserID    string `json:"parent_user_id,omitempty"`
+		IdentityKeyHash string `json:"identity_key_hash,omitempty"`
 	}
 	inbound struct {
-		Context     *inboundContext   `json:"context,omitempty"`
-		From        string            `json:"from,omitempty"`
-		FromUserID  string            `json:"from_user_id,omitempty"`
-		GroupID     string            `json:"group_id,omitempty"`
-		ID          string            `json:"id"`
-		Timestamp   string            `json:"timestamp"`
-		Type        string            `json:"type"`
-		Text        *textBody         `json:"text,omitempty"`
-		Interactive *interactiveReply `json:"interactive,omitempty"`
-		Button      *buttonTap        `json:"button,omitempty"`
-		Location    *location         `json:"location,omitempty"`
-		Order       *order            `json:"order,omitempty"`
-		Reaction    *reaction         `json:"reaction,omitempty"`
+		Context          *inboundContext   `json:"context,omitempty"`
+		From             string            `json:"from,omitempty"`
+		FromUserID       string            `json:"from_user_id,omitempty"`
+		FromParentUserID string            `json:"from_parent_user_id,omitempty"`
+		GroupID          string            `json:"group_id,omitempty"`
+		ID               string            `json:"id"`
+		Timestamp        string            `json:"timestamp"`
+		Type             string            `json:"type"`
+		Identity         *identity         `json:"identity,omitempty"`
+		Errors           []webhookError    `json:"errors,omitempty"`
+		Referral         *referral         `json:"referral,omitempty"`
+		Text             *textBody         `json:"text,omitempty"`
+		Interactive      *interactiveReply `json:"interactive,omitempty"`
+		Button           *buttonTap        `json:"button,omitempty"`
+		Location         *location         `json:"location,omitempty"`
+		Order            *order            `json:"order,omitempty"`
+		Reaction         *reaction         `json:"reaction,omitempty"`
+		Contacts         []contactCard     `json:"contacts,omitempty"`
+		Revoke           *revoke           `json:"revoke,omitempty"`
+		Edit             *edit             `json:"edit,omitempty"`
+		System           *system           `json:"system,omitempty"`
+		Unsupported      *unsupported      `json:"unsupported,omitempty"`
 		inboundMediaObjects
+		// changeErrors go with the message in its change's value.errors:
+		// how Meta reports a message it could not render.
+		changeErrors []webhookError
 	}
 	inboundContext struct {
-		From string `json:"from"`
-		ID   string `json:"id"`
+		From                string           `json:"from,omitempty"`
+		ID                  string           `json:"id,omitempty"`
+		Forwarded           bool             `json:"forwarded,omitempty"`
+		FrequentlyForwarded bool             `json:"frequently_forwarded,omitempty"`
+		ReferredProduct     *referredProduct `json:"referred_product,omitempty"`
 	}
 	textBody struct {
 		Body string `json:"body"`
 	}
 	interactiveReply struct {
-		Type        string    `json:"type"`
-		ButtonReply *choice   `json:"button_reply,omitempty"`
-		ListReply   *choice   `json:"list_reply,omitempty"`
-		NFMReply    *nfmReply `json:"nfm_reply,omitempty"`
+		Type                string               `json:"type"`
+		ButtonReply         *choice              `json:"button_reply,omitempty"`
+		ListReply           *choice              `json:"list_reply,omitempty"`
+		NFMReply            *nfmReply            `json:"nfm_reply,omitempty"`
+		CallPermissionReply *callPermissionReply `json:"call_permission_reply,omitempty"`
 	}
 	choice struct {
 		ID          string `json:"id"`
@@ -102,6 +125,7 @@ type (
 		Longitude float64 `json:"longitude"`
 		Name      string  `json:"name,omitempty"`
 		Address   string  `json:"address,omitempty"`
+		URL       string  `json:"url,omitempty"`
 	}
 	order struct {
 		CatalogID    string        `json:"catalog_id"`
@@ -124,11 +148,20 @@ type (
 		Timestamp             string         `json:"timestamp"`
 		RecipientID           string         `json:"recipient_id,omitempty"`
 		RecipientUserID       string         `json:"recipient_user_id,omitempty"`
+		RecipientParentUserID string         `json:"recipient_parent_user_id,omitempty"`
 		RecipientType         string         `json:"recipient_type,omitempty"`
 		RecipientParticipant  string         `json:"recipient_participant_id,omitempty"`
 		BizOpaqueCallbackData string         `json:"biz_opaque_callback_data,omitempty"`
+		Conversation          *conversation  `json:"conversation,omitempty"`
 		Pricing               *pricing       `json:"pricing,omitempty"`
 		Errors                []webhookError `json:"errors,omitempty"`
+	}
+	conversation struct {
+		ID                  string `json:"id"`
+		ExpirationTimestamp string `json:"expiration_timestamp,omitempty"`
+		Origin              struct {
+			Type string `json:"type"`
+		} `json:"origin"`
 	}
 	pricing struct {
 		Billable     bool   `json:"billable"`
@@ -143,7 +176,7 @@ type (
 		ErrorData struct {
 			Details string `json:"details"`
 		} `json:"error_data"`
-		Href string `json:"href"`
+		Href string `json:"href,omitempty"`
 	}
 )
 
@@ -155,8 +188,9 @@ var errorTexts = map[int][2]string{
 	131000: {"Something went wrong", "Message failed to send due to an unknown error."},
 	131049: {"This message was not delivered to maintain healthy ecosystem engagement.", "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."},
 	131050: {"Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business", "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business."},
-	130429: {"Rate limit hit", "Message failed to send because there were too many messages sent from this phone number in a short period of time."},
+	130429: {"Rate limit hit", "Message failed to send because there were too many messages sent from this phone number in a short period of time"},
 	131009: {"Parameter value is not valid", "The message the reaction refers to is not in this chat, or is itself a reaction."},
+	131051: {"Message type unknown", "Message type is currently not supported."},
 }
 
 // delivery is the answer to /reply and /status: what parley said to the
@@ -220,12 +254,23 @@ func (s *Simulator) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	var contacts []contact
 	s.mu.Lock()
+	if ep, ok := s.entryPointOf(a); ok && st.Pricing != nil {
+		// A message sent in a free entry point conversation: free, and its
+		// statuses name the conversation, its expiry only when sent.
+		st.Pricing = &pricing{PricingModel: "PMP", Type: "free_entry_point", Category: "referral_conversion"}
+		st.Conversation = &conversation{ID: ep.id}
+		st.Conversation.Origin.Type = "referral_conversion"
+		if req.Status == "sent" {
+			st.Conversation.ExpirationTimestamp = strconv.FormatInt(ep.at.Add(entryPointLife).Unix(), 10)
+		}
+	}
 	switch {
 	case req.Status == "failed":
 		st.RecipientParticipant = waID(req.Participant)
 	default:
 		s.addressStatus(&st, a, req.Participant)
 		if u := s.recipient(a); u != nil && a.GroupID == "" {
+			st.RecipientParentUserID = u.parentUserID
 			// Meta sends the recipient's contact with every status but a
 			// failed one.
 			contacts = []contact{u.contact()}
@@ -313,7 +358,7 @@ func (s *Simulator) post(ctx context.Context, phoneNumberID string, v value) (st
 	v.Metadata = metadata{DisplayPhoneNumber: displayNumber(phoneNumberID), PhoneNumberID: phoneNumberID}
 	body, err := metaJSON(webhook{
 		Object: "whatsapp_business_account",
-		Entry:  []entry{{ID: wabaID(phoneNumberID), Changes: []change{{Value: v, Field: "messages"}}}},
+		Entry:  []entry{{ID: wabaID(phoneNumberID), Changes: []change{{Value: v, Field: cmp.Or(v.field, "messages")}}}},
 	})
 	if err != nil {
 		return 0, nil, fmt.Errorf("encoding the webhook: %w", err)

@@ -195,7 +195,7 @@ var parseCases = []struct {
 	}}},
 	{"unsupported.json", true, Parsed{Items: []message.InboundItem{
 		msg("wamid.A9", unix(1760000800), withRaw("unsupported.json", 0, 0, 0, errs(unsupportedBody("unsupported.poll"),
-			message.PlatformError{Code: 131051, Title: "Message type unknown", Message: "Message type unknown", Details: "Message type is currently not supported."})), ""),
+			message.PlatformError{Code: 131051, Title: "Message type unknown", Message: "Message type unknown", Details: "Message type is currently not supported."})), "", samBoth),
 	}}},
 	{"unsupported_types.json", true, Parsed{Items: []message.InboundItem{
 		mediaMsg("wamid.B1", 1760000900, message.Media{Type: "image", MimeType: "image/jpeg", SHA256: "abc", ID: "1402299281192839"}, ""),
@@ -272,11 +272,29 @@ var parseCases = []struct {
 	{"system_identity.json", true, Parsed{Items: []message.InboundItem{
 		msg("wamid.S1", unix(1760004000), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "customer_identity_changed",
 			Change: message.ChangeIdentity, Text: "User identity changed",
-			Identity: &message.IdentityChange{Hash: "Nq3vX0aTlyo=", Acknowledged: true, CreatedAt: unix(1760003990)}}}, "", samBoth),
+			Identity: &message.IdentityChange{Hash: "Nq3vX0aTlyo=", Acknowledged: true, CreatedAt: unix(1760004000)}}}, "", samBoth),
 		msg("wamid.S2", unix(1760004001), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_identity_changed",
 			Change: message.ChangeIdentity, Text: "Sam Rivera's security code changed", Identity: &message.IdentityChange{Hash: "b7Kd2mQ9pXs="}}}, "", samBoth),
 		msg("wamid.S3", unix(1760004002), &message.Body{Type: message.BodySystem, System: &message.SystemChange{Type: "user_identity_changed",
 			Change: message.ChangeIdentity, Text: "User identity changed", Identity: &message.IdentityChange{Hash: "Nq3vX0aTlyo="}}}, "", samBoth),
+	}}},
+	// A customer comes from a click-to-WhatsApp ad: the business's answer
+	// is free, and its statuses name the entry point conversation.
+	{"entry_point.json", true, Parsed{Items: []message.InboundItem{
+		msg("wamid.E1", unix(1760005000), &message.Body{Type: message.BodyText, Text: "Are the autumn boxes vegetarian?", Referral: &message.Referral{
+			SourceURL: "https://fb.example/ads/4471", SourceID: "120208844", SourceType: "ad", Headline: "Autumn boxes are back", Body: "Order by Friday for a free tote",
+			MediaType: "video", VideoURL: "https://cdn.example/autumn.mp4", ThumbnailURL: "https://cdn.example/autumn.jpg", CtwaClid: "ARAbQ7pZt1xKc2mVn0Lw"}}, "", samBoth),
+		sent("wamid.OUR_AD_REPLY", unix(1760005060), "sent", nil, samBoth, detail(message.StatusDetail{Pricing: pmp("referral_conversion", "free_entry_point"),
+			Conversation: &message.PlatformConversation{ID: "5e0c1a7f93b24d6e8a1f0c3b7d9e2a41", Origin: "referral_conversion", ExpiresAt: unix(1760264200)}})),
+		sent("wamid.OUR_AD_REPLY", unix(1760005061), "delivered", nil, samBoth, detail(message.StatusDetail{Pricing: pmp("referral_conversion", "free_entry_point"),
+			Conversation: &message.PlatformConversation{ID: "5e0c1a7f93b24d6e8a1f0c3b7d9e2a41", Origin: "referral_conversion"}})),
+	}}},
+	// An error for a whole change, tied to no message: a platform.error
+	// notice.
+	{"platform_error.json", true, Parsed{Items: []message.InboundItem{
+		{Kind: message.KindNotice, EventType: message.EventPlatformError, Channel: message.WhatsApp, BusinessID: business,
+			CustomerID: business, PlatformMessageID: "error.f955bfb54f1c7fbfab09d95557c1379d", At: received,
+			StatusError: rateLimit, Body: &message.Body{Type: message.BodyError, Errors: []message.PlatformError{*rateLimit}}},
 	}}},
 	// A marketing opt-out: a customer.preferences notice for the app.
 	{"user_preferences.json", true, Parsed{Items: []message.InboundItem{
