@@ -11,7 +11,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/message"
@@ -48,6 +51,9 @@ const (
 	// StatusProcessorFailed: the processor failed or timed out, and Apple
 	// got {} (no change).
 	StatusProcessorFailed = "processor_failed"
+	// StatusRefused: parley refused the callback (its request is closed,
+	// or the step is not one of the request's) without forwarding it.
+	StatusRefused = "refused"
 )
 
 const (
@@ -72,54 +78,88 @@ type HandlerConfig struct {
 	HTTP *http.Client
 	// Timeout bounds the processor's answer; zero means DefaultTimeout.
 	Timeout time.Duration
-	// Lookup returns the outbound applePay message whose requestIdentifier
-	// (its Apple message id) is requestID; store.ErrNotFound when there is
-	// none.
-	Lookup func(ctx context.Context, requestID string) (message.Record, error)
+	// Store holds the applePay messages parley sent (found by their Apple
+	// message id, the callbacks' requestIdentifier), their conversations,
+	// and the state of each request's callbacks.
+	Store store.Store
 	// Emit records an event; each answered callback makes one.
 	Emit func(ctx context.Context, ev message.Event) error
+	// Lifetime is how long after it is sent a request takes callbacks;
+	// zero means DefaultLifetime.
+	Lifetime time.Duration
+	// Limits bound the callbacks taken; zero fields take DefaultLimits'.
+	Limits Limits
 	// Log gets one line per callback; nil means slog.Default(). Bodies are
 	// never logged: they hold the payment token and the customer's contact.
 	Log *slog.Logger
-	// Clock times the events; nil means the system clock.
+	// Clock times the events and the requests' lives; nil means the system
+	// clock.
 	Clock clock.Clock
 }
 
+// handler serves the callbacks of one HandlerConfig.
+type handler struct {
+	HandlerConfig
+	store    store.Store
+	clock    clock.Clock
+	timeout  time.Duration
+	lifetime time.Duration
+	limits   Limits
+	// all is the bucket of every callback; requests those of each request.
+	all      *rate.Limiter
+	requests *buckets
+	// overLimit counts the callbacks refused over a rate limit since the
+	// last line logged about them; overLog logs at most one a second.
+	overLimit atomic.Int64
+	overLog   rate.Sometimes
+}
+
 // Handler serves Apple Pay's callbacks, POST PathPrefix + name for each
-// callback name. It looks up the applePay message a callback names,
+// callback name. It takes a callback only for an applePay message parley
+// sent, while that request is open, for a step Apple defines for that
+// request, and within the rate limits (see check and Limits); it then
 // forwards the body unchanged to the processor and answers Apple with the
 // processor's answer:
 //
 //   - paymentGateway: the processor's {"status": "STATUS_…", …}; when the
 //     processor fails, times out or answers without such a status, and when
-//     the callback is malformed or names no applePay message,
-//     200 {"status":"STATUS_FAILURE"}, so that the sheet says the payment
-//     failed.
+//     the callback is refused, 200 {"status":"STATUS_FAILURE"}, so that the
+//     sheet says the payment failed and nothing is charged.
 //   - the others: the processor's JSON object, or {} (no change) when it
-//     answers nothing or fails; a malformed callback gets a JSON error (400,
-//     413), one naming no applePay message 404.
+//     answers nothing or fails; a refused callback gets a JSON error: 400
+//     or 413 when malformed, 404 when it names no applePay message, 409
+//     when its request is closed or the step is not one of the request's,
+//     429 over a limit.
 //
-// Every callback that names a message emits a message.EventPayment event.
-// Lookup and Emit must not be nil.
+// Every callback forwarded, and every one refused for a closed request or
+// a step not in it, emits a message.EventPayment event. Store and Emit must
+// not be nil.
 func Handler(cfg HandlerConfig) http.Handler {
-	if cfg.Lookup == nil || cfg.Emit == nil {
-		panic("applepay: Handler needs Lookup and Emit")
+	if cfg.Store == nil || cfg.Emit == nil {
+		panic("applepay: Handler needs Store and Emit")
 	}
-	if cfg.HTTP == nil {
-		cfg.HTTP = &http.Client{}
+	h := &handler{HandlerConfig: cfg, store: cfg.Store, clock: cfg.Clock, timeout: cfg.Timeout, lifetime: cfg.Lifetime,
+		limits: cfg.Limits.withDefaults(), overLog: rate.Sometimes{Interval: time.Second}}
+	if h.HTTP == nil {
+		h.HTTP = &http.Client{}
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultTimeout
+	if h.timeout <= 0 {
+		h.timeout = DefaultTimeout
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
+	if h.lifetime <= 0 {
+		h.lifetime = DefaultLifetime
 	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.System{}
+	if h.Log == nil {
+		h.Log = slog.Default()
 	}
+	if h.clock == nil {
+		h.clock = clock.System{}
+	}
+	h.all = rate.NewLimiter(h.limits.Rate, h.limits.Burst)
+	h.requests = newBuckets(h.limits.RequestRate, h.limits.RequestBurst)
 	mux := http.NewServeMux()
 	for _, name := range callbacks {
-		mux.Handle("POST "+PathPrefix+name, handleCallback(cfg, name))
+		mux.Handle("POST "+PathPrefix+name, h.callback(name))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, message.Errorf(message.CodeNotFound, "no Apple Pay callback at %s %s", r.Method, r.URL.Path))
@@ -136,10 +176,14 @@ type forwarded struct {
 	problem string
 }
 
-func handleCallback(cfg HandlerConfig, name string) http.Handler {
+func (h *handler) callback(name string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		log := cfg.Log.With("channel", message.Apple, "callback", name)
+		log := h.Log.With("channel", message.Apple, "callback", name)
+		if !h.all.AllowN(h.clock.Now(), 1) {
+			h.overRate(w, log, name, "all requests")
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 		if err != nil {
 			log.Warn("apple pay callback not read", "error", err)
@@ -158,24 +202,60 @@ func handleCallback(cfg HandlerConfig, name string) http.Handler {
 			refuse(w, name, http.StatusBadRequest, message.Errorf(message.CodeInvalidRequest, "the body must be a JSON object with a requestIdentifier"))
 			return
 		}
-		rec, err := lookup(ctx, cfg, head.RequestIdentifier)
+		// parley's request ids are UUIDs, which it makes in lower case;
+		// Apple's samples show them in upper case.
+		id := strings.ToLower(head.RequestIdentifier)
+		if !isUUID(id) {
+			log.Warn("apple pay callback for a request id parley does not make refused")
+			refuse(w, name, http.StatusNotFound, message.Errorf(message.CodeNotFound, "no Apple Pay request %q: parley's request ids are UUIDs", truncate(head.RequestIdentifier, 64)))
+			return
+		}
+		if !h.requests.allow(id, h.clock.Now()) {
+			h.overRate(w, log.With("requestIdentifier", id), name, "one request")
+			return
+		}
+		rec, err := h.store.MessageByPlatformID(ctx, message.Apple, id)
 		if err == nil && (rec.Channel != message.Apple || rec.Direction != message.Outbound || rec.Type != message.TypeApplePay) {
 			err = store.ErrNotFound
 		}
 		if errors.Is(err, store.ErrNotFound) {
-			log.Warn("apple pay callback for an unknown request refused", "requestIdentifier", head.RequestIdentifier)
+			log.Warn("apple pay callback for an unknown request refused", "requestIdentifier", id)
 			refuse(w, name, http.StatusNotFound, message.Errorf(message.CodeNotFound, "no Apple Pay request %q", head.RequestIdentifier))
 			return
 		}
 		if err != nil {
-			log.Error("apple pay callback: the message could not be looked up", "requestIdentifier", head.RequestIdentifier, "error", err)
+			log.Error("apple pay callback: the message could not be looked up", "requestIdentifier", id, "error", err)
 			refuse(w, name, http.StatusInternalServerError, message.Errorf(message.CodeInternal, "internal error"))
 			return
 		}
 		log = log.With("messageId", rec.ID)
 
-		fwd := forward(ctx, cfg, name, rec.ID, body)
+		st, no, err := h.admit(ctx, rec, name)
+		if err != nil {
+			log.Error("apple pay callback: the state of the request could not be read or written", "error", err)
+			refuse(w, name, http.StatusInternalServerError, message.Errorf(message.CodeInternal, "internal error"))
+			return
+		}
+		if no != nil {
+			if no.code == CodeRateLimited {
+				h.overRate(w, log, name, no.reason)
+				return
+			}
+			log.Warn("apple pay callback refused", "problem", no.reason)
+			refuse(w, name, no.status, message.Errorf(no.code, "%s", no.reason))
+			h.emit(ctx, log, rec, name, StatusRefused, forwarded{problem: no.reason})
+			return
+		}
+
+		fwd := h.forward(ctx, name, rec.ID, body)
 		answer, status := reply(name, &fwd)
+		if name == PaymentGateway {
+			// Recorded before Apple hears of it: the orderTracking call
+			// that follows a success finds the request paid.
+			if err := h.settle(ctx, st, status); err != nil {
+				log.Error("apple pay callback: the outcome of the payment was not recorded", "status", status, "error", err)
+			}
+		}
 		writeJSON(w, http.StatusOK, answer)
 
 		if fwd.problem != "" {
@@ -183,24 +263,63 @@ func handleCallback(cfg HandlerConfig, name string) http.Handler {
 		} else {
 			log.Info("apple pay callback answered", "processorStatus", fwd.status, "status", status)
 		}
-		if err := cfg.Emit(ctx, event(cfg.Clock.Now(), rec, name, status, fwd)); err != nil {
-			log.Error("apple pay callback: the event was not recorded", "error", err)
-		}
+		h.emit(ctx, log, rec, name, status, fwd)
 	})
 }
 
-// lookup finds the message of requestID, also in lower case: parley
-// makes its UUIDs in lower case, and Apple's samples show them in upper.
-func lookup(ctx context.Context, cfg HandlerConfig, requestID string) (message.Record, error) {
-	rec, err := cfg.Lookup(ctx, requestID)
-	if lower := strings.ToLower(requestID); errors.Is(err, store.ErrNotFound) && lower != requestID {
-		return cfg.Lookup(ctx, lower)
+// overRate refuses a callback over a rate limit, without an event, and
+// logs a line about such refusals at most once a second.
+func (h *handler) overRate(w http.ResponseWriter, log *slog.Logger, name, what string) {
+	n := h.overLimit.Add(1)
+	h.overLog.Do(func() {
+		log.Warn("apple pay callbacks refused over the rate limit", "limit", what, "refused", n)
+		h.overLimit.Add(-n)
+	})
+	if name != PaymentGateway {
+		w.Header().Set("Retry-After", "1")
 	}
-	return rec, err
+	refuse(w, name, http.StatusTooManyRequests, message.Errorf(CodeRateLimited, "too many Apple Pay callbacks (%s)", what))
+}
+
+func (h *handler) emit(ctx context.Context, log *slog.Logger, rec message.Record, name, status string, fwd forwarded) {
+	if err := h.Emit(ctx, event(h.clock.Now(), rec, name, status, fwd)); err != nil {
+		log.Error("apple pay callback: the event was not recorded", "error", err)
+	}
+}
+
+// isUUID reports whether s is a UUID in lower case, the form of the
+// request ids parley makes.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range []byte(s) {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// truncate cuts s to at most n bytes, for error texts.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // forward posts body to the processor's URL for the callback name.
-func forward(ctx context.Context, cfg HandlerConfig, name, messageID string, body []byte) forwarded {
+func (h *handler) forward(ctx context.Context, name, messageID string, body []byte) forwarded {
+	cfg := h.HandlerConfig
+	cfg.Timeout = h.timeout
 	if cfg.ProcessorURL == "" {
 		return forwarded{problem: "no payment processor is configured"}
 	}

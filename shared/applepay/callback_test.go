@@ -29,11 +29,17 @@ const (
 )
 
 var (
-	payRecord = message.Record{ID: "msg_pay1", Channel: message.Apple, Direction: message.Outbound, Type: message.TypeApplePay,
-		BusinessID: "3f2c8a1e-9b7d-4c6e-8f1a-2b3c4d5e6f70", CustomerID: "urn:mbid:AQAAY1x/Wq+Lr0c=", PlatformMessageID: requestID}
-	textRecord = message.Record{ID: "msg_text1", Channel: message.Apple, Direction: message.Outbound, Type: message.TypeText,
-		BusinessID: payRecord.BusinessID, CustomerID: payRecord.CustomerID, PlatformMessageID: textID}
 	now = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
+	// payRecord is an applePay message sent a minute ago that asks for a
+	// shipping contact and offers shipping methods: every step applies.
+	payRecord = message.Record{ID: "msg_pay1", Channel: message.Apple, Direction: message.Outbound, Type: message.TypeApplePay,
+		BusinessID: "3f2c8a1e-9b7d-4c6e-8f1a-2b3c4d5e6f70", CustomerID: "urn:mbid:AQAAY1x/Wq+Lr0c=", PlatformMessageID: requestID,
+		Message: &message.Message{Type: message.TypeApplePay, Payment: json.RawMessage(paymentRequestJSON(true, true))},
+		Status:  message.StatusSent, CreatedAt: now.Add(-time.Minute), UpdatedAt: now.Add(-time.Minute), Version: 1}
+	textRecord = message.Record{ID: "msg_text1", Channel: message.Apple, Direction: message.Outbound, Type: message.TypeText,
+		BusinessID: payRecord.BusinessID, CustomerID: payRecord.CustomerID, PlatformMessageID: textID,
+		Message: &message.Message{Type: message.TypeText, Text: "hello"},
+		Status:  message.StatusSent, CreatedAt: now.Add(-time.Minute), UpdatedAt: now.Add(-time.Minute), Version: 1}
 )
 
 func callbackBody(id string) string {
@@ -72,6 +78,7 @@ func TestCallbacks(t *testing.T) {
 		lookupErr error
 		emitErr   error
 		noURL     bool
+		paid      bool // the request was paid a minute ago
 
 		want          answer
 		wantForwarded bool
@@ -131,7 +138,7 @@ func TestCallbacks(t *testing.T) {
 		{name: "shipping method update, no change", callback: "shippingMethodUpdate", processor: ok(``),
 			want: answer{200, `{}`}, wantForwarded: true,
 			wantStatus: "forwarded", wantDetail: `{"step":"shippingMethodUpdate","processorStatus":200}`},
-		{name: "order tracking", callback: "orderTracking", processor: ok(`{}`),
+		{name: "order tracking", callback: "orderTracking", processor: ok(`{}`), paid: true,
 			want: answer{200, `{}`}, wantForwarded: true,
 			wantStatus: "forwarded", wantDetail: `{"step":"orderTracking","processorStatus":200}`},
 		{name: "fallback", callback: "fallback", processor: processor{status: 204},
@@ -180,26 +187,28 @@ func TestCallbacks(t *testing.T) {
 
 			var events []message.Event
 			var logs bytes.Buffer
+			clk := clock.NewManual(now)
+			st := newStore(t, clk, payRecord, textRecord)
 			cfg := applepay.HandlerConfig{
 				ProcessorURL: proc.URL + "/applepay",
 				Timeout:      tt.timeout,
-				Lookup: func(_ context.Context, id string) (message.Record, error) {
-					if tt.lookupErr != nil {
-						return message.Record{}, tt.lookupErr
-					}
-					for _, r := range []message.Record{payRecord, textRecord} {
-						if r.PlatformMessageID == id {
-							return r, nil
-						}
-					}
-					return message.Record{}, store.ErrNotFound
-				},
+				Store:        st,
 				Emit: func(_ context.Context, ev message.Event) error {
 					events = append(events, ev)
 					return tt.emitErr
 				},
 				Log:   slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-				Clock: clock.NewManual(now),
+				Clock: clk,
+			}
+			if tt.lookupErr != nil {
+				cfg.Store = failingStore{st, tt.lookupErr}
+			}
+			if tt.paid {
+				paid := store.Payment{MessageID: payRecord.ID, Steps: map[string]int{"paymentGateway": 1}, Status: "STATUS_SUCCESS",
+					PaidAt: now.Add(-time.Minute), Version: 2, ExpiresAt: now.Add(time.Hour)}
+				if err := st.Apply(t.Context(), store.PutPayment{State: paid}); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if cfg.Timeout == 0 {
 				cfg.Timeout = 10 * time.Second
@@ -270,10 +279,10 @@ func TestCallbacks(t *testing.T) {
 	}
 }
 
-func TestHandlerNeedsLookupAndEmit(t *testing.T) {
+func TestHandlerNeedsStoreAndEmit(t *testing.T) {
 	defer func() {
 		if recover() == nil {
-			t.Error("Handler without Lookup and Emit did not panic")
+			t.Error("Handler without Store and Emit did not panic")
 		}
 	}()
 	applepay.Handler(applepay.HandlerConfig{})

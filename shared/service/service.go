@@ -222,12 +222,10 @@ func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, pr
 	}, p.Clock, p.Log))
 	mux.Handle(applepay.PathPrefix, applepay.Handler(applepay.HandlerConfig{
 		ProcessorURL: processorURL,
-		Lookup: func(ctx context.Context, requestID string) (message.Record, error) {
-			return p.Store.MessageByPlatformID(ctx, message.Apple, requestID)
-		},
-		Emit:  emitter(p),
-		Log:   p.Log,
-		Clock: p.Clock,
+		Store:        p.Store,
+		Emit:         emitter(p),
+		Log:          p.Log,
+		Clock:        p.Clock,
 	}))
 	return p.Metrics.Webhooks(mux)
 }
