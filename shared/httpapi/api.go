@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/parleyhq/parley/shared/access"
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/requestid"
@@ -188,7 +189,7 @@ func handleConversation(st store.Store, scopes access.Scopes) http.Handler {
 			view.Capabilities = conv.Capabilities
 			view.Routing = conv.Routing
 		}
-		if k.Channel == message.WhatsApp {
+		if ch, ok := channel.Lookup(k.Channel); ok && ch.Window() > 0 {
 			view.Window = &windowView{Open: !conv.WindowClosesAt.IsZero()}
 			if view.Window.Open {
 				view.Window.ClosesAt = conv.WindowClosesAt.UTC().Format(timeFormat)

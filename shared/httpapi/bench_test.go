@@ -20,6 +20,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
@@ -99,7 +100,7 @@ func (nopIngester) Ingest(_ context.Context, items []message.InboundItem) (inges
 
 // BenchmarkWhatsAppHandler is the whole webhook handler without storage.
 func BenchmarkWhatsAppHandler(b *testing.B) {
-	h := Webhooks(nopIngester{}, WebhookSecrets{WhatsAppAppSecret: benchAppSecret}, clock.System{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := Webhooks(nopIngester{}, []channel.Webhook{whatsapp.Webhook{AppSecret: benchAppSecret}}, clock.System{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, n := range []int{1, 100} {
 		body := whatsAppBatch(n)
 		sig := sign(body)
@@ -145,7 +146,7 @@ func BenchmarkAppleIngestCPU(b *testing.B) {
 		if err := apple.VerifyToken(h.Get("Authorization"), benchAppleSecret, benchMSPID, time.Unix(1795510800, 0)); err != nil {
 			b.Fatal(err)
 		}
-		raw, err := apple.ReadBody(bytes.NewReader(body), "gzip", MaxAppleBody, MaxAppleBodyInflated)
+		raw, err := apple.ReadBody(bytes.NewReader(body), "gzip", apple.MaxWebhookBody, apple.MaxWebhookBodyInflated)
 		if err != nil {
 			b.Fatal(err)
 		}

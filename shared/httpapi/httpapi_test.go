@@ -15,12 +15,15 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 	"github.com/parleyhq/parley/shared/store/embedded"
+	"github.com/parleyhq/parley/shared/whatsapp"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -35,9 +38,9 @@ func webhookStack(t *testing.T) (http.Handler, store.Store) {
 	}
 	t.Cleanup(func() { st.Close() })
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: bus.Discard{}, Clock: clk, Log: quiet}
-	return Webhooks(in, WebhookSecrets{
-		WhatsAppAppSecret: benchAppSecret, WhatsAppVerifyToken: "verify-me",
-		AppleMSPID: benchMSPID, AppleSecret: benchAppleSecret,
+	return Webhooks(in, []channel.Webhook{
+		whatsapp.Webhook{AppSecret: benchAppSecret, VerifyToken: "verify-me"},
+		apple.Webhook{MSPID: benchMSPID, Secret: benchAppleSecret},
 	}, clk, quiet), st
 }
 
@@ -89,7 +92,7 @@ func TestWebhooks(t *testing.T) {
 		{"whatsapp signed garbage", "POST", "/webhooks/whatsapp", func(*testing.T) map[string]string {
 			return map[string]string{"X-Hub-Signature-256": sign([]byte("not json"))}
 		}, []byte("not json"), 400, "invalid_request", 0},
-		{"whatsapp over the cap", "POST", "/webhooks/whatsapp", nil, bytes.Repeat([]byte{' '}, MaxWhatsAppBody+1), 413, "too_large", 0},
+		{"whatsapp over the cap", "POST", "/webhooks/whatsapp", nil, bytes.Repeat([]byte{' '}, whatsapp.MaxBody+1), 413, "too_large", 0},
 		{"apple text", "POST", "/webhooks/apple/message", func(t *testing.T) map[string]string { return appleHeaders(t, goodAuth(t)) }, gz(appleText), 200, "", 1},
 		{"apple without authorization", "POST", "/webhooks/apple/message", func(t *testing.T) map[string]string { return appleHeaders(t, "") }, gz(appleText), 401, "", 0},
 		{"apple forged token", "POST", "/webhooks/apple/message", func(t *testing.T) map[string]string {

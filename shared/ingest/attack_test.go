@@ -15,11 +15,13 @@ import (
 	"github.com/parleyhq/parley/infra/load"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/httpapi"
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store/embedded"
+	"github.com/parleyhq/parley/shared/whatsapp"
 )
 
 const secret = "attack-app-secret"
@@ -52,7 +54,7 @@ func newAttackStack(t *testing.T) attackStack {
 	}
 	t.Cleanup(func() { st.Close() })
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: bus.Discard{}, Clock: clk}
-	return attackStack{h: httpapi.Webhooks(in, httpapi.WebhookSecrets{WhatsAppAppSecret: secret}, clk, nil), st: st, clk: clk}
+	return attackStack{h: httpapi.Webhooks(in, []channel.Webhook{whatsapp.Webhook{AppSecret: secret}}, clk, nil), st: st, clk: clk}
 }
 
 func (a attackStack) deliver(t *testing.T, body []byte) int {
@@ -155,7 +157,7 @@ func TestAppleTokenReplay(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: bus.Discard{}, Clock: clk}
-	h := httpapi.Webhooks(in, httpapi.WebhookSecrets{AppleMSPID: mspID, AppleSecret: appleSecret}, clk, nil)
+	h := httpapi.Webhooks(in, []channel.Webhook{apple.Webhook{MSPID: mspID, Secret: appleSecret}}, clk, nil)
 	token := func(iat time.Time) string {
 		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"aud": mspID, "iat": iat.Unix()}).SignedString(appleSecret)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
+	"github.com/parleyhq/parley/shared/whatsapp"
 )
 
 const (
@@ -87,7 +88,7 @@ func TestEveryIDOfACustomerReachesOneConversation(t *testing.T) {
 			}
 			for id := range ids {
 				c := resolve(t, st, id)
-				if c.CustomerID != bsuid || !c.LastInboundAt.Equal(last) || !c.WindowClosesAt.Equal(last.Add(WhatsAppWindow)) {
+				if c.CustomerID != bsuid || !c.LastInboundAt.Equal(last) || !c.WindowClosesAt.Equal(last.Add(whatsapp.Window)) {
 					t.Errorf("%s reaches %q (last inbound %s, window %s), want %q at %s", id, c.CustomerID, c.LastInboundAt, c.WindowClosesAt, bsuid, last)
 				}
 			}
@@ -133,7 +134,7 @@ func TestGroupMessagesOpenTheGroupsWindow(t *testing.T) {
 	it.GroupID, it.CustomerID = "GROUP1", "GROUP1"
 	ingest(t, in, it)
 	c := resolve(t, st, "GROUP1")
-	if !c.GroupChat || !c.WindowClosesAt.Equal(t0.Add(WhatsAppWindow)) || c.Customer != nil {
+	if !c.GroupChat || !c.WindowClosesAt.Equal(t0.Add(whatsapp.Window)) || c.Customer != nil {
 		t.Fatalf("group conversation = %+v, want a group with an open window and no customer", c)
 	}
 	if _, err := st.Conversation(context.Background(), key(phone)); err == nil {

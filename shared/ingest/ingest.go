@@ -1,8 +1,9 @@
 // Package ingest is the use case behind the webhooks: each verified, parsed
-// inbound item is deduplicated, refreshes the conversation (WhatsApp's
-// 24-hour window, Apple's closed state and device capabilities), is stored
-// with its event in one atomic write, and only then is the event published.
-// It knows no Lambda, HTTP handler or AWS type.
+// inbound item is deduplicated, refreshes the conversation (its window, its
+// closed state and device capabilities, as its channel keeps them), is
+// stored with its event in one atomic write, and only then is the event
+// published. It asks the channel (shared/channel) what differs between
+// channels, and knows no Lambda, HTTP handler or AWS type.
 package ingest
 
 import (
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/queue"
@@ -25,15 +27,11 @@ import (
 // Retention periods of what ingest writes.
 const (
 	// DedupeRetention outlives the platforms' redelivery horizons
-	// (WhatsApp retries for up to 7 days).
-	DedupeRetention   = 8 * 24 * time.Hour
-	MessageRetention  = 90 * 24 * time.Hour
-	EventRetention    = 7 * 24 * time.Hour
-	WhatsAppWindow    = 24 * time.Hour
-	WhatsAppRetention = 30 * 24 * time.Hour
-	// AppleRetention keeps an Apple conversation's closed state for a year
-	// after the customer's last word.
-	AppleRetention = 365 * 24 * time.Hour
+	// (WhatsApp retries for up to 7 days): it is longer than every
+	// channel's MaxItemAge.
+	DedupeRetention  = 8 * 24 * time.Hour
+	MessageRetention = 90 * 24 * time.Hour
+	EventRetention   = 7 * 24 * time.Hour
 	// InlineBodyLimit is the largest text kept inside a message item; longer
 	// bodies go to the blob store (DynamoDB items are capped at 400 KB).
 	InlineBodyLimit = 64 << 10
@@ -66,8 +64,8 @@ type Ingester struct {
 	Publisher  bus.Publisher
 	Clock      clock.Clock
 	AuthTokens TokenDecrypter
-	// Fallbacks, when set, sends the fallback template of a WhatsApp
-	// message that fails late with 131047 (window_closed).
+	// Fallbacks, when set, sends the fallback template of a message whose
+	// failed status says window_closed.
 	Fallbacks FallbackTrigger
 	// Payloads, when set, is sent a fetch job for each payload an inbound
 	// message refers to (a large interactive reply, attachments); the
@@ -217,7 +215,11 @@ func (in *Ingester) ingestInOrder(ctx context.Context, items []message.InboundIt
 }
 
 func (in *Ingester) one(ctx context.Context, it message.InboundItem) (message.Event, error) {
-	if why := problem(it, in.Clock.Now()); why != "" {
+	ch, ok := channel.Lookup(it.Channel)
+	if !ok {
+		return message.Event{}, fmt.Errorf("no %q channel is linked", it.Channel)
+	}
+	if why := problem(ch, it, in.Clock.Now()); why != "" {
 		return in.reject(ctx, it, why)
 	}
 	for attempt := 0; ; attempt++ {
@@ -225,13 +227,13 @@ func (in *Ingester) one(ctx context.Context, it message.InboundItem) (message.Ev
 		var err error
 		switch it.Kind {
 		case message.KindMessage:
-			ev, err = in.message(ctx, it)
+			ev, err = in.message(ctx, ch, it)
 		case message.KindStatus:
 			ev, err = in.status(ctx, it)
 		case message.KindTypingStart, message.KindTypingEnd:
 			ev, err = in.typing(ctx, it)
 		case message.KindClose:
-			ev, err = in.close(ctx, it)
+			ev, err = in.close(ctx, ch, it)
 		case message.KindNotice:
 			ev, err = in.notice(ctx, it)
 		default:
@@ -263,34 +265,30 @@ func claim(it message.InboundItem, now time.Time, parts ...string) store.Claim {
 }
 
 // touch is what it tells of its conversation: a message or a close at
-// its time. Touches commute (see store.TouchConversation), so concurrent
-// deliveries of one customer never conflict, and a late redelivery never
-// moves the conversation backwards.
-func touch(it message.InboundItem, at time.Time) store.TouchConversation {
+// its time, with the window and retention of its channel. Touches commute
+// (see store.TouchConversation), so concurrent deliveries of one customer
+// never conflict, and a late redelivery never moves the conversation
+// backwards.
+func touch(ch channel.Channel, it message.InboundItem, at time.Time) store.TouchConversation {
 	t := store.TouchConversation{
 		Key:          store.ConversationKey{Channel: it.Channel, BusinessID: it.BusinessID, CustomerID: it.CustomerID},
 		Capabilities: it.Capabilities,
 		Routing:      it.Routing,
-		Retention:    WhatsAppRetention,
+		Window:       ch.Window(),
+		Retention:    ch.Retention(),
 	}
 	if it.Kind == message.KindClose {
 		t.ClosedAt = at
 	} else {
 		t.InboundAt = at
 	}
-	switch it.Channel {
-	case message.WhatsApp:
-		t.Window = WhatsAppWindow
-	case message.Apple:
-		t.Retention = AppleRetention
-	}
 	return t
 }
 
-// A WhatsApp customer may be known by phone number, business-scoped user
-// id (BSUID), parent BSUID, or several of them (Meta leaves the phone
-// number out for customers with a username, and sends a BSUID with every
-// message since 2026). Their conversation is kept under one key: the
+// On a channel with aliases (channel.Channel.Aliases) a customer may be
+// known by several ids: on WhatsApp by phone number, business-scoped user
+// id (BSUID), parent BSUID, or several of them. Their conversation is kept
+// under one key: the
 // BSUID when the message has one, else the id given. Every other id of
 // the customer is an alias: the same touch is written under it too, with
 // an "aliasOf" register naming the key. So a read by any id finds the
@@ -305,9 +303,9 @@ func touch(it message.InboundItem, at time.Time) store.TouchConversation {
 
 // identity returns the key of it's conversation and the touches that
 // record the message there and under each other id of the customer.
-func (in *Ingester) identity(ctx context.Context, it message.InboundItem, at time.Time) (string, []store.Write, error) {
-	base := touch(it, at)
-	if it.Channel != message.WhatsApp {
+func (in *Ingester) identity(ctx context.Context, ch channel.Channel, it message.InboundItem, at time.Time) (string, []store.Write, error) {
+	base := touch(ch, it, at)
+	if !ch.Aliases() {
 		return it.CustomerID, []store.Write{base}, nil
 	}
 	fields := map[string]string{}
@@ -375,13 +373,13 @@ func (in *Ingester) identity(ctx context.Context, it message.InboundItem, at tim
 }
 
 // message stores a customer's message and refreshes the conversation.
-func (in *Ingester) message(ctx context.Context, it message.InboundItem) (message.Event, error) {
+func (in *Ingester) message(ctx context.Context, ch channel.Channel, it message.InboundItem) (message.Event, error) {
 	now := in.Clock.Now()
 	at := it.At
 	if at.IsZero() {
 		at = now
 	}
-	key, touches, err := in.identity(ctx, it, at)
+	key, touches, err := in.identity(ctx, ch, it, at)
 	if err != nil {
 		return message.Event{}, err
 	}
@@ -648,16 +646,16 @@ func ApplyPending(rec *message.Record, pending []store.PendingStatus, now time.T
 	return evs
 }
 
-// statusError turns a failed status's platform error into an API error;
-// WhatsApp's 131047 means the window had closed.
+// statusError turns a failed status's platform error into an API error,
+// with the code its channel gives it.
 func statusError(it message.InboundItem) *message.Error {
 	return platformError(it.Channel, it.StatusError)
 }
 
-func platformError(ch message.Channel, pe *message.PlatformError) *message.Error {
+func platformError(name message.Channel, pe *message.PlatformError) *message.Error {
 	code := message.CodePlatformRejected
-	if ch == message.WhatsApp && pe.Code == 131047 {
-		code = message.CodeWindowClosed
+	if ch, ok := channel.Lookup(name); ok {
+		code = ch.FailureCode(pe)
 	}
 	text := pe.Message
 	if pe.Details != "" {
@@ -688,17 +686,17 @@ func (in *Ingester) typing(ctx context.Context, it message.InboundItem) (message
 	return ev, in.Store.Apply(ctx, claim(it, now), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
 }
 
-// close records that an Apple customer closed the conversation. A close
+// close records that a customer closed the conversation (Apple). A close
 // older than the customer's latest message is history: the conversation
 // reads as open (see store.TouchConversation).
-func (in *Ingester) close(ctx context.Context, it message.InboundItem) (message.Event, error) {
+func (in *Ingester) close(ctx context.Context, ch channel.Channel, it message.InboundItem) (message.Event, error) {
 	now := in.Clock.Now()
 	at := it.At
 	if at.IsZero() {
 		at = now
 	}
 	ev := in.newEvent(message.EventClosed, it)
-	return ev, in.Store.Apply(ctx, claim(it, now), touch(it, at), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+	return ev, in.Store.Apply(ctx, claim(it, now), touch(ch, it, at), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
 }
 
 // shortID keeps a log line short whatever id a webhook carried.

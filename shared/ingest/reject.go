@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -22,15 +23,10 @@ const (
 	MaxCustomerIDLength = 512
 )
 
-// MaxItemAge is how old a WhatsApp item may be, by its own timestamp, when
-// it arrives. Meta retries a webhook for up to 7 days; parley's dedupe
-// claims last DedupeRetention (8 days). Every item younger than MaxItemAge
-// is therefore still recognised if it comes again, and an older one — a
-// signed body replayed after the dedupe window — is refused.
-const MaxItemAge = 7*24*time.Hour + 12*time.Hour
-
-// problem returns why it cannot be stored as it is, or "".
-func problem(it message.InboundItem, now time.Time) string {
+// problem returns why it cannot be stored as it is, or "". An item older
+// than its channel's MaxItemAge is a signed body replayed after the
+// dedupe window (DedupeRetention outlasts every channel's MaxItemAge).
+func problem(ch channel.Channel, it message.InboundItem, now time.Time) string {
 	for _, f := range []struct {
 		name, value string
 		max         int
@@ -45,8 +41,8 @@ func problem(it message.InboundItem, now time.Time) string {
 			return f.name + ": " + why
 		}
 	}
-	if it.Channel == message.WhatsApp && !it.At.IsZero() && now.Sub(it.At) > MaxItemAge {
-		return fmt.Sprintf("its timestamp %s is more than %s old, past the dedupe window: a replay", it.At.UTC().Format(time.RFC3339), MaxItemAge)
+	if limit := ch.MaxItemAge(); limit > 0 && !it.At.IsZero() && now.Sub(it.At) > limit {
+		return fmt.Sprintf("its timestamp %s is more than %s old, past the dedupe window: a replay", it.At.UTC().Format(time.RFC3339), limit)
 	}
 	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -24,8 +25,9 @@ const DefaultMaxScheduleAhead = 30 * 24 * time.Hour
 // since it was planned.
 var ErrAnswered = errors.New("send: the customer wrote since the re-engagement was planned")
 
-// Reengagement is a WhatsApp business's rule: Before the window closes on
-// an interactive message still unanswered, send Template.
+// Reengagement is a business's rule on a channel with a customer-service
+// window (WhatsApp): Before the window closes on an interactive message
+// still unanswered, send Template.
 type Reengagement struct {
 	Before   time.Duration
 	Template message.Message
@@ -60,8 +62,8 @@ func roundDays(d time.Duration) string {
 }
 
 // parseFallback reads and checks req's fallback: {"template": {…}} on
-// WhatsApp, {"message": {…}} on Apple.
-func parseFallback(req message.SendRequest, p Platform) (*message.Fallback, error) {
+// WhatsApp, {"message": {…}} on Apple, as the channel takes it.
+func parseFallback(req message.SendRequest, ch channel.Channel, p Platform) (*message.Fallback, error) {
 	if len(req.Fallback) == 0 || string(req.Fallback) == "null" {
 		return nil, nil
 	}
@@ -69,44 +71,26 @@ func parseFallback(req message.SendRequest, p Platform) (*message.Fallback, erro
 	dec.DisallowUnknownFields()
 	var fb message.Fallback
 	if err := dec.Decode(&fb); err != nil {
-		return nil, fallbackError("fallback", `must be {"template": {"name", "language", "components"}} (WhatsApp) or {"message": {…}} (Apple): `+err.Error())
+		return nil, channel.FieldError("fallback", `must be {"template": {"name", "language", "components"}} (WhatsApp) or {"message": {…}} (Apple): `+err.Error())
 	}
 	switch {
 	case fb.Template != nil && fb.Message != nil:
-		return nil, fallbackError("fallback", "holds both template and message; give one")
+		return nil, channel.FieldError("fallback", "holds both template and message; give one")
 	case fb.Template == nil && fb.Message == nil:
-		return nil, fallbackError("fallback", "is empty; give template (WhatsApp) or message (Apple)")
+		return nil, channel.FieldError("fallback", "is empty; give template (WhatsApp) or message (Apple)")
 	}
-	switch req.Channel {
-	case message.Apple:
-		if fb.Template != nil {
-			return nil, fallbackError("fallback.template", "Apple has no templates; fallback.message (any message the device can show) is the Apple form")
-		}
-		if err := checkType(req.Channel, p, *fb.Message, false); err != nil {
-			return nil, renamed(err, "fallback.message")
-		}
-	case message.WhatsApp:
-		if fb.Message != nil {
-			return nil, fallbackError("fallback.message", "WhatsApp's fallback is a template: use fallback.template")
-		}
-		t := *fb.Template
-		if t.Type == "" {
-			t.Type = message.TypeTemplate
-		}
-		if t.Type != message.TypeTemplate {
-			return nil, fallbackError("fallback.template.type", fmt.Sprintf("%q: the fallback must be a template", t.Type))
-		}
-		if err := checkType(req.Channel, p, t, false); err != nil {
-			return nil, renamed(err, "fallback.template")
-		}
-		fb.Template = &t
+	field, err := ch.Fallback(&fb)
+	if err != nil {
+		return nil, err
+	}
+	m := fb.Message
+	if fb.Template != nil {
+		m = fb.Template
+	}
+	if err := checkType(ch, p, *m, false); err != nil {
+		return nil, renamed(err, field)
 	}
 	return &fb, nil
-}
-
-func fallbackError(field, problem string) *message.Error {
-	return &message.Error{Code: message.CodeInvalidRequest, Message: field + ": " + problem,
-		Details: message.Problems{{Field: field, Problem: problem}}}
 }
 
 // renamed moves the problems a platform found in a fallback from
@@ -210,9 +194,9 @@ func (s *Sender) Cancel(ctx context.Context, id string) (message.Record, error) 
 func (s *Sender) SendClaimed(ctx context.Context, sc store.Scheduled) (message.SendResult, error) {
 	req := sc.Request
 	req.SendAt = nil
-	p, ok := s.Platforms[req.Channel]
-	if !ok {
-		return message.SendResult{}, &message.Error{Code: message.CodeUnsupportedOnChannel, Message: fmt.Sprintf("parley has no %s platform configured", req.Channel)}
+	ch, p, err := s.platform(req.Channel)
+	if err != nil {
+		return message.SendResult{}, err
 	}
 	j := &job{id: sc.ID, done: store.DeleteScheduled{ID: sc.ID, PrevVersion: sc.Version}}
 	var fb *message.Fallback
@@ -224,11 +208,11 @@ func (s *Sender) SendClaimed(ctx context.Context, sc store.Scheduled) (message.S
 		prev := s.scheduledRecord(sc)
 		j.prev = &prev
 		var err error
-		if fb, err = parseFallback(req, p); err != nil {
-			return s.record(ctx, delivery{req: req, p: p, job: j}, message.Conversation{}, outgoing(sc), "", err, nil, false)
+		if fb, err = parseFallback(req, ch, p); err != nil {
+			return s.record(ctx, delivery{req: req, ch: ch, p: p, job: j}, message.Conversation{}, outgoing(sc), "", err, nil, false)
 		}
 	}
-	return s.deliver(ctx, delivery{req: req, p: p, fb: fb, job: j})
+	return s.deliver(ctx, delivery{req: req, ch: ch, p: p, fb: fb, job: j})
 }
 
 // Abandon records a claimed item whose run stopped before recording its
@@ -258,20 +242,20 @@ func outgoing(sc store.Scheduled) message.Outgoing {
 	return message.Outgoing{MessageID: sc.ID, BusinessID: sc.Request.BusinessID, To: sc.Request.To, Message: sc.Request.Message}
 }
 
-// TriggerFallback sends the fallback template of a WhatsApp message that
-// failed with window_closed (Meta's 131047) after it was accepted. It
-// sends at most once per message, whoever calls it how often: a claim is
-// taken before sending.
+// TriggerFallback sends the fallback template of a message that the
+// platform failed with window_closed after it was accepted (only a channel
+// whose fallback is a template keeps one). It sends at most once per
+// message, whoever calls it how often: a claim is taken before sending.
 func (s *Sender) TriggerFallback(ctx context.Context, rec message.Record) error {
-	if rec.Channel != message.WhatsApp || rec.Fallback == nil || rec.Fallback.Template == nil {
+	if rec.Fallback == nil || rec.Fallback.Template == nil {
 		return nil
 	}
-	p, ok := s.Platforms[rec.Channel]
-	if !ok {
+	ch, p, err := s.platform(rec.Channel)
+	if err != nil {
 		return fmt.Errorf("send: no %s platform", rec.Channel)
 	}
 	now := s.Clock.Now()
-	err := s.Store.Apply(ctx, store.Claim{Key: "FALLBACK#" + rec.ID, ExpiresAt: now.Add(MessageRetention)})
+	err = s.Store.Apply(ctx, store.Claim{Key: "FALLBACK#" + rec.ID, ExpiresAt: now.Add(MessageRetention)})
 	if errors.Is(err, store.ErrDuplicate) {
 		return nil
 	}
@@ -279,7 +263,7 @@ func (s *Sender) TriggerFallback(ctx context.Context, rec message.Record) error 
 		return fmt.Errorf("send: claiming the fallback of %s: %w", rec.ID, err)
 	}
 	req := message.SendRequest{Channel: rec.Channel, BusinessID: rec.BusinessID, To: rec.CustomerID, Message: *rec.Fallback.Template}
-	res, err := s.deliver(ctx, delivery{req: req, p: p, job: &job{id: message.NewMessageID(), fallbackFor: rec.ID}})
+	res, err := s.deliver(ctx, delivery{req: req, ch: ch, p: p, job: &job{id: message.NewMessageID(), fallbackFor: rec.ID}})
 	if err != nil {
 		return err
 	}
@@ -288,11 +272,11 @@ func (s *Sender) TriggerFallback(ctx context.Context, rec message.Record) error 
 }
 
 // reengagement returns the scheduled item that re-engages the customer
-// of rec, a WhatsApp interactive message just sent, when its business has
-// a rule and the window closes late enough.
-func (s *Sender) reengagement(rec message.Record, conv message.Conversation, now time.Time) (store.Write, bool) {
+// of rec, an interactive message just sent on a channel with a window,
+// when its business has a rule and the window closes late enough.
+func (s *Sender) reengagement(ch channel.Channel, rec message.Record, conv message.Conversation, now time.Time) (store.Write, bool) {
 	rule, ok := s.Reengagement[rec.BusinessID]
-	if !ok || rec.Channel != message.WhatsApp || rec.FallbackFor != "" || !message.Interactive(rec.Type) || rec.Type == message.TypeTemplate || conv.WindowClosesAt.IsZero() {
+	if !ok || ch == nil || ch.Window() == 0 || rec.FallbackFor != "" || !message.Interactive(rec.Type) || rec.Type == message.TypeTemplate || conv.WindowClosesAt.IsZero() {
 		return nil, false
 	}
 	due := conv.WindowClosesAt.Add(-rule.Before)

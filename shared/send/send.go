@@ -1,7 +1,8 @@
 // Package send is the use case behind POST /v1/messages: validate, claim the
-// idempotency key, check the conversation (WhatsApp's 24-hour window,
-// Apple's closed conversations), deliver with retries, record the message and
-// its event. It knows no Lambda, HTTP handler or AWS type.
+// idempotency key, check the conversation (the channel's gate: a closed
+// window, a closed conversation), deliver with retries, record the message
+// and its event. It asks the channel (shared/channel) what differs between
+// channels, and knows no Lambda, HTTP handler or AWS type.
 package send
 
 import (
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/message"
@@ -54,28 +56,17 @@ type RecipientChecker interface {
 	CheckRecipient(to string, m message.Message) message.Problems
 }
 
-// native lists the message types each channel has a native form for
-// (docs/ARCHITECTURE.md); a type outside it is unsupported_on_channel.
-var native = map[message.Channel][]string{
-	message.WhatsApp: {message.TypeText, message.TypeRichLink, message.TypeList, message.TypeButtons,
-		message.TypeReaction, message.TypeProduct, message.TypeProductList, message.TypeLocationRequest,
-		message.TypeCTAURL, message.TypeTemplate, message.TypeImage, message.TypeVideo, message.TypeAudio,
-		message.TypeDocument, message.TypeSticker},
-	message.Apple: {message.TypeText, message.TypeRichLink, message.TypeList, message.TypeButtons,
-		message.TypeTimePicker, message.TypeAuth, message.TypeApplePay, message.TypeCustom, message.TypeTyping,
-		message.TypeImage, message.TypeVideo, message.TypeAudio, message.TypeDocument, message.TypeSticker},
-}
-
 // Retention periods of what a send writes.
 const (
 	MessageRetention     = 90 * 24 * time.Hour
 	EventRetention       = 7 * 24 * time.Hour
 	IdempotencyRetention = 24 * time.Hour
-	WhatsAppWindow       = 24 * time.Hour
 )
 
 // Sender sends messages. Store, Platforms, Publisher and Clock are
-// required.
+// required. A channel is sent on when it has a platform here and its
+// package is linked (channel.Lookup): the channel's rules gate what is
+// sent, the platform sends it.
 type Sender struct {
 	Store     store.Store
 	Platforms map[message.Channel]Platform
@@ -100,11 +91,11 @@ type Sender struct {
 // answered "scheduled"; one whose sendAt has passed is sent now, and the
 // answer's notice says so.
 func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.SendResult, error) {
-	p, fb, err := s.check(req)
+	ch, p, fb, err := s.check(req)
 	if err != nil {
 		return message.SendResult{}, err
 	}
-	d := delivery{req: req, p: p, fb: fb}
+	d := delivery{req: req, ch: ch, p: p, fb: fb}
 	if req.SendAt != nil && !req.SendAt.After(s.Clock.Now()) {
 		d.notice = fmt.Sprintf("sendAt %s is not in the future, so the message was sent now", req.SendAt.UTC().Format(time.RFC3339))
 		d.req.SendAt = nil
@@ -173,32 +164,44 @@ func (s *Sender) dispatch(ctx context.Context, d delivery) (message.SendResult, 
 	return s.deliver(ctx, d)
 }
 
-// check validates req and finds its platform and fallback.
-func (s *Sender) check(req message.SendRequest) (Platform, *message.Fallback, error) {
+// check validates req and finds its channel, platform and fallback.
+func (s *Sender) check(req message.SendRequest) (channel.Channel, Platform, *message.Fallback, error) {
 	if ps := req.Validate(); len(ps) > 0 {
-		return nil, nil, requestError(ps)
+		return nil, nil, nil, requestError(ps)
 	}
 	if err := s.checkSendAt(req); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	p, ok := s.Platforms[req.Channel]
-	if !ok {
-		return nil, nil, &message.Error{Code: message.CodeUnsupportedOnChannel, Message: fmt.Sprintf("parley has no %s platform configured", req.Channel)}
-	}
-	fb, err := parseFallback(req, p)
+	ch, p, err := s.platform(req.Channel)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	fb, err := parseFallback(req, ch, p)
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	if req.Adapt {
 		// The form to send is chosen once the conversation is known.
-		return p, fb, nil
+		return ch, p, fb, nil
 	}
-	return p, fb, checkType(req.Channel, p, req.Message, false)
+	return ch, p, fb, checkType(ch, p, req.Message, false)
+}
+
+// platform returns the channel named name and the platform that sends on
+// it.
+func (s *Sender) platform(name message.Channel) (channel.Channel, Platform, error) {
+	p, ok := s.Platforms[name]
+	ch, linked := channel.Lookup(name)
+	if !ok || !linked {
+		return nil, nil, &message.Error{Code: message.CodeUnsupportedOnChannel, Message: fmt.Sprintf("parley has no %s platform configured", name)}
+	}
+	return ch, p, nil
 }
 
 // checkType refuses a message the platform cannot send as it is.
-func checkType(ch message.Channel, p Platform, m message.Message, adaptTried bool) error {
-	if !slices.Contains(native[ch], m.Type) {
+func checkType(c channel.Channel, p Platform, m message.Message, adaptTried bool) error {
+	ch := c.Name()
+	if !c.Native(m.Type) {
 		hint := `; set "adapt": true to send the closest form it has`
 		if adaptTried {
 			hint = " and parley has no closer form for this message"
@@ -233,6 +236,7 @@ func checkRecipient(p Platform, to string, m message.Message) error {
 // a fallback run claimed (job).
 type delivery struct {
 	req    message.SendRequest
+	ch     channel.Channel
 	p      Platform
 	fb     *message.Fallback
 	idem   *store.Idempotency
@@ -290,9 +294,9 @@ func (s *Sender) deliver(ctx context.Context, d delivery) (message.SendResult, e
 		return message.SendResult{}, err
 	}
 	out.Message = msg
-	if req.Channel == message.Apple {
-		out.PlatformMessageID = message.NewUUID()
-	}
+	// A channel whose sender names the message gets its id now, so that
+	// every try carries the same one.
+	out.PlatformMessageID = d.ch.MessageID()
 	if msg.ReplyTo != "" {
 		out.ReplyToPlatformID = s.platformID(ctx, req.Channel, msg.ReplyTo)
 	}
@@ -332,10 +336,10 @@ func signalResult(ch message.Channel, pid string, err error) (message.SendResult
 
 // prepare chooses what to send in conv: the message, adapted to the
 // channel or device, or the request's fallback when the message cannot go
-// (WhatsApp's window is closed; Apple's device cannot show the type).
+// (a window is closed; a device cannot show the type).
 func (s *Sender) prepare(d delivery, conv message.Conversation, known bool) (message.Message, *message.Adaptation, bool, error) {
 	req := d.req
-	if err := s.checkConversation(req, conv, known); err != nil {
+	if err := d.ch.Gate(req, conv, known, s.Clock.Now()); err != nil {
 		if e := message.AsError(err); e.Code == message.CodeWindowClosed && d.fb != nil && d.fb.Template != nil {
 			return *d.fb.Template, nil, true, nil
 		}
@@ -356,39 +360,11 @@ func (s *Sender) prepare(d delivery, conv message.Conversation, known bool) (mes
 		}
 	}
 	if req.Adapt || adapted != nil {
-		if err := checkType(req.Channel, d.p, msg, req.Adapt); err != nil {
+		if err := checkType(d.ch, d.p, msg, req.Adapt); err != nil {
 			return message.Message{}, nil, false, err
 		}
 	}
 	return msg, adapted, false, nil
-}
-
-func (s *Sender) checkConversation(req message.SendRequest, conv message.Conversation, known bool) error {
-	now := s.Clock.Now()
-	switch req.Channel {
-	case message.WhatsApp:
-		if req.Message.Type == message.TypeTemplate || now.Before(conv.WindowClosesAt) {
-			return nil
-		}
-		e := &message.Error{Code: message.CodeWindowClosed}
-		if known && !conv.LastInboundAt.IsZero() {
-			closed := conv.LastInboundAt.Add(WhatsAppWindow).UTC()
-			e.ClosedAt = &closed
-			e.Message = fmt.Sprintf("the 24-hour customer service window with %s closed at %s; only a template can be sent until the customer writes again",
-				req.To, closed.Format(time.RFC3339))
-		} else {
-			e.Message = fmt.Sprintf("%s has not written to %s in the last 24 hours, so the customer service window is closed; only a template can be sent",
-				req.To, req.BusinessID)
-		}
-		return e
-	case message.Apple:
-		if known && conv.Closed {
-			closed := conv.ClosedAt.UTC()
-			return &message.Error{Code: message.CodeConversationClosed, ClosedAt: &closed,
-				Message: fmt.Sprintf("the customer closed the conversation at %s; parley sends nothing more until they write again", closed.Format(time.RFC3339))}
-		}
-	}
-	return nil
 }
 
 // platformID resolves replyTo: a parley message id becomes the platform's
@@ -456,7 +432,7 @@ func (s *Sender) outcome(d delivery, conv message.Conversation, out message.Outg
 		}
 	}
 	if !fellBack && d.fb != nil && d.fb.Template != nil {
-		// Kept for a late window_closed failure (WhatsApp 131047).
+		// Kept for a window_closed failure the platform reports later.
 		o.rec.Fallback = d.fb
 	}
 	o.ev = message.Event{
@@ -504,7 +480,7 @@ func (s *Sender) recordWrites(d delivery, o sendOutcome, conv message.Conversati
 		writes = append(writes, d.job.done)
 	}
 	if o.err == nil {
-		if w, ok := s.reengagement(o.rec, conv, now); ok {
+		if w, ok := s.reengagement(d.ch, o.rec, conv, now); ok {
 			writes = append(writes, w)
 		}
 	}
@@ -570,8 +546,9 @@ func (s *Sender) announce(ctx context.Context, o sendOutcome, pending []message.
 		}
 	}
 	for _, pe := range pending {
-		// Meta failed the message (131047) before it was recorded: its
-		// fallback goes now, as it would have from the status.
+		// The platform failed the message with window_closed before it
+		// was recorded: its fallback goes now, as it would have from the
+		// status.
 		if pe.Error != nil && pe.Error.Code == message.CodeWindowClosed && o.rec.Fallback != nil {
 			if err := s.TriggerFallback(ctx, o.rec); err != nil {
 				s.log().Error("sending a fallback template failed", "message_id", o.rec.ID, "error", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/shared/appleauth"
 	"github.com/parleyhq/parley/shared/applepay"
 	"github.com/parleyhq/parley/shared/bus"
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/httpapi"
@@ -214,11 +215,9 @@ func WithDeliveries(api http.Handler, d httpapi.Deliveries, log *slog.Logger, sc
 func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, processorURL string, p Ports) http.Handler {
 	p = p.withDefaults()
 	mux := http.NewServeMux()
-	mux.Handle("/webhooks/", httpapi.Webhooks(in, httpapi.WebhookSecrets{
-		WhatsAppAppSecret:   wh.AppSecret,
-		WhatsAppVerifyToken: wh.VerifyToken,
-		AppleMSPID:          a.MSPID,
-		AppleSecret:         a.Secret,
+	mux.Handle("/webhooks/", httpapi.Webhooks(in, []channel.Webhook{
+		whatsapp.Webhook{AppSecret: wh.AppSecret, VerifyToken: wh.VerifyToken},
+		apple.Webhook{MSPID: a.MSPID, Secret: a.Secret},
 	}, p.Clock, p.Log))
 	mux.Handle(applepay.PathPrefix, applepay.Handler(applepay.HandlerConfig{
 		ProcessorURL: processorURL,

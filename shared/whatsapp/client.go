@@ -205,7 +205,7 @@ func responseError(status int, raw []byte, businessID string) *message.Error {
 		said = pe.Message
 	}
 	switch {
-	case code == 131047:
+	case code == codeWindowClosed:
 		e.Code = message.CodeWindowClosed
 		e.Message = "whatsapp: the customer service window is closed: the customer last wrote more than 24 hours ago, so only a template can reach them (code 131047)"
 	case code == 190 || code == 0:
