@@ -73,6 +73,7 @@ unit:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/whatsapp/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/apple/
+	$(GO) test -run '^$$' -fuzz '^FuzzTemplateAgreement$$' -fuzztime $(FUZZTIME) ./infra/whatsappsim/
 
 ## bench: ingest CPU against its floor, payload fetch + decrypt against AES-CTR + io.Copy, WhatsApp media fetch against a plain loopback download into the same store, every function's arm64 size and init duration as ratios to an empty aws-lambda-go function (targets 1.5× and 1.3×), beside the AWS SDK clients alone, DynamoDB requests per operation, fallback run throughput
 bench: build

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/whatsapp"
 )
 
 // whatsappTestdata is the WhatsApp channel's testdata: the simulator is
@@ -140,4 +143,38 @@ func TestTemplateCommerceToGroup(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzTemplateAgreement: parley and the simulator agree on every
+// template's components: what one refuses, the other refuses too.
+func FuzzTemplateAgreement(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join(whatsappTestdata, "templates", "*.json"))
+	for _, file := range files {
+		b, _ := os.ReadFile(file)
+		var m struct {
+			Components json.RawMessage `json:"components"`
+		}
+		json.Unmarshal(b, &m)
+		f.Add(string(m.Components))
+	}
+	b, _ := os.ReadFile(filepath.Join(whatsappTestdata, "template_refusals.json"))
+	var refusals []struct {
+		Components json.RawMessage `json:"components"`
+	}
+	json.Unmarshal(b, &refusals)
+	for _, r := range refusals {
+		f.Add(string(r.Components))
+	}
+	f.Fuzz(func(t *testing.T, components string) {
+		var list []json.RawMessage
+		if json.Unmarshal([]byte(components), &list) != nil {
+			return
+		}
+		m := message.Message{Type: message.TypeTemplate, Name: "spring_offer", Language: "en_GB", Components: json.RawMessage(components)}
+		problems := whatsapp.Validate(m)
+		_, err := check([]byte(envelope("template", `{"name":"spring_offer","language":{"code":"en_GB"},"components":`+components+`}`)))
+		if (len(problems) == 0) != (err == nil) {
+			t.Errorf("components %s:\nparley: %v\nsimulator: %v", components, problems, err)
+		}
+	})
 }
