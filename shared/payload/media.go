@@ -61,8 +61,7 @@ func (s *Service) fetchMedia(ctx context.Context, j queue.Job) error {
 		return fmt.Errorf("payload: the job's media reference names no media id")
 	}
 	key := MediaKey(j)
-	if rc, _, err := s.Blobs.GetBlob(ctx, key); err == nil {
-		rc.Close()
+	if _, err := store.StatBlob(ctx, s.Blobs, key); err == nil {
 		s.log().Info("media already fetched", "key", key)
 		return s.decodeNext(ctx, key)
 	} else if !errors.Is(err, store.ErrNotFound) {

@@ -142,8 +142,7 @@ func (s *Service) fetch(ctx context.Context, j queue.Job) error {
 		return s.fetchMedia(ctx, j)
 	}
 	key := RawKey(j.Channel, j.PlatformMessageID, *j.Payload)
-	if rc, _, err := s.Blobs.GetBlob(ctx, key); err == nil {
-		rc.Close()
+	if _, err := store.StatBlob(ctx, s.Blobs, key); err == nil {
 		s.log().Info("payload already fetched", "key", key)
 		return s.decodeNext(ctx, key)
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -261,11 +260,10 @@ func (t transient) Unwrap() []error {
 // message.received event is emitted. attempt is the job's delivery; on the
 // last one a failure marks the message failed.
 func (s *Service) Decode(ctx context.Context, key string, attempt int) error {
-	rc, info, err := s.Blobs.GetBlob(ctx, key)
+	info, err := store.StatBlob(ctx, s.Blobs, key)
 	if err != nil {
 		return fmt.Errorf("payload: decode %s: %w", key, err)
 	}
-	rc.Close()
 	ch, pid := message.Channel(info.Meta[metaChannel]), info.Meta[metaPlatformID]
 	err = s.decode(ctx, key, info)
 	if err != nil && attempt >= s.maxAttempts() {

@@ -339,6 +339,27 @@ type Blobs interface {
 	GetBlob(ctx context.Context, key string) (io.ReadCloser, BlobInfo, error)
 }
 
+// BlobStater is implemented by Blobs that can describe a blob without
+// opening it (the S3 adapter's HeadObject): see StatBlob.
+type BlobStater interface {
+	// StatBlob describes the blob under key; ErrNotFound if there is none.
+	StatBlob(ctx context.Context, key string) (BlobInfo, error)
+}
+
+// StatBlob describes the blob under key in b without reading it, opening
+// it only when b cannot describe it otherwise; ErrNotFound if there is none.
+func StatBlob(ctx context.Context, b Blobs, key string) (BlobInfo, error) {
+	if st, ok := b.(BlobStater); ok {
+		return st.StatBlob(ctx, key)
+	}
+	rc, info, err := b.GetBlob(ctx, key)
+	if err != nil {
+		return BlobInfo{}, err
+	}
+	rc.Close()
+	return info, nil
+}
+
 // PresignPuter is implemented by Blobs that can hand out a URL writing one
 // blob without credentials (the S3 adapter): the send API's large uploads.
 type PresignPuter interface {

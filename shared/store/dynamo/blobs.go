@@ -16,7 +16,10 @@ import (
 	"github.com/parleyhq/parley/shared/store"
 )
 
-var _ store.PresignPuter = (*Store)(nil)
+var (
+	_ store.PresignPuter = (*Store)(nil)
+	_ store.BlobStater   = (*Store)(nil)
+)
 
 // MaxBlobSize is the largest blob PutBlob stores: above the 100 MB of
 // Apple's largest attachments.
@@ -180,6 +183,23 @@ func (s *Store) GetBlob(ctx context.Context, key string) (io.ReadCloser, store.B
 		return nil, store.BlobInfo{}, errorf("blob %s: %w", key, err)
 	}
 	return out.Body, store.BlobInfo{
+		Size:        aws.ToInt64(out.ContentLength),
+		ContentType: aws.ToString(out.ContentType),
+		Meta:        out.Metadata,
+	}, nil
+}
+
+// StatBlob describes the blob under key with a HEAD, which reads none of
+// it; ErrNotFound if there is none. See store.BlobStater.
+func (s *Store) StatBlob(ctx context.Context, key string) (store.BlobInfo, error) {
+	out, err := s.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: s.bucket, Key: aws.String(key)})
+	if err != nil {
+		if _, ok := errors.AsType[*s3types.NotFound](err); ok {
+			return store.BlobInfo{}, fmt.Errorf("dynamo: blob %s: %w", key, store.ErrNotFound)
+		}
+		return store.BlobInfo{}, errorf("blob %s: %w", key, err)
+	}
+	return store.BlobInfo{
 		Size:        aws.ToInt64(out.ContentLength),
 		ContentType: aws.ToString(out.ContentType),
 		Meta:        out.Metadata,

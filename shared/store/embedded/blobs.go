@@ -104,12 +104,37 @@ func (s *Store) GetBlob(ctx context.Context, key string) (io.ReadCloser, store.B
 	return f, info, nil
 }
 
+// StatBlob describes the blob under key without opening it; see
+// store.BlobStater.
+func (s *Store) StatBlob(ctx context.Context, key string) (store.BlobInfo, error) {
+	name := filepath.Join(s.blobs, blobName(key))
+	s.blobMu.RLock()
+	defer s.blobMu.RUnlock()
+	st, err := os.Stat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return store.BlobInfo{}, fmt.Errorf("embedded: blob %q: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.BlobInfo{}, fmt.Errorf("embedded: blob %q: %w", key, err)
+	}
+	info, err := sidecarInfo(st.Size(), name+".meta")
+	if err != nil {
+		return store.BlobInfo{}, fmt.Errorf("embedded: blob %q: %w", key, err)
+	}
+	return info, nil
+}
+
 // blobInfo describes the open blob f from its sidecar.
 func blobInfo(f *os.File, metaName string) (store.BlobInfo, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return store.BlobInfo{}, err
 	}
+	return sidecarInfo(st.Size(), metaName)
+}
+
+// sidecarInfo describes a blob of size bytes from its sidecar.
+func sidecarInfo(size int64, metaName string) (store.BlobInfo, error) {
 	b, err := os.ReadFile(metaName)
 	if err != nil {
 		return store.BlobInfo{}, err
@@ -118,5 +143,5 @@ func blobInfo(f *os.File, metaName string) (store.BlobInfo, error) {
 	if err := json.Unmarshal(b, &side); err != nil {
 		return store.BlobInfo{}, fmt.Errorf("%s: %w", metaName, err)
 	}
-	return store.BlobInfo{Size: st.Size(), ContentType: side.ContentType, Meta: side.Meta}, nil
+	return store.BlobInfo{Size: size, ContentType: side.ContentType, Meta: side.Meta}, nil
 }

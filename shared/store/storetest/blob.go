@@ -51,6 +51,13 @@ func testBlobRoundTrip(t *testing.T, h *harness) {
 			want := store.BlobInfo{Size: int64(len(tt.body)), ContentType: tt.contentType, Meta: tt.meta}
 			info.Meta = normMeta(info.Meta)
 			same(t, "GetBlob info", info, want)
+			// StatBlob describes it alike, without reading it.
+			stat, err := store.StatBlob(h.ctx, h.blobs, tt.key)
+			if err != nil {
+				t.Fatalf("StatBlob: %v", err)
+			}
+			stat.Meta = normMeta(stat.Meta)
+			same(t, "StatBlob info", stat, want)
 		})
 	}
 }
@@ -62,6 +69,8 @@ func testBlobNotFound(t *testing.T, h *harness) {
 			rc.Close()
 		}
 		wantNotFound(t, "GetBlob of a missing key", err)
+		_, err = store.StatBlob(h.ctx, h.blobs, key)
+		wantNotFound(t, "StatBlob of a missing key", err)
 	}
 }
 
