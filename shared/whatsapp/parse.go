@@ -545,11 +545,21 @@ func (p *parser) preferences(at place, business string, contacts []contact, pref
 		t := up.Timestamp.Time
 		p.out.Items = append(p.out.Items, message.InboundItem{
 			Kind: message.KindNotice, EventType: message.EventPreferences, Channel: message.WhatsApp,
-			BusinessID: business, CustomerID: cust.ID(), Customer: cust, At: p.at(up.Timestamp), PlatformTime: t,
+			BusinessID: business, CustomerID: conversationKey(cust), Customer: cust, At: p.at(up.Timestamp), PlatformTime: t,
 			PlatformMessageID: noticeID("preference", business, cust.ID(), up.Category, up.Value, t.String()),
 			Body:              &message.Body{Type: message.BodyPreferences, Preferences: []message.Preference{{Category: up.Category, Value: up.Value, Detail: up.Detail, At: t}}},
 		})
 	}
+}
+
+// conversationKey is the key of c's conversation, as ingest keeps it: the
+// business-scoped user id when Meta sent one. A notice is not ingested as
+// a message, so it names that key itself.
+func conversationKey(c *message.Customer) string {
+	if c.UserID != "" {
+		return c.UserID
+	}
+	return c.ID()
 }
 
 // userPreference is an element of value.user_preferences.

@@ -298,7 +298,7 @@ var parseCases = []struct {
 	}}},
 	// A marketing opt-out: a customer.preferences notice for the app.
 	{"user_preferences.json", true, Parsed{Items: []message.InboundItem{
-		{Kind: message.KindNotice, EventType: message.EventPreferences, Channel: message.WhatsApp, BusinessID: business, CustomerID: customer,
+		{Kind: message.KindNotice, EventType: message.EventPreferences, Channel: message.WhatsApp, BusinessID: business, CustomerID: "GB.13491208655302741918",
 			Customer: &message.Customer{WaID: customer, UserID: "GB.13491208655302741918", Name: "Sam Rivera"}, PlatformMessageID: "preference.570791b50e39be54023bc39095791af9",
 			At: unix(1760003000), PlatformTime: unix(1760003000), Body: &message.Body{Type: message.BodyPreferences, Preferences: []message.Preference{{
 				Category: "marketing_messages", Value: "stop", Detail: "User requested to stop marketing messages", At: unix(1760003000)}}}},
