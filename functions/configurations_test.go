@@ -185,7 +185,9 @@ func merchantIdentity(t *testing.T) (certPEM, keyPEM []byte) {
 // store, which only the local stack runs on, nor the SDK's shared-config
 // loader with its SSO, STS and instance-metadata credential providers
 // (awsenv.Config takes what Lambda puts in the environment); the payload
-// functions send nothing, so link neither the sender nor Apple Pay.
+// functions send nothing, so link neither the sender nor Apple Pay; the
+// webhook function, which only delivers events and parks the failures,
+// links neither the store nor the event bus.
 func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 	all := []string{"go.etcd.io/bbolt", "github.com/parleyhq/parley/shared/store/embedded",
 		"github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/service/sso", "github.com/aws/aws-sdk-go-v2/service/ssooidc",
@@ -196,7 +198,8 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 		"fallback": all,
 		"fetch":    append(slices.Clone(all), "github.com/parleyhq/parley/shared/applepay", "github.com/parleyhq/parley/shared/send"),
 		"decode":   append(slices.Clone(all), "github.com/parleyhq/parley/shared/applepay", "github.com/parleyhq/parley/shared/send"),
-		"webhook":  all,
+		"webhook": append(slices.Clone(all), "github.com/aws/aws-sdk-go-v2/service/s3", "github.com/aws/aws-sdk-go-v2/service/eventbridge",
+			"github.com/parleyhq/parley/shared/store/dynamo", "github.com/parleyhq/parley/shared/bus/eventbridge"),
 	}
 	for name, pkgs := range never {
 		t.Run(name, func(t *testing.T) {

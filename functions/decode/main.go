@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/appleauth"
 	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/awsenv/adapters"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/metrics"
 	"github.com/parleyhq/parley/shared/payload"
@@ -50,9 +51,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
+	st := adapters.Store(awscfg, cfg.AWS, clock.System{})
 	_, ap := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, 10*time.Second)
-	svc := &payload.Service{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log,
+	svc := &payload.Service{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log,
 		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret, HTTP: ap}},
 		AuthTokens:  &appleauth.Keys{Blobs: st, Secret: cfg.Apple.Secret, Clock: clock.System{}},
 		MaxAttempts: cfg.MaxAttempts, Retry: payload.RetryPolicy(retry.Default)}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/awsenv/adapters"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/ingest"
 	"github.com/parleyhq/parley/shared/lambdahttp"
@@ -38,13 +39,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
+	st := adapters.Store(awscfg, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
 	wa, _ := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, service.PlatformTimeout)
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: p.Publisher, Clock: p.Clock, Log: log,
 		AuthTokens: service.AuthKeys(cfg.Apple, p), Fallbacks: service.WhatsAppSender(cfg.WhatsApp, p, service.Options{WhatsAppHTTP: wa})}
 	if cfg.PayloadQueueURL != "" {
-		in.Payloads = awsenv.Queue(awscfg, cfg.AWS.Endpoint, cfg.PayloadQueueURL)
+		in.Payloads = adapters.Queue(awscfg, cfg.AWS.Endpoint, cfg.PayloadQueueURL)
 	}
 	lambda.Start(requestid.Lambda(lambdahttp.FunctionURL(service.Webhooks(in, cfg.WhatsAppWebhook, cfg.Apple, cfg.PaymentProcessorURL, p))))
 	return nil

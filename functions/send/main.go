@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/awsenv/adapters"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/lambdahttp"
 	"github.com/parleyhq/parley/shared/metrics"
@@ -35,8 +36,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	st := awsenv.Store(awscfg, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
+	st := adapters.Store(awscfg, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
 	wa, ap := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, service.PlatformTimeout)
 	sender, err := service.Sender(cfg.Send, p, service.Options{WhatsAppHTTP: wa, AppleHTTP: ap})
 	if err != nil {
@@ -49,7 +50,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	api := service.API(sender, p, cfg.PublicURL, files, cfg.Access)
 	if cfg.Bus.WebhookQueueURL != "" {
 		// The event webhooks' parked deliveries, redriven through their queue.
-		api = service.WithDeliveries(api, awsenv.Deliveries(awscfg, cfg.AWS, cfg.Bus.WebhookQueueURL), log, cfg.Access)
+		api = service.WithDeliveries(api, adapters.Deliveries(awscfg, cfg.AWS, cfg.Bus.WebhookQueueURL), log, cfg.Access)
 	}
 	lambda.Start(requestid.Lambda(lambdahttp.HTTPAPI(api)))
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/awsenv/adapters"
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
@@ -151,9 +152,9 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 				return nil, fmt.Errorf("local: creating bucket %s: %w", cfg.AWS.Bucket, err)
 			}
 		}
-		st := awsenv.Store(awscfg, cfg.AWS, s.Clock)
+		st := adapters.Store(awscfg, cfg.AWS, s.Clock)
 		s.Store, s.Blobs = st, st
-		s.Publisher = awsenv.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, s.Log)
+		s.Publisher = adapters.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, s.Log)
 		ddb, _ := dynamo.Clients(awscfg, cfg.AWS.Endpoint)
 		s.parking = apphook.Table{Client: ddb, Name: cfg.AWS.Table}
 	default:
@@ -195,7 +196,7 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 		if err != nil {
 			return nil, err
 		}
-		s.Ingester.Payloads = awsenv.Queue(awscfg, cfg.AWS.Endpoint, cfg.PayloadQueueURL)
+		s.Ingester.Payloads = adapters.Queue(awscfg, cfg.AWS.Endpoint, cfg.PayloadQueueURL)
 	} else {
 		// No queue: the jobs run in this process, and a fetch hands its raw
 		// object straight to decode, as the bucket's notification would.

@@ -1,7 +1,9 @@
 // Package awsenv is a Lambda function's AWS side of start-up: the SDK
 // configuration, the function's settings with the secret filled in from
-// Secrets Manager, and clients pointed at a local endpoint (moto) when
-// PARLEY_AWS_ENDPOINT names one.
+// Secrets Manager, its logger and metrics, and the platforms' HTTP clients
+// that follow the secret. Clients go to a local endpoint (moto) when
+// PARLEY_AWS_ENDPOINT names one. awsenv/adapters builds the AWS adapters of
+// the store, publisher and queue ports.
 package awsenv
 
 import (
@@ -15,23 +17,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	dynamodbsdk "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ebsdk "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/parleyhq/parley/shared/apphook"
 	applemsp "github.com/parleyhq/parley/shared/apple"
-	"github.com/parleyhq/parley/shared/bus"
-	"github.com/parleyhq/parley/shared/bus/eventbridge"
-	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/metrics"
-	"github.com/parleyhq/parley/shared/queue/sqs"
 	"github.com/parleyhq/parley/shared/requestid"
 	"github.com/parleyhq/parley/shared/secrets"
-	"github.com/parleyhq/parley/shared/store/dynamo"
 )
 
 // Config returns the AWS SDK configuration of a Lambda function: the
@@ -87,50 +80,6 @@ func Secrets(cfg aws.Config, endpoint string) config.SecretSource {
 		c := secretsmanager.NewFromConfig(cfg, Endpoint(endpoint, func(o *secretsmanager.Options, u *string) { o.BaseEndpoint = u }))
 		return secrets.SecretsManager(c, arn)(ctx)
 	}
-}
-
-// Store returns the DynamoDB and S3 store of c.
-func Store(cfg aws.Config, c config.AWS, clk clock.Clock) *dynamo.Store {
-	ddb, s3c := dynamo.Clients(cfg, c.Endpoint)
-	return dynamo.New(dynamo.Config{DynamoDB: ddb, S3: s3c, Table: c.Table, Bucket: c.Bucket, Clock: clk, Shards: c.Shards})
-}
-
-// Publisher returns the EventBridge publisher of b, which parks the events
-// EventBridge refuses in b's dead-letter queue (none when b names no bus),
-// and, when b names the webhook queue, also queues every event there.
-func Publisher(cfg aws.Config, endpoint string, b config.Bus, log *slog.Logger) bus.Publisher {
-	eb := eventBus(cfg, endpoint, b, log)
-	if b.WebhookQueueURL == "" {
-		return eb
-	}
-	hooks := &apphook.Queue{URL: b.WebhookQueueURL, Client: sqssdk.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u }))}
-	return bus.Many{eb, hooks}
-}
-
-func eventBus(cfg aws.Config, endpoint string, b config.Bus, log *slog.Logger) bus.Publisher {
-	if b.Name == "" {
-		return bus.Discard{}
-	}
-	return &eventbridge.Publisher{
-		Client: ebsdk.NewFromConfig(cfg, Endpoint(endpoint, func(o *ebsdk.Options, u *string) { o.BaseEndpoint = u })),
-		Bus:    b.Name,
-		DLQ:    sqssdk.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u })),
-		DLQURL: b.DLQURL,
-		Log:    log,
-	}
-}
-
-// Deliveries returns the event webhooks' deliveries parked in c's table,
-// redriven through the webhook queue at url.
-func Deliveries(cfg aws.Config, c config.AWS, url string) apphook.Deliveries {
-	ddb := dynamodbsdk.NewFromConfig(cfg, Endpoint(c.Endpoint, func(o *dynamodbsdk.Options, u *string) { o.BaseEndpoint = u }))
-	q := &apphook.Queue{URL: url, Client: sqssdk.NewFromConfig(cfg, Endpoint(c.Endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u }))}
-	return apphook.Deliveries{Parking: apphook.Table{Client: ddb, Name: c.Table}, Again: q}
-}
-
-// Queue returns the SQS queue at url.
-func Queue(cfg aws.Config, endpoint, url string) *sqs.Queue {
-	return &sqs.Queue{URL: url, Client: sqssdk.NewFromConfig(cfg, Endpoint(endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u }))}
 }
 
 // Observe returns a function's logger and metrics, both written to w (the
