@@ -32,7 +32,7 @@ var (
 	// buttonParameterTypes are the parameter types each sub_type takes.
 	buttonParameterTypes = map[string][]string{
 		"quick_reply": {"payload"}, "url": {"text"}, "copy_code": {"coupon_code"}, "flow": {"action"},
-		"catalog": {"action"}, "mpm": {"action"}, "spm": {"action"}, "voice_call": {"payload", "ttl_minutes"},
+		"catalog": {"action"}, "mpm": {"action"}, "spm": {"action", "product"}, "voice_call": {"payload", "ttl_minutes"},
 	}
 	// parameterNeeded are the sub_types whose button must carry its
 	// parameter.

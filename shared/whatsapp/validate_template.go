@@ -57,7 +57,7 @@ var (
 		"flow":        {"action"},
 		"catalog":     {"action"},
 		"mpm":         {"action"},
-		"spm":         {"action"},
+		"spm":         {"action", "product"},
 		"voice_call":  {"payload", "ttl_minutes"},
 	}
 	// parameterRequired are the sub_types whose button must carry its
