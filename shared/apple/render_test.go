@@ -278,8 +278,9 @@ func TestRenderCorrelatesReplies(t *testing.T) {
 func TestRenderLargeInteractive(t *testing.T) {
 	m := fruitList
 	m.Sections = []message.Section{{Title: "Many"}}
-	for i := range 300 {
-		m.Sections[0].Items = append(m.Sections[0].Items, message.Option{ID: "sku-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('0'+i/26)), Title: "Item"})
+	for i := range MaxListItems {
+		m.Sections[0].Items = append(m.Sections[0].Items, message.Option{ID: "sku-" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('0'+i/26)),
+			Title: "Item", Description: strings.Repeat("A long description. ", 5)})
 	}
 	if ps := Validate(m); len(ps) > 0 {
 		t.Fatalf("Validate = %v", ps)

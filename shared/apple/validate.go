@@ -18,6 +18,11 @@ const (
 	MaxQuickReply = 5
 	// MaxCustomURL is the most bytes of a custom message's URL.
 	MaxCustomURL = 64 << 10
+	// MaxListItems is the most items of a list picker, in all its
+	// sections: parley's own cap, as Apple publishes none (a picker is a
+	// screen of a phone; a longer one is a catalogue, better sent as a
+	// link).
+	MaxListItems = 100
 	// MaxBody is the largest request parley sends to the gateway. Apple
 	// documents no limit for outbound interactive messages (above 10 KB it
 	// may answer with a reusable data reference).
@@ -198,6 +203,15 @@ func validateRichLink(ps *message.Problems, m message.Message) {
 func validateList(ps *message.Problems, m message.Message) {
 	if len(m.Sections) == 0 {
 		ps.Add("message.sections", "is required: at least one section with items")
+	}
+	items := 0
+	for _, s := range m.Sections {
+		items += len(s.Items)
+	}
+	if items > MaxListItems {
+		// Each item would be checked in vain, and named in as many problems.
+		ps.Add("message.sections", "%d items in total, the limit is %d", items, MaxListItems)
+		return
 	}
 	ids := imageIDsOf(m.Images)
 	seen := map[string]string{}

@@ -128,6 +128,14 @@ func TestValidate(t *testing.T) {
 		{"list item naming an unknown image", with(fruitList, func(m *message.Message) {
 			m.Sections = []message.Section{{Items: []message.Option{{ID: "a", Title: "A", ImageID: "pear"}}}}
 		}), []string{`message.sections[0].items[0].imageId: "pear" names no image in message.images`}},
+		{"list at the item cap", with(fruitList, func(m *message.Message) {
+			m.Sections = []message.Section{{Title: "A", Items: items(0, 60)}, {Title: "B", Items: items(60, 40)}}
+		}), nil},
+		{"list one item over the cap", with(fruitList, func(m *message.Message) {
+			m.Sections = []message.Section{{Title: "A", Items: items(0, 60)}, {Title: "B", Items: items(60, 41)}}
+		}), []string{"message.sections: 101 items in total, the limit is 100"}},
+		{"list of 10,000 items", with(fruitList, func(m *message.Message) { m.Sections = []message.Section{{Items: items(0, 10000)}} }),
+			[]string{"message.sections: 10000 items in total, the limit is 100"}},
 		{"list without a bubble title or body", with(fruitList, func(m *message.Message) { m.Body = ""; m.Bubble = nil }),
 			[]string{"message.bubble.title: is required (or message.body): it is the bubble Apple shows"}},
 		{"list bubble naming an unknown image", with(fruitList, func(m *message.Message) { m.Bubble = &message.Bubble{Title: "T", ImageID: "pear"} }),
@@ -343,4 +351,13 @@ func TestUIStringLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// items returns n list items with distinct ids from first on.
+func items(first, n int) []message.Option {
+	out := make([]message.Option, n)
+	for i := range out {
+		out[i] = message.Option{ID: fmt.Sprintf("sku-%d", first+i), Title: fmt.Sprintf("Item %d", first+i)}
+	}
+	return out
 }

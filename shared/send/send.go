@@ -56,6 +56,14 @@ type RecipientChecker interface {
 	CheckRecipient(to string, m message.Message) message.Problems
 }
 
+// IDChecker is implemented by platforms whose ids have forms: a request
+// naming a business or recipient in another form is refused before
+// anything is read or claimed.
+type IDChecker interface {
+	// CheckIDs checks businessID and to; problems name the field.
+	CheckIDs(businessID, to string) message.Problems
+}
+
 // Retention periods of what a send writes.
 const (
 	MessageRetention     = 90 * 24 * time.Hour
@@ -175,6 +183,11 @@ func (s *Sender) check(req message.SendRequest) (channel.Channel, Platform, *mes
 	ch, p, err := s.platform(req.Channel)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if ic, ok := p.(IDChecker); ok {
+		if ps := ic.CheckIDs(req.BusinessID, req.To); len(ps) > 0 {
+			return nil, nil, nil, requestError(ps)
+		}
 	}
 	fb, err := parseFallback(req, ch, p)
 	if err != nil {

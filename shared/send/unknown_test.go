@@ -14,6 +14,7 @@ import (
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/retry"
+	"github.com/parleyhq/parley/shared/store"
 	"github.com/parleyhq/parley/shared/whatsapp"
 )
 
@@ -74,13 +75,13 @@ func TestNeverSentTwice(t *testing.T) {
 				defer close(release)
 				hc := &http.Client{Timeout: 200 * time.Millisecond}
 				s, st, clk := newSender(t, nil)
-				openWindow(t, st, clk.Now())
+				openPlatformWindow(t, st, clk.Now())
 				s.Retry = retry.Policy{Attempts: 3, Budget: 5 * time.Second, Sleep: func(context.Context, time.Duration) error { return nil }}
 				s.Platforms = map[message.Channel]Platform{
 					message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: srv.URL + "/v25.0", Token: "t", HTTP: hc}},
 					message.Apple:    applePlatform{&apple.Client{BaseURL: srv.URL + "/v1", MSPID: "m", Secret: []byte("0123456789abcdef0123456789abcdef"), HTTP: hc}},
 				}
-				req := text(ch, "hello")
+				req := platformText(ch, "hello")
 				req.IdempotencyKey = "once"
 				ctx := context.Background()
 				if name == "slow body after a 200" && ch == message.Apple {
@@ -132,10 +133,40 @@ func TestRetriesWhatCertainlyDidNotArrive(t *testing.T) {
 	}))
 	defer srv.Close()
 	s, st, clk := newSender(t, nil)
-	openWindow(t, st, clk.Now())
+	openPlatformWindow(t, st, clk.Now())
 	s.Platforms = map[message.Channel]Platform{message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: srv.URL, Token: "t"}}}
-	res, err := s.Send(context.Background(), text(message.WhatsApp, "hello"))
+	res, err := s.Send(context.Background(), platformText(message.WhatsApp, "hello"))
 	if err != nil || res.PlatformMessageID != "wamid.ok" || copies.Load() != 3 {
 		t.Fatalf("Send = %+v, %v after %d requests; want wamid.ok after 3", res, err, copies.Load())
+	}
+}
+
+// Ids in the forms the platforms' clients take.
+const (
+	waBusiness    = "106540352242922"
+	waCustomer    = "447700900123"
+	appleBusiness = "3f2c8a1e-9b7d-4c6e-8f1a-2b3c4d5e6f70"
+	appleCustomer = "urn:mbid:AQAAY1x/Wq+Lr0c="
+)
+
+// platformText is a text request with ids in the channel's own forms.
+func platformText(ch message.Channel, s string) message.SendRequest {
+	req := text(ch, s)
+	req.BusinessID, req.To = waBusiness, waCustomer
+	if ch == message.Apple {
+		req.BusinessID, req.To = appleBusiness, appleCustomer
+	}
+	return req
+}
+
+// openPlatformWindow opens the window of platformText's WhatsApp customer.
+func openPlatformWindow(t *testing.T, st store.Store, at time.Time) {
+	t.Helper()
+	err := st.Apply(context.Background(), store.TouchConversation{
+		Key:       store.ConversationKey{Channel: message.WhatsApp, BusinessID: waBusiness, CustomerID: waCustomer},
+		InboundAt: at, Window: 24 * time.Hour, Retention: 30 * 24 * time.Hour,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

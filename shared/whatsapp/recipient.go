@@ -28,20 +28,14 @@ var groupTypes = map[string]bool{
 // cannot carry: commerce buttons (Meta's groups take no commerce messages).
 var groupTemplateButtons = map[string]bool{"catalog": true, "mpm": true, "spm": true}
 
-// CheckRecipient checks to, and m for it: a phone number has at most 15
-// digits; a group takes only the types Meta's Groups API sends.
+// CheckRecipient checks to (see checkTo), and m for it: a group takes only
+// the types Meta's Groups API sends.
 func CheckRecipient(to string, m message.Message) message.Problems {
+	if ps := checkTo(to); len(ps) > 0 {
+		return ps
+	}
 	var ps message.Problems
-	switch message.RecipientKind(to) {
-	case message.RecipientPhone:
-		if n := len(trimPlus(to)); n > maxPhoneDigits {
-			ps.Add("to", "%d digits, a phone number has at most %d", n, maxPhoneDigits)
-		}
-	case message.RecipientGroup:
-		if len(to) > maxGroupID {
-			ps.Add("to", "%d characters, a group id has at most %d", len(to), maxGroupID)
-			return ps
-		}
+	if message.RecipientKind(to) == message.RecipientGroup {
 		if !groupTypes[m.Type] {
 			ps.Add("message.type", "%q messages cannot be sent to a WhatsApp group (%s is neither a phone number nor a business-scoped user id); groups take text, media and templates",
 				m.Type, to)

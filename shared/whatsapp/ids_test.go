@@ -1,0 +1,48 @@
+package whatsapp
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestCheckIDs: every form Meta's examples use is taken; anything else is
+// refused naming the field and the forms.
+func TestCheckIDs(t *testing.T) {
+	const business = "106540352242922"
+	tests := []struct {
+		name, business, to string
+		want               string // "" when taken, else the field and a part of the problem
+	}{
+		{"phone number", business, "447700900123", ""},
+		{"phone number with a plus", business, "+16315551181", ""},
+		{"phone number of 15 digits", business, "123456789012345", ""},
+		{"business-scoped user id", business, "GB.13491208655302741918", ""},
+		{"parent business-scoped user id", business, "US.ENT.11815799212886844830", ""},
+		{"group id", business, "Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw", ""},
+		{"URL-safe group id", business, "Y2FwaV9ncm91cDo0-_", ""},
+
+		{"phone number of 16 digits", business, "1234567890123456", "to: 16 digits, a phone number has at most 15"},
+		{"phone number with spaces", business, "+44 7700 900123", `to: "+44 7700 900123" is not a WhatsApp recipient`},
+		{"phone number with hyphens and parentheses", business, "+1 (631) 555-1181", "to: "},
+		{"an Apple customer", business, "urn:mbid:AQAAY1x/Wq+Lr0c=", "to: "},
+		{"an email address", business, "sam@example.com", "to: "},
+		{"group id too long", business, strings.Repeat("g", 257), "to: 257 characters, a group id has at most 256"},
+		{"business as a phone number with a plus", "+106540352242922", "447700900123", `businessId: "+106540352242922" is not a WhatsApp phone number id`},
+		{"business as an Apple UUID", "3f2c8a1e-9b7d-4c6e-8f1a-2b3c4d5e6f70", "447700900123", "businessId: "},
+		{"business id too long", strings.Repeat("1", 33), "447700900123", "businessId: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := CheckIDs(tt.business, tt.to)
+			if tt.want == "" {
+				if len(ps) > 0 {
+					t.Fatalf("refused: %v", ps)
+				}
+				return
+			}
+			if len(ps) != 1 || !strings.Contains(ps[0].Field+": "+ps[0].Problem, tt.want) {
+				t.Fatalf("problems %v, want one with %q", ps, tt.want)
+			}
+		})
+	}
+}
