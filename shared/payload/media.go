@@ -140,6 +140,9 @@ type checkedMedia struct {
 	n     int64
 	want  []string
 
+	// read is the size of the next read: small at first, so that the
+	// hash starts early, then doubling up to a chunk.
+	read int
 	slab *[mediaChunks * mediaChunk]byte
 	cur  []byte // the chunk being handed out
 	off  int    // how much of cur is handed out
@@ -159,6 +162,8 @@ const (
 	// mediaChunk is the size of the reads of a media download and of the
 	// pieces hashed.
 	mediaChunk = 256 << 10
+	// firstRead is the size of a download's first read.
+	firstRead = 32 << 10
 	// mediaChunks is how many chunks a download holds: the network may
 	// run that far ahead of the hash.
 	mediaChunks = 4
@@ -168,7 +173,7 @@ const (
 var slabs = sync.Pool{New: func() any { return new([mediaChunks * mediaChunk]byte) }}
 
 func newCheckedMedia(src io.Reader, size, limit int64, want ...string) *checkedMedia {
-	c := &checkedMedia{src: src, size: size, limit: limit, want: want, slab: slabs.Get().(*[mediaChunks * mediaChunk]byte),
+	c := &checkedMedia{src: src, size: size, limit: limit, want: want, read: firstRead, slab: slabs.Get().(*[mediaChunks * mediaChunk]byte),
 		h: sha256.New(), full: make(chan piece, 64), free: make(chan []byte, mediaChunks), done: make(chan struct{})}
 	for i := range mediaChunks {
 		c.free <- c.slab[i*mediaChunk : (i+1)*mediaChunk]
@@ -232,7 +237,8 @@ func (c *checkedMedia) next() error {
 	var err error
 	for k < len(b) && err == nil {
 		var n int
-		n, err = c.src.Read(b[k:])
+		n, err = c.src.Read(b[k:min(len(b), k+c.read)])
+		c.read = min(2*c.read, mediaChunk)
 		c.n += int64(n)
 		switch {
 		case c.n > c.limit:
