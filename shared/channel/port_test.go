@@ -12,8 +12,8 @@ import (
 )
 
 // useCases are the packages that must ask the channel rather than name
-// it.
-var useCases = []string{"send", "ingest", "httpapi", "schedule"}
+// it: the use cases, the HTTP surface and the metrics they record.
+var useCases = []string{"send", "ingest", "httpapi", "schedule", "metrics"}
 
 // channelPackages are the packages of concrete channels.
 var channelPackages = []string{

@@ -118,17 +118,19 @@ func (r *Recorder) Webhooks(h http.Handler) http.Handler {
 	})
 }
 
+// webhookDimensions reads the channel from a webhook's path,
+// /webhooks/{channel}/…; a channel's payment callbacks are under
+// /webhooks/{channel}/pay/.
 func webhookDimensions(path string) Dimensions {
-	switch {
-	case strings.HasPrefix(path, "/webhooks/whatsapp"):
-		return Dimensions{Channel: string(message.WhatsApp), Type: "message"}
-	case strings.HasPrefix(path, "/webhooks/apple/pay/"):
-		return Dimensions{Channel: string(message.Apple), Type: "payment"}
-	case strings.HasPrefix(path, "/webhooks/apple"):
-		return Dimensions{Channel: string(message.Apple), Type: "message"}
-	default:
+	rest, ok := strings.CutPrefix(path, "/webhooks/")
+	name, sub, _ := strings.Cut(rest, "/")
+	if ch := message.Channel(name); !ok || !ch.Valid() {
 		return Dimensions{Type: "other"}
 	}
+	if strings.HasPrefix(sub, "pay/") {
+		return Dimensions{Channel: name, Type: "payment"}
+	}
+	return Dimensions{Channel: name, Type: "message"}
 }
 
 type statusWriter struct {
