@@ -133,6 +133,35 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("a conversation the link does not name is marked %q", got)
 	}
 
+	// The WhatsApp customer's other acts, from "More…": a contact card,
+	// a changed security code, a marketing opt-out, a text by username
+	// with the number hidden, a text in a group.
+	more := func(item string) chromedp.Action[chromedp.Void] {
+		return chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('#whatsapp select[data-role=more]'); s.value = '` + item + `'; s.dispatchEvent(new Event('change')); })()`)
+	}
+	b.do("share a contact card as the WhatsApp customer",
+		chromedp.SendKeys(`#whatsapp input[name=text]`, "Dana Okafor"),
+		more("contacts"),
+		chromedp.WaitVisible(`#event-list li[data-type="message.received"][data-channel="whatsapp"][data-body="contacts"]`),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#whatsapp [data-role=thread]').textContent.includes('Dana Okafor')`))
+	b.do("the customer's security code changes; they stop marketing messages",
+		more("identity"),
+		chromedp.WaitVisible(`#event-list li[data-type="message.received"][data-channel="whatsapp"][data-body="system"]`),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#whatsapp [data-role=thread]').textContent.includes('security code changed')`),
+		more("stop"),
+		chromedp.WaitVisible(`#event-list li[data-type="customer.preferences"][data-channel="whatsapp"]`))
+	b.do("write by username with the number hidden, then in a group",
+		chromedp.SendKeys(`#whatsapp input[name=text]`, "Sam here, by username"),
+		more("username"),
+		chromedp.Poll[chromedp.Void](`document.querySelector('#whatsapp [data-role=thread]').textContent.includes('Sam here, by username')`),
+		chromedp.SendKeys(`#whatsapp input[name=text]`, "Friday, everyone?"),
+		more("group"),
+		chromedp.WaitVisible(`#conv-list li[data-customer="Y2FwaV9ncm91cDpwbGF5Z3JvdW5kOjEyMDM2MzQwNDY5NDIzMzgyMA"]`))
+	if got := b.text(`#whatsapp [data-role=error]`); got != "" {
+		t.Errorf("the WhatsApp phone shows a problem: %q", got)
+	}
+	b.shot("whatsapp-more")
+
 	// A message WhatsApp cannot show: the problem names the field, beside
 	// the editor, and its line is marked.
 	b.do("send a list with a row title over the limit",

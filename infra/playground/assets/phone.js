@@ -8,6 +8,9 @@ import { openSheet } from './sheet.js';
 
 const emojis = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
+// playgroundGroup is the WhatsApp group the customer writes in from "More…".
+const playgroundGroup = 'Y2FwaV9ncm91cDpwbGF5Z3JvdW5kOjEyMDM2MzQwNDY5NDIzMzgyMA';
+
 export class Phone {
   constructor(el) {
     this.el = el;
@@ -54,6 +57,29 @@ export class Phone {
         const problem = await this.customer(file, '/reply/media');
         if (problem) this.showError(problem);
         else input.value = '';
+      });
+    }
+    const more = el.querySelector('[data-role=more]');
+    if (more) {
+      // The customer's other acts: each a /reply action (or a preference)
+      // of the simulator; some take the text box.
+      more.addEventListener('change', async () => {
+        const what = more.value;
+        more.value = '';
+        if (!what) return;
+        const input = form.elements.text;
+        const act = this.moreAction(what, input.value.trim());
+        if (typeof act === 'string') {
+          this.showError(act);
+          return;
+        }
+        const problem = await this.customer(act.payload, act.path);
+        if (problem) {
+          this.showError(problem);
+          return;
+        }
+        if (act.usesText) input.value = '';
+        if (act.then) act.then();
       });
     }
     const close = el.querySelector('[data-role=close]');
@@ -152,6 +178,59 @@ export class Phone {
     this.showError('');
     this.scheduleRefresh();
     return undefined;
+  }
+
+  // moreAction is what "More…" item what asks the simulator for, or a
+  // problem to show.
+  moreAction(what, text) {
+    const needs = (label) => (text ? null : `Write ${label} in the text box first.`);
+    const lastInbound = (types) => this.latest((r) => r.direction === 'inbound' && r.platformMessageId && r.body && types.includes(r.body.type));
+    switch (what) {
+      case 'contacts':
+        return needs("the contact's name") || { usesText: true, payload: { action: 'contacts',
+          contacts: [{ name: { formatted_name: text }, phones: [{ phone: '+44 7700 900456', type: 'CELL' }] }] } };
+      case 'locationLink':
+        return { payload: { action: 'location', latitude: 51.5079, longitude: -0.0877, name: 'Borough Market',
+          address: '8 Southwark St, London', url: 'https://maps.example/borough' } };
+      case 'ad':
+        return needs('a message') || { usesText: true, payload: { text, referral: { sourceUrl: 'https://fb.example/ads/4471',
+          sourceType: 'ad', headline: 'Autumn boxes are back', body: 'Order by Friday for a free tote' } } };
+      case 'forwarded':
+        return needs('a message') || { usesText: true, payload: { text, forwarded: 'once' } };
+      case 'username':
+        return needs('a message') || { usesText: true, payload: { text, username: 'sam.rivera', hidePhone: true } };
+      case 'group':
+        return needs('a message') || { usesText: true, payload: { text, group: playgroundGroup } };
+      case 'poll':
+        return { payload: { action: 'unsupported', unsupported: 'poll' } };
+      case 'unrendered':
+        return { payload: { action: 'unrendered' } };
+      case 'edit': {
+        const r = lastInbound(['text']);
+        if (!r) return 'The customer has written no text to edit.';
+        return needs('the new text') || { usesText: true, payload: { action: 'edit', replyTo: r.platformMessageId, text } };
+      }
+      case 'revoke': {
+        const r = lastInbound(['text', 'media', 'contacts', 'location']);
+        if (!r) return 'The customer has sent nothing to delete.';
+        return { payload: { action: 'revoke', replyTo: r.platformMessageId } };
+      }
+      case 'callAccept':
+      case 'callReject':
+        return { payload: { action: 'callPermission', answer: what === 'callAccept' ? 'accept' : 'reject' } };
+      case 'identity':
+        return { payload: { action: 'system', change: 'identity' } };
+      case 'number': {
+        const phone = text.replace(/[^0-9]/g, '');
+        if (!phone) return 'Write the new phone number in the text box first.';
+        return { usesText: true, payload: { action: 'system', change: 'number', newPhone: phone },
+          then: () => this.open(this.businessId, phone) };
+      }
+      case 'stop':
+      case 'resume':
+        return { path: '/preferences', payload: { value: what } };
+    }
+    return `Unknown item ${what}.`;
   }
 
   // act runs a customer action from a button outside a sheet.
@@ -419,7 +498,10 @@ export class Phone {
     if (!b) return h('div', { class: 'bubble' }, h('span', { class: 'caption' }, '(kept in blob storage)'));
     switch (b.type) {
       case 'text':
-        return h('div', { class: 'bubble' }, b.text || h('span', { class: 'caption' }, '(long text kept in blob storage)'));
+        return h('div', { class: 'bubble' },
+          b.forwarded ? h('div', { class: 'caption' }, b.forwarded === 'frequently' ? 'Forwarded many times' : 'Forwarded') : null,
+          b.referral ? h('div', { class: 'caption' }, `From ${b.referral.sourceType === 'post' ? 'a post' : 'an ad'}: ${b.referral.headline || b.referral.sourceUrl}`) : null,
+          b.text || h('span', { class: 'caption' }, '(long text kept in blob storage)'));
       case 'selection':
         return h('div', { class: 'bubble' }, answered(recs, (b.selections || [])[0] && b.selections[0].id),
           (b.selections || []).map((s, i) => h('div', {},
@@ -435,8 +517,24 @@ export class Phone {
         const l = b.location || {};
         return h('div', { class: 'bubble' }, h('div', { class: 'location' },
           h('div', { class: 'header' }, l.name || 'Location'), l.address ? h('div', {}, l.address) : null,
-          h('div', { class: 'caption' }, `${l.latitude}, ${l.longitude}`)));
+          h('div', { class: 'caption' }, `${l.latitude}, ${l.longitude}`),
+          l.url ? h('a', { href: l.url, target: '_blank', rel: 'noopener noreferrer' }, l.url) : null));
       }
+      case 'contacts':
+        return h('div', { class: 'bubble' }, (b.contacts || []).map((c) => h('div', { class: 'contact' },
+          h('span', { 'aria-hidden': 'true' }, '👤 '), (c.name && c.name.formatted_name) || 'Contact',
+          (c.phones || [])[0] ? h('div', { class: 'caption' }, c.phones[0].phone) : null)));
+      case 'revoke':
+        return h('div', { class: 'bubble' }, h('span', { class: 'caption' }, '🚫 deleted a message'));
+      case 'edit':
+        return h('div', { class: 'bubble' }, (b.edited && b.edited.text) || '', h('div', { class: 'caption' }, 'edited a message'));
+      case 'system': {
+        const s = b.system || {};
+        const what = { number: `changed their number to ${s.waId}`, userId: 'has a new business-scoped user id', identity: 'security code changed' }[s.change];
+        return h('div', { class: 'bubble' }, h('span', { class: 'caption' }, `⚙ ${what || s.text || s.type}`));
+      }
+      case 'callPermission':
+        return h('div', { class: 'bubble' }, `📞 ${b.callPermission && b.callPermission.response === 'accept' ? 'allows calls' : 'refuses calls'}`);
       case 'order': {
         const o = b.order || { items: [] };
         const n = (o.items || []).reduce((k, i) => k + (i.quantity || 0), 0);
