@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -24,8 +25,11 @@ type Scopes map[string][]string
 
 // principalARN matches the ARNs a scope may name and that API Gateway
 // reports: IAM roles (with or without a path), users, account roots, and
-// the STS sessions of assumed roles.
-var principalARN = regexp.MustCompile(`^arn:(aws[a-z-]*):(iam|sts)::([0-9]{12}):(role|user|assumed-role|root)(/.*)?$`)
+// the STS sessions of assumed roles. It is compiled on first use, not at
+// the start of every function that links the package.
+var principalARN = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^arn:(aws[a-z-]*):(iam|sts)::([0-9]{12}):(role|user|assumed-role|root)(/.*)?$`)
+})
 
 // Principal returns the principal an ARN stands for, as Scopes keys it: the
 // role of an assumed-role session (arn:aws:sts::123456789012:assumed-role/
@@ -33,7 +37,7 @@ var principalARN = regexp.MustCompile(`^arn:(aws[a-z-]*):(iam|sts)::([0-9]{12}):
 // its path, which session ARNs do not carry. Anything else is returned as
 // it is.
 func Principal(arn string) string {
-	m := principalARN.FindStringSubmatch(arn)
+	m := principalARN().FindStringSubmatch(arn)
 	if m == nil {
 		return arn
 	}
@@ -65,7 +69,7 @@ func Parse(v string) (Scopes, error) {
 	}
 	s := Scopes{}
 	for _, arn := range slices.Sorted(maps.Keys(raw)) {
-		m := principalARN.FindStringSubmatch(arn)
+		m := principalARN().FindStringSubmatch(arn)
 		if m == nil || m[2] != "iam" {
 			return nil, fmt.Errorf("%q is not the ARN of an IAM role or user", arn)
 		}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/shared/message"
@@ -54,12 +55,18 @@ var payEndpoints = []struct{ key, name string }{
 	{"shippingMethodUpdateUrl", "shippingMethodUpdate"},
 }
 
+// The patterns are compiled on first use, not at the start of every
+// function that links the package.
 var (
-	teamIDPattern   = regexp.MustCompile(`^[A-Z0-9]{10}$`)
-	amountPattern   = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
-	countryPattern  = regexp.MustCompile(`^[A-Za-z]{2}$`)
-	currencyPattern = regexp.MustCompile(`^[A-Za-z]{3}$`)
+	teamIDPattern   = lazyPattern(`^[A-Z0-9]{10}$`)
+	amountPattern   = lazyPattern(`^-?[0-9]+(\.[0-9]+)?$`)
+	countryPattern  = lazyPattern(`^[A-Za-z]{2}$`)
+	currencyPattern = lazyPattern(`^[A-Za-z]{3}$`)
 )
+
+func lazyPattern(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // Validate returns what is wrong with m for Apple, every field at fault
 // named. Images given by bytes are checked here; images given by URL are
@@ -314,7 +321,7 @@ func validateCustom(ps *message.Problems, m message.Message) {
 	switch {
 	case m.TeamID == "":
 		ps.Add("message.teamId", "is required")
-	case !teamIDPattern.MatchString(m.TeamID):
+	case !teamIDPattern().MatchString(m.TeamID):
 		ps.Add("message.teamId", "%q is not an Apple team id: 10 upper-case letters and digits", m.TeamID)
 	}
 	ps.Required("message.bundleId", m.BundleID)
@@ -417,8 +424,8 @@ func validateApplePay(ps *message.Problems, m message.Message) {
 			return
 		}
 		requiredString(ps, f+".merchantName", pr.MerchantName, nil, "")
-		requiredString(ps, f+".countryCode", pr.CountryCode, countryPattern, "an ISO 3166 two-letter country code")
-		requiredString(ps, f+".currencyCode", pr.CurrencyCode, currencyPattern, "an ISO 4217 three-letter currency code")
+		requiredString(ps, f+".countryCode", pr.CountryCode, countryPattern(), "an ISO 3166 two-letter country code")
+		requiredString(ps, f+".currencyCode", pr.CurrencyCode, currencyPattern(), "an ISO 4217 three-letter currency code")
 		if pr.Total == nil {
 			ps.Add(f+".total", "is required")
 		} else {
@@ -455,7 +462,7 @@ func validateApplePay(ps *message.Problems, m message.Message) {
 
 func checkPaymentItem(ps *message.Problems, field string, it paymentItem) {
 	requiredString(ps, field+".label", it.Label, nil, "")
-	requiredString(ps, field+".amount", it.Amount, amountPattern, `a decimal amount written as a string, e.g. "10.00"`)
+	requiredString(ps, field+".amount", it.Amount, amountPattern(), `a decimal amount written as a string, e.g. "10.00"`)
 }
 
 // requiredString records a problem when s is absent or empty, or does not
@@ -520,12 +527,12 @@ const (
 )
 
 // localePattern is a locale as Apple writes it (en_US), or with a hyphen.
-var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$`)
+var localePattern = lazyPattern(`^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$`)
 
 // validateEnvelope checks what any Apple message may carry: its locale,
 // agent and session.
 func validateEnvelope(ps *message.Problems, m message.Message) {
-	if m.Locale != "" && !localePattern.MatchString(m.Locale) {
+	if m.Locale != "" && !localePattern().MatchString(m.Locale) {
 		ps.Add("message.locale", "%q is not a locale such as en_US", m.Locale)
 	}
 	switch {
