@@ -3,9 +3,11 @@ package whatsappsim
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -177,4 +179,103 @@ func FuzzTemplateAgreement(f *testing.F) {
 			t.Errorf("components %s:\nparley: %v\nsimulator: %v", components, problems, err)
 		}
 	})
+}
+
+// TestTemplateAgreementMutations: parley and the simulator agree on
+// thousands of templates made by changing one or two values of a fixture
+// (each removed, emptied, retyped or repeated).
+func TestTemplateAgreementMutations(t *testing.T) {
+	var seeds []any
+	files, _ := filepath.Glob(filepath.Join(whatsappTestdata, "templates", "*.json"))
+	for _, file := range files {
+		b, _ := os.ReadFile(file)
+		var m struct {
+			Components any `json:"components"`
+		}
+		json.Unmarshal(b, &m)
+		seeds = append(seeds, m.Components)
+	}
+	rng := rand.New(rand.NewPCG(12, 2026))
+	disagreements, accepted := 0, 0
+	const n = 5000
+	for i := range n {
+		components := mutate(rng, clone(seeds[i%len(seeds)]))
+		if i%2 == 1 {
+			components = mutate(rng, components)
+		}
+		raw, _ := json.Marshal(components)
+		m := message.Message{Type: message.TypeTemplate, Name: "spring_offer", Language: "en_GB", Components: raw}
+		problems := whatsapp.Validate(m)
+		_, err := check([]byte(envelope("template", `{"name":"spring_offer","language":{"code":"en_GB"},"components":`+string(raw)+`}`)))
+		if (len(problems) == 0) != (err == nil) {
+			if disagreements++; disagreements <= 10 {
+				t.Errorf("components %s:\nparley: %v\nsimulator: %v", raw, problems, err)
+			}
+		}
+		if err == nil {
+			accepted++
+		}
+	}
+	// Both answers must be well represented for the agreement to mean
+	// something.
+	if accepted < n/20 || accepted > n*19/20 {
+		t.Errorf("%d of %d mutated templates accepted; the mutations must give both answers", accepted, n)
+	}
+}
+
+func clone(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	json.Unmarshal(b, &out)
+	return out
+}
+
+// replacements are the values a mutation puts in place of another.
+var replacements = []any{nil, "", " ", "x", "0", "10", "TEXT", "Hi\tthere", 0.0, 1.0, -1.0, 10.0, 1.5, 91.0, true,
+	[]any{}, map[string]any{}, strings.Repeat("w", 61), strings.Repeat("w", 16)}
+
+// mutate changes one node of v, picked at random: it removes a key or an
+// element, repeats an element, or replaces a value.
+func mutate(rng *rand.Rand, v any) any {
+	var nodes []func()
+	var walk func(parent any, key any, node any)
+	walk = func(parent any, key any, node any) {
+		switch n := node.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(n))
+			for k := range n {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				nodes = append(nodes, func() { delete(n, k) })
+				walk(n, k, n[k])
+			}
+			nodes = append(nodes, func() { n["extra"] = "x" })
+		case []any:
+			for i, child := range n {
+				walk(n, i, child)
+			}
+			if len(n) > 0 {
+				if p, ok := parent.(map[string]any); ok {
+					nodes = append(nodes, func() { p[key.(string)] = append(n, clone(n[len(n)-1])) })
+					nodes = append(nodes, func() { p[key.(string)] = n[1:] })
+				}
+			}
+		}
+		if parent != nil {
+			nodes = append(nodes, func() {
+				r := clone(replacements[rng.IntN(len(replacements))])
+				switch p := parent.(type) {
+				case map[string]any:
+					p[key.(string)] = r
+				case []any:
+					p[key.(int)] = r
+				}
+			})
+		}
+	}
+	walk(nil, nil, v)
+	nodes[rng.IntN(len(nodes))]()
+	return v
 }
