@@ -22,7 +22,7 @@ const (
 	MaxAttachmentName = 255
 	// UploadPrefix starts the key of every file uploaded through the send
 	// API's POST /v1/uploads.
-	UploadPrefix = "uploads/"
+	UploadPrefix = message.UploadPrefix
 	// placeholder is the character that stands for one attachment in a
 	// text's body, in order.
 	placeholder = "\uFFFC"

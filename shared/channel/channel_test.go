@@ -166,3 +166,17 @@ func TestFallbackForms(t *testing.T) {
 		})
 	}
 }
+
+// TestUploadsFitTheChannels: POST /v1/uploads takes every file a channel
+// sends, and no name Apple's attachments would refuse.
+func TestUploadsFitTheChannels(t *testing.T) {
+	if want := max(apple.MaxBlob, whatsapp.MaxDocumentSize); message.MaxUploadSize != want {
+		t.Errorf("MaxUploadSize = %d, want the largest file a channel sends, %d", message.MaxUploadSize, want)
+	}
+	if message.MaxUploadName != apple.MaxAttachmentName {
+		t.Errorf("MaxUploadName = %d, want Apple's attachment name limit %d", message.MaxUploadName, apple.MaxAttachmentName)
+	}
+	if apple.UploadPrefix != message.UploadPrefix || whatsapp.UploadPrefix != message.UploadPrefix {
+		t.Errorf("the channels take uploads under %q and %q, the API gives them under %q", apple.UploadPrefix, whatsapp.UploadPrefix, message.UploadPrefix)
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -21,7 +20,7 @@ import (
 // UploadTTL is how long the URL of POST /v1/uploads takes the file.
 const UploadTTL = 15 * time.Minute
 
-// uploadID is the part of an upload's key after apple.UploadPrefix.
+// uploadID is the part of an upload's key after message.UploadPrefix.
 var uploadID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 // Uploads serves POST /v1/uploads: a key and a URL to PUT a large
@@ -77,15 +76,15 @@ func (u *Uploads) now() time.Time {
 func (req UploadRequest) check() message.Problems {
 	var ps message.Problems
 	ps.Required("name", req.Name)
-	ps.MaxLen("name", req.Name, apple.MaxAttachmentName)
+	ps.MaxLen("name", req.Name, message.MaxUploadName)
 	switch t, _, err := mime.ParseMediaType(req.MimeType); {
 	case req.MimeType == "":
 		ps.Add("mimeType", "is required")
 	case err != nil || !strings.Contains(t, "/"):
 		ps.Add("mimeType", "%q is not a MIME type (type/subtype)", req.MimeType)
 	}
-	if req.Size <= 0 || req.Size > apple.MaxBlob {
-		ps.Add("size", "%d bytes, it must be 1 to %d", req.Size, apple.MaxBlob)
+	if req.Size <= 0 || req.Size > message.MaxUploadSize {
+		ps.Add("size", "%d bytes, it must be 1 to %d", req.Size, message.MaxUploadSize)
 	}
 	return ps
 }
@@ -103,7 +102,7 @@ func (u *Uploads) handleCreate() http.Handler {
 		}
 		id := make([]byte, 16)
 		rand.Read(id)
-		key := apple.UploadPrefix + hex.EncodeToString(id)
+		key := message.UploadPrefix + hex.EncodeToString(id)
 		now := u.now()
 		slot := UploadSlot{Upload: key, Method: http.MethodPut, Headers: map[string]string{"Content-Type": req.MimeType},
 			ExpiresAt: now.Add(UploadTTL).UTC()}
@@ -146,7 +145,7 @@ func (u *Uploads) handleCreate() http.Handler {
 func (u *Uploads) handlePut() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		key := apple.UploadPrefix + id
+		key := message.UploadPrefix + id
 		u.mu.Lock()
 		p, ok := u.pending[key]
 		if ok {
@@ -162,7 +161,7 @@ func (u *Uploads) handlePut() http.Handler {
 				Details: message.Problems{{Field: "Content-Length", Problem: fmt.Sprintf("%d bytes, want %d", r.ContentLength, p.size)}}})
 			return
 		}
-		body := &exactReader{r: http.MaxBytesReader(w, r.Body, apple.MaxBlob), want: p.size}
+		body := &exactReader{r: http.MaxBytesReader(w, r.Body, message.MaxUploadSize), want: p.size}
 		if err := u.Blobs.PutBlob(r.Context(), key, body, p.contentType, nil); err != nil {
 			if body.err != nil {
 				writeError(w, &message.Error{Code: message.CodeInvalidRequest, Message: body.err.Error(),

@@ -113,7 +113,7 @@ func validateMedia(ps *message.Problems, m message.Message) {
 
 // UploadPrefix starts the key of every file uploaded through the send
 // API's POST /v1/uploads.
-const UploadPrefix = "uploads/"
+const UploadPrefix = message.UploadPrefix
 
 // mediaOut is the media object of a media message: Meta's media id (what
 // parley sends, having uploaded the file) or a link.
