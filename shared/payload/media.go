@@ -141,7 +141,8 @@ type checkedMedia struct {
 	want  []string
 
 	// read is the size of the next read: small at first, so that the
-	// hash starts early, then doubling up to a chunk.
+	// hash starts early, then doubling up to a chunk (and halving again
+	// near the end of a file of known size).
 	read int
 	slab *[mediaChunks * mediaChunk]byte
 	cur  []byte // the chunk being handed out
@@ -237,7 +238,13 @@ func (c *checkedMedia) next() error {
 	var err error
 	for k < len(b) && err == nil {
 		var n int
-		n, err = c.src.Read(b[k:min(len(b), k+c.read)])
+		want := c.read
+		if left := c.size - c.n; c.size > 0 && left < 2*int64(want) {
+			// Near the end, reads halve what is left: the last piece, the
+			// one hashed after the download, is small.
+			want = max(firstRead, int(left/2))
+		}
+		n, err = c.src.Read(b[k:min(len(b), k+want)])
 		c.read = min(2*c.read, mediaChunk)
 		c.n += int64(n)
 		switch {
