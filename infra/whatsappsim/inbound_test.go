@@ -198,3 +198,43 @@ func TestOtherItemsParse(t *testing.T) {
 		}
 	}
 }
+
+// Statuses price what was sent as Meta does: free-form messages and a
+// utility template inside the window are free, a template outside it, or
+// a marketing one, is billed at its category.
+func TestStatusPricing(t *testing.T) {
+	s := newStackWith(t, Config{KnownTemplates: []Template{{Name: "autumn_sale", Language: "en_GB", Category: "MARKETING"}, {Name: "order_ready", Language: "en_GB", Category: "UTILITY"}}})
+	s.postOK(t, "/reply", `{`+samReq+`,"text":"hello"}`)
+	tmpl := func(name string) string {
+		return `{"messaging_product":"whatsapp","to":"+447700900123","type":"template","template":{"name":"` + name + `","language":{"code":"en_GB"}}}`
+	}
+	sends := []struct {
+		body string
+		want string
+	}{
+		{`{"messaging_product":"whatsapp","to":"+447700900123","type":"text","text":{"body":"Hi"}}`, `{"billable":false,"pricing_model":"PMP","type":"free_customer_service","category":"service"}`},
+		{tmpl("order_ready"), `{"billable":false,"pricing_model":"PMP","type":"free_customer_service","category":"utility"}`},
+		{tmpl("autumn_sale"), `{"billable":true,"pricing_model":"PMP","type":"regular","category":"marketing"}`},
+	}
+	for i, c := range sends {
+		if i == 2 {
+			s.clock.Advance(25 * time.Hour)
+		}
+		status, ans := s.send(t, c.body)
+		if status != 200 {
+			t.Fatalf("send %d: %d", i, status)
+		}
+		_, raw := s.postOK(t, "/status", `{"wamid":"`+ans.Messages[0].ID+`","status":"delivered"}`)
+		if !strings.Contains(string(raw), `"pricing":`+c.want) {
+			t.Errorf("send %d: status %s, want pricing %s", i, raw, c.want)
+		}
+	}
+	// Outside the window a utility template is billed too.
+	status, ans := s.send(t, tmpl("order_ready"))
+	if status != 200 {
+		t.Fatal(status)
+	}
+	if _, raw := s.postOK(t, "/status", `{"wamid":"`+ans.Messages[0].ID+`","status":"sent"}`); !strings.Contains(string(raw), `"type":"regular","category":"utility"`) {
+		t.Errorf("utility template outside the window: %s", raw)
+	}
+}

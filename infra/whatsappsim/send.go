@@ -152,6 +152,7 @@ func (s *Simulator) admit(a Accepted, c checked) (Accepted, error) {
 		return a, &fault{http.StatusBadRequest, 130429, errorTexts[130429][1]}
 	}
 	ch := s.chatOf(a)
+	a.inWindow = s.open(ch, a.At)
 	switch {
 	case c.typ == "template" || s.open(ch, a.At):
 		if c.typ == "reaction" && !s.inChat(ch, c.reactTo) {

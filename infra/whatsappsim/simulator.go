@@ -181,8 +181,8 @@ type Template struct {
 	// by index: the text of the customer's tap.
 	QuickReplies []string
 	// Category is the template's category: MARKETING, UTILITY or
-	// AUTHENTICATION. A MARKETING template to a customer who stopped
-	// marketing messages fails with 131050.
+	// AUTHENTICATION, which statuses price it by. A MARKETING template to
+	// a customer who stopped marketing messages fails with 131050.
 	Category string
 }
 
@@ -207,6 +207,9 @@ type Accepted struct {
 	// FailedWith is the error code of the failed status the simulator
 	// posted on its own (131047 outside the window), or zero.
 	FailedWith int `json:"failedWith,omitempty"`
+	// inWindow tells whether the customer service window was open when
+	// the message was sent: what its price depends on.
+	inWindow bool
 }
 
 // Simulator is the simulated Graph API. Make one with New.

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -248,7 +249,7 @@ func (s *Simulator) handleStatus(w http.ResponseWriter, r *http.Request) {
 	st := statusPayload{ID: a.WAMID, Status: req.Status, Timestamp: s.timestamp(), BizOpaqueCallbackData: callbackData(a)}
 	switch req.Status {
 	case "sent", "delivered":
-		st.Pricing = &pricing{PricingModel: "PMP", Type: "free_customer_service", Category: "service"}
+		st.Pricing = s.price(a)
 	case "failed":
 		st = s.failedStatus(a, req.ErrorCode)
 	}
@@ -278,6 +279,25 @@ func (s *Simulator) handleStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	s.deliver(r.Context(), w, a.WAMID, a.PhoneNumberID, value{Contacts: contacts, Statuses: []statusPayload{st}})
+}
+
+// price is the pricing Meta reports for a (per-message pricing): a
+// template is billed at its category's rate, but a utility template inside
+// the customer service window is free, as is every free-form message (which
+// only goes out inside it). A template's category is its KnownTemplates
+// entry's, utility when the simulator does not know it.
+func (s *Simulator) price(a Accepted) *pricing {
+	if a.Type != "template" {
+		return &pricing{PricingModel: "PMP", Type: "free_customer_service", Category: "service"}
+	}
+	var m sent
+	json.Unmarshal(a.Request, &m)
+	t, _ := s.template(m.Template.Name, m.Template.Language.Code)
+	category := cmp.Or(strings.ToLower(t.Category), "utility")
+	if category == "utility" && a.inWindow {
+		return &pricing{PricingModel: "PMP", Type: "free_customer_service", Category: category}
+	}
+	return &pricing{Billable: true, PricingModel: "PMP", Type: "regular", Category: category}
 }
 
 // recipient is the user a was sent to, when the simulator knows them. The
