@@ -41,7 +41,7 @@ func paymentRequestJSON(shippingContact, shippingMethods bool) string {
 }
 
 // newStore opens an embedded store reading time from clk, holding recs.
-func newStore(t *testing.T, clk clock.Clock, recs ...message.Record) *embedded.Store {
+func newStore(t testing.TB, clk clock.Clock, recs ...message.Record) *embedded.Store {
 	t.Helper()
 	st, err := embedded.Open(t.TempDir(), clk)
 	if err != nil {
@@ -131,7 +131,7 @@ func (p *payProcessor) total() int {
 // rig is a callback handler over an embedded store, with a counting
 // processor.
 type rig struct {
-	t    *testing.T
+	t    testing.TB
 	clk  *clock.Manual
 	st   store.Store
 	proc *payProcessor
@@ -143,7 +143,7 @@ type rig struct {
 	events []message.Event
 }
 
-func newRig(t *testing.T, limits applepay.Limits, recs ...message.Record) *rig {
+func newRig(t testing.TB, limits applepay.Limits, recs ...message.Record) *rig {
 	t.Helper()
 	r := &rig{t: t, clk: clock.NewManual(now), proc: &payProcessor{hits: map[string]int{}}}
 	srv := httptest.NewServer(r.proc)
