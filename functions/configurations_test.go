@@ -221,3 +221,43 @@ func TestFunctionsLinkOnlyWhatTheyUse(t *testing.T) {
 		})
 	}
 }
+
+// TestParleyPackagesStartCheaply: the package initialisers of parley's own
+// packages, which run at every cold start of every function that links
+// them, allocate little — patterns are compiled and tables built on first
+// use — so that a function's init duration is the SDK's and its own
+// wiring. Read from the Go runtime's init trace of each built function.
+func TestParleyPackagesStartCheaply(t *testing.T) {
+	const maxAllocs = 120
+	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode", "webhook"} {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(build(t, name))
+			// No configuration: the function stops in main, after every
+			// package initialiser has run.
+			cmd.Env = []string{"GODEBUG=inittrace=1"}
+			out, _ := cmd.CombinedOutput()
+			seen := 0
+			for _, line := range strings.Split(string(out), "\n") {
+				// init <package> @0.51 ms, 0.10 ms clock, 8176 bytes, 44 allocs
+				f := strings.Fields(line)
+				if len(f) < 10 || f[0] != "init" || f[len(f)-1] != "allocs" {
+					continue
+				}
+				seen++
+				if !strings.HasPrefix(f[1], "github.com/parleyhq/parley/") {
+					continue
+				}
+				var allocs int
+				if _, err := fmt.Sscan(f[len(f)-2], &allocs); err != nil {
+					t.Fatalf("init trace line %q: %v", line, err)
+				}
+				if allocs > maxAllocs {
+					t.Errorf("%s allocates %d objects at start-up (at most %d): compile its patterns and build its tables on first use", f[1], allocs, maxAllocs)
+				}
+			}
+			if seen == 0 {
+				t.Fatalf("no init trace in the output of %s: %s", name, out)
+			}
+		})
+	}
+}
