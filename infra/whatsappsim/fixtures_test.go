@@ -79,6 +79,9 @@ func TestWebhooksFollowFixtures(t *testing.T) {
 		{"group.json", []step{
 			{path: "/reply", req: `{"businessId":"106540352242922","from":"447700900999","userId":"GB.55501928374650192837","name":"Alex Moreno",
 				"group":"Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw","text":"Is the tasting still on Friday?"}`, list: "messages", index: 0, contacts: true},
+			{path: "/status", req: `{"wamid":"wamid.OUR_GROUP_POST","status":"read","participant":"447700900999"}`, sendAs: "wamid.OUR_GROUP_POST",
+				send:   `{"messaging_product":"whatsapp","recipient_type":"group","to":"Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw","type":"text","text":{"body":"Yes, at 19:00."}}`,
+				change: 1, list: "statuses", index: 0, noContacts: true},
 		}},
 		{"entry_point.json", []step{
 			{path: "/reply", req: `{` + sam + `,"text":"Are the autumn boxes vegetarian?","referral":{"sourceUrl":"https://fb.example/ads/4471","sourceId":"120208844","sourceType":"ad",
