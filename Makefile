@@ -3,6 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 PORT ?= 8080
 FUZZTIME ?= 10s
+BATCH_STATUSES ?= 20000
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags='-s -w'
 FUNCTIONS := ingest send fallback fetch decode webhook
 
@@ -75,7 +76,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/apple/
 	$(GO) test -run '^$$' -fuzz '^FuzzTemplateAgreement$$' -fuzztime $(FUZZTIME) ./infra/whatsappsim/
 
-## bench: ingest CPU against its floor, payload fetch + decrypt against AES-CTR + io.Copy, WhatsApp media fetch against a plain loopback download into the same store, every function's arm64 size and init duration as ratios to an empty aws-lambda-go function (targets 1.5× and 1.3×), beside the AWS SDK clients alone, DynamoDB requests per operation, fallback run throughput
+## bench: ingest CPU against its floor, a signed batch of $(BATCH_STATUSES) statuses on DynamoDB (moto) against the same requests bare, payload fetch + decrypt against AES-CTR + io.Copy, WhatsApp media fetch against a plain loopback download into the same store, every function's arm64 size and init duration as ratios to an empty aws-lambda-go function (targets 1.5× and 1.3×), beside the AWS SDK clients alone, DynamoDB requests per operation, fallback run throughput
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/httpapi/ | tee bin/bench.txt
 	$(GO) test -run '^$$' -bench 'RenderValidate|ParseBatch100|ParseFloor100' -benchmem ./shared/whatsapp/ | tee -a bin/bench.txt
@@ -83,6 +84,7 @@ bench: build
 	$(GO) test -count=1 -run 'TestRequestCounts|TestScheduleRequestCounts' -v ./infra/local/ | grep -E 'requests|ok|FAIL'
 	$(GO) test -count=1 -run '^$$' -bench 'FallbackRun' -benchtime 3x ./infra/local/ | tee -a bin/bench.txt
 	$(GO) test -count=1 -run '^$$' -bench 'Fetch' -benchmem -benchtime 5x ./shared/payload/ | tee -a bin/bench.txt
+	$(GO) test -count=1 -run '^$$' -bench 'StatusBatch' -benchtime 1x -timeout 60m ./shared/ingest/ -args -statuses=$(BATCH_STATUSES) | tee -a bin/bench.txt
 	@for f in $(FUNCTIONS); do printf 'bin/%s/bootstrap (linux/arm64): %s bytes\n' $$f $$(stat -c %s bin/$$f/bootstrap); done
 
 ## load: webhooks, bursts, one large batch and sends against a local stack on 127.0.0.1, each beside a floor of the same run; then the same on DynamoDB and S3 of a moto server
