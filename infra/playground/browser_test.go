@@ -150,6 +150,9 @@ func TestBrowser(t *testing.T) {
 		chromedp.Poll[chromedp.Void](`document.querySelector('#whatsapp [data-role=thread]').textContent.includes('security code changed')`),
 		more("stop"),
 		chromedp.WaitVisible(`#event-list li[data-type="customer.preferences"][data-channel="whatsapp"]`))
+	if got := b.text(`#event-list li[data-type="customer.preferences"] .event-summary`); got != "marketing_messages: stop" {
+		t.Errorf("the opt-out's event reads %q, want %q", got, "marketing_messages: stop")
+	}
 	b.do("write by username with the number hidden, then in a group",
 		chromedp.SendKeys(`#whatsapp input[name=text]`, "Sam here, by username"),
 		more("username"),

@@ -64,6 +64,11 @@ function summary(ev) {
         case 'reaction': return b.reaction && b.reaction.removed ? 'reaction removed' : `reaction ${b.reaction ? b.reaction.emoji : ''}`;
         case 'auth': return `auth: ${b.auth ? b.auth.status || b.auth.error || '' : ''}`;
         case 'payment': return `payment: ${b.payment ? b.payment.status || '' : ''}`;
+        case 'contacts': return `contacts: ${(b.contacts || []).map((c) => (c.name && c.name.formatted_name) || '?').join(', ')}`;
+        case 'revoke': return `revoke: ${b.originalId || ''}`;
+        case 'edit': return `edit of ${b.originalId || ''}: ${(b.edited && b.edited.text) || ''}`;
+        case 'system': return `system: ${b.system ? b.system.change || b.system.type : ''}`;
+        case 'callPermission': return `call permission: ${b.callPermission ? b.callPermission.response : ''}`;
         default: return b.type + (b.unsupported ? `: ${b.unsupported}` : '');
       }
     case 'message.sent': return ev.messageId || '';
@@ -71,6 +76,8 @@ function summary(ev) {
     case 'message.failed': return ev.error ? `${ev.error.code}: ${ev.error.message}` : '';
     case 'conversation.typing': return ev.status || '';
     case 'payment.callback': return b && b.payment ? b.payment.status || '' : '';
+    case 'customer.preferences': return b ? (b.preferences || []).map((p) => `${p.category}: ${p.value}`).join(', ') : '';
+    case 'platform.error': return ev.error && ev.error.platform ? `${ev.error.platform.code}: ${ev.error.platform.title || ev.error.message}` : '';
     default: return '';
   }
 }
