@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -321,11 +322,16 @@ func TestInitDuration(t *testing.T) {
 	if first.InitDuration < 200*time.Millisecond {
 		t.Errorf("init duration %s, want at least the 200ms the function sleeps before it starts", first.InitDuration)
 	}
+	// Sleeping takes no CPU: the init's CPU time is some, but not the
+	// 200ms slept.
+	if runtime.GOOS == "linux" && (first.InitCPU <= 0 || first.InitCPU >= 200*time.Millisecond) {
+		t.Errorf("init CPU time %s, want more than none and less than the 200ms the function sleeps", first.InitCPU)
+	}
 	warm, err := em.Invoke(context.Background(), []byte(`{"action":"echo"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if warm.InitDuration != 0 {
-		t.Errorf("a warm invocation reports init duration %s, want none", warm.InitDuration)
+	if warm.InitDuration != 0 || warm.InitCPU != 0 {
+		t.Errorf("a warm invocation reports init duration %s, CPU %s, want none", warm.InitDuration, warm.InitCPU)
 	}
 }

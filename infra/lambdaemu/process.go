@@ -23,8 +23,9 @@ type process struct {
 	asked  bool // the runtime has asked for an invocation
 	served int  // invocations handed to the runtime
 	// initDuration is from exec to the runtime's first GET next: what
-	// Lambda reports as Init Duration.
-	initDuration time.Duration
+	// Lambda reports as Init Duration; initCPU is the CPU time the process
+	// spent in it.
+	initDuration, initCPU time.Duration
 }
 
 // startProcess starts the bootstrap in its own process group, so that

@@ -41,6 +41,7 @@ func (e *Emulator) serveNext(w http.ResponseWriter, r *http.Request) {
 	if p != nil {
 		if !p.asked {
 			p.initDuration = time.Since(p.started)
+			p.initCPU = cpuTime(p.cmd.Process.Pid)
 		}
 		p.asked = true
 	}
