@@ -81,7 +81,7 @@ type HandlerConfig struct {
 	// Store holds the applePay messages parley sent (found by their Apple
 	// message id, the callbacks' requestIdentifier), their conversations,
 	// and the state of each request's callbacks.
-	Store store.Store
+	Store Store
 	// Emit records an event; each answered callback makes one.
 	Emit func(ctx context.Context, ev message.Event) error
 	// Lifetime is how long after it is sent a request takes callbacks;
@@ -97,10 +97,19 @@ type HandlerConfig struct {
 	Clock clock.Clock
 }
 
+// Store is what the handler reads and writes of parley's store (see
+// store.Store).
+type Store interface {
+	MessageByPlatformID(ctx context.Context, ch message.Channel, pid string) (message.Record, error)
+	Conversation(ctx context.Context, k store.ConversationKey) (message.Conversation, error)
+	Payment(ctx context.Context, messageID string) (store.Payment, error)
+	Apply(ctx context.Context, ws ...store.Write) error
+}
+
 // handler serves the callbacks of one HandlerConfig.
 type handler struct {
 	HandlerConfig
-	store    store.Store
+	store    Store
 	clock    clock.Clock
 	timeout  time.Duration
 	lifetime time.Duration
