@@ -2,8 +2,8 @@
 // not have: Apple Pay's merchant-session endpoint (POST /paymentSession,
 // which in production requires the merchant identity certificate) and a
 // business's payment processor (POST /processor/{callback}), which
-// approves every payment and changes nothing on updates. Mount it under
-// /sim/applepay.
+// approves every payment, charges each transactionIdentifier once, and
+// changes nothing on updates. Mount it under /sim/applepay.
 package paysim
 
 import (
@@ -22,14 +22,19 @@ type Call struct {
 	Name string          `json:"name"`
 	Body json.RawMessage `json:"body"`
 	At   time.Time       `json:"at"`
+	// Charged is set on a payment the processor charged; a payment whose
+	// transactionIdentifier it charged before is answered again without
+	// a second charge.
+	Charged bool `json:"charged,omitempty"`
 }
 
 // Simulator is the merchant-session endpoint and the processor.
 type Simulator struct {
-	mux   *http.ServeMux
-	now   func() time.Time
-	mu    sync.Mutex
-	calls []Call
+	mux     *http.ServeMux
+	now     func() time.Time
+	mu      sync.Mutex
+	calls   []Call
+	charged map[string]bool // by transactionIdentifier
 }
 
 // New returns a simulator reading time from now (time.Now when nil).
@@ -37,7 +42,7 @@ func New(now func() time.Time) *Simulator {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Simulator{mux: http.NewServeMux(), now: now}
+	s := &Simulator{mux: http.NewServeMux(), now: now, charged: map[string]bool{}}
 	s.mux.HandleFunc("POST /paymentSession", s.session)
 	s.mux.HandleFunc("POST /processor/{name}", s.process)
 	s.mux.HandleFunc("GET /processor/calls", s.listCalls)
@@ -89,8 +94,12 @@ func (s *Simulator) process(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := r.PathValue("name")
+	c := Call{Name: name, Body: body, At: s.now()}
 	s.mu.Lock()
-	s.calls = append(s.calls, Call{Name: name, Body: body, At: s.now()})
+	if txn := transaction(body); name == "paymentGateway" && txn != "" && !s.charged[txn] {
+		s.charged[txn], c.Charged = true, true
+	}
+	s.calls = append(s.calls, c)
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	if name == "paymentGateway" {
@@ -98,6 +107,19 @@ func (s *Simulator) process(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fmt.Fprint(w, `{}`)
+}
+
+// transaction returns the transactionIdentifier of a payment callback.
+func transaction(body []byte) string {
+	var cb struct {
+		Payment struct {
+			PaymentToken struct {
+				TransactionIdentifier string `json:"transactionIdentifier"`
+			} `json:"paymentToken"`
+		} `json:"payment"`
+	}
+	_ = json.Unmarshal(body, &cb)
+	return cb.Payment.PaymentToken.TransactionIdentifier
 }
 
 func (s *Simulator) listCalls(w http.ResponseWriter, _ *http.Request) {

@@ -30,8 +30,11 @@ func TestSimulator(t *testing.T) {
 	if code, _ := post("/paymentSession", `{"merchantIdentifier":"merchant.x","initiative":"web"}`); code != 400 {
 		t.Errorf("a session for another initiative: %d, want 400", code)
 	}
-	if code, out := post("/processor/paymentGateway", `{"requestIdentifier":"r"}`); code != 200 || out["status"] != "STATUS_SUCCESS" {
-		t.Errorf("payment: %d %v", code, out)
+	payment := `{"requestIdentifier":"r","payment":{"paymentToken":{"transactionIdentifier":"A1B2"}}}`
+	for range 2 {
+		if code, out := post("/processor/paymentGateway", payment); code != 200 || out["status"] != "STATUS_SUCCESS" {
+			t.Errorf("payment: %d %v", code, out)
+		}
 	}
 	if code, out := post("/processor/shippingMethodUpdate", `{"requestIdentifier":"r"}`); code != 200 || len(out) != 0 {
 		t.Errorf("update: %d %v", code, out)
@@ -43,7 +46,7 @@ func TestSimulator(t *testing.T) {
 	var calls []Call
 	_ = json.NewDecoder(res.Body).Decode(&calls)
 	res.Body.Close()
-	if len(calls) != 2 || calls[0].Name != "paymentGateway" {
-		t.Errorf("calls: %+v", calls)
+	if len(calls) != 3 || calls[0].Name != "paymentGateway" || !calls[0].Charged || calls[1].Charged || calls[2].Charged {
+		t.Errorf("calls: %+v; want the first payment charged, its replay and the update not", calls)
 	}
 }
