@@ -409,7 +409,9 @@ func checkParameterValue(p params, typ, sub string, limit int) error {
 		_, err := params{path: p.at(typ), m: o}.nonEmpty("fallback_value")
 		return err
 	case "image", "video", "document":
-		keys := []string{"id", "link"}
+		// caption is a key of Meta's media object, which a template
+		// header takes and does not show.
+		keys := []string{"id", "link", "caption"}
 		if typ == "document" {
 			keys = append(keys, "filename")
 		}

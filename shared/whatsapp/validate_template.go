@@ -470,7 +470,9 @@ func checkParameterValue(ps *message.Problems, prm templateParameter) bool {
 		// are ignored, so they are let through.
 		requiredString(ps, at, o, "fallback_value")
 	case "image", "video", "document":
-		keys := []string{"id", "link"}
+		// caption belongs to Meta's media object; a template's header
+		// does not show it, but Meta does not describe refusing it.
+		keys := []string{"id", "link", "caption"}
 		if prm.typ == "document" {
 			keys = append(keys, "filename")
 		}

@@ -468,6 +468,12 @@ func TestValidate(t *testing.T) {
 			prob("message.components[0].parameters[1].payload", "is required: the string WhatsApp sends back when the button is tapped"),
 			prob("message.components[0].parameters[3].type", "is required: payload"),
 			prob("message.components[0].parameters", "4 parameters, the limit is 1: a button takes one")}},
+		// caption is a key of Meta's media object: let through.
+		{"media header with a caption", func() message.Message {
+			m := validTemplate()
+			m.Components = json.RawMessage(`[{"type":"header","parameters":[{"type":"image","image":{"id":"1402299281192839","caption":"Room 12"}}]}]`)
+			return m
+		}(), nil},
 		{"parameters not an array", func() message.Message {
 			m := validTemplate()
 			m.Components = json.RawMessage(`[{"type":"body","parameters":{"type":"text"}}]`)
