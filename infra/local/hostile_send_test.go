@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -31,7 +32,6 @@ func TestHostileSends(t *testing.T) {
 	}{
 		{"WhatsApp business as a name", "whatsapp", "acme-shop", waCustomer, text, "businessId", "is not a WhatsApp phone number id"},
 		{"WhatsApp business as an Apple id", "whatsapp", appleBusiness, waCustomer, text, "businessId", "is not a WhatsApp phone number id"},
-		{"WhatsApp customer as a formatted number", "whatsapp", waBusiness, "+44 7700 900123", text, "to", "is not a WhatsApp recipient"},
 		{"WhatsApp customer as an Apple id", "whatsapp", waBusiness, appleCustomer, text, "to", "is not a WhatsApp recipient"},
 		{"WhatsApp customer with 16 digits", "whatsapp", waBusiness, "4477009001234567", text, "to", "16 digits, a phone number has at most 15"},
 		{"Apple business as a phone number id", "apple", waBusiness, appleCustomer, text, "businessId", "is not an Apple business id"},
@@ -63,7 +63,33 @@ func TestHostileSends(t *testing.T) {
 	if code, _, e := sendText(t, st, "whatsapp", waBusiness, waCustomer, "hello"); code != http.StatusAccepted {
 		t.Errorf("WhatsApp to %s: HTTP %d %v", waCustomer, code, e)
 	}
-	for _, to := range []string{"+" + waCustomer, "GB.13491208655302741918", "Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw"} {
+	// A phone number written as Meta takes it in "to" — with a "+",
+	// spaces, hyphens, parentheses — reaches the conversation the
+	// customer's own messages opened (its wa_id, digits alone).
+	var conv struct {
+		CustomerID string `json:"customerId"`
+		Window     struct{ Open bool }
+	}
+	if code := call(t, "GET", st.URL+"/v1/conversations/whatsapp/"+waBusiness+"/"+waCustomer, nil, &conv); code != http.StatusOK || !conv.Window.Open {
+		t.Fatalf("conversation of %s: HTTP %d %+v", waCustomer, code, conv)
+	}
+	customer := conv.CustomerID
+	for _, to := range []string{"+" + waCustomer, "+44 7700 900123", "+44 (7700) 900-123"} {
+		code, res, e := sendText(t, st, "whatsapp", waBusiness, to, "hello")
+		if code != http.StatusAccepted {
+			t.Errorf("WhatsApp to %q: HTTP %d %v, want 202 inside the window %s opened", to, code, e, waCustomer)
+			continue
+		}
+		var rec message.Record
+		if code := call(t, "GET", st.URL+"/v1/messages/"+res.ID, nil, &rec); code != http.StatusOK || rec.CustomerID != customer {
+			t.Errorf("WhatsApp to %q: HTTP %d, customerId %q, want %q", to, code, rec.CustomerID, customer)
+		}
+	}
+	conv.CustomerID, conv.Window.Open = "", false
+	if code := call(t, "GET", st.URL+"/v1/conversations/whatsapp/"+waBusiness+"/"+url.PathEscape("+44 7700 900123"), nil, &conv); code != http.StatusOK || conv.CustomerID != customer || !conv.Window.Open {
+		t.Errorf("conversation read by a formatted number: HTTP %d %+v, want %s with its window open", code, conv, customer)
+	}
+	for _, to := range []string{"GB.13491208655302741918", "Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw"} {
 		// Ids of conversations that have not written: refused for the
 		// window, not for their form.
 		if code, _, e := sendText(t, st, "whatsapp", waBusiness, to, "hello"); code == http.StatusBadRequest {

@@ -74,6 +74,9 @@ func (Channel) Window() time.Duration { return 0 }
 // Retention is how long a conversation is kept.
 func (Channel) Retention() time.Duration { return Retention }
 
+// CustomerID is to as given: Apple names a customer by one opaque id.
+func (Channel) CustomerID(to string) string { return to }
+
 // Aliases is false: Apple names a customer by one opaque id.
 func (Channel) Aliases() bool { return false }
 

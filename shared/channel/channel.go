@@ -53,6 +53,12 @@ type Channel interface {
 	// Retention is how long a conversation's state is kept after its
 	// latest item.
 	Retention() time.Duration
+	// CustomerID is the id a send's "to" names the customer by, in the
+	// form the platform's webhooks write it, so that a send and the
+	// customer's own messages meet in one conversation. A "to" the
+	// channel does not recognise is returned as given, for CheckIDs-style
+	// validation to refuse.
+	CustomerID(to string) string
 	// Aliases reports whether a customer may be named by several ids,
 	// kept as aliases of one conversation (store.ResolveConversation).
 	Aliases() bool

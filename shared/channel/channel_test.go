@@ -180,3 +180,32 @@ func TestUploadsFitTheChannels(t *testing.T) {
 		t.Errorf("the channels take uploads under %q and %q, the API gives them under %q", apple.UploadPrefix, whatsapp.UploadPrefix, message.UploadPrefix)
 	}
 }
+
+// TestCustomerID: a WhatsApp phone number written as Meta takes it in a
+// send's "to" names the customer by the wa_id Meta's webhooks carry; every
+// other id, and every Apple id, is kept as given.
+func TestCustomerID(t *testing.T) {
+	tests := []struct {
+		ch       channel.Channel
+		to, want string
+	}{
+		{whatsapp.Channel{}, "447700900123", "447700900123"},
+		{whatsapp.Channel{}, "+447700900123", "447700900123"},
+		{whatsapp.Channel{}, "+44 7700 900123", "447700900123"},
+		{whatsapp.Channel{}, "+1 (650) 555-1234", "16505551234"},
+		{whatsapp.Channel{}, "GB.13491208655302741918", "GB.13491208655302741918"},
+		{whatsapp.Channel{}, "US.ENT.11815799212886844830", "US.ENT.11815799212886844830"},
+		{whatsapp.Channel{}, "Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw", "Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw"},
+		{whatsapp.Channel{}, "12+34", "12+34"},
+		{whatsapp.Channel{}, "+", "+"},
+		{whatsapp.Channel{}, "( )", "( )"},
+		{whatsapp.Channel{}, "sam@example.com", "sam@example.com"},
+		{apple.Channel{}, "urn:mbid:AQAAY1x/Wq+Lr0c=", "urn:mbid:AQAAY1x/Wq+Lr0c="},
+		{apple.Channel{}, "+44 7700 900123", "+44 7700 900123"},
+	}
+	for _, tt := range tests {
+		if got := tt.ch.CustomerID(tt.to); got != tt.want {
+			t.Errorf("%s CustomerID(%q) = %q, want %q", tt.ch.Name(), tt.to, got, tt.want)
+		}
+	}
+}

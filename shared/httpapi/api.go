@@ -165,6 +165,11 @@ func handleConversation(st store.Store, scopes access.Scopes) http.Handler {
 			writeError(w, err)
 			return
 		}
+		// The customer id as the channel writes it: a WhatsApp number
+		// given with a "+" or spaces reads the same conversation.
+		if ch, ok := channel.Lookup(k.Channel); ok {
+			k.CustomerID = ch.CustomerID(k.CustomerID)
+		}
 		view := conversationView{Channel: k.Channel, BusinessID: k.BusinessID, CustomerID: k.CustomerID, RecentMessages: []message.Record{}}
 		// Any id of a WhatsApp customer reaches their conversation, which
 		// is kept under their business-scoped user id (store/alias.go).

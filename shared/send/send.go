@@ -99,7 +99,7 @@ type Sender struct {
 // answered "scheduled"; one whose sendAt has passed is sent now, and the
 // answer's notice says so.
 func (s *Sender) Send(ctx context.Context, req message.SendRequest) (message.SendResult, error) {
-	ch, p, fb, err := s.check(req)
+	ch, p, fb, err := s.check(&req)
 	if err != nil {
 		return message.SendResult{}, err
 	}
@@ -172,24 +172,26 @@ func (s *Sender) dispatch(ctx context.Context, d delivery) (message.SendResult, 
 	return s.deliver(ctx, d)
 }
 
-// check validates req and finds its channel, platform and fallback.
-func (s *Sender) check(req message.SendRequest) (channel.Channel, Platform, *message.Fallback, error) {
+// check validates req and finds its channel, platform and fallback. It
+// writes req.To as the channel names the customer (Channel.CustomerID).
+func (s *Sender) check(req *message.SendRequest) (channel.Channel, Platform, *message.Fallback, error) {
 	if ps := req.Validate(); len(ps) > 0 {
 		return nil, nil, nil, requestError(ps)
 	}
-	if err := s.checkSendAt(req); err != nil {
+	if err := s.checkSendAt(*req); err != nil {
 		return nil, nil, nil, err
 	}
 	ch, p, err := s.platform(req.Channel)
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	req.To = ch.CustomerID(req.To)
 	if ic, ok := p.(IDChecker); ok {
 		if ps := ic.CheckIDs(req.BusinessID, req.To); len(ps) > 0 {
 			return nil, nil, nil, requestError(ps)
 		}
 	}
-	fb, err := parseFallback(req, ch, p)
+	fb, err := parseFallback(*req, ch, p)
 	if err != nil {
 		return nil, nil, nil, err
 	}

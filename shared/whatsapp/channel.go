@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/shared/channel"
@@ -99,6 +100,39 @@ func (Channel) Window() time.Duration { return Window }
 
 // Retention is how long a conversation is kept.
 func (Channel) Retention() time.Duration { return Retention }
+
+// CustomerID writes a phone number as Meta's webhooks write a wa_id: its
+// digits alone, without the "+", spaces, hyphens and parentheses Meta
+// accepts in a send's "to" (+44 7700 900123 → 447700900123). Any other id —
+// a business-scoped user id, a group id — is returned as given.
+func (Channel) CustomerID(to string) string {
+	if !phoneText(to) {
+		return to
+	}
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, to)
+}
+
+// phoneText reports whether s is a phone number as Meta takes it in "to":
+// digits, an optional leading "+", and spaces, hyphens and parentheses.
+func phoneText(s string) bool {
+	s = strings.TrimPrefix(strings.TrimLeft(s, " "), "+")
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			n++
+		case c == ' ', c == '-', c == '(', c == ')':
+		default:
+			return false
+		}
+	}
+	return n > 0
+}
 
 // Aliases is true: a customer may be known by phone number, business-scoped
 // user id (BSUID), parent BSUID, or several of them (Meta leaves the phone

@@ -13,9 +13,10 @@ const maxPhoneNumberID = 32
 // is a customer's phone number as Meta writes it (digits, optionally after
 // a "+": the wa_id), a business-scoped user id (GB.13491208655302741918,
 // CC.ENT.… for a parent id) or a group id (Base64 text, as the Groups API
-// makes them). Anything else — a phone number written with spaces,
-// hyphens or parentheses, a URN, a name — is refused naming the field and
-// the forms, before Meta is called.
+// makes them). Anything else — a URN, a name — is refused naming the field
+// and the forms, before Meta is called. The send path writes "to" through
+// Channel.CustomerID first, so a number with the spaces, hyphens and
+// parentheses Meta takes arrives here as digits.
 func CheckIDs(businessID, to string) message.Problems {
 	var ps message.Problems
 	if !digits(businessID) || len(businessID) > maxPhoneNumberID {
@@ -39,7 +40,7 @@ func checkTo(to string) message.Problems {
 		case len(to) > maxGroupID:
 			ps.Add("to", "%d characters, a group id has at most %d", len(to), maxGroupID)
 		case !groupIDForm(to):
-			ps.Add("to", "%q is not a WhatsApp recipient: a phone number in digits with an optional leading + (447700900123), "+
+			ps.Add("to", "%q is not a WhatsApp recipient: a phone number (447700900123, +44 7700 900123), "+
 				"a business-scoped user id (GB.13491208655302741918) or a group id (letters, digits, + / = - _)", clip(to))
 		}
 	}

@@ -22,8 +22,9 @@ func TestCheckIDs(t *testing.T) {
 		{"URL-safe group id", business, "Y2FwaV9ncm91cDo0-_", ""},
 
 		{"phone number of 16 digits", business, "1234567890123456", "to: 16 digits, a phone number has at most 15"},
-		{"phone number with spaces", business, "+44 7700 900123", `to: "+44 7700 900123" is not a WhatsApp recipient`},
-		{"phone number with hyphens and parentheses", business, "+1 (631) 555-1181", "to: "},
+		{"phone number with spaces, unwritten", business, "+44 7700 900123", `to: "+44 7700 900123" is not a WhatsApp recipient`},
+		{"phone number with spaces, as the send path writes it", business, Channel{}.CustomerID("+44 7700 900123"), ""},
+		{"phone number with hyphens and parentheses, as the send path writes it", business, Channel{}.CustomerID("+1 (631) 555-1181"), ""},
 		{"an Apple customer", business, "urn:mbid:AQAAY1x/Wq+Lr0c=", "to: "},
 		{"an email address", business, "sam@example.com", "to: "},
 		{"group id too long", business, strings.Repeat("g", 257), "to: 257 characters, a group id has at most 256"},
