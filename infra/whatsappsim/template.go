@@ -24,7 +24,7 @@ const (
 var (
 	templateComponents   = []string{"header", "body", "button", "limited_time_offer", "carousel"}
 	cardComponents       = []string{"header", "body", "button"}
-	buttonSubTypes       = []string{"quick_reply", "url", "copy_code", "flow", "catalog", "mpm", "spm", "voice_call"}
+	buttonSubTypes       = []string{"quick_reply", "url", "copy_code", "flow", "catalog", "mpm", "spm", "voice_call", "order_details"}
 	cardButtonSubTypes   = []string{"quick_reply", "url", "spm"}
 	headerParameterTypes = []string{"text", "currency", "date_time", "image", "video", "document", "location", "product"}
 	cardHeaderTypes      = []string{"image", "video", "product"}
@@ -33,10 +33,11 @@ var (
 	buttonParameterTypes = map[string][]string{
 		"quick_reply": {"payload"}, "url": {"text"}, "copy_code": {"coupon_code"}, "flow": {"action"},
 		"catalog": {"action"}, "mpm": {"action"}, "spm": {"action", "product"}, "voice_call": {"payload", "ttl_minutes"},
+		"order_details": {"action"},
 	}
 	// parameterNeeded are the sub_types whose button must carry its
 	// parameter.
-	parameterNeeded = []string{"url", "copy_code", "mpm"}
+	parameterNeeded = []string{"url", "copy_code", "mpm", "order_details"}
 	componentKeys   = map[string][]string{
 		"header": {"type", "parameters"}, "body": {"type", "parameters"}, "limited_time_offer": {"type", "parameters"},
 		"button": {"type", "sub_type", "index", "parameters"}, "carousel": {"type", "cards"},
@@ -459,6 +460,8 @@ func checkTemplateAction(p params, sub string) error {
 		"flow":    {"flow_token", "flow_action_data"},
 		"catalog": {"thumbnail_product_retailer_id"},
 		"mpm":     {"thumbnail_product_retailer_id", "sections"},
+		// The order is read by the payments rules of its country.
+		"order_details": {"order_details"},
 	}[sub]
 	if keys == nil {
 		// An spm button's action is not documented for sending; its
@@ -491,6 +494,10 @@ func checkTemplateAction(p params, sub string) error {
 			return err
 		}
 		err = checkTemplateSections(a)
+	case "order_details":
+		if o := objectOf(a.m["order_details"]); o == nil {
+			return badParam("Param %s must be a JSON object.", a.at("order_details"))
+		}
 	}
 	return err
 }

@@ -44,7 +44,7 @@ const (
 var (
 	componentTypes = []string{compHeader, compBody, compButton, compOffer, compCarousel}
 	cardComponents = []string{compHeader, compBody, compButton}
-	buttonSubTypes = []string{"quick_reply", "url", "copy_code", "flow", "catalog", "mpm", "spm", "voice_call"}
+	buttonSubTypes = []string{"quick_reply", "url", "copy_code", "flow", "catalog", "mpm", "spm", "voice_call", "order_details"}
 	cardSubTypes   = []string{"quick_reply", "url", "spm"}
 	headerParams   = []string{"text", "currency", "date_time", "image", "video", "document", "location", "product"}
 	cardHeaders    = []string{"image", "video", "product"}
@@ -59,13 +59,17 @@ var (
 		"mpm":         {"action"},
 		"spm":         {"action", "product"},
 		"voice_call":  {"payload", "ttl_minutes"},
+		// order_details: the order a payments template (India,
+		// Brazil) asks the customer to pay.
+		"order_details": {"action"},
 	}
 	// parameterRequired are the sub_types whose button must carry its
 	// parameter: the URL's variable, the code, the products.
 	parameterRequired = map[string]string{
-		"url":       "the text that completes the button's URL (an authentication template's code goes here too)",
-		"copy_code": "a coupon_code parameter, the code the button copies",
-		"mpm":       "an action parameter naming the thumbnail product and the sections",
+		"url":           "the text that completes the button's URL (an authentication template's code goes here too)",
+		"copy_code":     "a coupon_code parameter, the code the button copies",
+		"mpm":           "an action parameter naming the thumbnail product and the sections",
+		"order_details": "an action parameter holding the order_details to pay",
 	}
 	// componentKeys are the keys each component type takes.
 	componentKeys = map[string][]string{
@@ -535,6 +539,15 @@ func checkAction(ps *message.Problems, prm templateParameter, sub string) {
 		unknownKeys(ps, at, o, "thumbnail_product_retailer_id", "sections")
 		requiredString(ps, at, o, "thumbnail_product_retailer_id")
 		checkMPMSections(ps, at+".sections", o["sections"])
+	case "order_details":
+		// The order itself (reference, amounts, payment settings) is
+		// read by Meta's payments rules, which differ by country; it is
+		// passed as given.
+		unknownKeys(ps, at, o, "order_details")
+		var order map[string]json.RawMessage
+		if json.Unmarshal(o["order_details"], &order) != nil || order == nil {
+			ps.Add(at+".order_details", "is required: an object, the order the customer is asked to pay")
+		}
 	}
 }
 

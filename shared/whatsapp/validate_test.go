@@ -444,7 +444,7 @@ func TestValidate(t *testing.T) {
 			m.Components = json.RawMessage(`[{"type":"button"}]`)
 			return m
 		}(), message.Problems{
-			prob("message.components[0].sub_type", "is required for a button component: quick_reply, url, copy_code, flow, catalog, mpm, spm or voice_call"),
+			prob("message.components[0].sub_type", "is required for a button component: quick_reply, url, copy_code, flow, catalog, mpm, spm, voice_call or order_details"),
 			prob("message.components[0].index", `is required for a button component: its 0-based position, e.g. "0" or 0`)}},
 		// Meta's coupon-code and limited-time-offer examples send the index
 		// as a number: accepted; a word, a fraction or 10 is not a position.
