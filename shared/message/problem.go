@@ -31,9 +31,20 @@ func (ps Problems) Error() string {
 	return strings.Join(s, "; ")
 }
 
-// Add appends a problem for field.
+// MaxProblems is the most problems listed for one request. Past it, one
+// more problem names the first field left out and says the rest are not
+// listed: a request of a megabyte could otherwise hold hundreds of
+// thousands of faults and make an answer forty times its size.
+const MaxProblems = 100
+
+// Add appends a problem for field, unless MaxProblems are listed already.
 func (ps *Problems) Add(field, format string, args ...any) {
-	*ps = append(*ps, Problem{Field: field, Problem: fmt.Sprintf(format, args...)})
+	switch n := len(*ps); {
+	case n < MaxProblems:
+		*ps = append(*ps, Problem{Field: field, Problem: fmt.Sprintf(format, args...)})
+	case n == MaxProblems:
+		*ps = append(*ps, Problem{Field: field, Problem: fmt.Sprintf("this and further problems are not listed: the first %d are", MaxProblems)})
+	}
 }
 
 // Required records a problem when value is empty.

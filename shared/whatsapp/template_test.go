@@ -152,3 +152,25 @@ func TestTemplateCommerceToGroup(t *testing.T) {
 func equalProblems(a, b message.Problems) bool {
 	return fmt.Sprint(a) == fmt.Sprint(b)
 }
+
+// TestTemplateFaultsBounded: a template of a megabyte of faulty
+// components, buttons or cards is refused with at most MaxProblems
+// problems listed (and one saying the rest are not), not one per fault.
+func TestTemplateFaultsBounded(t *testing.T) {
+	for name, comps := range map[string]string{
+		"empty components": "[" + strings.Repeat("{},", 340000) + "{}]",
+		"unknown buttons":  "[" + strings.Repeat(`{"type":"button","sub_type":"x"},`, 30000) + "{}]",
+		"faulty cards":     `[{"type":"carousel","cards":[` + strings.Repeat(`{"card_index":0,"components":[{"x":1}]},`, 20000) + `{}]}]`,
+		"blank parameters": `[{"type":"body","parameters":[` + strings.Repeat(`{"type":"text"},`, 60000) + `{}]}]`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			ps := Validate(message.Message{Type: message.TypeTemplate, Name: "spring_offer", Language: "en_GB", Components: json.RawMessage(comps)})
+			if len(ps) != message.MaxProblems+1 {
+				t.Fatalf("%d problems, want %d listed and one saying the rest are not", len(ps), message.MaxProblems+1)
+			}
+			if last := ps[len(ps)-1]; !strings.Contains(last.Problem, "not listed") {
+				t.Errorf("last problem %v, want one saying the rest are not listed", last)
+			}
+		})
+	}
+}
