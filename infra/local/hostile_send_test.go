@@ -34,6 +34,8 @@ func TestHostileSends(t *testing.T) {
 		{"WhatsApp business as an Apple id", "whatsapp", appleBusiness, waCustomer, text, "businessId", "is not a WhatsApp phone number id"},
 		{"WhatsApp customer as an Apple id", "whatsapp", waBusiness, appleCustomer, text, "to", "is not a WhatsApp recipient"},
 		{"WhatsApp customer with 16 digits", "whatsapp", waBusiness, "4477009001234567", text, "to", "16 digits, a phone number has at most 15"},
+		{"WhatsApp customer with two pluses", "whatsapp", waBusiness, "++447700900123", text, "to", "is not a WhatsApp recipient"},
+		{"WhatsApp customer in full-width digits", "whatsapp", waBusiness, "＋４４ ７７００ ９００１２３", text, "to", "is not a WhatsApp recipient"},
 		{"Apple business as a phone number id", "apple", waBusiness, appleCustomer, text, "businessId", "is not an Apple business id"},
 		{"Apple customer as a phone number", "apple", appleBusiness, waCustomer, text, "to", "is not an Apple customer id"},
 		{"Apple customer as a bare opaque id", "apple", appleBusiness, strings.TrimPrefix(appleCustomer, "urn:mbid:"), text, "to", "is not an Apple customer id"},

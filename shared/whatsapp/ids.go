@@ -26,8 +26,8 @@ func CheckIDs(businessID, to string) message.Problems {
 }
 
 // checkTo checks the form of a recipient: a phone number has at most 15
-// digits, and a group id at most 256 characters of Base64 text; anything
-// else is not a WhatsApp recipient.
+// digits, and a group id at most 256 characters of Base64 text, letters
+// among them; anything else is not a WhatsApp recipient.
 func checkTo(to string) message.Problems {
 	var ps message.Problems
 	switch message.RecipientKind(to) {
@@ -39,7 +39,10 @@ func checkTo(to string) message.Problems {
 		switch {
 		case len(to) > maxGroupID:
 			ps.Add("to", "%d characters, a group id has at most %d", len(to), maxGroupID)
-		case !groupIDForm(to):
+		case !groupIDForm(to) || !hasLetter(to):
+			// A group id is Base64 text with letters in it (Meta's begin
+			// "Y2FwaV9ncm91cD"); digits and + / = without a letter are a
+			// mistyped phone number, not a group.
 			ps.Add("to", "%q is not a WhatsApp recipient: a phone number (447700900123, +44 7700 900123), "+
 				"a business-scoped user id (GB.13491208655302741918) or a group id (letters, digits, + / = - _)", clip(to))
 		}
@@ -62,6 +65,16 @@ func groupIDForm(id string) bool {
 		}
 	}
 	return id != ""
+}
+
+// hasLetter reports whether s holds an ASCII letter.
+func hasLetter(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c >= 'a' && c <= 'z' {
+			return true
+		}
+	}
+	return false
 }
 
 // clip shortens an id quoted in an error to 40 characters.

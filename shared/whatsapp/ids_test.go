@@ -31,6 +31,14 @@ func TestCheckIDs(t *testing.T) {
 		{"business as a phone number with a plus", "+106540352242922", "447700900123", `businessId: "+106540352242922" is not a WhatsApp phone number id`},
 		{"business as an Apple UUID", "3f2c8a1e-9b7d-4c6e-8f1a-2b3c4d5e6f70", "447700900123", "businessId: "},
 		{"business id too long", strings.Repeat("1", 33), "447700900123", "businessId: "},
+		{"phone number with two pluses", business, Channel{}.CustomerID("++447700900123"), `to: "++447700900123" is not a WhatsApp recipient`},
+		{"phone number with a plus inside", business, Channel{}.CustomerID("44+7700900123"), `to: "44+7700900123" is not a WhatsApp recipient`},
+		{"phone number with a slash", business, Channel{}.CustomerID("+44/7700900123"), `to: "+44/7700900123" is not a WhatsApp recipient`},
+		{"phone number in full-width digits", business, Channel{}.CustomerID("＋４４７７００９００１２３"), "to: "},
+		{"phone number with Arabic-Indic digits", business, Channel{}.CustomerID("+٤٤7700900123"), "to: "},
+		{"phone number with a zero-width space", business, Channel{}.CustomerID("+44\u200b7700900123"), "to: "},
+		{"business-scoped user id in full-width letters", business, "ＧＢ.13491208655302741918", "to: "},
+		{"business-scoped user id in Greek capitals", business, "ΑΒ.13491208655302741918", "to: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
