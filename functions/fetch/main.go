@@ -54,7 +54,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret, HTTP: ap}},
 		AuthTokens:  &appleauth.Keys{Blobs: st, Secret: cfg.Apple.Secret, Clock: clock.System{}},
 		MaxAttempts: cfg.MaxAttempts, Retry: payload.RetryPolicy(retry.Default),
-		Media: &whatsapp.Client{BaseURL: cfg.WhatsApp.APIURL, Token: cfg.WhatsApp.Token, HTTP: wa}}
+		Media: &whatsapp.Client{BaseURL: cfg.WhatsApp.APIURL, Token: cfg.WhatsApp.Token, HTTP: wa, MediaHTTP: awsenv.MediaHTTP(wa)}}
 	lambda.Start(requestid.Lambda(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var res events.SQSEventResponse
 		for _, m := range ev.Records {

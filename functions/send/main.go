@@ -39,7 +39,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	st := adapters.Store(awscfg, cfg.AWS, clock.System{})
 	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
 	wa, ap := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, service.PlatformTimeout)
-	sender, err := service.Sender(cfg.Send, p, service.Options{WhatsAppHTTP: wa, AppleHTTP: ap})
+	sender, err := service.Sender(cfg.Send, p, service.Options{WhatsAppHTTP: wa, WhatsAppMediaHTTP: awsenv.MediaHTTP(wa), AppleHTTP: ap})
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,24 @@ func (l *lineWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
+// MediaHTTP is the client of WhatsApp media downloads and uploads beside
+// wa, the WhatsApp client of PlatformHTTP: the same token, read from the
+// secret (so a rotation reaches media too), without wa's overall timeout,
+// since a 100 MB file takes what it takes, but with a bound on the wait
+// for an answer. It is nil when wa takes its token from the environment:
+// the WhatsApp client's own media client then serves.
+func MediaHTTP(wa *http.Client) *http.Client {
+	t, ok := wa.Transport.(*secrets.Transport)
+	if !ok {
+		return nil
+	}
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.ResponseHeaderTimeout = 30 * time.Second
+	media := *t
+	media.Base = base
+	return &http.Client{Transport: &media}
+}
+
 // PlatformHTTP returns the HTTP clients of calls to WhatsApp's Graph API
 // and Apple's MSP gateway. A credential that comes from the secret rather
 // than the environment — the WhatsApp token, the Apple MSP secret — is

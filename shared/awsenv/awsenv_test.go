@@ -2,6 +2,8 @@ package awsenv_test
 
 import (
 	"context"
+	"io"
+	"strings"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -32,7 +34,8 @@ func TestPlatformHTTPFollowsTheSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim := httptest.NewServer(whatsappsim.New(whatsappsim.Config{Token: "EAAG-rotated"}))
+	simulator := whatsappsim.New(whatsappsim.Config{Token: "EAAG-rotated"})
+	sim := httptest.NewServer(simulator)
 	defer sim.Close()
 	o := message.Outgoing{MessageID: "msg_1", BusinessID: "106540352242922", To: "447700900123",
 		Message: message.Message{Type: message.TypeTemplate, Name: "hello_world", Language: "en_US"}}
@@ -43,6 +46,26 @@ func TestPlatformHTTPFollowsTheSecret(t *testing.T) {
 	c := &whatsapp.Client{BaseURL: sim.URL + "/v25.0", Token: "EAAG-started-with", HTTP: wa}
 	if _, err := c.Send(ctx, o); err != nil {
 		t.Errorf("after a rotation: %v", err)
+	}
+	// Media go through their own client, with the secret's token too: a
+	// customer's file is downloaded and a file uploaded after the rotation.
+	c.MediaHTTP = awsenv.MediaHTTP(wa)
+	file := simulator.PutMedia(o.BusinessID, "image/jpeg", []byte("a photo of the parcel"))
+	info, err := c.Media(ctx, file.ID)
+	if err != nil {
+		t.Fatalf("resolving a media id after a rotation: %v", err)
+	}
+	body, err := c.Download(ctx, info.URL)
+	if err != nil {
+		t.Fatalf("downloading a media file after a rotation: %v", err)
+	}
+	got, _ := io.ReadAll(body)
+	body.Close()
+	if string(got) != "a photo of the parcel" {
+		t.Errorf("downloaded %q", got)
+	}
+	if _, err := c.UploadMedia(ctx, o.BusinessID, "application/pdf", "invoice.pdf", strings.NewReader("%PDF-1.7 invoice")); err != nil {
+		t.Errorf("uploading a media file after a rotation: %v", err)
 	}
 
 	env[config.WhatsAppToken] = "EAAG-from-the-environment"

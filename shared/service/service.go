@@ -70,6 +70,9 @@ type Options struct {
 	// WhatsAppHTTP and AppleHTTP, when set, replace HTTP for one platform
 	// (clients that take their credentials from the secret).
 	WhatsAppHTTP, AppleHTTP *http.Client
+	// WhatsAppMediaHTTP, when set, carries WhatsApp media uploads
+	// (awsenv.MediaHTTP: the secret's token, no overall timeout).
+	WhatsAppMediaHTTP *http.Client
 	// Retry is the retry policy of platform calls.
 	Retry *retry.Policy
 	// ApplePayHTTP replaces the merchant-identity TLS client of Apple Pay's
@@ -150,7 +153,7 @@ func WhatsAppSender(cfg config.WhatsApp, p Ports, o Options) *send.Sender {
 	return &send.Sender{
 		Store: p.Store,
 		Platforms: map[message.Channel]send.Platform{
-			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.APIURL, Token: cfg.Token, HTTP: o.platformHTTP(o.WhatsAppHTTP)}, p.Metrics},
+			message.WhatsApp: whatsAppPlatform{&whatsapp.Client{BaseURL: cfg.APIURL, Token: cfg.Token, HTTP: o.platformHTTP(o.WhatsAppHTTP), MediaHTTP: o.WhatsAppMediaHTTP}, p.Metrics},
 		},
 		Publisher: p.Publisher,
 		Clock:     p.Clock,
