@@ -3,8 +3,8 @@ package awsenv_test
 import (
 	"context"
 	"io"
-	"strings"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
