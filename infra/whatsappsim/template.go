@@ -19,6 +19,10 @@ const (
 	maxCardButtons            = 2
 	templateSectionsLimit     = 10
 	templateProductsLimit     = 30
+	// A voice call button lives 1 to 43200 minutes (30 days), and its
+	// payload has at most 512 characters.
+	voiceCallTTLLimit     = 43200
+	voiceCallPayloadLimit = 512
 )
 
 var (
@@ -218,14 +222,18 @@ func checkTemplateButton(c params, card bool, indexes map[int]bool) error {
 	if !slices.Contains(allowed, sub) {
 		return badValue("Param %s must be one of {%s}, got %s.", c.at("sub_type"), strings.Join(allowed, ", "), c.m["sub_type"])
 	}
-	i, err := buttonIndex(c)
-	if err != nil {
-		return err
+	// Meta's voice call button example sends no index: the template has
+	// one such button.
+	if sub != "voice_call" || c.has("index") {
+		i, err := buttonIndex(c)
+		if err != nil {
+			return err
+		}
+		if indexes[i] {
+			return badValue("Param %s repeats button index %d; each button has its own.", c.at("index"), i)
+		}
+		indexes[i] = true
 	}
-	if indexes[i] {
-		return badValue("Param %s repeats button index %d; each button has its own.", c.at("index"), i)
-	}
-	indexes[i] = true
 	if slices.Contains(parameterNeeded, sub) && !c.has("parameters") {
 		return missing(c.at("parameters"))
 	}
@@ -235,6 +243,13 @@ func checkTemplateButton(c params, card bool, indexes map[int]bool) error {
 	}
 	if slices.Contains(parameterNeeded, sub) && len(ps) == 0 {
 		return missing(c.at("parameters") + "[0]")
+	}
+	if sub == "voice_call" {
+		// Meta's example sends both a ttl_minutes and a payload.
+		if len(ps) == 2 && ps[0] == ps[1] {
+			return badValue("Param %s repeats a %s parameter; a voice_call button takes one ttl_minutes and one payload.", c.at("parameters"), ps[1])
+		}
+		return count("parameters", len(ps), 0, 2)
 	}
 	return count("parameters", len(ps), 0, 1)
 }
@@ -364,6 +379,8 @@ func checkParameterValue(p params, typ, sub string, limit int) error {
 		switch {
 		case typ == "coupon_code":
 			return length("Coupon code", s, 1, couponCodeLimit)
+		case typ == "payload" && sub == "voice_call":
+			return length("Payload", s, 1, voiceCallPayloadLimit)
 		case typ == "text" && (strings.ContainsAny(s, "\n\t") || strings.Contains(s, "     ")):
 			return badParam("Param text cannot have new-line/tab characters or more than 4 consecutive spaces")
 		case typ == "text" && limit > 0:
@@ -371,6 +388,9 @@ func checkParameterValue(p params, typ, sub string, limit int) error {
 		}
 		return nil
 	case "ttl_minutes":
+		if i, ok := wholeNumber(p.m[typ]); ok && i > voiceCallTTLLimit {
+			return badParam("Param %s must be between 1 and %d, got %s.", p.at(typ), voiceCallTTLLimit, p.m[typ])
+		}
 		return positive(p, typ)
 	case "limited_time_offer":
 		o, _, err := p.obj(typ, true, "expiration_time_ms")

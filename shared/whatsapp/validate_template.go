@@ -30,6 +30,10 @@ const (
 	cardButtonsLimit   = 2
 	// maxSpaces is the longest run of spaces a text parameter may hold.
 	maxSpaces = 4
+	// A voice call button lives 1 to 43200 minutes (30 days), and its
+	// payload has at most 512 characters.
+	voiceCallTTLLimit     = 43200
+	voiceCallPayloadLimit = 512
 )
 
 // Component types, button sub_types and parameter types of a template send.
@@ -270,7 +274,10 @@ func checkButtonComponent(ps *message.Problems, path string, c jsonObject, card 
 		sub = ""
 	}
 	if !present(c, "index") {
-		ps.Add(path+".index", `is required for a button component: its 0-based position, e.g. "0" or 0`)
+		// Meta's voice call button example sends no index.
+		if sub != "voice_call" {
+			ps.Add(path+".index", `is required for a button component: its 0-based position, e.g. "0" or 0`)
+		}
 	} else if i, ok := position(c["index"]); !ok {
 		// Meta's examples send it as a string, and as a number in its
 		// coupon-code, limited-time-offer, catalog and zero-tap examples.
@@ -288,12 +295,24 @@ func checkButtonComponent(ps *message.Problems, path string, c jsonObject, card 
 	if why, required := parameterRequired[sub]; required && n == 0 {
 		ps.Add(path+".parameters", "is required for a %s button: %s", sub, why)
 	}
-	if n > 1 {
+	switch {
+	case sub == "voice_call":
+		// Meta's example sends both a ttl_minutes and a payload.
+		if n > 2 {
+			ps.Add(path+".parameters", "%d parameters, the limit is 2: a voice_call button takes one ttl_minutes and one payload", n)
+		} else if len(prms) == 2 && prms[0].typ == prms[1].typ {
+			ps.Add(prms[1].path+".type", "a second %s parameter; a voice_call button takes one ttl_minutes and one payload", prms[1].typ)
+		}
+	case n > 1:
 		ps.Add(path+".parameters", "%d parameters, the limit is 1: a button takes one", n)
 	}
 	for _, prm := range prms {
-		if prm.typ == "action" {
+		switch {
+		case prm.typ == "action":
 			checkAction(ps, prm, sub)
+		case prm.typ == "payload" && sub == "voice_call":
+			s, _ := str(prm.obj["payload"])
+			ps.MaxLen(prm.path+".payload", s, voiceCallPayloadLimit)
 		}
 	}
 }
@@ -450,8 +469,12 @@ func checkParameterValue(ps *message.Problems, prm templateParameter) bool {
 			unknownKeys(ps, at, o, "expiration_time_ms")
 			at, raw = at+".expiration_time_ms", o["expiration_time_ms"]
 		}
-		if n, ok := integer(raw); !ok || n <= 0 {
+		n, ok := integer(raw)
+		switch {
+		case !ok || n <= 0:
 			ps.Add(at, "is required: a whole number above 0")
+		case prm.typ == "ttl_minutes" && n > voiceCallTTLLimit:
+			ps.Add(at, "%d minutes, the limit is %d (30 days)", n, voiceCallTTLLimit)
 		}
 		return true
 	}
