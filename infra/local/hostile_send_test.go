@@ -3,6 +3,7 @@ package local
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -100,5 +101,39 @@ func TestHostileSends(t *testing.T) {
 	}
 	if code, _, e := sendText(t, st, "apple", strings.ToUpper(appleBusiness), appleCustomer, "hello"); code != http.StatusAccepted {
 		t.Errorf("Apple with an upper-case business id: HTTP %d %v", code, e)
+	}
+}
+
+// TestFaultyTemplateAnswerBounded: a template of nearly a megabyte of
+// faulty components is refused with 400 listing at most
+// message.MaxProblems problems and one saying the rest are not listed: the
+// answer stays far smaller than the request.
+func TestFaultyTemplateAnswerBounded(t *testing.T) {
+	st := startStack(t, "embedded", clock.NewManual(start))
+	comps := make([]map[string]any, 200000)
+	for i := range comps {
+		comps[i] = map[string]any{}
+	}
+	tmpl := map[string]any{"type": "template", "name": "spring_offer", "language": "en_GB", "components": comps}
+	body, _ := json.Marshal(map[string]any{"channel": "whatsapp", "businessId": waBusiness, "to": waCustomer, "message": tmpl})
+	resp, err := http.Post(st.URL+"/v1/messages", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(resp.Body)
+	var ans struct{ Error message.Error }
+	json.Unmarshal(answer, &ans)
+	if resp.StatusCode != http.StatusBadRequest || len(ans.Error.Details) != message.MaxProblems+1 {
+		t.Fatalf("HTTP %d with %d details, want 400 with %d", resp.StatusCode, len(ans.Error.Details), message.MaxProblems+1)
+	}
+	if last := ans.Error.Details[message.MaxProblems]; !strings.Contains(last.Problem, "not listed") {
+		t.Errorf("last detail %+v, want one saying the rest are not listed", last)
+	}
+	if len(answer) > len(body)/10 {
+		t.Errorf("a %d-byte request got a %d-byte answer", len(body), len(answer))
+	}
+	if n := len(st.WhatsApp.Accepted()); n != 0 {
+		t.Errorf("the WhatsApp simulator received %d messages, want none", n)
 	}
 }
