@@ -47,6 +47,12 @@ func callbackBody(id string) string {
 		`"transactionIdentifier":"4F1A","paymentData":{"data":"` + paymentData + `"}},"billingContact":{"givenName":"Johnny","postalCode":"95014"}}}`
 }
 
+// paddedBody is a callback for the request id, padded to n bytes.
+func paddedBody(id string, n int) string {
+	b := `{"requestIdentifier":"` + id + `","pad":""}`
+	return b[:len(b)-2] + strings.Repeat("x", n-len(b)) + `"}`
+}
+
 // processor is a fake payment processor: it answers each callback with
 // status and body, or, when slow, not until the caller gives up.
 type processor struct {
@@ -158,6 +164,11 @@ func TestCallbacks(t *testing.T) {
 			want: answer{404, `{"error":{"code":"not_found","message":"no Apple Pay request \"00000000-0000-4000-8000-000000000000\""}}`}},
 		{name: "update without a request id", callback: "fallback", body: `{}`,
 			want: answer{400, `{"error":{"code":"invalid_request","message":"the body must be a JSON object with a requestIdentifier"}}`}},
+		{name: "update of exactly 1 MiB", callback: "paymentMethodUpdate", body: paddedBody(requestID, applepay.MaxBody), processor: ok(`{}`),
+			want: answer{200, `{}`}, wantForwarded: true,
+			wantStatus: "forwarded", wantDetail: `{"step":"paymentMethodUpdate","processorStatus":200}`},
+		{name: "update a byte over 1 MiB", callback: "paymentMethodUpdate", body: paddedBody(requestID, applepay.MaxBody+1),
+			want: answer{413, `{"error":{"code":"too_large","message":"the body is over the limit of 1048576 bytes"}}`}},
 		{name: "update over 1 MiB", callback: "shippingContactUpdate", body: `{"requestIdentifier":"` + requestID + `","pad":"` + strings.Repeat("x", 1<<20) + `"}`,
 			want: answer{413, `{"error":{"code":"too_large","message":"the body is over the limit of 1048576 bytes"}}`}},
 		{name: "update, store failing", callback: "shippingMethodUpdate", lookupErr: errors.New("store down"),
