@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -49,8 +50,17 @@ func Config(ctx context.Context, endpoint string) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
+	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+	})
 	return cfg, nil
 }
+
+// MaxIdleConnsPerHost is how many connections to one AWS endpoint stay
+// open between requests: more than a function runs at once (ingest writes
+// 32 conversations in parallel), so that a burst reuses its connections
+// instead of opening a new TLS connection for all but the SDK's default 10.
+const MaxIdleConnsPerHost = 64
 
 // Endpoint points a client at endpoint when it is not empty.
 func Endpoint[O any](endpoint string, set func(*O, *string)) func(*O) {
