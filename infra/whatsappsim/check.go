@@ -707,25 +707,35 @@ func checkProductList(action params) error {
 		if err := checkSectionTitle(sec); err != nil {
 			return err
 		}
-		items, err := sec.list("product_items")
+		if err := checkProductItems(sec, &products); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkProductItems checks a section's 1 or more product_items, each with
+// a product_retailer_id, adding them to products, which may not pass
+// maxProducts across the sections of a message.
+func checkProductItems(sec params, products *int) error {
+	items, err := sec.list("product_items")
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		return badValue("Invalid product_items count in %s. Min allowed product_items: 1", sec.path)
+	}
+	*products += len(items)
+	if *products > maxProducts {
+		return badValue("Total product count exceeds the max allowed count across all sections. Max allowed products: %d", maxProducts)
+	}
+	for j, raw := range items {
+		item, err := sec.item("product_items", j, raw, "product_retailer_id")
 		if err != nil {
 			return err
 		}
-		if len(items) == 0 {
-			return badValue("Invalid product_items count in %s. Min allowed product_items: 1", sec.path)
-		}
-		products += len(items)
-		if products > maxProducts {
-			return badValue("Total product count exceeds the max allowed count across all sections. Max allowed products: %d", maxProducts)
-		}
-		for j, raw := range items {
-			item, err := sec.item("product_items", j, raw, "product_retailer_id")
-			if err != nil {
-				return err
-			}
-			if _, err := item.nonEmpty("product_retailer_id"); err != nil {
-				return err
-			}
+		if _, err := item.nonEmpty("product_retailer_id"); err != nil {
+			return err
 		}
 	}
 	return nil

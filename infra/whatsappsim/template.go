@@ -18,7 +18,6 @@ const (
 	minCards, maxCards        = 2, 10
 	maxCardButtons            = 2
 	templateSectionsLimit     = 10
-	templateProductsLimit     = 30
 	// A voice call button lives 1 to 43200 minutes (30 days), and its
 	// payload has at most 512 characters.
 	voiceCallTTLLimit     = 43200
@@ -550,25 +549,8 @@ func checkTemplateSections(a params) error {
 		if err := length("Section title", title, 0, sectionTitleLimit); err != nil {
 			return err
 		}
-		items, err := sec.list("product_items")
-		if err != nil {
+		if err := checkProductItems(sec, &products); err != nil {
 			return err
-		}
-		if len(items) == 0 {
-			return badValue("Invalid product_items count in %s. Min allowed product_items: 1", sec.path)
-		}
-		products += len(items)
-		if products > templateProductsLimit {
-			return badValue("Total product count exceeds the max allowed count across all sections. Max allowed products: %d", templateProductsLimit)
-		}
-		for j, raw := range items {
-			item, err := sec.item("product_items", j, raw, "product_retailer_id")
-			if err != nil {
-				return err
-			}
-			if _, err := item.nonEmpty("product_retailer_id"); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
