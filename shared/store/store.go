@@ -188,6 +188,17 @@ type Claim struct {
 	ExpiresAt time.Time
 }
 
+// ClaimChecker is implemented by stores that can tell in bulk which
+// claims are live (see Claim): one read per hundred keys on DynamoDB. The
+// ingest use case asks it before storing a large batch, so that a batch
+// Meta delivers again (after a timeout, say) skips what was stored the
+// first time without a write for each item.
+type ClaimChecker interface {
+	// Claimed reports which of keys name a live claim; keys it leaves out
+	// of the answer are not claimed.
+	Claimed(ctx context.Context, keys []string) (map[string]bool, error)
+}
+
 // TouchConversation records what one inbound item tells of a
 // conversation: a customer message at InboundAt, or a close at ClosedAt
 // (Apple), each with the device's Capabilities when the item carries them.

@@ -417,3 +417,48 @@ func notFound(err error, what string) error {
 	}
 	return fmt.Errorf("dynamo: %s: %w", what, store.ErrNotFound)
 }
+
+// batchGetLimit is how many keys one BatchGetItem takes.
+const batchGetLimit = 100
+
+// Claimed reports which of keys name a live claim (store.ClaimChecker),
+// reading them a hundred at a time with BatchGetItem (consistent reads)
+// and asking again for what DynamoDB leaves unprocessed.
+func (s *Store) Claimed(ctx context.Context, keys []string) (map[string]bool, error) {
+	now := s.clock.Now()
+	claimed := map[string]bool{}
+	uniq := slices.Clone(keys)
+	slices.Sort(uniq)
+	uniq = slices.Compact(uniq)
+	for chunk := range slices.Chunk(uniq, batchGetLimit) {
+		req := types.KeysAndAttributes{ConsistentRead: aws.Bool(true)}
+		for _, k := range chunk {
+			req.Keys = append(req.Keys, key(k, skClaim))
+		}
+		pending := map[string]types.KeysAndAttributes{*s.table: req}
+		for len(pending) > 0 {
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending}, s.counted)
+			if err != nil {
+				return nil, errorf("claimed: %w", err)
+			}
+			for _, it := range out.Responses[*s.table] {
+				ok, err := alive(it, now)
+				if err != nil {
+					return nil, errorf("claimed: %w", err)
+				}
+				if pk, err := stringOf(it, attrPK); err == nil && ok {
+					claimed[pk] = true
+				}
+			}
+			pending = out.UnprocessedKeys
+			if len(pending) > 0 {
+				select {
+				case <-ctx.Done():
+					return nil, errorf("claimed: %w", ctx.Err())
+				case <-time.After(50 * time.Millisecond):
+				}
+			}
+		}
+	}
+	return claimed, nil
+}

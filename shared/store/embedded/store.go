@@ -751,3 +751,29 @@ func recentKey(r message.Record) []byte {
 	key = binary.BigEndian.AppendUint64(key, uint64(r.CreatedAt.UnixNano())^(1<<63))
 	return append(key, r.ID...)
 }
+
+// Claimed reports which of keys name a live claim (store.ClaimChecker).
+func (s *Store) Claimed(ctx context.Context, keys []string) (map[string]bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: claimed: %w", err)
+	}
+	now := s.clk.Now()
+	claimed := map[string]bool{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, k := range keys {
+			var c expiring
+			found, err := get(tx, bucketClaims, []byte(k), &c)
+			if err != nil {
+				return err
+			}
+			if found && live(c.ExpiresAt, now) {
+				claimed[k] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: claimed: %w", err)
+	}
+	return claimed, nil
+}

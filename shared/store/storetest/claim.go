@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,4 +56,45 @@ func testClaimExpiry(t *testing.T, h *harness) {
 		}
 	}
 	h.applyFails(t, store.ErrDuplicate, store.Claim{Key: permanent})
+}
+
+// testClaimed: a store that checks claims in bulk reports the live claims
+// among many keys (more than one read's hundred, some twice), and neither
+// an absent nor an expired one.
+func testClaimed(t *testing.T, h *harness) {
+	cc, ok := h.st.(store.ClaimChecker)
+	if !ok {
+		t.Fatalf("%T does not check claims in bulk (store.ClaimChecker)", h.st)
+	}
+	var keys []string
+	want := map[string]bool{}
+	var writes []store.Write
+	for i := range 150 {
+		k := h.key(fmt.Sprintf("IN#whatsapp#wamid.%d#status#read", i))
+		keys = append(keys, k)
+		if i%3 == 0 {
+			want[k] = true
+			writes = append(writes, store.Claim{Key: k, ExpiresAt: at(2 * time.Hour)})
+		}
+	}
+	expiring := h.key("IN#whatsapp#wamid.expiring")
+	writes = append(writes, store.Claim{Key: expiring, ExpiresAt: at(time.Hour)})
+	for w := range slices.Chunk(writes, 25) {
+		h.apply(t, w...)
+	}
+	keys = append(keys, keys[0], expiring)
+
+	got, err := cc.Claimed(h.ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[expiring] = true
+	if !maps.Equal(got, want) {
+		t.Fatalf("Claimed: %d keys, want %d", len(got), len(want))
+	}
+	h.clk.Set(at(time.Hour))
+	delete(want, expiring)
+	if got, err = cc.Claimed(h.ctx, keys); err != nil || !maps.Equal(got, want) {
+		t.Fatalf("Claimed after a claim expired: %d keys (%v), want %d", len(got), err, len(want))
+	}
 }

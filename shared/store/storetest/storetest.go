@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"Conversation/Expiry", testConversationExpiry},
 		{"Claim/Duplicate", testClaimDuplicate},
 		{"Claim/Expiry", testClaimExpiry},
+		{"Claim/Bulk", testClaimed},
 		{"Apply/AllOrNothing", testApplyAllOrNothing},
 		{"Apply/DuplicateOverConflict", testDuplicateOverConflict},
 		{"Message/Get", testMessageGet},

@@ -1,0 +1,65 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+
+	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/store"
+	"github.com/parleyhq/parley/shared/store/embedded"
+)
+
+// countingStore counts the writes and the bulk claim checks of a store.
+type countingStore struct {
+	*embedded.Store
+	applies, checks atomic.Int64
+}
+
+func (s *countingStore) Apply(ctx context.Context, ws ...store.Write) error {
+	s.applies.Add(1)
+	return s.Store.Apply(ctx, ws...)
+}
+
+func (s *countingStore) Claimed(ctx context.Context, keys []string) (map[string]bool, error) {
+	s.checks.Add(1)
+	return s.Store.Claimed(ctx, keys)
+}
+
+// TestRedeliveredBatchSkipsWhatWasStored: a large batch of statuses whose
+// first delivery stopped part way (a timeout) is delivered again whole;
+// the statuses stored the first time are counted as duplicates without a
+// write each, the rest are stored, each once.
+func TestRedeliveredBatchSkipsWhatWasStored(t *testing.T) {
+	in, st, _ := newIngester(t)
+	cs := &countingStore{Store: st}
+	in.Store = cs
+	var batch []message.InboundItem
+	for i := range 300 {
+		batch = append(batch, status(fmt.Sprintf("wamid.%03d", i), "delivered", 0))
+	}
+	if r := ingest(t, in, batch[:200]...); r.Pending != 200 {
+		t.Fatalf("first delivery, cut short: %+v, want 200 statuses kept pending", r)
+	}
+	cs.applies.Store(0)
+	r := ingest(t, in, batch...)
+	if r.Duplicates != 200 || r.Pending != 100 {
+		t.Fatalf("redelivery: %+v, want 200 duplicates and 100 pending", r)
+	}
+	if n := cs.applies.Load(); n != 100 {
+		t.Errorf("redelivery wrote %d times, want 100: one for each status not yet stored", n)
+	}
+	if n := cs.checks.Load(); n != 2 {
+		t.Errorf("%d bulk checks, want one a delivery", n)
+	}
+
+	// A small delivery is stored item by item, without a bulk check.
+	cs.checks.Store(0)
+	if r := ingest(t, in, batch[:PrecheckMin-1]...); r.Duplicates != PrecheckMin-1 {
+		t.Fatalf("small redelivery: %+v", r)
+	}
+	if n := cs.checks.Load(); n != 0 {
+		t.Errorf("a delivery of %d statuses made %d bulk checks, want none", PrecheckMin-1, n)
+	}
+}
