@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -61,5 +62,28 @@ func TestRedeliveredBatchSkipsWhatWasStored(t *testing.T) {
 	}
 	if n := cs.checks.Load(); n != 0 {
 		t.Errorf("a delivery of %d statuses made %d bulk checks, want none", PrecheckMin-1, n)
+	}
+}
+
+// TestItemsNamingTooManyFilesAreRejected: an item naming more files than
+// a record and its jobs can hold is recorded as rejected, and the rest of
+// its batch is stored.
+func TestItemsNamingTooManyFilesAreRejected(t *testing.T) {
+	in, _, _ := newIngester(t)
+	withFiles := func(id string, n, size int) message.InboundItem {
+		it := waText(id, "here are the photos", t0)
+		for i := range n {
+			ref := []byte(`{"name":"` + strings.Repeat("p", size) + `.jpg"}`)
+			it.Payloads = append(it.Payloads, message.PayloadRef{Kind: message.PayloadAttachment, Index: i, Ref: ref})
+		}
+		return it
+	}
+	r := ingest(t, in,
+		withFiles("wamid.many", MaxPayloads+1, 10),
+		withFiles("wamid.huge", 1, MaxPayloadRefSize),
+		withFiles("wamid.most", MaxPayloads, 1000),
+	)
+	if r.Rejected != 2 || r.Stored != 1 {
+		t.Fatalf("result %+v, want 2 rejected and 1 stored", r)
 	}
 }

@@ -23,6 +23,15 @@ const (
 	MaxCustomerIDLength = 512
 )
 
+// Limits of the files an item names, fetched later (Payloads): a message
+// record keeps what each says of its file, and each goes in a queued job
+// (SQS takes 256 KiB), so an item past them could never be stored. Apple
+// publishes no limit; an attachment's dictionary is well under 2 KiB.
+const (
+	MaxPayloads       = 100
+	MaxPayloadRefSize = 16 << 10
+)
+
 // problem returns why it cannot be stored as it is, or "". An item older
 // than its channel's MaxItemAge is a signed body replayed after the
 // dedupe window (DedupeRetention outlasts every channel's MaxItemAge).
@@ -39,6 +48,14 @@ func problem(ch channel.Channel, it message.InboundItem, now time.Time) string {
 	} {
 		if why := badID(f.value, f.max, f.required); why != "" {
 			return f.name + ": " + why
+		}
+	}
+	if n := len(it.Payloads); n > MaxPayloads {
+		return fmt.Sprintf("%d files, more than %d", n, MaxPayloads)
+	}
+	for i, p := range it.Payloads {
+		if len(p.Ref) > MaxPayloadRefSize {
+			return fmt.Sprintf("file %d: its description has %d bytes, more than %d", i, len(p.Ref), MaxPayloadRefSize)
 		}
 	}
 	if limit := ch.MaxItemAge(); limit > 0 && !it.At.IsZero() && now.Sub(it.At) > limit {
