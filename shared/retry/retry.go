@@ -47,6 +47,12 @@ var Default = Policy{Attempts: 3, Base: 250 * time.Millisecond, Max: 2 * time.Se
 // (see message.Error.Retryable), the attempts run out, or ctx ends. It
 // returns fn's last error.
 func (p Policy) Do(ctx context.Context, fn func(ctx context.Context, attempt int) error) error {
+	return p.DoIf(ctx, retryable, fn)
+}
+
+// DoIf is Do with the test of which errors may be tried again given: for
+// callers whose errors are not message.Errors (the AWS clients).
+func (p Policy) DoIf(ctx context.Context, retryable func(error) bool, fn func(ctx context.Context, attempt int) error) error {
 	attempts := max(p.Attempts, 1)
 	sleep := p.Sleep
 	if sleep == nil {
