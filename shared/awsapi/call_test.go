@@ -161,7 +161,10 @@ func TestCallUnsignedWithoutKeys(t *testing.T) {
 func TestDo(t *testing.T) {
 	t.Run("a server error is tried again with the same body", func(t *testing.T) {
 		a := &answers{script: []func(http.ResponseWriter){
-			func(w http.ResponseWriter) { w.WriteHeader(503); io.WriteString(w, "<Error><Code>SlowDown</Code></Error>") },
+			func(w http.ResponseWriter) {
+				w.WriteHeader(503)
+				io.WriteString(w, "<Error><Code>SlowDown</Code></Error>")
+			},
 			func(w http.ResponseWriter) { w.WriteHeader(200) }}}
 		c := client(t, a)
 		req, _ := http.NewRequest(http.MethodPut, c.Endpoint+"/bucket/key", strings.NewReader("the blob"))

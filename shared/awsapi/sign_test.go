@@ -37,9 +37,9 @@ func TestSignDocumentedExample(t *testing.T) {
 func TestSignMatchesSDK(t *testing.T) {
 	cases := []struct {
 		name, method, url, service, region, payload string
-		headers                                      map[string]string
-		length                                       int64
-		token                                        string
+		headers                                     map[string]string
+		length                                      int64
+		token                                       string
 	}{
 		{name: "DynamoDB JSON call", method: "POST", url: "https://dynamodb.eu-west-1.amazonaws.com/", service: "dynamodb", region: "eu-west-1",
 			payload: "0f1e0c1b4e5d1c9a2c5d7b7f7bca4bd9ff1c7e8a6cbe2a9d0b3c4f1e2d3c4b5a",
