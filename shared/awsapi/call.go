@@ -140,6 +140,11 @@ func (c *Client) Do(ctx context.Context, signingName string, req *http.Request, 
 	for _, f := range opts {
 		f(&o)
 	}
+	// Bytes come back as they are stored: Go's transport would otherwise
+	// ask for gzip and unpack an object stored gzip-encoded.
+	if req.Header.Get("Accept-Encoding") == "" {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	if !replayable {
 		r := req.WithContext(ctx)

@@ -176,6 +176,9 @@ func TestDo(t *testing.T) {
 		if len(a.bodies) != 2 || a.bodies[0] != "the blob" || a.bodies[1] != "the blob" {
 			t.Errorf("sent %q", a.bodies)
 		}
+		if got := a.reqs[1].Header.Get("Accept-Encoding"); got != "identity" {
+			t.Errorf("Accept-Encoding %q", got)
+		}
 		if got := a.reqs[1].Header.Get("X-Amz-Content-Sha256"); got != awsapi.UnsignedPayload {
 			t.Errorf("X-Amz-Content-Sha256 %q", got)
 		}
