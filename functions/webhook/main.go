@@ -13,10 +13,11 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/parleyhq/parley/shared/apphook"
+	"github.com/parleyhq/parley/shared/awsapi"
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/requestid"
@@ -39,7 +40,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, _ := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	ddb := dynamodb.NewFromConfig(awscfg, awsenv.Endpoint(cfg.AWS.Endpoint, func(o *dynamodb.Options, u *string) { o.BaseEndpoint = u }))
+	ddb := dynamodb.New(awsapi.FromEnv(getenv, cfg.AWS.Endpoint))
 	sq := sqs.NewFromConfig(awscfg, awsenv.Endpoint(cfg.AWS.Endpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u }))
 	client := &apphook.Client{URL: cfg.Hook.URL, Key: cfg.Hook.Key}
 	consumer := &apphook.Consumer{

@@ -16,6 +16,7 @@ import (
 	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/awsenv/adapters"
 	"github.com/parleyhq/parley/shared/bus"
@@ -156,7 +157,7 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 		s.Store, s.Blobs = st, st
 		s.Publisher = adapters.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, s.Log)
 		ddb, _ := dynamo.Clients(awscfg, cfg.AWS.Endpoint)
-		s.parking = apphook.Table{Client: ddb, Name: cfg.AWS.Table}
+		s.parking = apphook.Table{Client: dynamodb.New(ddb), Name: cfg.AWS.Table}
 	default:
 		st, err := embedded.Open(cfg.DataDir, s.Clock)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -20,14 +21,16 @@ import (
 func TestCancelledTransactionChangesNothing(t *testing.T) {
 	s := moto.StartT(t)
 	ctx := context.Background()
-	db, _, err := dynamo.NewClients(ctx, s.Endpoint(), "")
+	c, _, err := dynamo.NewClients(ctx, s.Endpoint(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	const table = "tx"
-	if err := dynamo.CreateTable(ctx, db, table); err != nil {
+	if err := dynamo.CreateTable(ctx, c, table); err != nil {
 		t.Fatal(err)
 	}
+	db := dynamodb.New(dynamodb.Options{Region: c.Region, BaseEndpoint: aws.String(s.Endpoint()),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 	key := func(pk string) map[string]types.AttributeValue {
 		return map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: "x"}}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/shared/apphook"
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store/dynamo"
 )
@@ -293,7 +294,7 @@ func TestParkingAdapters(t *testing.T) {
 	if err := dynamo.CreateTable(ctx, ddb, "parley-hooks"); err != nil {
 		t.Fatal(err)
 	}
-	for name, p := range map[string]apphook.Parking{"dir": apphook.Dir(t.TempDir()), "dynamo": apphook.Table{Client: ddb, Name: "parley-hooks"}} {
+	for name, p := range map[string]apphook.Parking{"dir": apphook.Dir(t.TempDir()), "dynamo": apphook.Table{Client: dynamodb.New(ddb), Name: "parley-hooks"}} {
 		t.Run(name, func(t *testing.T) {
 			for i := range 5 {
 				ev := event(5-i, "447700900123")

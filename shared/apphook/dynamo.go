@@ -5,22 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/parleyhq/parley/shared/awsapi"
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 )
-
-// DynamoAPI is the part of the DynamoDB client Table uses.
-type DynamoAPI interface {
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
-}
 
 // Table parks deliveries in parley's DynamoDB table, one item each under
 // the partition HOOK#FAILED, sorted by event id (AWS).
 type Table struct {
-	Client DynamoAPI
+	Client *dynamodb.Client
 	Name   string
 }
 
@@ -32,22 +24,21 @@ func (t Table) Park(ctx context.Context, d Delivery) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(t.Name), Item: map[string]types.AttributeValue{
-		"PK": &types.AttributeValueMemberS{Value: parkedPK}, "SK": &types.AttributeValueMemberS{Value: d.ID},
-		"delivery": &types.AttributeValueMemberS{Value: string(b)},
+	_, err = t.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: t.Name, Item: dynamodb.Item{
+		"PK": dynamodb.S(parkedPK), "SK": dynamodb.S(d.ID), "delivery": dynamodb.S(b),
 	}})
 	return err
 }
 
 // Parked queries the partition from after on.
 func (t Table) Parked(ctx context.Context, after string, limit int) ([]Delivery, string, error) {
-	in := &dynamodb.QueryInput{TableName: aws.String(t.Name), ConsistentRead: aws.Bool(true), Limit: aws.Int32(int32(limit)),
-		KeyConditionExpression:    aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: parkedPK}},
+	in := &dynamodb.QueryInput{TableName: t.Name, ConsistentRead: true, Limit: int32(limit),
+		KeyConditionExpression:    "PK = :pk",
+		ExpressionAttributeValues: dynamodb.Item{":pk": dynamodb.S(parkedPK)},
 	}
 	if after != "" {
-		in.KeyConditionExpression = aws.String("PK = :pk AND SK > :after")
-		in.ExpressionAttributeValues[":after"] = &types.AttributeValueMemberS{Value: after}
+		in.KeyConditionExpression = "PK = :pk AND SK > :after"
+		in.ExpressionAttributeValues[":after"] = dynamodb.S(after)
 	}
 	out, err := t.Client.Query(ctx, in)
 	if err != nil {
@@ -70,12 +61,11 @@ func (t Table) Parked(ctx context.Context, after string, limit int) ([]Delivery,
 
 // Unpark deletes id's item and returns what it held.
 func (t Table) Unpark(ctx context.Context, id string) (Delivery, error) {
-	out, err := t.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(t.Name),
-		Key:                 map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: parkedPK}, "SK": &types.AttributeValueMemberS{Value: id}},
-		ConditionExpression: aws.String("attribute_exists(PK)"), ReturnValues: types.ReturnValueAllOld,
+	out, err := t.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: t.Name,
+		Key:                 dynamodb.Item{"PK": dynamodb.S(parkedPK), "SK": dynamodb.S(id)},
+		ConditionExpression: "attribute_exists(PK)", ReturnValues: dynamodb.ReturnValueAllOld,
 	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	if awsapi.ErrorCode(err) == dynamodb.CodeConditionalCheckFailed {
 		return Delivery{}, ErrNotParked
 	}
 	if err != nil {
@@ -84,11 +74,11 @@ func (t Table) Unpark(ctx context.Context, id string) (Delivery, error) {
 	return decodeParked(out.Attributes)
 }
 
-func decodeParked(it map[string]types.AttributeValue) (Delivery, error) {
+func decodeParked(it dynamodb.Item) (Delivery, error) {
 	var d Delivery
-	s, ok := it["delivery"].(*types.AttributeValueMemberS)
+	s, ok := it["delivery"].(dynamodb.S)
 	if !ok {
 		return d, errors.New("apphook: a parked item without its delivery")
 	}
-	return d, json.Unmarshal([]byte(s.Value), &d)
+	return d, json.Unmarshal([]byte(s), &d)
 }

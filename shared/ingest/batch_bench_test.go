@@ -13,12 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/parleyhq/parley/infra/load"
 	"github.com/parleyhq/parley/infra/moto"
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/clock"
@@ -48,6 +45,7 @@ func BenchmarkStatusBatch(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	floor := dynamodb.New(db)
 	var tables atomic.Int64
 	newTable := func() string {
 		name := fmt.Sprintf("parley-batch-%d", tables.Add(1))
@@ -64,7 +62,7 @@ func BenchmarkStatusBatch(b *testing.B) {
 			b.StopTimer()
 			name := newTable()
 			clk := clock.System{}
-			st := dynamo.New(dynamo.Config{DynamoDB: db, S3: s3c, Table: name, Bucket: name, Clock: clk})
+			st := dynamo.New(dynamo.Config{AWS: db, S3: s3c, Table: name, Bucket: name, Clock: clk})
 			in := &ingest.Ingester{Store: st, Publisher: bus.Discard{}, Clock: clk, Log: quietLog}
 			h := httpapi.Webhooks(in, []channel.Webhook{whatsapp.Webhook{AppSecret: secret}}, clk, quietLog)
 			body := load.StatusBatch(*batchStatuses, time.Now())
@@ -116,13 +114,12 @@ func BenchmarkStatusBatch(b *testing.B) {
 			for range ingest.MaxParallel {
 				wg.Go(func() {
 					for i := range work {
-						key := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: fmt.Sprintf("floor#%d", i)},
-							"SK": &types.AttributeValueMemberS{Value: "x"}}
+						key := dynamodb.Item{"PK": dynamodb.S(fmt.Sprintf("floor#%d", i)), "SK": dynamodb.S("x")}
 						var err error
 						if int64(i) < reads {
-							_, err = db.GetItem(b.Context(), &dynamodb.GetItemInput{TableName: aws.String(name), Key: key})
+							_, err = floor.GetItem(b.Context(), &dynamodb.GetItemInput{TableName: name, Key: key})
 						} else {
-							_, err = db.PutItem(b.Context(), &dynamodb.PutItemInput{TableName: aws.String(name), Item: key})
+							_, err = floor.PutItem(b.Context(), &dynamodb.PutItemInput{TableName: name, Item: key})
 						}
 						if err != nil {
 							failed.Store(err)

@@ -111,7 +111,7 @@ func stores(t *testing.T) map[string]storeFactory {
 			if err := dynamo.CreateTable(t.Context(), db, name); err != nil {
 				t.Fatal(err)
 			}
-			return dynamo.New(dynamo.Config{DynamoDB: db, S3: s3c, Table: name, Bucket: name, Clock: clk})
+			return dynamo.New(dynamo.Config{AWS: db, S3: s3c, Table: name, Bucket: name, Clock: clk})
 		},
 	}
 }

@@ -9,13 +9,15 @@ package adapters
 
 import (
 	"log/slog"
+	"os"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	dynamodbsdk "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ebsdk "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/parleyhq/parley/shared/apphook"
+	"github.com/parleyhq/parley/shared/awsapi"
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/bus"
 	"github.com/parleyhq/parley/shared/bus/eventbridge"
@@ -28,7 +30,7 @@ import (
 // Store returns the DynamoDB and S3 store of c.
 func Store(cfg aws.Config, c config.AWS, clk clock.Clock) *dynamo.Store {
 	ddb, s3c := dynamo.Clients(cfg, c.Endpoint)
-	return dynamo.New(dynamo.Config{DynamoDB: ddb, S3: s3c, Table: c.Table, Bucket: c.Bucket, Clock: clk, Shards: c.Shards})
+	return dynamo.New(dynamo.Config{AWS: ddb, S3: s3c, Table: c.Table, Bucket: c.Bucket, Clock: clk, Shards: c.Shards})
 }
 
 // Publisher returns the EventBridge publisher of b, which parks the events
@@ -59,9 +61,12 @@ func eventBus(cfg aws.Config, endpoint string, b config.Bus, log *slog.Logger) b
 // Deliveries returns the event webhooks' deliveries parked in c's table,
 // redriven through the webhook queue at url.
 func Deliveries(cfg aws.Config, c config.AWS, url string) apphook.Deliveries {
-	ddb := dynamodbsdk.NewFromConfig(cfg, awsenv.Endpoint(c.Endpoint, func(o *dynamodbsdk.Options, u *string) { o.BaseEndpoint = u }))
+	// Until awsenv hands out the function's AWS client, the
+	// environment's credentials, in cfg's region.
+	ddb := awsapi.FromEnv(os.Getenv, c.Endpoint)
+	ddb.Region = cfg.Region
 	q := &apphook.Queue{URL: url, Client: sqssdk.NewFromConfig(cfg, awsenv.Endpoint(c.Endpoint, func(o *sqssdk.Options, u *string) { o.BaseEndpoint = u }))}
-	return apphook.Deliveries{Parking: apphook.Table{Client: ddb, Name: c.Table}, Again: q}
+	return apphook.Deliveries{Parking: apphook.Table{Client: dynamodb.New(ddb), Name: c.Table}, Again: q}
 }
 
 // Queue returns the SQS queue at url.

@@ -8,10 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -38,12 +35,12 @@ const (
 
 // batch is an Apply batch on its way to one TransactWriteItems request.
 type batch struct {
-	table *string
-	now   types.AttributeValue // the clock in epoch nanoseconds
+	table string
+	now   dynamodb.AttributeValue // the clock in epoch nanoseconds
 	// shards is how many partitions the event log and the due index
 	// are written over.
 	shards int
-	items  []types.TransactWriteItem
+	items  []dynamodb.TransactWriteItem
 	// Per item: what a failed condition means, and what it is, for errors.
 	fails []onFail
 	names []string
@@ -56,18 +53,18 @@ const (
 )
 
 func (b *batch) put(what string, it item, fail onFail, cond string, prev int64) {
-	p := &types.Put{TableName: b.table, Item: it}
+	p := &dynamodb.Put{TableName: b.table, Item: it}
 	switch cond {
 	case condAbsent:
-		p.ConditionExpression = aws.String(cond)
+		p.ConditionExpression = cond
 		p.ExpressionAttributeNames = map[string]string{"#pk": attrPK, "#exp": attrExpiresAtNs}
 		p.ExpressionAttributeValues = item{":now": b.now}
 	case condVersion:
-		p.ConditionExpression = aws.String(cond)
+		p.ConditionExpression = cond
 		p.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
 		p.ExpressionAttributeValues = item{":prev": num(prev)}
 	}
-	b.add(what, types.TransactWriteItem{Put: p}, fail)
+	b.add(what, dynamodb.TransactWriteItem{Put: p}, fail)
 }
 
 // putVersioned puts it if the stored item has version prev (0: none alive).
@@ -79,7 +76,7 @@ func (b *batch) putVersioned(what string, it item, prev int64) {
 	}
 }
 
-func (b *batch) add(what string, ti types.TransactWriteItem, fail onFail) {
+func (b *batch) add(what string, ti dynamodb.TransactWriteItem, fail onFail) {
 	b.items = append(b.items, ti)
 	b.fails = append(b.fails, fail)
 	b.names = append(b.names, what)
@@ -105,7 +102,8 @@ func (s *Store) Apply(ctx context.Context, ws ...store.Write) error {
 	// A forward-only update that finds its item further on is dropped and
 	// the batch sent again: each round drops at least one, so this ends.
 	for {
-		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: b.items}, s.counted, retryConflicts)
+		s.writes.Add(1)
+		err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: b.items}, retryConflicts)
 		err = b.outcome(err)
 		var st staleItems
 		if !errors.As(err, &st) {
@@ -124,7 +122,7 @@ func (s *Store) Apply(ctx context.Context, ws ...store.Write) error {
 func (b *batch) touch(t store.TouchConversation) {
 	pk := conversationPK(t.Key)
 	if !t.InboundAt.IsZero() {
-		set := map[string]types.AttributeValue{}
+		set := map[string]dynamodb.AttributeValue{}
 		if t.Window > 0 {
 			set[attrWindowClosesAt] = num(t.InboundAt.Add(t.Window).UnixNano())
 		}
@@ -134,18 +132,18 @@ func (b *batch) touch(t store.TouchConversation) {
 		b.forward("close of "+pk, key(pk, skClosed), t.ClosedAt, t.Retention, nil)
 	}
 	if len(t.Capabilities) > 0 {
-		caps := make([]types.AttributeValue, len(t.Capabilities))
+		caps := make([]dynamodb.AttributeValue, len(t.Capabilities))
 		for i, c := range t.Capabilities {
 			caps[i] = str(c)
 		}
 		b.forward("capabilities of "+pk, key(pk, skCapabilities), t.At(), t.Retention,
-			map[string]types.AttributeValue{attrCapabilities: &types.AttributeValueMemberL{Value: caps}})
+			map[string]dynamodb.AttributeValue{attrCapabilities: dynamodb.L(caps)})
 	}
 	r := t.Routing
 	for _, f := range store.RoutingFields(&r) {
 		if *f.Value != "" {
 			b.forward(f.Name+" of "+pk, key(pk, skRouting+f.Name), t.At(), t.Retention,
-				map[string]types.AttributeValue{attrValue: str(*f.Value)})
+				map[string]dynamodb.AttributeValue{attrValue: str(*f.Value)})
 		}
 	}
 	names := make([]string, 0, len(t.Fields))
@@ -157,18 +155,18 @@ func (b *batch) touch(t store.TouchConversation) {
 	slices.Sort(names)
 	for _, name := range names {
 		b.forward(name+" of "+pk, key(pk, skField+name), t.At(), t.Retention,
-			map[string]types.AttributeValue{attrValue: str(t.Fields[name])})
+			map[string]dynamodb.AttributeValue{attrValue: str(t.Fields[name])})
 	}
 }
 
 // forward updates the item k to the register time at (and set) if its
 // register is not later (absent, earlier or the same); it then expires retention after at.
-func (b *batch) forward(what string, k item, at time.Time, retention time.Duration, set map[string]types.AttributeValue) {
+func (b *batch) forward(what string, k item, at time.Time, retention time.Duration, set map[string]dynamodb.AttributeValue) {
 	names := map[string]string{"#at": attrAt}
 	values := item{":at": num(at.UnixNano())}
 	expr := "SET #at = :at"
 	if set == nil {
-		set = map[string]types.AttributeValue{}
+		set = map[string]dynamodb.AttributeValue{}
 	}
 	exp := item{}
 	setExpiry(exp, at.Add(retention))
@@ -186,9 +184,9 @@ func (b *batch) forward(what string, k item, at time.Time, retention time.Durati
 		values[fmt.Sprintf(":a%d", i)] = v
 		expr += fmt.Sprintf(", #a%d = :a%d", i, i)
 	}
-	b.add(what, types.TransactWriteItem{Update: &types.Update{
-		TableName: b.table, Key: k, UpdateExpression: aws.String(expr),
-		ConditionExpression:       aws.String("attribute_not_exists(#at) OR #at <= :at"),
+	b.add(what, dynamodb.TransactWriteItem{Update: &dynamodb.Update{
+		TableName: b.table, Key: k, UpdateExpression: expr,
+		ConditionExpression:       "attribute_not_exists(#at) OR #at <= :at",
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
 	}}, failStale)
@@ -208,7 +206,7 @@ func (b *batch) drop(st staleItems) {
 	for _, i := range st {
 		gone[i] = true
 	}
-	var items []types.TransactWriteItem
+	var items []dynamodb.TransactWriteItem
 	var fails []onFail
 	var names []string
 	for i := range b.items {
@@ -257,9 +255,9 @@ func (b *batch) write(w store.Write) error {
 			}
 			// Replacing the item removes its pending statuses: only
 			// when the writer applied all of them.
-			b.add("platform id "+m.PlatformMessageID, types.TransactWriteItem{Put: &types.Put{
+			b.add("platform id "+m.PlatformMessageID, dynamodb.TransactWriteItem{Put: &dynamodb.Put{
 				TableName: b.table, Item: idx,
-				ConditionExpression:       aws.String("attribute_not_exists(#pc) OR #pc = :n OR #exp <= :now"),
+				ConditionExpression:       "attribute_not_exists(#pc) OR #pc = :n OR #exp <= :now",
 				ExpressionAttributeNames:  map[string]string{"#pc": attrPendingCount, "#exp": attrExpiresAtNs},
 				ExpressionAttributeValues: item{":n": num(int64(w.Pending)), ":now": b.now},
 			}}, failPending)
@@ -275,15 +273,15 @@ func (b *batch) write(w store.Write) error {
 		}
 		exp := item{}
 		setExpiry(exp, w.ExpiresAt)
-		b.add("pending status of "+w.PlatformMessageID, types.TransactWriteItem{Update: &types.Update{
+		b.add("pending status of "+w.PlatformMessageID, dynamodb.TransactWriteItem{Update: &dynamodb.Update{
 			TableName:           b.table,
 			Key:                 key(platformIDPK(w.Channel, w.PlatformMessageID), skPlatformID),
-			UpdateExpression:    aws.String("SET #p = list_append(if_not_exists(#p, :empty), :s), #pc = if_not_exists(#pc, :zero) + :one, #e = :e, #exp = :expns REMOVE #mid"),
-			ConditionExpression: aws.String("attribute_not_exists(#mid) OR #exp <= :now"),
+			UpdateExpression:    "SET #p = list_append(if_not_exists(#p, :empty), :s), #pc = if_not_exists(#pc, :zero) + :one, #e = :e, #exp = :expns REMOVE #mid",
+			ConditionExpression: "attribute_not_exists(#mid) OR #exp <= :now",
 			ExpressionAttributeNames: map[string]string{"#p": attrPending, "#pc": attrPendingCount, "#e": attrExpiresAt,
 				"#exp": attrExpiresAtNs, "#mid": attrMessageID},
-			ExpressionAttributeValues: item{":empty": &types.AttributeValueMemberL{Value: []types.AttributeValue{}},
-				":s": &types.AttributeValueMemberL{Value: []types.AttributeValue{str(string(doc))}}, ":zero": num(0), ":one": num(1),
+			ExpressionAttributeValues: item{":empty": dynamodb.L{},
+				":s": dynamodb.L{str(string(doc))}, ":zero": num(0), ":one": num(1),
 				":e": exp[attrExpiresAt], ":expns": exp[attrExpiresAtNs], ":now": b.now},
 		}}, failRecorded)
 
@@ -316,16 +314,16 @@ func (b *batch) write(w store.Write) error {
 		if w.Key == "" {
 			return errorf("apply: idempotency: empty key")
 		}
-		d := &types.Delete{TableName: b.table, Key: key(idempotencyPK(w.Key), skIdempotency)}
+		d := &dynamodb.Delete{TableName: b.table, Key: key(idempotencyPK(w.Key), skIdempotency)}
 		fail := noCondition
 		if w.Lease != "" {
 			// Only this lease's claim: absent, expired or ours.
-			d.ConditionExpression = aws.String("attribute_not_exists(#pk) OR #exp <= :now OR #lease = :lease")
+			d.ConditionExpression = "attribute_not_exists(#pk) OR #exp <= :now OR #lease = :lease"
 			d.ExpressionAttributeNames = map[string]string{"#pk": attrPK, "#exp": attrExpiresAtNs, "#lease": attrLease}
 			d.ExpressionAttributeValues = item{":now": b.now, ":lease": str(w.Lease)}
 			fail = failConflict
 		}
-		b.add("idempotency key "+w.Key, types.TransactWriteItem{Delete: d}, fail)
+		b.add("idempotency key "+w.Key, dynamodb.TransactWriteItem{Delete: d}, fail)
 
 	case store.PutScheduled:
 		sc := w.Item
@@ -359,10 +357,10 @@ func (b *batch) write(w store.Write) error {
 		}
 		// The version, of a state that has not expired: an expired one
 		// counts as absent.
-		b.add("payment of "+p.MessageID, types.TransactWriteItem{Put: &types.Put{
+		b.add("payment of "+p.MessageID, dynamodb.TransactWriteItem{Put: &dynamodb.Put{
 			TableName:                 b.table,
 			Item:                      it,
-			ConditionExpression:       aws.String("#v = :prev AND (attribute_not_exists(#exp) OR #exp > :now)"),
+			ConditionExpression:       "#v = :prev AND (attribute_not_exists(#exp) OR #exp > :now)",
 			ExpressionAttributeNames:  map[string]string{"#v": attrVersion, "#exp": attrExpiresAtNs},
 			ExpressionAttributeValues: item{":prev": num(w.PrevVersion), ":now": b.now},
 		}}, failConflict)
@@ -371,10 +369,10 @@ func (b *batch) write(w store.Write) error {
 		if w.ID == "" {
 			return errorf("apply: scheduled item: empty id")
 		}
-		b.add("scheduled item "+w.ID, types.TransactWriteItem{Delete: &types.Delete{
+		b.add("scheduled item "+w.ID, dynamodb.TransactWriteItem{Delete: &dynamodb.Delete{
 			TableName:                 b.table,
 			Key:                       key(scheduledPK(w.ID), skScheduled),
-			ConditionExpression:       aws.String("#v = :prev AND (attribute_not_exists(#exp) OR #exp > :now)"),
+			ConditionExpression:       "#v = :prev AND (attribute_not_exists(#exp) OR #exp > :now)",
 			ExpressionAttributeNames:  map[string]string{"#v": attrVersion, "#exp": attrExpiresAtNs},
 			ExpressionAttributeValues: item{":prev": num(w.PrevVersion), ":now": b.now},
 		}}, failConflict)
@@ -397,7 +395,7 @@ func idempotencyItem(i store.Idempotency) (item, error) {
 	it[attrMessageID] = str(i.MessageID)
 	it[attrStatus] = num(int64(i.Status))
 	if len(i.Answer) > 0 {
-		it[attrAnswer] = &types.AttributeValueMemberB{Value: i.Answer}
+		it[attrAnswer] = dynamodb.B(i.Answer)
 	}
 	setExpiry(it, i.ExpiresAt)
 	return it, nil
@@ -431,17 +429,17 @@ func (b *batch) outcome(err error) error {
 	if err == nil {
 		return nil
 	}
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
+	reasons, ok := dynamodb.CancellationReasons(err)
+	if !ok {
 		return errorf("apply: %w", err)
 	}
 	var duplicate, conflict, pending, recorded string
 	var stale staleItems
-	for i, r := range tce.CancellationReasons {
+	for i, r := range reasons {
 		if i >= len(b.fails) {
 			break
 		}
-		switch aws.ToString(r.Code) {
+		switch r.Code {
 		case "ConditionalCheckFailed":
 			switch b.fails[i] {
 			case failDuplicate:

@@ -1,27 +1,40 @@
 package dynamo
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
+	"github.com/parleyhq/parley/shared/awsapi"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
 
 // cancelled returns the error DynamoDB answers a cancelled transaction
-// with, one reason code per item.
-func cancelled(codes ...string) error {
-	e := &types.TransactionCanceledException{Message: aws.String("Transaction cancelled")}
-	for _, c := range codes {
-		e.CancellationReasons = append(e.CancellationReasons, types.CancellationReason{Code: aws.String(c)})
+// with, one reason code per item, as awsapi.Call returns it.
+func cancelled(codes ...string) *awsapi.Error {
+	type reason struct {
+		Code    string
+		Message string `json:",omitempty"`
 	}
-	return e
+	doc := struct {
+		Type                string `json:"__type"`
+		Message             string
+		CancellationReasons []reason
+	}{Type: "com.amazonaws.dynamodb.v20120810#TransactionCanceledException", CancellationReasons: []reason{}}
+	for _, c := range codes {
+		r := reason{Code: c}
+		if c != "None" {
+			r.Message = "The " + c + " happened"
+		}
+		doc.CancellationReasons = append(doc.CancellationReasons, r)
+	}
+	doc.Message = fmt.Sprintf("Transaction cancelled, please refer cancellation reasons for specific reasons %v", codes)
+	body, _ := json.Marshal(doc)
+	return &awsapi.Error{Status: 400, Code: "TransactionCanceledException", Message: doc.Message, Body: body}
 }
 
 func TestOutcome(t *testing.T) {
@@ -30,7 +43,8 @@ func TestOutcome(t *testing.T) {
 		fails: []onFail{failConflict, failDuplicate, noCondition, failDuplicate},
 		names: []string{"conversation C", "claim K", "event E", "idempotency key I"},
 	}
-	other := errors.New("ValidationException: Item size has exceeded the maximum allowed size")
+	other := &awsapi.Error{Status: 400, Code: "ValidationException", Message: "Item size has exceeded the maximum allowed size",
+		Body: []byte(`{"__type":"com.amazon.coral.validate#ValidationException","message":"Item size has exceeded the maximum allowed size"}`)}
 	tests := []struct {
 		name     string
 		err      error
@@ -45,6 +59,8 @@ func TestOutcome(t *testing.T) {
 		{"another transaction on an item", cancelled("None", "None", "TransactionConflict", "None"), store.ErrConflict, "event E"},
 		{"duplicate wins over a transaction conflict", cancelled("TransactionConflict", "ConditionalCheckFailed", "None", "None"), store.ErrDuplicate, "claim K"},
 		{"other cancellation", cancelled("None", "None", "ValidationError", "None"), nil, "Transaction cancelled"},
+		{"other cancellation, wrapped", fmt.Errorf("call: %w", cancelled("None", "ValidationError", "None", "None")), nil, "Transaction cancelled"},
+		{"claim taken, wrapped", fmt.Errorf("call: %w", cancelled("None", "ConditionalCheckFailed", "None", "None")), store.ErrDuplicate, "claim K"},
 		{"other error", other, nil, "Item size"},
 	}
 	for _, tt := range tests {
@@ -68,24 +84,22 @@ func TestOutcome(t *testing.T) {
 	}
 }
 
-func TestConflictRetryer(t *testing.T) {
-	r := conflictRetryer{retry.NewStandard()}
+func TestRetryConflicts(t *testing.T) {
 	tests := []struct {
 		name string
-		err  error
+		err  *awsapi.Error
 		want bool
 	}{
 		{"transaction conflict", cancelled("None", "TransactionConflict"), true},
 		{"condition failed", cancelled("ConditionalCheckFailed", "None"), false},
 		{"condition failed and a conflict", cancelled("ConditionalCheckFailed", "TransactionConflict"), false},
 		{"no reasons", cancelled(), false},
-		{"throttled, as the SDK retries anyway", &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}, true},
-		{"other error", errors.New("boom"), false},
+		{"another error", &awsapi.Error{Status: 400, Code: "ValidationException", Body: []byte(`{"__type":"com.amazon.coral.validate#ValidationException"}`)}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := r.IsErrorRetryable(tt.err); got != tt.want {
-				t.Errorf("IsErrorRetryable(%v) = %v, want %v", tt.err, got, tt.want)
+			if got := onlyTransactionConflicts(tt.err); got != tt.want {
+				t.Errorf("onlyTransactionConflicts(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}

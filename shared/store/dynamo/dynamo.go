@@ -55,15 +55,20 @@
 //
 // # Requests
 //
+// The Store speaks DynamoDB's JSON protocol through awsapi/dynamodb,
+// without the AWS SDK. Every request is retried by awsapi.Call on
+// connection failures, 5xx answers and throttling.
+//
 // Apply is one TransactWriteItems request, whatever it writes (up to 100
-// items: a conversation with a window and a message with a platform id count
-// two each); a transaction that DynamoDB cancels only because another one
-// was writing the same item is retried by the SDK's retryer. Conversation,
-// Message, Idempotency, Scheduled and Payment are one read request each,
-// MessageByPlatformID two; RecentMessages and Events are one unless they
-// page past 1 MB or past many expired items. Base-table reads are strongly consistent;
-// RecentMessages reads GSI1, which is not. Counts tells how many requests a
-// Store made.
+// items: a conversation with a window and a message with a platform id
+// count two each). It carries an idempotency token, so that a retry of a
+// request that arrived is not applied twice, and it is also retried when
+// DynamoDB cancelled it only because another transaction was writing one
+// of its items. Conversation, Message, Idempotency, Scheduled and Payment
+// are one read request each, MessageByPlatformID two; RecentMessages and
+// Events are one unless they page past 1 MB or past many expired items.
+// Base-table reads are strongly consistent; RecentMessages reads GSI1,
+// which is not. Counts tells how many requests a Store made.
 //
 // # Blobs
 //
@@ -75,27 +80,25 @@
 package dynamo
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go/middleware"
 
+	"github.com/parleyhq/parley/shared/awsapi"
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/store"
 )
 
 // Config holds what New needs.
 type Config struct {
-	DynamoDB *dynamodb.Client
-	S3       *s3.Client
-	Table    string
-	Bucket   string
+	// AWS calls DynamoDB.
+	AWS    *awsapi.Client
+	S3     *s3.Client
+	Table  string
+	Bucket string
 	// Clock tells the store what time it is, for expiry; nil means the
 	// system clock.
 	Clock clock.Clock
@@ -110,7 +113,7 @@ type Config struct {
 type Store struct {
 	db     *dynamodb.Client
 	s3     *s3.Client
-	table  *string
+	table  string
 	bucket *string
 	clock  clock.Clock
 	shards int
@@ -130,13 +133,12 @@ func New(cfg Config) *Store {
 	if clk == nil {
 		clk = clock.System{}
 	}
-	return &Store{db: cfg.DynamoDB, s3: cfg.S3, table: aws.String(cfg.Table), bucket: aws.String(cfg.Bucket), clock: clk, shards: max(cfg.Shards, 1)}
+	return &Store{db: dynamodb.New(cfg.AWS), s3: cfg.S3, table: cfg.Table, bucket: aws.String(cfg.Bucket), clock: clk, shards: max(cfg.Shards, 1)}
 }
 
 // Counts is how many DynamoDB requests a Store made: reads are GetItem,
-// Query, BatchGetItem, TransactGetItems and Scan; writes are PutItem,
-// UpdateItem, DeleteItem, TransactWriteItems and BatchWriteItem. A call is
-// one request, however often the SDK retried it.
+// Query and BatchGetItem; writes are TransactWriteItems. A call is one
+// request, however often it was retried.
 type Counts struct {
 	Reads, Writes int64
 }
@@ -152,52 +154,24 @@ func (s *Store) ResetCounts() {
 	s.writes.Store(0)
 }
 
-// counted is the per-call option of every DynamoDB call the Store makes: it
-// adds the middleware that counts the call.
-func (s *Store) counted(o *dynamodb.Options) {
-	o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-		return st.Initialize.Add(middleware.InitializeMiddlewareFunc("parleyRequestCount",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				switch in.Parameters.(type) {
-				case *dynamodb.GetItemInput, *dynamodb.QueryInput, *dynamodb.BatchGetItemInput,
-					*dynamodb.TransactGetItemsInput, *dynamodb.ScanInput:
-					s.reads.Add(1)
-				case *dynamodb.PutItemInput, *dynamodb.UpdateItemInput, *dynamodb.DeleteItemInput,
-					*dynamodb.TransactWriteItemsInput, *dynamodb.BatchWriteItemInput:
-					s.writes.Add(1)
-				}
-				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
-	})
-}
-
-// retryConflicts makes the SDK's retryer also retry a transaction that
-// DynamoDB cancelled only because another transaction was writing one of
-// its items at the same time: the retry then meets the other transaction's
-// outcome (ErrDuplicate for a claim both wanted) instead of a bare conflict.
-func retryConflicts(o *dynamodb.Options) {
-	if r, ok := o.Retryer.(aws.RetryerV2); ok {
-		o.Retryer = conflictRetryer{r}
-	}
-}
-
-type conflictRetryer struct{ aws.RetryerV2 }
-
-func (r conflictRetryer) IsErrorRetryable(err error) bool {
-	return onlyTransactionConflicts(err) || r.RetryerV2.IsErrorRetryable(err)
-}
+// retryConflicts is the call option of TransactWriteItems that also
+// retries a transaction DynamoDB cancelled only because another
+// transaction was writing one of its items at the same time: the retry
+// then meets the other transaction's outcome (ErrDuplicate for a claim
+// both wanted) instead of a bare conflict.
+var retryConflicts = awsapi.RetryIf(onlyTransactionConflicts)
 
 // onlyTransactionConflicts reports whether err is a cancelled transaction
 // whose only reasons are TransactionConflict (and None for the items that
 // were fine).
-func onlyTransactionConflicts(err error) bool {
-	var tce *types.TransactionCanceledException
-	if !errors.As(err, &tce) {
+func onlyTransactionConflicts(err *awsapi.Error) bool {
+	reasons, ok := dynamodb.CancellationReasons(err)
+	if !ok {
 		return false
 	}
 	conflict := false
-	for _, r := range tce.CancellationReasons {
-		switch aws.ToString(r.Code) {
+	for _, r := range reasons {
+		switch r.Code {
 		case "None", "":
 		case "TransactionConflict":
 			conflict = true

@@ -7,8 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -89,7 +88,7 @@ func shardKey(base string, i int) string {
 }
 
 // item is one DynamoDB item.
-type item = map[string]types.AttributeValue
+type item = dynamodb.Item
 
 func conversationPK(k store.ConversationKey) string {
 	return "CONV#" + string(k.Channel) + "#" + k.BusinessID + "#" + k.CustomerID
@@ -122,11 +121,9 @@ func key(pk, sk string) item {
 	return item{attrPK: str(pk), attrSK: str(sk)}
 }
 
-func str(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func str(v string) dynamodb.AttributeValue { return dynamodb.S(v) }
 
-func num(v int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
-}
+func num(v int64) dynamodb.AttributeValue { return dynamodb.N(strconv.FormatInt(v, 10)) }
 
 // setExpiry gives it the expiry attributes of t; a zero t leaves it without
 // them, never to expire.
@@ -168,8 +165,8 @@ func alive(it item, now time.Time) (bool, error) {
 
 func stringOf(it item, name string) (string, error) {
 	switch v := it[name].(type) {
-	case *types.AttributeValueMemberS:
-		return v.Value, nil
+	case dynamodb.S:
+		return string(v), nil
 	case nil:
 		return "", nil
 	default:
@@ -179,8 +176,8 @@ func stringOf(it item, name string) (string, error) {
 
 func numberOf(it item, name string) (int64, error) {
 	switch v := it[name].(type) {
-	case *types.AttributeValueMemberN:
-		n, err := strconv.ParseInt(v.Value, 10, 64)
+	case dynamodb.N:
+		n, err := strconv.ParseInt(string(v), 10, 64)
 		if err != nil {
 			return 0, errorf("attribute %s: %w", name, err)
 		}
@@ -194,8 +191,8 @@ func numberOf(it item, name string) (int64, error) {
 
 func bytesOf(it item, name string) ([]byte, error) {
 	switch v := it[name].(type) {
-	case *types.AttributeValueMemberB:
-		return v.Value, nil
+	case dynamodb.B:
+		return v, nil
 	case nil:
 		return nil, nil
 	default:
@@ -227,8 +224,8 @@ func dataOf(it item, v any) error {
 
 // keyText returns the string attribute name of it, for error messages.
 func keyText(it item, name string) string {
-	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
+	if v, ok := it[name].(dynamodb.S); ok {
+		return string(v)
 	}
 	return fmt.Sprintf("%v", it[name])
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -79,7 +80,7 @@ func TestItemLayout(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.pk+"/"+tt.sk, func(t *testing.T) {
-			out, err := b.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: s.table, Key: key(tt.pk, tt.sk)})
+			out, err := b.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: sdkKey(tt.pk, tt.sk)})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +97,7 @@ func TestItemLayout(t *testing.T) {
 	}
 
 	// The data attribute is the API's JSON of the value.
-	out, err := b.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: s.table, Key: key("MSG#msg_layout", "MSG")})
+	out, err := b.db.GetItem(t.Context(), &dynamodb.GetItemInput{TableName: aws.String(s.table), Key: sdkKey("MSG#msg_layout", "MSG")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,9 +107,16 @@ func TestItemLayout(t *testing.T) {
 	}
 }
 
+// sdkKey is the key of an item as the AWS SDK writes it.
+func sdkKey(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: pk}, attrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
 // plain shows an item as text: strings as they are, numbers as N:…,
 // binaries as B:…, and a data attribute holding JSON as JSON.
-func plain(it item) map[string]string {
+func plain(it map[string]types.AttributeValue) map[string]string {
 	m := map[string]string{}
 	for k, v := range it {
 		switch v := v.(type) {

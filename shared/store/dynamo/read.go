@@ -9,10 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
+	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -21,13 +18,14 @@ import (
 // window items with one Query; see store.Store.
 func (s *Store) Conversation(ctx context.Context, k store.ConversationKey) (message.Conversation, error) {
 	pk := conversationPK(k)
+	s.reads.Add(1)
 	out, err := s.db.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 s.table,
-		KeyConditionExpression:    aws.String("#pk = :pk"),
+		KeyConditionExpression:    "#pk = :pk",
 		ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
 		ExpressionAttributeValues: item{":pk": str(pk)},
-		ConsistentRead:            aws.Bool(true),
-	}, s.counted)
+		ConsistentRead:            true,
+	})
 	if err != nil {
 		return message.Conversation{}, errorf("conversation %s: %w", pk, err)
 	}
@@ -80,14 +78,14 @@ func (s *Store) Conversation(ctx context.Context, k store.ConversationKey) (mess
 		case skClosed:
 			st.ClosedAt = time.Unix(0, at).UTC()
 		case skCapabilities:
-			l, ok := it[attrCapabilities].(*types.AttributeValueMemberL)
+			l, ok := it[attrCapabilities].(dynamodb.L)
 			if !ok {
 				return message.Conversation{}, errorf("conversation %s: capabilities: %T, want a list", pk, it[attrCapabilities])
 			}
-			st.Capabilities = make([]string, 0, len(l.Value))
-			for _, v := range l.Value {
-				if sv, ok := v.(*types.AttributeValueMemberS); ok {
-					st.Capabilities = append(st.Capabilities, sv.Value)
+			st.Capabilities = make([]string, 0, len(l))
+			for _, v := range l {
+				if sv, ok := v.(dynamodb.S); ok {
+					st.Capabilities = append(st.Capabilities, string(sv))
 				}
 			}
 			st.CapabilitiesAt = time.Unix(0, at).UTC()
@@ -176,18 +174,18 @@ func (s *Store) PendingStatuses(ctx context.Context, ch message.Channel, pid str
 	if err != nil {
 		return nil, err
 	}
-	l, _ := idx[attrPending].(*types.AttributeValueMemberL)
+	l, _ := idx[attrPending].(dynamodb.L)
 	if l == nil {
 		return nil, nil
 	}
-	out := make([]store.PendingStatus, 0, len(l.Value))
-	for _, v := range l.Value {
-		sv, ok := v.(*types.AttributeValueMemberS)
+	out := make([]store.PendingStatus, 0, len(l))
+	for _, v := range l {
+		sv, ok := v.(dynamodb.S)
 		if !ok {
 			return nil, errorf("platform id %s %s: a pending status is %T, want a string", ch, pid, v)
 		}
 		var ps store.PendingStatus
-		if err := json.Unmarshal([]byte(sv.Value), &ps); err != nil {
+		if err := json.Unmarshal([]byte(sv), &ps); err != nil {
 			return nil, errorf("platform id %s %s: a pending status: %w", ch, pid, err)
 		}
 		out = append(out, ps)
@@ -201,13 +199,13 @@ func (s *Store) RecentMessages(ctx context.Context, k store.ConversationKey, lim
 	pk := conversationPK(k)
 	its, err := s.query(ctx, limit, &dynamodb.QueryInput{
 		TableName:                s.table,
-		IndexName:                aws.String(indexGSI1),
-		KeyConditionExpression:   aws.String("#pk = :pk"),
+		IndexName:                indexGSI1,
+		KeyConditionExpression:   "#pk = :pk",
 		ExpressionAttributeNames: map[string]string{"#pk": attrGSI1PK},
 		ExpressionAttributeValues: item{
 			":pk": str(pk),
 		},
-		ScanIndexForward: aws.Bool(false),
+		ScanIndexForward: new(false),
 	})
 	if err != nil {
 		return nil, errorf("recent messages of %s: %w", pk, err)
@@ -229,13 +227,13 @@ func (s *Store) Events(ctx context.Context, after string, limit int) ([]message.
 	its, err := s.merged(ctx, limit, attrSK, func(i int) *dynamodb.QueryInput {
 		in := &dynamodb.QueryInput{
 			TableName:                 s.table,
-			KeyConditionExpression:    aws.String("#pk = :pk"),
+			KeyConditionExpression:    "#pk = :pk",
 			ExpressionAttributeNames:  map[string]string{"#pk": attrPK},
 			ExpressionAttributeValues: item{":pk": str(shardKey(pkEvents, i))},
-			ConsistentRead:            aws.Bool(true),
+			ConsistentRead:            true,
 		}
 		if after != "" {
-			in.KeyConditionExpression = aws.String("#pk = :pk AND #sk > :after")
+			in.KeyConditionExpression = "#pk = :pk AND #sk > :after"
 			in.ExpressionAttributeNames["#sk"] = attrSK
 			in.ExpressionAttributeValues[":after"] = str(after)
 		}
@@ -323,8 +321,8 @@ func (s *Store) DueItems(ctx context.Context, before time.Time, limit int, curso
 	its, err := s.merged(ctx, limit, attrGSI2SK, func(i int) *dynamodb.QueryInput {
 		return &dynamodb.QueryInput{
 			TableName:                s.table,
-			IndexName:                aws.String(indexGSI2),
-			KeyConditionExpression:   aws.String("#pk = :pk AND #sk BETWEEN :from AND :to"),
+			IndexName:                indexGSI2,
+			KeyConditionExpression:   "#pk = :pk AND #sk BETWEEN :from AND :to",
 			ExpressionAttributeNames: map[string]string{"#pk": attrGSI2PK, "#sk": attrGSI2SK},
 			ExpressionAttributeValues: item{
 				":pk":   str(shardKey(pkDue, i)),
@@ -371,11 +369,12 @@ func (s *Store) merged(ctx context.Context, limit int, sk string, in func(i int)
 // get reads one item with a strongly consistent GetItem; ErrNotFound when
 // it is absent or expired.
 func (s *Store) get(ctx context.Context, pk, sk string) (item, error) {
+	s.reads.Add(1)
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      s.table,
 		Key:            key(pk, sk),
-		ConsistentRead: aws.Bool(true),
-	}, s.counted)
+		ConsistentRead: true,
+	})
 	if err != nil {
 		return nil, errorf("get %s/%s: %w", pk, sk, err)
 	}
@@ -392,13 +391,14 @@ func (s *Store) query(ctx context.Context, limit int, in *dynamodb.QueryInput) (
 	if limit <= 0 {
 		return nil, nil
 	}
-	in.FilterExpression = aws.String("attribute_not_exists(#exp) OR #exp > :now")
+	in.FilterExpression = "attribute_not_exists(#exp) OR #exp > :now"
 	in.ExpressionAttributeNames["#exp"] = attrExpiresAtNs
 	in.ExpressionAttributeValues[":now"] = num(s.clock.Now().UnixNano())
 	var its []item
 	for {
-		in.Limit = aws.Int32(int32(min(limit-len(its), 1000)))
-		out, err := s.db.Query(ctx, in, s.counted)
+		in.Limit = int32(min(limit-len(its), 1000))
+		s.reads.Add(1)
+		out, err := s.db.Query(ctx, in)
 		if err != nil {
 			return nil, err
 		}
@@ -431,17 +431,18 @@ func (s *Store) Claimed(ctx context.Context, keys []string) (map[string]bool, er
 	slices.Sort(uniq)
 	uniq = slices.Compact(uniq)
 	for chunk := range slices.Chunk(uniq, batchGetLimit) {
-		req := types.KeysAndAttributes{ConsistentRead: aws.Bool(true)}
+		req := dynamodb.KeysAndAttributes{ConsistentRead: true}
 		for _, k := range chunk {
 			req.Keys = append(req.Keys, key(k, skClaim))
 		}
-		pending := map[string]types.KeysAndAttributes{*s.table: req}
+		pending := map[string]dynamodb.KeysAndAttributes{s.table: req}
 		for len(pending) > 0 {
-			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending}, s.counted)
+			s.reads.Add(1)
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
 				return nil, errorf("claimed: %w", err)
 			}
-			for _, it := range out.Responses[*s.table] {
+			for _, it := range out.Responses[s.table] {
 				ok, err := alive(it, now)
 				if err != nil {
 					return nil, errorf("claimed: %w", err)
