@@ -55,7 +55,9 @@ const MaxPresign = 7 * 24 * time.Hour
 
 // Presign returns the URL of req signed in its query string for
 // signingName, valid for expires from now (at most MaxPresign): S3's
-// presigned GET. Only the host header is signed, and the body is not.
+// presigned GET and PUT. The host is signed, and the headers Sign signs
+// that req carries (a PUT's Content-Length and Content-Type, so that only
+// a body of that size and type is taken); the body is not.
 func (c *Client) Presign(signingName string, req *http.Request, expires time.Duration) (string, error) {
 	if expires <= 0 || expires > MaxPresign {
 		return "", errors.New("awsapi: presign: expiry must be more than 0 and at most 7 days")
@@ -67,13 +69,14 @@ func (c *Client) Presign(signingName string, req *http.Request, expires time.Dur
 	q.Set("X-Amz-Credential", c.Credentials.AccessKeyID+"/"+scope)
 	q.Set("X-Amz-Date", t.Format(timeFormat))
 	q.Set("X-Amz-Expires", strconv.FormatInt(int64(expires/time.Second), 10))
-	q.Set("X-Amz-SignedHeaders", "host")
+	names, canonical := canonicalHeaders(req)
+	q.Set("X-Amz-SignedHeaders", names)
 	if c.Credentials.SessionToken != "" {
 		q.Set("X-Amz-Security-Token", c.Credentials.SessionToken)
 	}
 	query := canonicalQuery(q)
 	creq := req.Method + "\n" + canonicalURI(req.URL, signingName) + "\n" + query + "\n" +
-		"host:" + host(req) + "\n\nhost\n" + UnsignedPayload
+		canonical + "\n" + names + "\n" + UnsignedPayload
 	u := *req.URL
 	u.RawQuery = query + "&X-Amz-Signature=" + signature(c.Credentials.SecretAccessKey, t, c.Region, signingName, creq)
 	return u.String(), nil
