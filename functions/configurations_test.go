@@ -29,7 +29,6 @@ import (
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/apple"
-	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/store/dynamo"
 )
@@ -53,11 +52,7 @@ func TestConfigurations(t *testing.T) {
 	if err := dynamo.CreateBucket(ctx, s3c, "parley-payloads"); err != nil {
 		t.Fatal(err)
 	}
-	awscfg, err := awsenv.Config(ctx, m.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sm := secretsmanager.NewFromConfig(awscfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(m.Endpoint()) })
+	sm := secretsmanager.NewFromConfig(m.SDKConfig())
 
 	secret, err := apple.DecodeSecret(local.DefaultAppleMSPSecret)
 	if err != nil {

@@ -35,7 +35,6 @@ import (
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/apple"
-	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/schedule"
 	"github.com/parleyhq/parley/shared/store/dynamo"
@@ -119,10 +118,6 @@ func invoke(t *testing.T, emu *lambdaemu.Emulator, payload []byte) answer {
 func TestFunctionsWithSampleEvents(t *testing.T) {
 	ctx := context.Background()
 	m := moto.StartT(t)
-	awscfg, err := awsenv.Config(ctx, m.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ddb, s3c, err := dynamo.NewClients(ctx, m.Endpoint(), "us-east-1")
 	if err != nil {
 		t.Fatal(err)
@@ -133,8 +128,8 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 	if err := dynamo.CreateBucket(ctx, s3c, "parley-payloads"); err != nil {
 		t.Fatal(err)
 	}
-	eb := eventbridge.NewFromConfig(awscfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(m.Endpoint()) })
-	sq := sqs.NewFromConfig(awscfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(m.Endpoint()) })
+	eb := eventbridge.NewFromConfig(m.SDKConfig())
+	sq := sqs.NewFromConfig(m.SDKConfig())
 	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("parley")}); err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func main() {
 }
 
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	env, awscfg, err := awsenv.Load(ctx, getenv)
+	env, aws, err := awsenv.Load(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -38,9 +38,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	st := adapters.Store(awscfg, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
-	wa, ap := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, service.PlatformTimeout)
+	st := adapters.Store(aws, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
+	wa, ap := awsenv.PlatformHTTP(aws, getenv, cfg.SecretsTTL, service.PlatformTimeout)
 	sender, err := service.Sender(cfg.Send, p, service.Options{WhatsAppHTTP: wa, WhatsAppMediaHTTP: awsenv.MediaHTTP(wa), AppleHTTP: ap})
 	if err != nil {
 		return err

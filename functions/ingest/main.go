@@ -30,7 +30,7 @@ func main() {
 }
 
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	env, awscfg, err := awsenv.Load(ctx, getenv)
+	env, aws, err := awsenv.Load(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -39,13 +39,13 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	st := adapters.Store(awscfg, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
-	wa, _ := awsenv.PlatformHTTP(awscfg, getenv, cfg.SecretsTTL, service.PlatformTimeout)
+	st := adapters.Store(aws, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
+	wa, _ := awsenv.PlatformHTTP(aws, getenv, cfg.SecretsTTL, service.PlatformTimeout)
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: p.Publisher, Clock: p.Clock, Log: log,
 		AuthTokens: service.AuthKeys(cfg.Apple, p), Fallbacks: service.WhatsAppSender(cfg.WhatsApp, p, service.Options{WhatsAppHTTP: wa})}
 	if cfg.PayloadQueueURL != "" {
-		in.Payloads = adapters.Queue(awscfg, cfg.AWS.Endpoint, cfg.PayloadQueueURL)
+		in.Payloads = adapters.Queue(aws, cfg.PayloadQueueURL)
 	}
 	lambda.Start(requestid.Lambda(lambdahttp.FunctionURL(service.Webhooks(in, cfg.WhatsAppWebhook, cfg.Apple, cfg.PaymentProcessorURL, p))))
 	return nil

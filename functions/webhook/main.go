@@ -13,11 +13,10 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/parleyhq/parley/shared/apphook"
-	"github.com/parleyhq/parley/shared/awsapi"
 	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
+	"github.com/parleyhq/parley/shared/awsapi/sqs"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/requestid"
@@ -31,7 +30,7 @@ func main() {
 }
 
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	env, awscfg, err := awsenv.Load(ctx, getenv)
+	env, aws, err := awsenv.Load(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -40,8 +39,6 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, _ := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	ddb := dynamodb.New(awsapi.FromEnv(getenv, cfg.AWS.Endpoint))
-	sq := sqs.NewFromConfig(awscfg, awsenv.Endpoint(cfg.AWS.Endpoint, func(o *sqs.Options, u *string) { o.BaseEndpoint = u }))
 	client := &apphook.Client{URL: cfg.Hook.URL, Key: cfg.Hook.Key}
 	consumer := &apphook.Consumer{
 		Post: func(ctx context.Context, ev message.Event) error {
@@ -51,8 +48,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 			}
 			return err
 		},
-		Parking: apphook.Table{Client: ddb, Name: cfg.AWS.Table},
-		Client:  sq,
+		Parking: apphook.Table{Client: dynamodb.New(aws), Name: cfg.AWS.Table},
+		Client:  sqs.New(aws),
 		URL:     cfg.QueueURL,
 	}
 	lambda.Start(requestid.Lambda(func(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {

@@ -31,7 +31,6 @@ import (
 	"github.com/parleyhq/parley/infra/lambdaemu"
 	"github.com/parleyhq/parley/infra/local"
 	"github.com/parleyhq/parley/infra/moto"
-	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/payload"
 	"github.com/parleyhq/parley/shared/queue"
@@ -66,11 +65,7 @@ func start(t *testing.T) *rig {
 	t.Helper()
 	ctx := context.Background()
 	m := moto.StartT(t)
-	awscfg, err := awsenv.Config(ctx, m.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ddb, s3c, err := dynamo.NewClients(ctx, m.Endpoint(), awscfg.Region)
+	ddb, s3c, err := dynamo.NewClients(ctx, m.Endpoint(), "us-east-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +75,7 @@ func start(t *testing.T) *rig {
 	if err := dynamo.CreateBucket(ctx, s3c, bucket); err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{s3: s3c, sqs: sqs.NewFromConfig(awscfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(m.Endpoint()) })}
+	r := &rig{s3: s3c, sqs: sqs.NewFromConfig(m.SDKConfig())}
 	r.payloadQ, r.payloadDLQ = r.queueWithDLQ(t, "parley-payload")
 	r.decodeQ, _ = r.queueWithDLQ(t, "parley-decode")
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/awsapi"
 	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/awsenv/adapters"
@@ -61,12 +63,11 @@ type Config struct {
 func loadConfig(ctx context.Context, getenv func(string) string) (Config, error) {
 	var secrets config.SecretSource
 	if getenv(config.SecretsARN) != "" {
-		endpoint := getenv(config.AWSEndpoint)
-		awscfg, err := awsConfig(ctx, endpoint)
+		aws, err := awsClient(ctx, getenv(config.AWSEndpoint))
 		if err != nil {
 			return Config{}, err
 		}
-		secrets = awsenv.Secrets(awscfg, endpoint)
+		secrets = awsenv.Secrets(aws)
 	}
 	env, err := config.Load(ctx, getenv, secrets)
 	if err != nil {
@@ -144,20 +145,23 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 		if err != nil {
 			return nil, err
 		}
+		aws, err := awsClient(ctx, cfg.AWS.Endpoint)
+		if err != nil {
+			return nil, err
+		}
 		if cfg.AWS.Endpoint != "" {
-			ddb, s3c := dynamo.Clients(awscfg, cfg.AWS.Endpoint)
-			if err := dynamo.CreateTable(ctx, ddb, cfg.AWS.Table); err != nil {
+			_, s3c := dynamo.Clients(awscfg, cfg.AWS.Endpoint)
+			if err := dynamo.CreateTable(ctx, aws, cfg.AWS.Table); err != nil {
 				return nil, fmt.Errorf("local: creating table %s: %w", cfg.AWS.Table, err)
 			}
 			if err := dynamo.CreateBucket(ctx, s3c, cfg.AWS.Bucket); err != nil {
 				return nil, fmt.Errorf("local: creating bucket %s: %w", cfg.AWS.Bucket, err)
 			}
 		}
-		st := adapters.Store(awscfg, cfg.AWS, s.Clock)
+		st := adapters.Store(aws, cfg.AWS, s.Clock)
 		s.Store, s.Blobs = st, st
-		s.Publisher = adapters.Publisher(awscfg, cfg.AWS.Endpoint, cfg.Bus, s.Log)
-		ddb, _ := dynamo.Clients(awscfg, cfg.AWS.Endpoint)
-		s.parking = apphook.Table{Client: dynamodb.New(ddb), Name: cfg.AWS.Table}
+		s.Publisher = adapters.Publisher(aws, cfg.Bus, s.Log)
+		s.parking = apphook.Table{Client: dynamodb.New(aws), Name: cfg.AWS.Table}
 	default:
 		st, err := embedded.Open(cfg.DataDir, s.Clock)
 		if err != nil {
@@ -193,11 +197,11 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 		AuthTokens: authKeys, MaxAttempts: cfg.PayloadMaxAttempts, Retry: payload.RetryPolicy(policy),
 		Media: &whatsapp.Client{BaseURL: cfg.Send.WhatsApp.APIURL, Token: cfg.Send.WhatsApp.Token}}
 	if cfg.PayloadQueueURL != "" {
-		awscfg, err := awsConfig(ctx, cfg.AWS.Endpoint)
+		aws, err := awsClient(ctx, cfg.AWS.Endpoint)
 		if err != nil {
 			return nil, err
 		}
-		s.Ingester.Payloads = adapters.Queue(awscfg, cfg.AWS.Endpoint, cfg.PayloadQueueURL)
+		s.Ingester.Payloads = adapters.Queue(aws, cfg.PayloadQueueURL)
 	} else {
 		// No queue: the jobs run in this process, and a fetch hands its raw
 		// object straight to decode, as the bucket's notification would.
@@ -264,4 +268,23 @@ func awsConfig(ctx context.Context, endpoint string) (aws.Config, error) {
 		cfg.Region = "us-east-1"
 	}
 	return cfg, nil
+}
+
+// awsClient returns the AWS client of the local stack: on a local
+// endpoint (moto), the environment's keys or test/test; otherwise the
+// region and credentials the SDK's default chain resolves (environment,
+// shared files, SSO), read once at start.
+func awsClient(ctx context.Context, endpoint string) (*awsapi.Client, error) {
+	if endpoint != "" {
+		return awsapi.FromEnv(os.Getenv, endpoint), nil
+	}
+	cfg, err := awsConfig(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	cr, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("local: reading the AWS credentials: %w", err)
+	}
+	return &awsapi.Client{Region: cfg.Region, Credentials: awsapi.Credentials{AccessKeyID: cr.AccessKeyID, SecretAccessKey: cr.SecretAccessKey, SessionToken: cr.SessionToken}}, nil
 }

@@ -11,16 +11,16 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/parleyhq/parley/shared/awsapi"
+	"github.com/parleyhq/parley/shared/awsapi/sqs"
 	"github.com/parleyhq/parley/shared/message"
 )
 
 // SQSAPI is the part of the SQS client Queue and Consumer use.
 type SQSAPI interface {
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
-	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error)
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...awsapi.CallOption) (*sqs.SendMessageOutput, error)
+	ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...awsapi.CallOption) error
 }
 
 // Queue hands events to an SQS FIFO queue, one message group per
@@ -51,8 +51,8 @@ func (q *Queue) send(ctx context.Context, ev message.Event, dedupe string) error
 	if err != nil {
 		return err
 	}
-	_, err = q.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(string(b)),
-		MessageGroupId: aws.String(groupID(ev)), MessageDeduplicationId: aws.String(dedupe)})
+	_, err = q.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueURL: q.URL, MessageBody: string(b),
+		MessageGroupID: groupID(ev), MessageDeduplicationID: dedupe})
 	if err != nil {
 		return fmt.Errorf("apphook: queueing event %s: %w", ev.ID, err)
 	}
@@ -117,9 +117,9 @@ func (c *Consumer) one(ctx context.Context, rec events.SQSMessage) error {
 		}
 		return err
 	}
-	wait := int32(Schedule[attempt] / time.Second)
-	if _, verr := c.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueUrl: aws.String(c.URL),
-		ReceiptHandle: aws.String(rec.ReceiptHandle), VisibilityTimeout: wait}); verr != nil {
+	wait := int(Schedule[attempt] / time.Second)
+	if verr := c.Client.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{QueueURL: c.URL,
+		ReceiptHandle: rec.ReceiptHandle, VisibilityTimeout: wait}); verr != nil {
 		return errors.Join(err, verr)
 	}
 	return err

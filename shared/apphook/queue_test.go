@@ -15,17 +15,18 @@ import (
 
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/shared/apphook"
-	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/awsapi"
+	sqsapi "github.com/parleyhq/parley/shared/awsapi/sqs"
 	"github.com/parleyhq/parley/shared/message"
 )
 
 // visibility records the waits Consumer asks SQS for, and asks them.
 type visibility struct {
-	*sqs.Client
-	waits []int32
+	*sqsapi.Client
+	waits []int
 }
 
-func (v *visibility) ChangeMessageVisibility(ctx context.Context, in *sqs.ChangeMessageVisibilityInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityOutput, error) {
+func (v *visibility) ChangeMessageVisibility(ctx context.Context, in *sqsapi.ChangeMessageVisibilityInput, opts ...awsapi.CallOption) error {
 	v.waits = append(v.waits, in.VisibilityTimeout)
 	return v.Client.ChangeMessageVisibility(ctx, in, opts...)
 }
@@ -36,18 +37,17 @@ func (v *visibility) ChangeMessageVisibility(ctx context.Context, in *sqs.Change
 func TestQueueAndConsumer(t *testing.T) {
 	ctx := context.Background()
 	m := moto.StartT(t)
-	cfg, err := awsenv.Config(ctx, m.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := sqs.NewFromConfig(cfg, awsenv.Endpoint(m.Endpoint(), func(o *sqs.Options, u *string) { o.BaseEndpoint = u }))
+	// The SDK sets the queue up and reads it, independently of parley's
+	// own client.
+	client := sqs.NewFromConfig(m.SDKConfig())
+	ours := sqsapi.New(awsapi.FromEnv(func(string) string { return "" }, m.Endpoint()))
 	created, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("parley-hooks.fifo"),
 		Attributes: map[string]string{"FifoQueue": "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	url := *created.QueueUrl
-	q := &apphook.Queue{Client: client, URL: url}
+	q := &apphook.Queue{Client: ours, URL: url}
 	var published []message.Event
 	for i := range 6 {
 		published = append(published, event(i, []string{"447700900123", "447700900999"}[i%2]))
@@ -69,7 +69,7 @@ func TestQueueAndConsumer(t *testing.T) {
 	}
 
 	var delivered []string
-	v := &visibility{Client: client}
+	v := &visibility{Client: ours}
 	c := &apphook.Consumer{Client: v, URL: url, Parking: apphook.Dir(t.TempDir()), Post: func(_ context.Context, ev message.Event) error {
 		if ev.ID == published[3].ID {
 			return errors.New("the app answered HTTP 503")
@@ -97,7 +97,7 @@ func TestQueueAndConsumer(t *testing.T) {
 	if len(resp.BatchItemFailures) != len(batch.Records)-failedAt || resp.BatchItemFailures[0].ItemIdentifier != batch.Records[failedAt].MessageId {
 		t.Errorf("failures %+v, want the failed message and every one after it", resp.BatchItemFailures)
 	}
-	if !slices.Equal(v.waits, []int32{int32(apphook.Schedule[1].Seconds())}) {
+	if !slices.Equal(v.waits, []int{int(apphook.Schedule[1].Seconds())}) {
 		t.Errorf("visibility changes %v, want one of %s", v.waits, apphook.Schedule[1])
 	}
 

@@ -1,7 +1,7 @@
-// Package awsenv is a Lambda function's AWS side of start-up: the SDK
-// configuration, the function's settings with the secret filled in from
-// Secrets Manager, its logger and metrics, and the platforms' HTTP clients
-// that follow the secret. Clients go to a local endpoint (moto) when
+// Package awsenv is a Lambda function's AWS side of start-up: its AWS
+// client, the function's settings with the secret filled in from Secrets
+// Manager, its logger and metrics, and the platforms' HTTP clients that
+// follow the secret. The AWS client goes to a local endpoint (moto) when
 // PARLEY_AWS_ENDPOINT names one. awsenv/adapters builds the AWS adapters of
 // the store, publisher and queue ports.
 package awsenv
@@ -11,16 +11,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
 	applemsp "github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/awsapi"
+	"github.com/parleyhq/parley/shared/awsapi/secretsmanager"
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/metrics"
@@ -28,67 +24,20 @@ import (
 	"github.com/parleyhq/parley/shared/secrets"
 )
 
-// Config returns the AWS SDK configuration of a Lambda function: the
-// region and the credentials Lambda puts in the environment (AWS_REGION,
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), which is
-// what the SDK's default chain resolves to in Lambda. The chain itself
-// (config.LoadDefaultConfig) is not used: it links SSO, STS, IMDS and the
-// shared-file parser, which no function needs, and measured 1.2 MB of
-// every binary and a slower start (make bench). With a local endpoint
-// (moto) and no keys in the environment the credentials are test/test and
-// the region defaults to us-east-1.
-func Config(ctx context.Context, endpoint string) (aws.Config, error) {
-	id, secret, token := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")
-	if id == "" && endpoint != "" {
-		id, secret, token = "test", "test", ""
-	}
-	cfg := aws.Config{Region: os.Getenv("AWS_REGION")}
-	// Without keys the requests go unsigned, and AWS's answer says so.
-	if id != "" {
-		cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, token))
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	cfg.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
-	})
-	return cfg, nil
-}
-
-// MaxIdleConnsPerHost is how many connections to one AWS endpoint stay
-// open between requests: more than a function runs at once (ingest writes
-// 32 conversations in parallel), so that a burst reuses its connections
-// instead of opening a new TLS connection for all but the SDK's default 10.
-const MaxIdleConnsPerHost = 64
-
-// Endpoint points a client at endpoint when it is not empty.
-func Endpoint[O any](endpoint string, set func(*O, *string)) func(*O) {
-	return func(o *O) {
-		if endpoint != "" {
-			set(o, aws.String(endpoint))
-		}
-	}
-}
-
-// Load returns a function's settings (see config.Load) and the AWS SDK
-// configuration; the secret PARLEY_SECRETS_ARN names is read from Secrets
-// Manager.
-func Load(ctx context.Context, getenv func(string) string) (*config.Env, aws.Config, error) {
-	endpoint := getenv(config.AWSEndpoint)
-	cfg, err := Config(ctx, endpoint)
-	if err != nil {
-		return nil, aws.Config{}, err
-	}
-	env, err := config.Load(ctx, getenv, Secrets(cfg, endpoint))
-	return env, cfg, err
+// Load returns a function's settings (see config.Load) and its AWS
+// client: the region and credentials Lambda puts in the environment
+// (awsapi.FromEnv), pointed at PARLEY_AWS_ENDPOINT when it is set. The
+// secret PARLEY_SECRETS_ARN names is read from Secrets Manager.
+func Load(ctx context.Context, getenv func(string) string) (*config.Env, *awsapi.Client, error) {
+	aws := awsapi.FromEnv(getenv, getenv(config.AWSEndpoint))
+	env, err := config.Load(ctx, getenv, Secrets(aws))
+	return env, aws, err
 }
 
 // Secrets reads secrets from Secrets Manager.
-func Secrets(cfg aws.Config, endpoint string) config.SecretSource {
+func Secrets(aws *awsapi.Client) config.SecretSource {
 	return func(ctx context.Context, arn string) (map[string]string, error) {
-		c := secretsmanager.NewFromConfig(cfg, Endpoint(endpoint, func(o *secretsmanager.Options, u *string) { o.BaseEndpoint = u }))
-		return secrets.SecretsManager(c, arn)(ctx)
+		return secrets.SecretsManager(secretsmanager.New(aws), arn)(ctx)
 	}
 }
 
@@ -143,15 +92,13 @@ func MediaHTTP(wa *http.Client) *http.Client {
 // at once when the platform refuses it (WhatsApp 401, Apple 401 or 403),
 // so a rotation reaches running functions without a restart. timeout
 // bounds each call.
-func PlatformHTTP(cfg aws.Config, getenv func(string) string, ttl, timeout time.Duration) (whatsApp, apple *http.Client) {
+func PlatformHTTP(aws *awsapi.Client, getenv func(string) string, ttl, timeout time.Duration) (whatsApp, apple *http.Client) {
 	whatsApp, apple = &http.Client{Timeout: timeout}, &http.Client{Timeout: timeout}
 	arn := getenv(config.SecretsARN)
 	if arn == "" {
 		return whatsApp, apple
 	}
-	endpoint := getenv(config.AWSEndpoint)
-	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(
-		secretsmanager.NewFromConfig(cfg, Endpoint(endpoint, func(o *secretsmanager.Options, u *string) { o.BaseEndpoint = u })), arn)}
+	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(secretsmanager.New(aws), arn)}
 	if getenv(config.WhatsAppToken) == "" {
 		whatsApp.Transport = &secrets.Transport{Cache: cache, Name: config.WhatsAppToken,
 			Authorize: func(r *http.Request, token string) error {

@@ -25,11 +25,7 @@ import (
 func TestPlatformHTTPFollowsTheSecret(t *testing.T) {
 	ctx := context.Background()
 	m := moto.StartT(t)
-	cfg, err := awsenv.Config(ctx, m.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = aws.String(m.Endpoint()) })
+	sm := secretsmanager.NewFromConfig(m.SDKConfig())
 	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("parley"), SecretString: aws.String(`{"PARLEY_WHATSAPP_TOKEN":"EAAG-rotated"}`)})
 	if err != nil {
 		t.Fatal(err)
@@ -41,7 +37,11 @@ func TestPlatformHTTPFollowsTheSecret(t *testing.T) {
 		Message: message.Message{Type: message.TypeTemplate, Name: "hello_world", Language: "en_US"}}
 
 	env := map[string]string{config.SecretsARN: *out.ARN, config.AWSEndpoint: m.Endpoint()}
-	wa, _ := awsenv.PlatformHTTP(cfg, func(k string) string { return env[k] }, 5*time.Minute, 10*time.Second)
+	_, client, err := awsenv.Load(ctx, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wa, _ := awsenv.PlatformHTTP(client, func(k string) string { return env[k] }, 5*time.Minute, 10*time.Second)
 	// The token read at start-up, before the rotation.
 	c := &whatsapp.Client{BaseURL: sim.URL + "/v25.0", Token: "EAAG-started-with", HTTP: wa}
 	if _, err := c.Send(ctx, o); err != nil {
@@ -69,7 +69,7 @@ func TestPlatformHTTPFollowsTheSecret(t *testing.T) {
 	}
 
 	env[config.WhatsAppToken] = "EAAG-from-the-environment"
-	wa, _ = awsenv.PlatformHTTP(cfg, func(k string) string { return env[k] }, 5*time.Minute, 10*time.Second)
+	wa, _ = awsenv.PlatformHTTP(client, func(k string) string { return env[k] }, 5*time.Minute, 10*time.Second)
 	c = &whatsapp.Client{BaseURL: sim.URL + "/v25.0", Token: "EAAG-from-the-environment", HTTP: wa}
 	if _, err := c.Send(ctx, o); message.AsError(err).Code != message.CodeUnauthorized {
 		t.Errorf("a token from the environment: %v, want it used as it is (and refused)", err)

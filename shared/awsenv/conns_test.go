@@ -2,6 +2,7 @@ package awsenv_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,17 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
+	"github.com/parleyhq/parley/shared/awsapi"
 	"github.com/parleyhq/parley/shared/awsenv"
+	"github.com/parleyhq/parley/shared/config"
 )
 
 // TestBurstsReuseConnections: rounds of 32 parallel DynamoDB calls — what
-// ingest runs for a large batch — open 32 connections once and reuse them,
-// rather than opening a new one for every call past the SDK's default of
-// 10 idle connections per host.
+// ingest runs for a large batch — through the AWS client a function gets
+// open 32 connections once and reuse them, rather than opening a new one
+// for every call past Go's default of 2 idle connections per host.
 func TestBurstsReuseConnections(t *testing.T) {
 	const parallel, rounds = 32, 5
 	var opened atomic.Int64
@@ -40,23 +39,20 @@ func TestBurstsReuseConnections(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 
-	cfg, err := awsenv.Config(context.Background(), srv.URL)
+	env := map[string]string{config.AWSEndpoint: srv.URL}
+	_, client, err := awsenv.Load(context.Background(), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		o.BaseEndpoint = aws.String(srv.URL)
-		o.RetryMaxAttempts = 1
-	})
+	client.MaxAttempts = 1
 	for range rounds {
 		inFlight.Add(parallel)
 		var done sync.WaitGroup
 		errs := make(chan error, parallel)
 		for i := range parallel {
 			done.Go(func() {
-				_, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String("parley"),
-					Key: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: string(rune('a' + i))}}})
-				errs <- err
+				errs <- client.Call(context.Background(), awsapi.DynamoDB, "GetItem",
+					[]byte(fmt.Sprintf(`{"TableName":"parley","Key":{"PK":{"S":"%d"}}}`, i)), nil)
 			})
 		}
 		waited := make(chan struct{})

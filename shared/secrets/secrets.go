@@ -15,8 +15,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/parleyhq/parley/shared/awsapi"
+	"github.com/parleyhq/parley/shared/awsapi/secretsmanager"
 )
 
 // DefaultTTL is how long values are kept when Cache.TTL is zero.
@@ -27,22 +27,27 @@ type Reader func(ctx context.Context) (map[string]string, error)
 
 // Getter is the Secrets Manager call a Reader needs.
 type Getter interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, opts ...awsapi.CallOption) (*secretsmanager.GetSecretValueOutput, error)
 }
 
 // SecretsManager returns the Reader of the secret arn (its current
-// version).
+// version): its string value or, for a secret stored as bytes, its binary
+// value.
 func SecretsManager(c Getter, arn string) Reader {
 	return func(ctx context.Context) (map[string]string, error) {
-		out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+		out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretID: arn})
 		if err != nil {
 			return nil, err
 		}
-		if out.SecretString == nil {
-			return nil, errors.New("the secret has no string value")
+		doc := out.SecretBinary
+		if out.SecretString != nil {
+			doc = []byte(*out.SecretString)
+		}
+		if doc == nil {
+			return nil, errors.New("the secret has no value")
 		}
 		vals := map[string]string{}
-		if err := json.Unmarshal([]byte(*out.SecretString), &vals); err != nil {
+		if err := json.Unmarshal(doc, &vals); err != nil {
 			return nil, errors.New("the secret is not a JSON object of strings")
 		}
 		return vals, nil

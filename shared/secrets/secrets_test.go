@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/parleyhq/parley/infra/applesim"
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/apple"
+	"github.com/parleyhq/parley/shared/awsapi"
+	smapi "github.com/parleyhq/parley/shared/awsapi/secretsmanager"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/secrets"
@@ -36,25 +37,24 @@ var (
 	newAppleSecret = []byte("new-msp-secret-of-thirty-two-by!")
 )
 
-// secretsManager is a Secrets Manager on moto holding parley's secret.
+// secretsManager is a Secrets Manager on moto holding parley's secret: c
+// (the SDK's client) administers it, read (parley's) reads it.
 type secretsManager struct {
-	c   *secretsmanager.Client
-	arn string
+	c    *secretsmanager.Client
+	read *smapi.Client
+	arn  string
 }
 
 func newSecretsManager(t *testing.T, vals map[string]string) *secretsManager {
 	t.Helper()
 	srv := moto.StartT(t)
-	c := secretsmanager.New(secretsmanager.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.Endpoint()),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
+	c := secretsmanager.NewFromConfig(srv.SDKConfig())
 	b, _ := json.Marshal(vals)
 	out, err := c.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String("parley"), SecretString: aws.String(string(b))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &secretsManager{c: c, arn: *out.ARN}
+	return &secretsManager{c: c, read: smapi.New(awsapi.FromEnv(func(string) string { return "" }, srv.Endpoint())), arn: *out.ARN}
 }
 
 // rotate puts a new version of the secret, as a rotation does.
@@ -73,7 +73,7 @@ func TestCacheTimeToLive(t *testing.T) {
 	sm := newSecretsManager(t, map[string]string{tokenName: "EAAG-1"})
 	clk := clock.NewManual(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
 	var reads atomic.Int32
-	read := secrets.SecretsManager(sm.c, sm.arn)
+	read := secrets.SecretsManager(sm.read, sm.arn)
 	cache := &secrets.Cache{TTL: 5 * time.Minute, Now: clk.Now, Read: func(ctx context.Context) (map[string]string, error) {
 		reads.Add(1)
 		return read(ctx)
@@ -136,7 +136,7 @@ func TestRotatedWhatsAppToken(t *testing.T) {
 	sim := whatsappsim.New(whatsappsim.Config{Token: "EAAG-new"})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	cache := &secrets.Cache{Read: secrets.SecretsManager(sm.c, sm.arn)}
+	cache := &secrets.Cache{Read: secrets.SecretsManager(sm.read, sm.arn)}
 	base := &counting{}
 	client := &whatsapp.Client{BaseURL: srv.URL + "/v25.0", Token: "EAAG-old", HTTP: &http.Client{Transport: &secrets.Transport{
 		Base: base, Cache: cache, Name: tokenName,
@@ -174,7 +174,7 @@ func TestRotatedAppleSecret(t *testing.T) {
 	sim := applesim.New(applesim.Config{MSPID: mspID, Secret: newAppleSecret})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	cache := &secrets.Cache{Read: secrets.SecretsManager(sm.c, sm.arn)}
+	cache := &secrets.Cache{Read: secrets.SecretsManager(sm.read, sm.arn)}
 	if _, err := cache.Value(context.Background(), appleName, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -202,5 +202,41 @@ func TestRotatedAppleSecret(t *testing.T) {
 	}
 	if got := sim.Messages(""); len(got) != 1 {
 		t.Errorf("the simulator received %d messages, want 1", len(got))
+	}
+}
+
+// TestSecretsManagerReader: the secret's JSON object is read from its
+// string value or, stored as bytes, from its binary value; anything else
+// is refused with a reason that shows no value.
+func TestSecretsManagerReader(t *testing.T) {
+	sm := newSecretsManager(t, map[string]string{tokenName: "EAAG-1"})
+	ctx := context.Background()
+	put := func(in *secretsmanager.CreateSecretInput) string {
+		out, err := sm.c.CreateSecret(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return *out.ARN
+	}
+	cases := []struct {
+		name    string
+		arn     string
+		want    string
+		wantErr string
+	}{
+		{"a string", sm.arn, "EAAG-1", ""},
+		{"bytes", put(&secretsmanager.CreateSecretInput{Name: aws.String("bytes"), SecretBinary: []byte(`{"PARLEY_WHATSAPP_TOKEN":"EAAG-b"}`)}), "EAAG-b", ""},
+		{"not an object", put(&secretsmanager.CreateSecretInput{Name: aws.String("plain"), SecretString: aws.String("EAAG-plain")}), "", "not a JSON object of strings"},
+	}
+	for _, c := range cases {
+		vals, err := secrets.SecretsManager(sm.read, c.arn)(ctx)
+		switch {
+		case c.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || strings.Contains(err.Error(), "EAAG") {
+				t.Errorf("%s: %v, want an error saying %q without the value", c.name, err, c.wantErr)
+			}
+		case err != nil || vals[tokenName] != c.want:
+			t.Errorf("%s: %v %v, want %s", c.name, vals, err, c.want)
+		}
 	}
 }

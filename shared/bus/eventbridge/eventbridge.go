@@ -9,11 +9,9 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	ebsdk "github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
+	"github.com/parleyhq/parley/shared/awsapi"
+	ebapi "github.com/parleyhq/parley/shared/awsapi/eventbridge"
+	"github.com/parleyhq/parley/shared/awsapi/sqs"
 	"github.com/parleyhq/parley/shared/message"
 )
 
@@ -22,12 +20,12 @@ const Source = "parley"
 
 // API is the part of the EventBridge client Publisher uses.
 type API interface {
-	PutEvents(ctx context.Context, in *ebsdk.PutEventsInput, opts ...func(*ebsdk.Options)) (*ebsdk.PutEventsOutput, error)
+	PutEvents(ctx context.Context, in *ebapi.PutEventsInput, opts ...awsapi.CallOption) (*ebapi.PutEventsOutput, error)
 }
 
 // SQSAPI is the part of the SQS client Publisher uses.
 type SQSAPI interface {
-	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
+	SendMessage(ctx context.Context, in *sqs.SendMessageInput, opts ...awsapi.CallOption) (*sqs.SendMessageOutput, error)
 }
 
 // Publisher publishes events to an EventBridge bus, detail-type = the
@@ -42,13 +40,10 @@ type Publisher struct {
 	Log    *slog.Logger
 }
 
-// maxEntries is PutEvents' limit on entries per request.
-const maxEntries = 10
-
 // Publish sends evs to the bus.
 func (b *Publisher) Publish(ctx context.Context, evs ...message.Event) error {
 	for len(evs) > 0 {
-		n := min(len(evs), maxEntries)
+		n := min(len(evs), ebapi.MaxEntries)
 		if err := b.publish(ctx, evs[:n]); err != nil {
 			return err
 		}
@@ -58,7 +53,7 @@ func (b *Publisher) Publish(ctx context.Context, evs ...message.Event) error {
 }
 
 func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
-	entries := make([]ebtypes.PutEventsRequestEntry, len(evs))
+	entries := make([]ebapi.PutEventsRequestEntry, len(evs))
 	docs := make([]string, len(evs))
 	for i, ev := range evs {
 		doc, err := json.Marshal(ev)
@@ -66,15 +61,15 @@ func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
 			return fmt.Errorf("eventbridge: encoding event %s: %w", ev.ID, err)
 		}
 		docs[i] = string(doc)
-		entries[i] = ebtypes.PutEventsRequestEntry{
-			EventBusName: aws.String(b.Bus),
-			Source:       aws.String(Source),
-			DetailType:   aws.String(ev.Type),
-			Detail:       aws.String(docs[i]),
-			Time:         aws.Time(ev.Time),
+		entries[i] = ebapi.PutEventsRequestEntry{
+			EventBusName: b.Bus,
+			Source:       Source,
+			DetailType:   ev.Type,
+			Detail:       docs[i],
+			Time:         ebapi.Time{Time: ev.Time},
 		}
 	}
-	out, err := b.Client.PutEvents(ctx, &ebsdk.PutEventsInput{Entries: entries})
+	out, err := b.Client.PutEvents(ctx, &ebapi.PutEventsInput{Entries: entries})
 	var failed []int
 	switch {
 	case err != nil:
@@ -84,7 +79,7 @@ func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
 		}
 	case out.FailedEntryCount > 0:
 		for i, r := range out.Entries {
-			if r.ErrorCode != nil {
+			if r.ErrorCode != "" {
 				failed = append(failed, i)
 			}
 		}
@@ -101,7 +96,7 @@ func (b *Publisher) park(ctx context.Context, ev message.Event, doc string) erro
 	if b.DLQ == nil || b.DLQURL == "" {
 		return fmt.Errorf("eventbridge: event %s could not be published and no dead-letter queue is configured", ev.ID)
 	}
-	_, err := b.DLQ.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(b.DLQURL), MessageBody: aws.String(doc)})
+	_, err := b.DLQ.SendMessage(ctx, &sqs.SendMessageInput{QueueURL: b.DLQURL, MessageBody: doc})
 	if err != nil {
 		return fmt.Errorf("eventbridge: event %s could not be published nor parked in the dead-letter queue: %w", ev.ID, err)
 	}

@@ -8,15 +8,14 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
-
+	"github.com/parleyhq/parley/shared/awsapi"
+	sqsapi "github.com/parleyhq/parley/shared/awsapi/sqs"
 	"github.com/parleyhq/parley/shared/queue"
 )
 
 // API is the part of the SQS client Queue uses.
 type API interface {
-	SendMessage(ctx context.Context, in *sqssdk.SendMessageInput, opts ...func(*sqssdk.Options)) (*sqssdk.SendMessageOutput, error)
+	SendMessage(ctx context.Context, in *sqsapi.SendMessageInput, opts ...awsapi.CallOption) (*sqsapi.SendMessageOutput, error)
 }
 
 // Queue sends jobs to an SQS queue as JSON.
@@ -31,7 +30,7 @@ func (q *Queue) Send(ctx context.Context, j queue.Job) error {
 	if err != nil {
 		return err
 	}
-	if _, err := q.Client.SendMessage(ctx, &sqssdk.SendMessageInput{QueueUrl: aws.String(q.URL), MessageBody: aws.String(string(b))}); err != nil {
+	if _, err := q.Client.SendMessage(ctx, &sqsapi.SendMessageInput{QueueURL: q.URL, MessageBody: string(b)}); err != nil {
 		return fmt.Errorf("queue: sending a job: %w", err)
 	}
 	return nil
