@@ -226,90 +226,27 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-// wireValue is an attribute value as decoded by encoding/json in one pass;
-// value turns it into its member type.
-type wireValue struct {
-	S    *string              `json:"S"`
-	N    *string              `json:"N"`
-	B    []byte               `json:"B"`
-	BOOL *bool                `json:"BOOL"`
-	NULL *bool                `json:"NULL"`
-	L    []wireValue          `json:"L"`
-	M    map[string]wireValue `json:"M"`
-	SS   []string             `json:"SS"`
-	NS   []string             `json:"NS"`
-	BS   [][]byte             `json:"BS"`
-}
-
-func (w *wireValue) value() (AttributeValue, error) {
-	switch {
-	case w.S != nil:
-		return S(*w.S), nil
-	case w.N != nil:
-		return N(*w.N), nil
-	case w.B != nil:
-		return B(w.B), nil
-	case w.BOOL != nil:
-		return BOOL(*w.BOOL), nil
-	case w.NULL != nil:
-		return NULL(*w.NULL), nil
-	case w.L != nil:
-		l := make(L, len(w.L))
-		for i := range w.L {
-			v, err := w.L[i].value()
-			if err != nil {
-				return nil, err
-			}
-			l[i] = v
-		}
-		return l, nil
-	case w.M != nil:
-		return wireItem(w.M)
-	case w.SS != nil:
-		return SS(w.SS), nil
-	case w.NS != nil:
-		return NS(w.NS), nil
-	case w.BS != nil:
-		return BS(w.BS), nil
-	}
-	return nil, errNoMember
-}
-
-func wireItem(m map[string]wireValue) (M, error) {
-	out := make(M, len(m))
-	for k, w := range m {
-		v, err := w.value()
-		if err != nil {
-			return nil, fmt.Errorf("%w (attribute %q)", err, k)
-		}
-		out[k] = v
-	}
-	return out, nil
-}
-
 // UnmarshalJSON reads DynamoDB's JSON of an item; null leaves it nil.
 func (it *Item) UnmarshalJSON(b []byte) error {
-	var m map[string]wireValue
-	if err := json.Unmarshal(b, &m); err != nil {
-		return err
-	}
-	if m == nil {
+	d := decoder{data: b}
+	if d.literal("null") {
 		*it = nil
-		return nil
+		return d.end()
 	}
-	out, err := wireItem(m)
+	m, err := d.item()
 	if err != nil {
 		return err
 	}
-	*it = Item(out)
-	return nil
+	*it = Item(m)
+	return d.end()
 }
 
 // UnmarshalValue reads DynamoDB's JSON of one attribute value.
 func UnmarshalValue(b []byte) (AttributeValue, error) {
-	var w wireValue
-	if err := json.Unmarshal(b, &w); err != nil {
+	d := decoder{data: b}
+	v, err := d.value()
+	if err != nil {
 		return nil, err
 	}
-	return w.value()
+	return v, d.end()
 }

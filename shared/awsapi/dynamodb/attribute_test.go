@@ -119,6 +119,15 @@ func TestItemJSON(t *testing.T) {
 		t.Errorf("round trip: %v, %#v", err, again)
 	}
 
+	// White space anywhere, and escapes of every kind.
+	var spaced Item
+	if err := json.Unmarshal([]byte(" {\n\t\"k\" : { \"S\" : \"caf\\u00e9 \\ud83d\\ude42 \\\"q\\\" \\/ \\n\" } ,\r\n \"l\":{\"L\":[ ]} } "), &spaced); err != nil {
+		t.Fatal(err)
+	}
+	if want := (Item{"k": S("café 🙂 \"q\" / \n"), "l": L{}}); !reflect.DeepEqual(spaced, want) {
+		t.Errorf("spaced item %#v, want %#v", spaced, want)
+	}
+
 	var none Item
 	if err := json.Unmarshal([]byte(`null`), &none); err != nil || none != nil {
 		t.Errorf("null: %v, %#v", err, none)
@@ -133,7 +142,17 @@ func TestItemJSONRefusesWhatIsNoValue(t *testing.T) {
 		`{"a": {"M": {"b": {}}}}`,
 		`{"a": {"S": 1}}`,
 		`{"a": {"B": "not base64!"}}`,
+		`{"a": {"S": "x", "N": "1"}}`,
+		`{"a": {"BOOL": "true"}}`,
+		`{"a": {"L": [{"S": "x"},]}}`,
+		`{"a": {"S": "bad \q escape"}}`,
+		`{"a": {"S": "raw
+newline"}}`,
+		`{"a": {"S": "unterminated}}`,
+		`{"a": {"S": "x"}} trailing`,
+		`{"a": {"S": "x"}`,
 		`[]`,
+		``,
 	} {
 		var it Item
 		if err := json.Unmarshal([]byte(doc), &it); err == nil {
@@ -151,4 +170,37 @@ func TestMarshalRefusesNilValue(t *testing.T) {
 	if _, err := json.Marshal(L{S("a"), nil}); err == nil {
 		t.Error("a list holding nil marshalled")
 	}
+}
+
+// FuzzItemJSON: whatever the decoder accepts is valid JSON, and reads back
+// the same after writing it again.
+func FuzzItemJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"PK":{"S":"CONV#whatsapp#1#2"},"atNs":{"N":"1931419613000000000"},"caps":{"L":[{"S":"LIST"}]}}`,
+		`{"b":{"B":"AAEC"},"t":{"BOOL":true},"z":{"NULL":true},"m":{"M":{"k":{"NS":["1","2.5"]}}},"ss":{"SS":["q"]},"bs":{"BS":["/w=="]}}`,
+		`{"s":{"S":"caf\u00e9 \"x\""}}`,
+		`null`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var it Item
+		if err := json.Unmarshal(b, &it); err != nil {
+			return
+		}
+		if !json.Valid(b) {
+			t.Fatalf("accepted invalid JSON %q", b)
+		}
+		out, err := json.Marshal(it)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again Item
+		if err := json.Unmarshal(out, &again); err != nil {
+			t.Fatalf("%s does not read back: %v", out, err)
+		}
+		if !reflect.DeepEqual(it, again) {
+			t.Fatalf("read back\n%#v\nwant\n%#v", again, it)
+		}
+	})
 }
