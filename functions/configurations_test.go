@@ -42,14 +42,11 @@ import (
 func TestConfigurations(t *testing.T) {
 	ctx := context.Background()
 	m := moto.StartT(t)
-	ddb, s3c, err := dynamo.NewClients(ctx, m.Endpoint(), "us-east-1")
-	if err != nil {
+	c := dynamo.NewClient(m.Endpoint(), "us-east-1")
+	if err := dynamo.CreateTable(ctx, c, "parley"); err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamo.CreateTable(ctx, ddb, "parley"); err != nil {
-		t.Fatal(err)
-	}
-	if err := dynamo.CreateBucket(ctx, s3c, "parley-payloads"); err != nil {
+	if err := dynamo.CreateBucket(ctx, c, "parley-payloads"); err != nil {
 		t.Fatal(err)
 	}
 	sm := secretsmanager.NewFromConfig(m.SDKConfig())

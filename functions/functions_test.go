@@ -118,14 +118,11 @@ func invoke(t *testing.T, emu *lambdaemu.Emulator, payload []byte) answer {
 func TestFunctionsWithSampleEvents(t *testing.T) {
 	ctx := context.Background()
 	m := moto.StartT(t)
-	ddb, s3c, err := dynamo.NewClients(ctx, m.Endpoint(), "us-east-1")
-	if err != nil {
+	c := dynamo.NewClient(m.Endpoint(), "us-east-1")
+	if err := dynamo.CreateTable(ctx, c, "parley"); err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamo.CreateTable(ctx, ddb, "parley"); err != nil {
-		t.Fatal(err)
-	}
-	if err := dynamo.CreateBucket(ctx, s3c, "parley-payloads"); err != nil {
+	if err := dynamo.CreateBucket(ctx, c, "parley-payloads"); err != nil {
 		t.Fatal(err)
 	}
 	eb := eventbridge.NewFromConfig(m.SDKConfig())

@@ -65,17 +65,16 @@ func start(t *testing.T) *rig {
 	t.Helper()
 	ctx := context.Background()
 	m := moto.StartT(t)
-	ddb, s3c, err := dynamo.NewClients(ctx, m.Endpoint(), "us-east-1")
-	if err != nil {
+	c := dynamo.NewClient(m.Endpoint(), "us-east-1")
+	if err := dynamo.CreateTable(ctx, c, table); err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamo.CreateTable(ctx, ddb, table); err != nil {
+	if err := dynamo.CreateBucket(ctx, c, bucket); err != nil {
 		t.Fatal(err)
 	}
-	if err := dynamo.CreateBucket(ctx, s3c, bucket); err != nil {
-		t.Fatal(err)
-	}
-	r := &rig{s3: s3c, sqs: sqs.NewFromConfig(m.SDKConfig())}
+	// The SDK's S3 client reads what the functions wrote, as an
+	// independent check of parley's own.
+	r := &rig{s3: s3.NewFromConfig(m.SDKConfig(), func(o *s3.Options) { o.UsePathStyle = true }), sqs: sqs.NewFromConfig(m.SDKConfig())}
 	r.payloadQ, r.payloadDLQ = r.queueWithDLQ(t, "parley-payload")
 	r.decodeQ, _ = r.queueWithDLQ(t, "parley-decode")
 
@@ -84,6 +83,7 @@ func start(t *testing.T) *rig {
 		"PARLEY_PAYLOAD_QUEUE_URL": r.payloadQ, "PARLEY_PAYLOAD_MAX_ATTEMPTS": strconv.Itoa(maxReceiveCount),
 		"PARLEY_LOG_LEVEL": "warn",
 	}
+	var err error
 	r.st, err = local.Start(ctx, local.Options{Addr: "127.0.0.1:0", Getenv: func(k string) string { return env[k] }, Log: io.Discard, FallbackEvery: -1})
 	if err != nil {
 		t.Fatal(err)

@@ -141,20 +141,15 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 	}
 	switch cfg.Store {
 	case config.StoreAWS:
-		awscfg, err := awsConfig(ctx, cfg.AWS.Endpoint)
-		if err != nil {
-			return nil, err
-		}
 		aws, err := awsClient(ctx, cfg.AWS.Endpoint)
 		if err != nil {
 			return nil, err
 		}
 		if cfg.AWS.Endpoint != "" {
-			_, s3c := dynamo.Clients(awscfg, cfg.AWS.Endpoint)
 			if err := dynamo.CreateTable(ctx, aws, cfg.AWS.Table); err != nil {
 				return nil, fmt.Errorf("local: creating table %s: %w", cfg.AWS.Table, err)
 			}
-			if err := dynamo.CreateBucket(ctx, s3c, cfg.AWS.Bucket); err != nil {
+			if err := dynamo.CreateBucket(ctx, aws, cfg.AWS.Bucket); err != nil {
 				return nil, fmt.Errorf("local: creating bucket %s: %w", cfg.AWS.Bucket, err)
 			}
 		}

@@ -5,7 +5,7 @@
 // Start launches moto_server's program, `-H 127.0.0.1 -p 0`, in its own process group,
 // reads the port it took from the line it prints on start-up, and waits until
 // it answers HTTP. Stop kills the process group and reaps the process. Point
-// the AWS SDK at Endpoint (see store/dynamo.NewClients); Reset clears every
+// the AWS SDK at Endpoint (see store/dynamo.NewClient); Reset clears every
 // backend between tests that share one server.
 //
 // moto's DynamoDB is not safe for concurrent requests: two conditional

@@ -21,10 +21,7 @@ import (
 func TestCancelledTransactionChangesNothing(t *testing.T) {
 	s := moto.StartT(t)
 	ctx := context.Background()
-	c, _, err := dynamo.NewClients(ctx, s.Endpoint(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := dynamo.NewClient(s.Endpoint(), "")
 	const table = "tx"
 	if err := dynamo.CreateTable(ctx, c, table); err != nil {
 		t.Fatal(err)
@@ -44,7 +41,7 @@ func TestCancelledTransactionChangesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(table), Item: item("new", "after")}},
 		{Update: &types.Update{TableName: aws.String(table), Key: key("kept"), UpdateExpression: aws.String("SET v = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberS{Value: "after"}}}},

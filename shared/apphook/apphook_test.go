@@ -287,10 +287,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func TestParkingAdapters(t *testing.T) {
 	ctx := context.Background()
 	m := moto.StartT(t)
-	ddb, _, err := dynamo.NewClients(ctx, m.Endpoint(), "us-east-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ddb := dynamo.NewClient(m.Endpoint(), "us-east-1")
 	if err := dynamo.CreateTable(ctx, ddb, "parley-hooks"); err != nil {
 		t.Fatal(err)
 	}

@@ -41,10 +41,7 @@ var batchStatuses = flag.Int("statuses", 20000, "statuses in BenchmarkStatusBatc
 // Run with -benchtime 1x: each iteration is one batch on a fresh table.
 func BenchmarkStatusBatch(b *testing.B) {
 	srv := moto.StartT(b)
-	db, s3c, err := dynamo.NewClients(b.Context(), srv.Endpoint(), "")
-	if err != nil {
-		b.Fatal(err)
-	}
+	db := dynamo.NewClient(srv.Endpoint(), "")
 	floor := dynamodb.New(db)
 	var tables atomic.Int64
 	newTable := func() string {
@@ -62,7 +59,7 @@ func BenchmarkStatusBatch(b *testing.B) {
 			b.StopTimer()
 			name := newTable()
 			clk := clock.System{}
-			st := dynamo.New(dynamo.Config{AWS: db, S3: s3c, Table: name, Bucket: name, Clock: clk})
+			st := dynamo.New(dynamo.Config{AWS: db, Table: name, Bucket: name, Clock: clk})
 			in := &ingest.Ingester{Store: st, Publisher: bus.Discard{}, Clock: clk, Log: quietLog}
 			h := httpapi.Webhooks(in, []channel.Webhook{whatsapp.Webhook{AppSecret: secret}}, clk, quietLog)
 			body := load.StatusBatch(*batchStatuses, time.Now())

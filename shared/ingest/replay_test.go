@@ -103,15 +103,12 @@ func stores(t *testing.T) map[string]storeFactory {
 		},
 		"dynamo": func(t *testing.T, clk clock.Clock) store.Store {
 			once.Do(func() { srv = moto.StartT(t) })
-			db, s3c, err := dynamo.NewClients(t.Context(), srv.Endpoint(), "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			db := dynamo.NewClient(srv.Endpoint(), "")
 			name := fmt.Sprintf("parley-replay-%d", tables.Add(1))
 			if err := dynamo.CreateTable(t.Context(), db, name); err != nil {
 				t.Fatal(err)
 			}
-			return dynamo.New(dynamo.Config{AWS: db, S3: s3c, Table: name, Bucket: name, Clock: clk})
+			return dynamo.New(dynamo.Config{AWS: db, Table: name, Bucket: name, Clock: clk})
 		},
 	}
 }

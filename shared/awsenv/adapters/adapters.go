@@ -8,10 +8,6 @@ package adapters
 
 import (
 	"log/slog"
-	"net/http"
-
-	awssdk "github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/awsapi"
@@ -28,20 +24,7 @@ import (
 
 // Store returns the DynamoDB and S3 store of c.
 func Store(aws *awsapi.Client, c config.AWS, clk clock.Clock) *dynamo.Store {
-	_, s3c := dynamo.Clients(sdkConfig(aws), c.Endpoint)
-	return dynamo.New(dynamo.Config{AWS: aws, S3: s3c, Table: c.Table, Bucket: c.Bucket, Clock: clk, Shards: c.Shards})
-}
-
-// sdkConfig is the AWS SDK configuration of the store's S3 client, with
-// c's region and credentials.
-func sdkConfig(c *awsapi.Client) awssdk.Config {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = awsapi.MaxIdleConnsPerHost
-	cfg := awssdk.Config{Region: c.Region, HTTPClient: &http.Client{Transport: t}}
-	if cr := c.Credentials; cr.AccessKeyID != "" {
-		cfg.Credentials = credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken)
-	}
-	return cfg
+	return dynamo.New(dynamo.Config{AWS: aws, Table: c.Table, Bucket: c.Bucket, Clock: clk, Shards: c.Shards})
 }
 
 // Publisher returns the EventBridge publisher of b, which parks the events

@@ -3,16 +3,13 @@ package dynamo
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-
+	"github.com/parleyhq/parley/shared/awsapi"
+	"github.com/parleyhq/parley/shared/awsapi/s3"
 	"github.com/parleyhq/parley/shared/store"
 )
 
@@ -65,17 +62,10 @@ func (s *Store) PutBlob(ctx context.Context, key string, r io.Reader, contentTyp
 var partBufs = sync.Pool{New: func() any { return new([PartSize]byte) }}
 
 func (s *Store) putObject(ctx context.Context, key string, body io.Reader, size int64, contentType string, meta map[string]string) error {
-	in := &s3.PutObjectInput{
-		Bucket:        s.bucket,
-		Key:           aws.String(key),
-		Body:          body,
-		ContentLength: aws.Int64(size),
-		Metadata:      meta,
-	}
-	if contentType != "" {
-		in.ContentType = aws.String(contentType)
-	}
-	if _, err := s.s3.PutObject(ctx, in); err != nil {
+	_, err := s.blobs.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: s.bucket, Key: key, Body: body, ContentLength: size, ContentType: contentType, Metadata: meta,
+	})
+	if err != nil {
 		return errorf("blob %s: %w", key, err)
 	}
 	return nil
@@ -83,11 +73,7 @@ func (s *Store) putObject(ctx context.Context, key string, body io.Reader, size 
 
 // multipart uploads first (a full part) and the rest of r.
 func (s *Store) multipart(ctx context.Context, key string, r io.Reader, first []byte, contentType string, meta map[string]string) error {
-	in := &s3.CreateMultipartUploadInput{Bucket: s.bucket, Key: aws.String(key), Metadata: meta}
-	if contentType != "" {
-		in.ContentType = aws.String(contentType)
-	}
-	up, err := s.s3.CreateMultipartUpload(ctx, in)
+	id, err := s.blobs.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: s.bucket, Key: key, ContentType: contentType, Metadata: meta})
 	if err != nil {
 		return errorf("blob %s: %w", key, err)
 	}
@@ -97,34 +83,31 @@ func (s *Store) multipart(ctx context.Context, key string, r io.Reader, first []
 		// removes them.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		s.s3.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{Bucket: s.bucket, Key: aws.String(key), UploadId: up.UploadId})
+		_ = s.blobs.AbortMultipartUpload(actx, s.bucket, key, id)
 		return errorf("blob %s: %w", key, err)
 	}
-	var parts []s3types.CompletedPart
+	var parts []s3.Part
 	var total int64
 	part, n := first, len(first)
 	for num := int32(1); n > 0; num++ {
 		if total += int64(n); total > MaxBlobSize {
 			return abort(fmt.Errorf("more than %d bytes, the limit", MaxBlobSize))
 		}
-		out, err := s.s3.UploadPart(ctx, &s3.UploadPartInput{
-			Bucket: s.bucket, Key: aws.String(key), UploadId: up.UploadId, PartNumber: aws.Int32(num),
-			Body: bytes.NewReader(part[:n]), ContentLength: aws.Int64(int64(n)),
+		etag, err := s.blobs.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: s.bucket, Key: key, UploadID: id, PartNumber: num,
+			Body: bytes.NewReader(part[:n]), ContentLength: int64(n),
 		})
 		if err != nil {
 			return abort(err)
 		}
-		parts = append(parts, s3types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
+		parts = append(parts, s3.Part{PartNumber: num, ETag: etag})
 		// A short read is the last part; EOF ends the loop with n = 0.
 		n, err = io.ReadFull(r, part)
 		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 			return abort(err)
 		}
 	}
-	if _, err := s.s3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: s.bucket, Key: aws.String(key), UploadId: up.UploadId,
-		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: parts},
-	}); err != nil {
+	if _, err := s.blobs.CompleteMultipartUpload(ctx, s.bucket, key, id, parts); err != nil {
 		return abort(err)
 	}
 	return nil
@@ -152,56 +135,50 @@ func remaining(rs io.ReadSeeker) (int64, error) {
 // PresignGet returns a URL that reads the blob under key for ttl without
 // credentials.
 func (s *Store) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
-	req, err := s3.NewPresignClient(s.s3).PresignGetObject(ctx, &s3.GetObjectInput{Bucket: s.bucket, Key: aws.String(key)},
-		s3.WithPresignExpires(ttl))
+	u, err := s.blobs.PresignGet(s.bucket, key, ttl)
 	if err != nil {
 		return "", errorf("presigning blob %s: %w", key, err)
 	}
-	return req.URL, nil
+	return u, nil
 }
 
 // PresignPut returns a URL that stores one PUT of exactly size bytes with
 // Content-Type contentType under key, for ttl, without credentials; see
 // store.PresignPuter.
 func (s *Store) PresignPut(ctx context.Context, key, contentType string, size int64, ttl time.Duration) (string, error) {
-	req, err := s3.NewPresignClient(s.s3).PresignPutObject(ctx, &s3.PutObjectInput{Bucket: s.bucket, Key: aws.String(key),
-		ContentType: aws.String(contentType), ContentLength: aws.Int64(size)}, s3.WithPresignExpires(ttl))
+	u, err := s.blobs.PresignPut(s.bucket, key, contentType, size, ttl)
 	if err != nil {
 		return "", errorf("presigning blob %s: %w", key, err)
 	}
-	return req.URL, nil
+	return u, nil
 }
 
 // GetBlob opens the blob under key; ErrNotFound if there is none. See
 // store.Blobs.
 func (s *Store) GetBlob(ctx context.Context, key string) (io.ReadCloser, store.BlobInfo, error) {
-	out, err := s.s3.GetObject(ctx, &s3.GetObjectInput{Bucket: s.bucket, Key: aws.String(key)})
+	obj, err := s.blobs.GetObject(ctx, s.bucket, key)
 	if err != nil {
-		if _, ok := errors.AsType[*s3types.NoSuchKey](err); ok {
+		if awsapi.ErrorCode(err) == "NoSuchKey" {
 			return nil, store.BlobInfo{}, fmt.Errorf("dynamo: blob %s: %w", key, store.ErrNotFound)
 		}
 		return nil, store.BlobInfo{}, errorf("blob %s: %w", key, err)
 	}
-	return out.Body, store.BlobInfo{
-		Size:        aws.ToInt64(out.ContentLength),
-		ContentType: aws.ToString(out.ContentType),
-		Meta:        out.Metadata,
-	}, nil
+	return obj.Body, blobInfo(obj.Info), nil
 }
 
 // StatBlob describes the blob under key with a HEAD, which reads none of
 // it; ErrNotFound if there is none. See store.BlobStater.
 func (s *Store) StatBlob(ctx context.Context, key string) (store.BlobInfo, error) {
-	out, err := s.s3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: s.bucket, Key: aws.String(key)})
+	info, err := s.blobs.HeadObject(ctx, s.bucket, key)
 	if err != nil {
-		if _, ok := errors.AsType[*s3types.NotFound](err); ok {
+		if awsapi.ErrorCode(err) == "NotFound" {
 			return store.BlobInfo{}, fmt.Errorf("dynamo: blob %s: %w", key, store.ErrNotFound)
 		}
 		return store.BlobInfo{}, errorf("blob %s: %w", key, err)
 	}
-	return store.BlobInfo{
-		Size:        aws.ToInt64(out.ContentLength),
-		ContentType: aws.ToString(out.ContentType),
-		Meta:        out.Metadata,
-	}, nil
+	return blobInfo(info), nil
+}
+
+func blobInfo(in s3.Info) store.BlobInfo {
+	return store.BlobInfo{Size: in.ContentLength, ContentType: in.ContentType, Meta: in.Metadata}
 }

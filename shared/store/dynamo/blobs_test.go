@@ -10,6 +10,9 @@ import (
 	"testing/iotest"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -110,4 +113,75 @@ func TestPresignPut(t *testing.T) {
 	if string(got) != body || info.ContentType != "text/plain" {
 		t.Errorf("GetBlob = %q (%s), want %q (text/plain)", got, info.ContentType, body)
 	}
+}
+
+// failingReader yields n bytes, then fails.
+type failingReader struct{ n int }
+
+var errReader = errors.New("the body broke off")
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, errReader
+	}
+	n := min(len(p), r.n)
+	clear(p[:n])
+	r.n -= n
+	return n, nil
+}
+
+// TestPutBlobMultipart streams bodies larger than a part: one is stored
+// whole, with its metadata; one whose reader fails after its first part
+// is aborted, leaving neither an object nor an upload behind.
+func TestPutBlobMultipart(t *testing.T) {
+	t.Parallel()
+	b := startBackend(t)
+	s := b.newStore(t, clock.NewManual(start))
+	ctx := t.Context()
+
+	body := bytes.Repeat([]byte("0123456789abcdef"), (PartSize+PartSize/2)/16)
+	if err := s.PutBlob(ctx, "big/two parts ü", iotest.HalfReader(bytes.NewBuffer(body)), "application/octet-stream",
+		map[string]string{"Origin": "test"}); err != nil {
+		t.Fatal(err)
+	}
+	rc, info, err := s.GetBlob(ctx, "big/two parts ü")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("GetBlob: %d bytes, %v; want the %d put", len(got), err, len(body))
+	}
+	if info.Size != int64(len(body)) || info.ContentType != "application/octet-stream" || info.Meta["origin"] != "test" {
+		t.Errorf("GetBlob's info %+v", info)
+	}
+	if st, err := s.StatBlob(ctx, "big/two parts ü"); err != nil || st.Size != info.Size || st.Meta["origin"] != "test" {
+		t.Errorf("StatBlob = %+v, %v; want %+v", st, err, info)
+	}
+
+	err = s.PutBlob(ctx, "big/broken", &failingReader{n: PartSize + 1000}, "application/octet-stream", nil)
+	if !errors.Is(err, errReader) {
+		t.Fatalf("PutBlob of a failing body: %v, want its error", err)
+	}
+	if _, _, err := s.GetBlob(ctx, "big/broken"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetBlob after a failed PutBlob: %v, want not found", err)
+	}
+	if _, err := s.StatBlob(ctx, "big/broken"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("StatBlob after a failed PutBlob: %v, want not found", err)
+	}
+	if n := b.uploads(t, s.bucket); n != 0 {
+		t.Errorf("%d multipart uploads left after the failure, want 0 (aborted)", n)
+	}
+}
+
+// uploads counts the multipart uploads in progress in bucket, as the AWS
+// SDK reads them.
+func (b backend) uploads(t *testing.T, bucket string) int {
+	t.Helper()
+	out, err := b.s3.ListMultipartUploads(t.Context(), &s3sdk.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Uploads)
 }

@@ -83,20 +83,17 @@ import (
 	"fmt"
 	"sync/atomic"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/parleyhq/parley/shared/awsapi"
 	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
+	"github.com/parleyhq/parley/shared/awsapi/s3"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/store"
 )
 
 // Config holds what New needs.
 type Config struct {
-	// AWS calls DynamoDB.
+	// AWS calls DynamoDB and S3.
 	AWS    *awsapi.Client
-	S3     *s3.Client
 	Table  string
 	Bucket string
 	// Clock tells the store what time it is, for expiry; nil means the
@@ -112,9 +109,9 @@ type Config struct {
 // and store.Blobs and is safe for concurrent use.
 type Store struct {
 	db     *dynamodb.Client
-	s3     *s3.Client
+	blobs  *s3.Client
 	table  string
-	bucket *string
+	bucket string
 	clock  clock.Clock
 	shards int
 	reads  atomic.Int64
@@ -133,7 +130,7 @@ func New(cfg Config) *Store {
 	if clk == nil {
 		clk = clock.System{}
 	}
-	return &Store{db: dynamodb.New(cfg.AWS), s3: cfg.S3, table: cfg.Table, bucket: aws.String(cfg.Bucket), clock: clk, shards: max(cfg.Shards, 1)}
+	return &Store{db: dynamodb.New(cfg.AWS), blobs: s3.New(cfg.AWS), table: cfg.Table, bucket: cfg.Bucket, clock: clk, shards: max(cfg.Shards, 1)}
 }
 
 // Counts is how many DynamoDB requests a Store made: reads are GetItem,

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3sdk "github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/shared/awsapi"
@@ -26,22 +26,29 @@ import (
 )
 
 // backend is one moto server with clients pointed at it: the Store's, and
-// the AWS SDK's DynamoDB client, which reads what the Store wrote as an
-// independent check.
+// the AWS SDK's DynamoDB and S3 clients, which read what the Store wrote
+// as an independent check.
 type backend struct {
 	aws *awsapi.Client
-	s3  *s3.Client
 	db  *dynamodb.Client
+	s3  *s3sdk.Client
 }
 
 func startBackend(t *testing.T) backend {
 	t.Helper()
 	srv := moto.StartT(t)
-	c, s3c, err := NewClients(t.Context(), srv.Endpoint(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return backend{aws: c, s3: s3c, db: sdkClient(srv.Endpoint(), c.Region)}
+	c := NewClient(srv.Endpoint(), "")
+	return backend{aws: c, db: sdkClient(srv.Endpoint(), c.Region), s3: sdkS3(srv.Endpoint(), c.Region)}
+}
+
+// sdkS3 returns the AWS SDK's S3 client of endpoint.
+func sdkS3(endpoint, region string) *s3sdk.Client {
+	return s3sdk.New(s3sdk.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(endpoint),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
 }
 
 // sdkClient returns the AWS SDK's DynamoDB client of endpoint.
@@ -62,10 +69,10 @@ func (b backend) newStore(t *testing.T, clk clock.Clock) *Store {
 	if err := CreateTable(t.Context(), b.aws, name); err != nil {
 		t.Fatal(err)
 	}
-	if err := CreateBucket(t.Context(), b.s3, name); err != nil {
+	if err := CreateBucket(t.Context(), b.aws, name); err != nil {
 		t.Fatal(err)
 	}
-	return New(Config{AWS: b.aws, S3: b.s3, Table: name, Bucket: name, Clock: clk})
+	return New(Config{AWS: b.aws, Table: name, Bucket: name, Clock: clk})
 }
 
 func TestContract(t *testing.T) {
@@ -204,17 +211,23 @@ func TestSetup(t *testing.T) {
 	for _, region := range []string{"", "eu-west-1"} {
 		t.Run("region "+region, func(t *testing.T) {
 			ctx := t.Context()
-			c, s3c, err := NewClients(ctx, srv.Endpoint(), region)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c := NewClient(srv.Endpoint(), region)
+			bucket := "parley-payloads-" + c.Region
 			for range 2 {
 				if err := CreateTable(ctx, c, "parley"); err != nil {
 					t.Fatal(err)
 				}
-				if err := CreateBucket(ctx, s3c, "parley-payloads-"+c.Region); err != nil {
+				if err := CreateBucket(ctx, c, bucket); err != nil {
 					t.Fatal(err)
 				}
+			}
+			loc, err := sdkS3(srv.Endpoint(), c.Region).GetBucketLocation(ctx, &s3sdk.GetBucketLocationInput{Bucket: aws.String(bucket)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// us-east-1 (region "") is S3's default location: no constraint.
+			if want := s3types.BucketLocationConstraint(region); loc.LocationConstraint != want {
+				t.Errorf("bucket %s in %q, want %q", bucket, loc.LocationConstraint, want)
 			}
 			db := sdkClient(srv.Endpoint(), c.Region)
 			d, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String("parley")})
@@ -255,13 +268,11 @@ func keys(ks []types.KeySchemaElement) string {
 	return strings.Join(parts, " ")
 }
 
-func TestNewClients(t *testing.T) {
+func TestNewClient(t *testing.T) {
 	// Keep the machine's own AWS configuration out of the test.
 	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
 		t.Setenv(v, "")
 	}
-	t.Setenv("AWS_CONFIG_FILE", os.DevNull)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", os.DevNull)
 
 	const local = "http://127.0.0.1:5000"
 	tests := []struct {
@@ -270,10 +281,12 @@ func TestNewClients(t *testing.T) {
 		region     string
 		env        map[string]string
 		wantRegion string
-		wantKey    string // "": credentials not checked
+		wantKey    string
 	}{
-		{"AWS", "", "eu-central-1", nil, "eu-central-1", ""},
+		{"AWS", "", "eu-central-1", map[string]string{"AWS_ACCESS_KEY_ID": "AKIDLAMBDA", "AWS_SECRET_ACCESS_KEY": "s"}, "eu-central-1", "AKIDLAMBDA"},
 		{"AWS, region from the environment", "", "", map[string]string{"AWS_REGION": "ap-south-1"}, "ap-south-1", ""},
+		{"AWS, region from AWS_DEFAULT_REGION", "", "", map[string]string{"AWS_DEFAULT_REGION": "sa-east-1"}, "sa-east-1", ""},
+		{"AWS, no region", "", "", nil, "us-east-1", ""},
 		{"local", local, "", nil, "us-east-1", "test"},
 		{"local in a region", local, "eu-west-1", nil, "eu-west-1", "test"},
 		{"local with keys in the environment", local, "", map[string]string{"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local-secret"}, "us-east-1", "AKIDLOCAL"},
@@ -283,24 +296,10 @@ func TestNewClients(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			c, s3c, err := NewClients(t.Context(), tt.endpoint, tt.region)
-			if err != nil {
-				t.Fatal(err)
-			}
-			so := s3c.Options()
-			if c.Region != tt.wantRegion || so.Region != tt.wantRegion {
-				t.Errorf("regions %q and %q, want %q", c.Region, so.Region, tt.wantRegion)
-			}
-			if c.Endpoint != tt.endpoint || aws.ToString(so.BaseEndpoint) != tt.endpoint {
-				t.Errorf("endpoints %q and %q, want %q", c.Endpoint, aws.ToString(so.BaseEndpoint), tt.endpoint)
-			}
-			local := tt.endpoint != ""
-			if so.UsePathStyle != local || so.DisableLogOutputChecksumValidationSkipped != local {
-				t.Errorf("S3 UsePathStyle %v, DisableLogOutputChecksumValidationSkipped %v; want both %v",
-					so.UsePathStyle, so.DisableLogOutputChecksumValidationSkipped, local)
-			}
-			if tt.wantKey != "" && c.Credentials.AccessKeyID != tt.wantKey {
-				t.Errorf("access key %q, want %q", c.Credentials.AccessKeyID, tt.wantKey)
+			c := NewClient(tt.endpoint, tt.region)
+			if c.Region != tt.wantRegion || c.Endpoint != tt.endpoint || c.Credentials.AccessKeyID != tt.wantKey {
+				t.Errorf("region %q, endpoint %q, key %q; want %q, %q, %q", c.Region, c.Endpoint, c.Credentials.AccessKeyID,
+					tt.wantRegion, tt.endpoint, tt.wantKey)
 			}
 		})
 	}

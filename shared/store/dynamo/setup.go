@@ -2,69 +2,31 @@ package dynamo
 
 import (
 	"context"
-	"errors"
 	"os"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-
 	"github.com/parleyhq/parley/shared/awsapi"
 	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
+	"github.com/parleyhq/parley/shared/awsapi/s3"
 )
 
-// localRegion is the region of a local endpoint when none is configured.
-const localRegion = "us-east-1"
-
-// NewClients returns the AWS client the Store calls DynamoDB with, and an
-// S3 client, in region (else AWS_REGION, else AWS_DEFAULT_REGION) with the
-// credentials of the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+// NewClient returns the AWS client a Store calls DynamoDB and S3 with, in
+// region (else AWS_REGION, else AWS_DEFAULT_REGION) with the credentials
+// of the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 // AWS_SESSION_TOKEN), as Lambda provides them.
 //
-// A non-empty endpoint (a local moto server, say) replaces AWS's for both
-// clients: S3 then uses path-style addresses and does not log about
-// responses without checksums, the region defaults to us-east-1, and the
+// The region defaults to us-east-1. A non-empty endpoint (a local moto
+// server, say) replaces AWS's: S3 is then addressed path-style, and the
 // credentials are test/test unless AWS_ACCESS_KEY_ID is set.
-func NewClients(ctx context.Context, endpoint, region string) (*awsapi.Client, *s3.Client, error) {
-	cfg := aws.Config{Region: region}
-	for _, v := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
-		if cfg.Region == "" {
-			cfg.Region = os.Getenv(v)
+func NewClient(endpoint, region string) *awsapi.Client {
+	c := awsapi.FromEnv(os.Getenv, endpoint)
+	for _, r := range []string{region, os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION")} {
+		if r != "" {
+			c.Region = r
+			break
 		}
 	}
-	id, secret, token := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN")
-	if endpoint != "" && id == "" {
-		id, secret, token = "test", "test", ""
-	}
-	if id != "" {
-		cfg.Credentials = aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, token))
-	}
-	if endpoint != "" && cfg.Region == "" {
-		cfg.Region = localRegion
-	}
-	c, s3c := Clients(cfg, endpoint)
-	return c, s3c, nil
-}
-
-// Clients returns the AWS client of the environment's credentials (see
-// awsapi.FromEnv) in cfg's region, and the S3 client of cfg. A non-empty
-// endpoint replaces AWS's for both, as in NewClients.
-func Clients(cfg aws.Config, endpoint string) (*awsapi.Client, *s3.Client) {
-	c := awsapi.FromEnv(os.Getenv, endpoint)
-	if cfg.Region != "" {
-		c.Region = cfg.Region
-	}
-	if endpoint == "" {
-		return c, s3.NewFromConfig(cfg)
-	}
-	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.BaseEndpoint = aws.String(endpoint)
-		o.UsePathStyle = true
-		o.DisableLogOutputChecksumValidationSkipped = true
-	})
-	return c, s3c
+	return c
 }
 
 // tableWait bounds how long CreateTable waits for a new table to become
@@ -143,16 +105,11 @@ func waitActive(ctx context.Context, db *dynamodb.Client, table string) error {
 	}
 }
 
-// CreateBucket creates the bucket the Store keeps blobs in, in the client's
+// CreateBucket creates the bucket the Store keeps blobs in, in c's
 // region. A bucket that already exists and is ours is fine.
-func CreateBucket(ctx context.Context, client *s3.Client, bucket string) error {
-	in := &s3.CreateBucketInput{Bucket: aws.String(bucket)}
-	// us-east-1 is S3's default location, which takes no constraint.
-	if r := client.Options().Region; r != "" && r != "us-east-1" {
-		in.CreateBucketConfiguration = &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(r)}
-	}
-	_, err := client.CreateBucket(ctx, in)
-	if _, ours := errors.AsType[*s3types.BucketAlreadyOwnedByYou](err); err != nil && !ours {
+func CreateBucket(ctx context.Context, c *awsapi.Client, bucket string) error {
+	err := s3.New(c).CreateBucket(ctx, bucket)
+	if err != nil && awsapi.ErrorCode(err) != "BucketAlreadyOwnedByYou" {
 		return errorf("creating bucket %s: %w", bucket, err)
 	}
 	return nil
