@@ -52,7 +52,12 @@ type Client struct {
 // instead of opening a new TLS connection for all but Go's default 2.
 const MaxIdleConnsPerHost = 64
 
-var defaultHTTP = &http.Client{Transport: newTransport()}
+// defaultHTTP never follows a redirect: AWS answers one (an S3 bucket in
+// another region) as an error to act on, and a signed request sent on to
+// another host would lose its signature, or hand its body to that host.
+var defaultHTTP = &http.Client{Transport: newTransport(), CheckRedirect: noRedirects}
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()

@@ -226,6 +226,36 @@ func TestDo(t *testing.T) {
 	})
 }
 
+// TestNoRedirects: a redirect comes back as the answer it is, never
+// followed to another host with the signed request.
+func TestNoRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", other.URL+r.URL.Path)
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		io.WriteString(w, "<Error><Code>TemporaryRedirect</Code><Message>Please re-send this request to the specified temporary endpoint.</Message></Error>")
+	}))
+	defer srv.Close()
+	c := &awsapi.Client{Region: "us-east-1", Endpoint: srv.URL, Credentials: awsapi.Credentials{AccessKeyID: "A", SecretAccessKey: "S"}}
+	req, _ := http.NewRequest(http.MethodPut, srv.URL+"/bucket/key", strings.NewReader("secret bytes"))
+	resp, err := c.Do(context.Background(), "s3", req, awsapi.UnsignedPayload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := awsapi.ReadXMLError(resp); e.Status != http.StatusTemporaryRedirect || e.Code != "TemporaryRedirect" {
+		t.Errorf("%+v", e)
+	}
+	err = c.Call(context.Background(), awsapi.SQS, "SendMessage", map[string]string{"QueueUrl": srv.URL}, nil)
+	if e := (*awsapi.Error)(nil); !errors.As(err, &e) || e.Status != http.StatusTemporaryRedirect {
+		t.Errorf("a redirected call: %v", err)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("%d requests followed the redirect", n)
+	}
+}
+
 func TestFromEnv(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	c := awsapi.FromEnv(env(map[string]string{"AWS_REGION": "cn-north-1", "AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": "S", "AWS_SESSION_TOKEN": "T"}), "")
