@@ -77,7 +77,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzTemplateAgreement$$' -fuzztime $(FUZZTIME) ./infra/whatsappsim/
 	$(GO) test -run '^$$' -fuzz '^FuzzItemJSON$$' -fuzztime $(FUZZTIME) ./shared/awsapi/dynamodb/
 
-## bench: ingest CPU against its floor, a signed batch of $(BATCH_STATUSES) statuses on DynamoDB (moto) against the same requests bare, payload fetch + decrypt against AES-CTR + io.Copy, WhatsApp media fetch against a plain loopback download into the same store, every function's arm64 size and init duration as ratios to an empty aws-lambda-go function (targets 1.5× and 1.3×), beside the AWS SDK clients alone, DynamoDB requests per operation, S3 puts, gets and presigns against the SDK's S3 client, fallback run throughput
+## bench: ingest CPU against its floor, a signed batch of $(BATCH_STATUSES) statuses on DynamoDB (moto) against the same requests bare, payload fetch + decrypt against AES-CTR + io.Copy, WhatsApp media fetch against a plain loopback download into the same store, every function's arm64 size and init duration as ratios to an empty aws-lambda-go function (targets 1.5× and 1.3×), DynamoDB requests per operation, S3 puts, gets and presigns against the SDK's S3 client, fallback run throughput
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./shared/httpapi/ | tee bin/bench.txt
 	$(GO) test -run '^$$' -bench 'RenderValidate|ParseBatch100|ParseFloor100' -benchmem ./shared/whatsapp/ | tee -a bin/bench.txt

@@ -42,11 +42,6 @@ func buildFor(b *testing.B, dir, name, goarch string) string {
 // load weighs on all alike; the figures are medians, with the ratio of the
 // fastest starts and of the init's CPU time (Linux) beside them. Targets: a
 // binary at most 1.5× the empty one, an init duration at most 1.3×.
-//
-// testdata/awssdk, measured the same way, is the empty function with the
-// AWS SDK clients the functions build and the operations they call, and
-// nothing of parley's: the share of a function's figures that the SDK
-// alone sets.
 func BenchmarkColdStart(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("the bootstraps are linux binaries")
@@ -83,7 +78,6 @@ func BenchmarkColdStart(b *testing.B) {
 		{"fetch", []byte(`{"Records":[]}`), env},
 		{"decode", []byte(`{"Records":[]}`), env},
 		{"webhook", []byte(`{"Records":[]}`), hookEnv},
-		{"testdata/awssdk", []byte(`{}`), env},
 	}
 	dir := b.TempDir()
 	size := map[string]int64{}
@@ -125,10 +119,7 @@ func BenchmarkColdStart(b *testing.B) {
 	b.ReportMetric(float64(emptyInit.Microseconds())/1e3, "empty-init-ms")
 	b.ReportMetric(float64(emptyCPU.Microseconds())/1e3, "empty-init-cpu-ms")
 	for _, f := range fns[1:] {
-		name, sizeTarget, initTarget := f.name, "target ≤ 1.50×", "target ≤ 1.30×"
-		if name == "testdata/awssdk" {
-			name, sizeTarget, initTarget = "aws-sdk", "the SDK alone", "the SDK alone"
-		}
+		name := f.name
 		sizeX := float64(size[f.name]) / float64(size[empty])
 		initX := float64(median(inits[f.name])) / float64(emptyInit)
 		// The fastest start of each, and the CPU time of the starts, are
@@ -137,8 +128,8 @@ func BenchmarkColdStart(b *testing.B) {
 		b.ReportMetric(sizeX, name+"-size-x")
 		b.ReportMetric(initX, name+"-init-x")
 		b.ReportMetric(minX, name+"-init-min-x")
-		line := fmt.Sprintf("%-8s arm64 %5.2f MB = %.2f× the empty function's (%s); init %6.2f ms = %.2f× (%s), fastest %.2f×",
-			name, float64(size[f.name])/1e6, sizeX, sizeTarget, float64(median(inits[f.name]).Microseconds())/1e3, initX, initTarget, minX)
+		line := fmt.Sprintf("%-8s arm64 %5.2f MB = %.2f× the empty function's (target ≤ 1.50×); init %6.2f ms = %.2f× (target ≤ 1.30×), fastest %.2f×",
+			name, float64(size[f.name])/1e6, sizeX, float64(median(inits[f.name]).Microseconds())/1e3, initX, minX)
 		if emptyCPU > 0 {
 			cpuX := float64(median(cpus[f.name])) / float64(emptyCPU)
 			b.ReportMetric(cpuX, name+"-init-cpu-x")
