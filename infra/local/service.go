@@ -10,9 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/apphook"
@@ -246,36 +244,21 @@ func (s *Service) Close() error {
 	return s.close()
 }
 
-// awsConfig loads the AWS SDK configuration by the SDK's default chain
-// (environment, shared files, SSO), since the local stack may run against
-// a developer's own account; with a local endpoint (moto) the credentials
-// are test/test.
-func awsConfig(ctx context.Context, endpoint string) (aws.Config, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if endpoint != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("local: loading the AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	return cfg, nil
-}
-
-// awsClient returns the AWS client of the local stack: on a local
-// endpoint (moto), the environment's keys or test/test; otherwise the
-// region and credentials the SDK's default chain resolves (environment,
-// shared files, SSO), read once at start.
+// awsClient returns the AWS client of the local stack. On a local endpoint
+// (moto) it takes the environment's keys, or test/test; otherwise, since
+// the local stack may run against a developer's own account, the region
+// and credentials the SDK's default chain resolves (environment, shared
+// files, SSO), read once at start.
 func awsClient(ctx context.Context, endpoint string) (*awsapi.Client, error) {
 	if endpoint != "" {
 		return awsapi.FromEnv(os.Getenv, endpoint), nil
 	}
-	cfg, err := awsConfig(ctx, "")
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("local: loading the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
 	}
 	cr, err := cfg.Credentials.Retrieve(ctx)
 	if err != nil {
