@@ -116,7 +116,7 @@ func canonicalHeaders(req *http.Request) (names, lines string) {
 		}
 		v := make([]string, len(vs))
 		for i := range vs {
-			v[i] = strings.Join(strings.Fields(vs[i]), " ")
+			v[i] = canonicalValue(vs[i])
 		}
 		hs = append(hs, header{lk, strings.Join(v, ",")})
 	}
@@ -130,6 +130,24 @@ func canonicalHeaders(req *http.Request) (names, lines string) {
 		l.WriteString(h.name + ":" + h.value + "\n")
 	}
 	return n.String(), l.String()
+}
+
+// canonicalValue is a header value as AWS signs it: trimmed of white
+// space at both ends, and each run of spaces inside it one space. Other
+// white space inside it (a tab, a no-break space) stays as it is.
+func canonicalValue(v string) string {
+	v = strings.Trim(v, " ")
+	if strings.Contains(v, "  ") {
+		var b strings.Builder
+		for i := 0; i < len(v); i++ {
+			if v[i] == ' ' && i > 0 && v[i-1] == ' ' {
+				continue
+			}
+			b.WriteByte(v[i])
+		}
+		v = b.String()
+	}
+	return strings.TrimSpace(v)
 }
 
 // host is the Host header the request is sent with, without the scheme's
@@ -161,24 +179,30 @@ func canonicalURI(u *url.URL, service string) string {
 	return strings.ReplaceAll(escape(p), "%2F", "/")
 }
 
-// canonicalQuery is the query sorted by name and value, each encoded as
-// SigV4 asks (RFC 3986: only A–Z a–z 0–9 - _ . ~ left as they are).
+// canonicalQuery is the query's names and values, each encoded as SigV4
+// asks (RFC 3986: only A–Z a–z 0–9 - _ . ~ left as they are), sorted by
+// name and value once encoded: '/' sorts after '-', but "%2F" before it.
 func canonicalQuery(q url.Values) string {
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		vs := append([]string(nil), q[k]...)
-		sort.Strings(vs)
+	type pair struct{ k, v string }
+	var ps []pair
+	for k, vs := range q {
+		ek := escape(k)
 		for _, v := range vs {
-			if b.Len() > 0 {
-				b.WriteByte('&')
-			}
-			b.WriteString(escape(k) + "=" + escape(v))
+			ps = append(ps, pair{ek, escape(v)})
 		}
+	}
+	sort.Slice(ps, func(i, j int) bool {
+		if ps[i].k != ps[j].k {
+			return ps[i].k < ps[j].k
+		}
+		return ps[i].v < ps[j].v
+	})
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p.k + "=" + p.v)
 	}
 	return b.String()
 }
