@@ -59,8 +59,10 @@ const MaxPresign = 7 * 24 * time.Hour
 // that req carries (a PUT's Content-Length and Content-Type, so that only
 // a body of that size and type is taken); the body is not.
 func (c *Client) Presign(signingName string, req *http.Request, expires time.Duration) (string, error) {
-	if expires <= 0 || expires > MaxPresign {
-		return "", errors.New("awsapi: presign: expiry must be more than 0 and at most 7 days")
+	// X-Amz-Expires counts whole seconds: under one, the URL would be
+	// signed as expiring at once.
+	if expires < time.Second || expires > MaxPresign {
+		return "", errors.New("awsapi: presign: expiry must be at least 1 second and at most 7 days")
 	}
 	t := c.now().UTC()
 	scope := t.Format(dateFormat) + "/" + c.Region + "/" + signingName + "/aws4_request"

@@ -109,7 +109,7 @@ func TestPresignMatchesSDK(t *testing.T) {
 
 func TestPresignRefusesBadExpiry(t *testing.T) {
 	c := &Client{Region: "us-east-1", Credentials: Credentials{AccessKeyID: "a", SecretAccessKey: "b"}}
-	for _, d := range []time.Duration{0, -time.Second, MaxPresign + time.Second} {
+	for _, d := range []time.Duration{0, -time.Second, 999 * time.Millisecond, MaxPresign + time.Second} {
 		if _, err := c.Presign("s3", newRequest(t, "GET", "https://b.s3.us-east-1.amazonaws.com/k", nil, 0), d); err == nil {
 			t.Errorf("expiry %v: want an error", d)
 		}
