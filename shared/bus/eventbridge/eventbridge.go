@@ -1,18 +1,22 @@
 // Package eventbridge is the event bus adapter on Amazon EventBridge: it
-// publishes parley's events to a bus and parks those the bus refuses in an
-// SQS dead-letter queue.
+// publishes parley's events to a bus, sends again those the bus refuses
+// for a passing reason, and parks the rest in an SQS dead-letter queue.
 package eventbridge
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"time"
 
 	"github.com/parleyhq/parley/shared/awsapi"
 	ebapi "github.com/parleyhq/parley/shared/awsapi/eventbridge"
 	"github.com/parleyhq/parley/shared/awsapi/sqs"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/retry"
 )
 
 // Source is the EventBridge source of parley's events.
@@ -29,16 +33,37 @@ type SQSAPI interface {
 }
 
 // Publisher publishes events to an EventBridge bus, detail-type = the
-// event's type, detail = the event's JSON. Events the bus refuses go to the
-// dead-letter queue; only when that fails too does Publish return an error
-// (the event is still in the event log).
+// event's type, detail = the event's JSON. The entries of a request the bus
+// refuses with a code AWS documents as retryable (RetryableCode) are sent
+// again, alone, as Retry allows; the events the bus refuses otherwise, or
+// still refuses then, go to the dead-letter queue. Only when that fails too
+// does Publish return an error (the event is still in the event log).
 type Publisher struct {
 	Client API
 	Bus    string
 	DLQ    SQSAPI
 	DLQURL string
 	Log    *slog.Logger
+	// Retry bounds the sending again of refused entries: its Attempts
+	// count the first request too. The zero Policy means EntryRetry.
+	Retry retry.Policy
 }
+
+// EntryRetry is the default Retry: two more requests after the first,
+// 100 ms and then 200 ms apart (jittered), within 5 seconds — well inside
+// the webhooks' and the send API's time.
+var EntryRetry = retry.Policy{Attempts: 3, Base: 100 * time.Millisecond, Max: time.Second, Budget: 5 * time.Second}
+
+// RetryableCode reports whether EventBridge refused an entry for a reason
+// that may pass (its PutEventsResultEntry documents InternalFailure and
+// ThrottlingException as retryable), so that the entry may be sent again:
+// a refused entry was not put on the bus, so nothing is published twice.
+func RetryableCode(code string) bool {
+	return code == "InternalFailure" || code == "ThrottlingException"
+}
+
+// errRefusedForNow marks a request some of whose entries may be sent again.
+var errRefusedForNow = errors.New("eventbridge: entries refused for now")
 
 // Publish sends evs to the bus.
 func (b *Publisher) Publish(ctx context.Context, evs ...message.Event) error {
@@ -69,22 +94,57 @@ func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
 			Time:         ebapi.Time{Time: ev.Time},
 		}
 	}
-	out, err := b.Client.PutEvents(ctx, &ebapi.PutEventsInput{Entries: entries})
-	var failed []int
-	switch {
-	case err != nil:
-		b.Log.Warn("publishing events failed", "count", len(evs), "error", err)
-		for i := range evs {
-			failed = append(failed, i)
+	policy := b.Retry
+	if policy.Attempts == 0 {
+		policy = EntryRetry
+	}
+	// pending holds the indexes of the entries still to send, parked those
+	// the bus refused for good.
+	pending := make([]int, len(evs))
+	for i := range pending {
+		pending[i] = i
+	}
+	var parked []int
+	err := policy.DoIf(ctx, func(err error) bool { return errors.Is(err, errRefusedForNow) }, func(ctx context.Context, attempt int) error {
+		in := &ebapi.PutEventsInput{Entries: make([]ebapi.PutEventsRequestEntry, len(pending))}
+		for j, i := range pending {
+			in.Entries[j] = entries[i]
 		}
-	case out.FailedEntryCount > 0:
-		for i, r := range out.Entries {
-			if r.ErrorCode != "" {
-				failed = append(failed, i)
+		out, err := b.Client.PutEvents(ctx, in)
+		if err != nil {
+			return err
+		}
+		var again []int
+		for j, i := range pending {
+			switch {
+			case j >= len(out.Entries):
+				// AWS answers every entry; one it did not answer is parked.
+				parked = append(parked, i)
+			case out.Entries[j].ErrorCode == "":
+			case RetryableCode(out.Entries[j].ErrorCode):
+				again = append(again, i)
+			default:
+				b.Log.Warn("the bus refused an event", "event_id", evs[i].ID, "code", out.Entries[j].ErrorCode, "error", out.Entries[j].ErrorMessage)
+				parked = append(parked, i)
 			}
 		}
+		pending = again
+		if len(pending) > 0 {
+			b.Log.Info("the bus refused events for now", "count", len(pending), "attempt", attempt)
+			return errRefusedForNow
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errRefusedForNow) {
+		b.Log.Warn("publishing events failed", "count", len(pending), "error", err)
 	}
-	for _, i := range failed {
+	parked = append(parked, pending...)
+	if len(parked) == 0 {
+		return nil
+	}
+	// In the order they were published.
+	slices.Sort(parked)
+	for _, i := range parked {
 		if err := b.park(ctx, evs[i], docs[i]); err != nil {
 			return err
 		}
