@@ -59,19 +59,36 @@ func (t Table) Parked(ctx context.Context, after string, limit int) ([]Delivery,
 	return ds, next, nil
 }
 
-// Unpark deletes id's item and returns what it held.
+// Unpark deletes id's item and returns what it held. The item is read
+// before it is deleted: a delete that reached DynamoDB but whose answer
+// was lost is tried again and then meets its own deletion, and the
+// delivery must come back all the same, not be lost as never parked. Only
+// a delete refused at its first try was another redrive's.
 func (t Table) Unpark(ctx context.Context, id string) (Delivery, error) {
-	out, err := t.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: t.Name,
-		Key:                 dynamodb.Item{"PK": dynamodb.S(parkedPK), "SK": dynamodb.S(id)},
-		ConditionExpression: "attribute_exists(PK)", ReturnValues: dynamodb.ReturnValueAllOld,
-	})
-	if awsapi.ErrorCode(err) == dynamodb.CodeConditionalCheckFailed {
-		return Delivery{}, ErrNotParked
-	}
+	key := dynamodb.Item{"PK": dynamodb.S(parkedPK), "SK": dynamodb.S(id)}
+	got, err := t.Client.GetItem(ctx, &dynamodb.GetItemInput{TableName: t.Name, Key: key, ConsistentRead: true})
 	if err != nil {
 		return Delivery{}, err
 	}
-	return decodeParked(out.Attributes)
+	if got.Item == nil {
+		return Delivery{}, ErrNotParked
+	}
+	d, err := decodeParked(got.Item)
+	if err != nil {
+		return Delivery{}, err
+	}
+	tries := 0
+	_, err = t.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: t.Name, Key: key,
+		ConditionExpression: "attribute_exists(PK)"}, awsapi.OnAttempt(func() { tries++ }))
+	switch {
+	case awsapi.ErrorCode(err) == dynamodb.CodeConditionalCheckFailed && tries == 1:
+		return Delivery{}, ErrNotParked
+	case awsapi.ErrorCode(err) == dynamodb.CodeConditionalCheckFailed:
+		return d, nil
+	case err != nil:
+		return Delivery{}, err
+	}
+	return d, nil
 }
 
 func decodeParked(it dynamodb.Item) (Delivery, error) {
