@@ -131,8 +131,9 @@ func (c *Client) Call(ctx context.Context, svc Service, op string, in, out any, 
 
 // Do signs req for signingName (payloadHash as in Sign) and sends it,
 // returning the answer whatever its status, for the caller to read in its
-// protocol (S3's errors are XML; see ReadXMLError). A connection failure
-// or a 5xx answer is tried again, up to MaxAttempts times, when the body
+// protocol (S3's errors are XML; see ReadXMLError). A connection failure,
+// a 5xx answer or a 400 whose code AWS asks to retry (S3's RequestTimeout)
+// is tried again, up to MaxAttempts times, when the body
 // can be sent again: none, or req.GetBody set (http.NewRequest sets it
 // for bytes and strings readers). The last answer is returned as it came.
 func (c *Client) Do(ctx context.Context, signingName string, req *http.Request, payloadHash string, opts ...CallOption) (*http.Response, error) {
@@ -176,13 +177,21 @@ func (c *Client) Do(ctx context.Context, signingName string, req *http.Request, 
 		if err != nil {
 			return true, err
 		}
+		if resp.StatusCode/100 != 5 && resp.StatusCode != http.StatusBadRequest {
+			return false, nil
+		}
+		// Read the error document, so that the last answer can still be
+		// returned with it.
+		doc, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(doc))
 		if resp.StatusCode/100 == 5 {
-			// Read the error document, so that the last answer can still
-			// be returned with it.
-			doc, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-			resp.Body = io.NopCloser(bytes.NewReader(doc))
 			return true, &Error{Status: resp.StatusCode}
+		}
+		// A 400 AWS asks to retry: S3's RequestTimeout, the connection
+		// having stalled while the request was sent.
+		if e := XMLError(resp.StatusCode, doc); Retryable(e.Status, e.Code) {
+			return true, e
 		}
 		return false, nil
 	})
