@@ -4,12 +4,20 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/parleyhq/parley/infra/applesim"
 	"github.com/parleyhq/parley/infra/lambdaemu"
@@ -128,5 +136,131 @@ func TestSendObservability(t *testing.T) {
 	}
 	if l := metricsSeen[metrics.PlatformLatency]; l == nil || l["Channel"] != "apple" {
 		t.Errorf("PlatformLatency line %v, want Channel apple", l)
+	}
+}
+
+// TestWebhookObservability: the webhook function, fed the webhook queue's
+// samples, writes Embedded Metric Format lines for what became of each
+// event: delivered (with its latency from the event's creation), a failed
+// attempt (by the answer's status class), a delivery parked after the last
+// attempt — each line under the invocation's request id.
+func TestWebhookObservability(t *testing.T) {
+	ctx := context.Background()
+	m := moto.StartT(t)
+	c := dynamo.NewClient(m.Endpoint(), "us-east-1")
+	if err := dynamo.CreateTable(ctx, c, "parley"); err != nil {
+		t.Fatal(err)
+	}
+	sq := sqs.NewFromConfig(m.SDKConfig())
+	hookQ, err := sq.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("parley-hooks.fifo"), Attributes: map[string]string{"FifoQueue": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status atomic.Int32
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(int(status.Load()))
+	}))
+	defer app.Close()
+
+	var stdout syncBuffer
+	emu, err := lambdaemu.Start(ctx, lambdaemu.Config{Bootstrap: build(t, "webhook"), FunctionName: "webhook", Timeout: 30 * time.Second,
+		Stdout: &stdout, Stderr: testWriter{t}, Env: []string{
+			"PARLEY_AWS_ENDPOINT=" + m.Endpoint(), "PARLEY_TABLE=parley", "PARLEY_BUCKET=parley-payloads", "PARLEY_EVENTS_WEBHOOK_QUEUE_URL=" + aws.ToString(hookQ.QueueUrl),
+			"PARLEY_EVENTS_WEBHOOK_URL=" + app.URL + "/hooks/parley", "PARLEY_EVENTS_WEBHOOK_SECRET=whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA==",
+			"PARLEY_LOG_LEVEL=error", "PARLEY_METRICS_NAMESPACE=parley/test",
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emu.Close()
+
+	type run struct {
+		requestID     string
+		before, after time.Time
+	}
+	feed := func(file string, answer int) run {
+		t.Helper()
+		status.Store(int32(answer))
+		event, err := os.ReadFile(filepath.Join("..", "events", "webhook", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := time.Now()
+		res, err := emu.Invoke(ctx, event)
+		if err != nil || res.FunctionError != "" {
+			t.Fatalf("invoke %s: %v %s", file, err, res.Payload)
+		}
+		return run{res.RequestID, before, time.Now()}
+	}
+	delivered := feed("sqs-delivery.json", http.StatusNoContent)
+	failed := feed("sqs-delivery.json", http.StatusServiceUnavailable)
+	parkedRun := feed("sqs-last-attempt.json", http.StatusBadGateway)
+	emu.Close()
+
+	// The metric lines of each invocation, as "name dimension=value: value".
+	byRequest := map[string][]string{}
+	latency := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(stdout.String()))
+	for sc.Scan() {
+		var line map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+			t.Errorf("not a JSON line: %s", sc.Bytes())
+			continue
+		}
+		meta, ok := line["_aws"].(map[string]any)
+		if !ok {
+			continue
+		}
+		if strings.Contains(sc.Text(), "447700900") {
+			t.Errorf("a metric line carries the customer id: %s", sc.Bytes())
+		}
+		directive := meta["CloudWatchMetrics"].([]any)[0].(map[string]any)
+		if directive["Namespace"] != "parley/test" {
+			t.Errorf("namespace %v: %s", directive["Namespace"], sc.Bytes())
+		}
+		mt := directive["Metrics"].([]any)[0].(map[string]any)
+		name := mt["Name"].(string)
+		dims := ""
+		for _, d := range metrics.Catalog[name] {
+			dims += fmt.Sprintf(" %s=%v", d, line[d])
+		}
+		id, _ := line["request_id"].(string)
+		if name == metrics.EventDeliveryLatency {
+			if mt["Unit"] != "Milliseconds" {
+				t.Errorf("%s in %v", name, mt["Unit"])
+			}
+			latency[id+dims] = line[name].(float64)
+			byRequest[id] = append(byRequest[id], name+dims)
+			continue
+		}
+		byRequest[id] = append(byRequest[id], fmt.Sprintf("%s%s: %v", name, dims, line[name]))
+	}
+
+	for _, c := range []struct {
+		run  run
+		want []string
+	}{
+		{delivered, []string{
+			"EventsDelivered Type=message.received: 1", "EventDeliveryLatency Type=message.received",
+			"EventsDelivered Type=message.status: 1", "EventDeliveryLatency Type=message.status"}},
+		// The first event fails; the second waits behind it, unattempted.
+		{failed, []string{"EventDeliveryFailures Code=5xx: 1"}},
+		{parkedRun, []string{"EventDeliveryFailures Code=5xx: 1", "EventDeliveriesParked Type=message.received: 1"}},
+	} {
+		if got := byRequest[c.run.requestID]; !slices.Equal(got, c.want) {
+			t.Errorf("invocation %s: metrics %q, want %q", c.run.requestID, got, c.want)
+		}
+	}
+	// Latency: from the event's time to the app's answer.
+	for typ, at := range map[string]time.Time{
+		"message.received": time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC),
+		"message.status":   time.Date(2026, 11, 24, 9, 30, 1, 0, time.UTC),
+	} {
+		got, ok := latency[delivered.requestID+" Type="+typ]
+		lo, hi := float64(delivered.before.Sub(at).Milliseconds()), float64(delivered.after.Sub(at).Milliseconds()+1)
+		if !ok || got < lo || got > hi {
+			t.Errorf("%s: latency %v ms, want between %v and %v (the event's age while it was delivered)", typ, got, lo, hi)
+		}
 	}
 }

@@ -2,7 +2,9 @@
 // message group per conversation) runs: it POSTs each event to the app's
 // endpoint, signed, in order per conversation; a failed attempt waits the
 // next step of the schedule, the last one is parked in the table and the
-// message goes to the queue's dead-letter queue.
+// message goes to the queue's dead-letter queue. Its metrics count the
+// events delivered and their latency, the failed attempts and the parked
+// deliveries.
 package main
 
 import (
@@ -38,7 +40,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if err := env.Err(); err != nil {
 		return err
 	}
-	log, _ := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
+	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
 	client := &apphook.Client{URL: cfg.Hook.URL, Key: cfg.Hook.Key}
 	consumer := &apphook.Consumer{
 		Post: func(ctx context.Context, ev message.Event) error {
@@ -51,6 +53,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		Parking: apphook.Table{Client: dynamodb.New(aws), Name: cfg.AWS.Table},
 		Client:  sqs.New(aws),
 		URL:     cfg.QueueURL,
+		Metrics: rec,
 	}
 	lambda.Start(requestid.Lambda(func(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
 		return consumer.Handle(ctx, batch)

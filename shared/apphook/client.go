@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -60,9 +62,45 @@ func (c *Client) Post(ctx context.Context, ev message.Event) error {
 	snippet, _ := io.ReadAll(io.LimitReader(res.Body, 256))
 	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	if res.StatusCode/100 != 2 {
-		return fmt.Errorf("the app answered HTTP %d: %s", res.StatusCode, strings.TrimSpace(string(snippet)))
+		return &AnswerError{Status: res.StatusCode, Body: strings.TrimSpace(string(snippet))}
 	}
 	return nil
+}
+
+// AnswerError is a failed attempt the app answered: its status, and the
+// start of its body.
+type AnswerError struct {
+	Status int
+	Body   string
+}
+
+func (e *AnswerError) Error() string {
+	return fmt.Sprintf("the app answered HTTP %d: %s", e.Status, e.Body)
+}
+
+// Failure kinds of a delivery attempt (FailureKind), beside the answer's
+// status class ("3xx", "4xx", "5xx").
+const (
+	FailureTimeout     = "timeout"     // no answer within Timeout
+	FailureUnreachable = "unreachable" // no connection, refused, reset, TLS
+	FailureInvalid     = "invalid"     // the queue's message is not an event
+)
+
+// FailureKind names why an attempt failed, for metrics: the app's answer's
+// status class, or the kind of the transport's failure.
+func FailureKind(err error) string {
+	var ans *AnswerError
+	var nerr net.Error
+	switch {
+	case errors.As(err, &ans):
+		return fmt.Sprintf("%dxx", ans.Status/100)
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &nerr) && nerr.Timeout():
+		return FailureTimeout
+	case errors.Is(err, errNotAnEvent):
+		return FailureInvalid
+	default:
+		return FailureUnreachable
+	}
 }
 
 var defaultHTTP = &http.Client{

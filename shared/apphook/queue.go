@@ -15,6 +15,7 @@ import (
 	"github.com/parleyhq/parley/shared/awsapi"
 	"github.com/parleyhq/parley/shared/awsapi/sqs"
 	"github.com/parleyhq/parley/shared/message"
+	"github.com/parleyhq/parley/shared/metrics"
 )
 
 // SQSAPI is the part of the SQS client Queue and Consumer use.
@@ -72,12 +73,17 @@ func groupID(ev message.Event) string {
 // the batch; on the last attempt of Schedule the event is parked and the
 // message is failed once more, so that SQS moves it to the dead-letter
 // queue (maxReceiveCount = len(Schedule)).
+//
+// Metrics, when set, records each event delivered and its latency from
+// the event's creation, each failed attempt by FailureKind, and each
+// delivery parked.
 type Consumer struct {
 	Post    func(ctx context.Context, ev message.Event) error
 	Parking Parking
 	Client  SQSAPI
 	URL     string
 	Now     func() time.Time
+	Metrics *metrics.Recorder
 }
 
 // Handle delivers a batch and reports the messages to deliver again.
@@ -94,27 +100,37 @@ func (c *Consumer) Handle(ctx context.Context, batch events.SQSEvent) (events.SQ
 	return resp, nil
 }
 
+// errNotAnEvent is a queue message that does not hold an event.
+var errNotAnEvent = errors.New("not an event")
+
 func (c *Consumer) one(ctx context.Context, rec events.SQSMessage) error {
 	var ev message.Event
 	if err := json.Unmarshal([]byte(rec.Body), &ev); err != nil {
 		// Not an event parley wrote: to the dead-letter queue as it is.
-		return fmt.Errorf("apphook: message %s is not an event: %w", rec.MessageId, err)
+		c.Metrics.Count(ctx, metrics.EventDeliveryFailures, metrics.Dimensions{Code: FailureInvalid}, 1)
+		return fmt.Errorf("apphook: message %s is %w: %w", rec.MessageId, errNotAnEvent, err)
 	}
 	attempt, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
 	attempt = max(attempt, 1)
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
 	err := c.Post(ctx, ev)
 	if err == nil {
+		c.Metrics.Count(ctx, metrics.EventsDelivered, metrics.Dimensions{Type: ev.Type}, 1)
+		if !ev.Time.IsZero() {
+			c.Metrics.Duration(ctx, metrics.EventDeliveryLatency, metrics.Dimensions{Type: ev.Type}, max(now().Sub(ev.Time), 0))
+		}
 		return nil
 	}
+	c.Metrics.Count(ctx, metrics.EventDeliveryFailures, metrics.Dimensions{Code: FailureKind(err)}, 1)
 	if attempt >= len(Schedule) {
-		now := time.Now
-		if c.Now != nil {
-			now = c.Now
-		}
 		p := Delivery{ID: ev.ID, Status: StatusFailed, Event: ev, Attempts: attempt, LastError: err.Error(), LastAttemptAt: now().UTC()}
 		if perr := c.Parking.Park(ctx, p); perr != nil {
 			return errors.Join(err, perr)
 		}
+		c.Metrics.Count(ctx, metrics.EventDeliveriesParked, metrics.Dimensions{Type: ev.Type}, 1)
 		return err
 	}
 	wait := int(Schedule[attempt] / time.Second)

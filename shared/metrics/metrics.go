@@ -59,6 +59,19 @@ const (
 	// FallbackLag is how long the oldest due scheduled item has been
 	// waiting when a fallback run ends, in seconds (0 when none waits).
 	FallbackLag = "FallbackLag"
+	// EventsDelivered counts events the app's webhook took (answered 2xx).
+	// Dimensions: Type (the event's).
+	EventsDelivered = "EventsDelivered"
+	// EventDeliveryFailures counts attempts to deliver an event to the
+	// app's webhook that failed. Dimensions: Code (the answer's status
+	// class, 3xx, 4xx or 5xx, or timeout, unreachable, invalid).
+	EventDeliveryFailures = "EventDeliveryFailures"
+	// EventDeliveriesParked counts events parked after the last attempt to
+	// deliver them. Dimensions: Type.
+	EventDeliveriesParked = "EventDeliveriesParked"
+	// EventDeliveryLatency is the time from an event's creation to the
+	// app's 2xx answer, in milliseconds, retries included. Dimensions: Type.
+	EventDeliveryLatency = "EventDeliveryLatency"
 )
 
 // Catalog names the dimensions each metric is recorded with, beside the
@@ -76,6 +89,11 @@ var Catalog = map[string][]string{
 	PayloadJobs:         {"Type", "Outcome"},
 	EventsPublished:     {"Type"},
 	FallbackLag:         nil,
+
+	EventsDelivered:       {"Type"},
+	EventDeliveryFailures: {"Code"},
+	EventDeliveriesParked: {"Type"},
+	EventDeliveryLatency:  {"Type"},
 }
 
 // Payload job outcomes.
