@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/shared/retry"
@@ -116,6 +117,7 @@ func (c *Client) Call(ctx context.Context, svc Service, op string, in, out any, 
 		var e *Error
 		if errors.As(err, &e) {
 			e.Operation = svc.Target + "." + op
+			c.redact(e)
 			return e
 		}
 		return fmt.Errorf("awsapi: %s.%s: %w", svc.Target, op, err)
@@ -226,6 +228,19 @@ func (c *Client) tries(ctx context.Context, o callOptions, try func(ctx context.
 		again, err = try(ctx)
 		return err
 	})
+}
+
+// redact takes the session token out of an error answer: AWS's answer to
+// a signature it refuses (InvalidSignatureException) quotes the canonical
+// request it expected, X-Amz-Security-Token included, and errors are
+// logged.
+func (c *Client) redact(e *Error) {
+	tok := c.Credentials.SessionToken
+	if tok == "" {
+		return
+	}
+	e.Message = strings.ReplaceAll(e.Message, tok, "[session token]")
+	e.Body = bytes.ReplaceAll(e.Body, []byte(tok), []byte("[session token]"))
 }
 
 func (c *Client) sign(req *http.Request, payloadHash, service string) {

@@ -2,6 +2,8 @@ package awsapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -59,4 +61,37 @@ func TestDoRetriesS3RequestTimeout(t *testing.T) {
 			t.Errorf("%+v after %d tries", e, len(a.bodies))
 		}
 	})
+}
+
+// TestErrorsHideTheSessionToken: AWS's answer to a request whose signature
+// it refuses quotes the canonical request it expected, the session token
+// included; the error (which is logged) must not carry the token on.
+func TestErrorsHideTheSessionToken(t *testing.T) {
+	const token = "IQoJb3JpZ2luX2VjEJr//////////wEaCWV1LXdlc3QtMSJHMEUCIQexampleSessionToken+/=="
+	var c *awsapi.Client
+	a := &answers{script: []func(http.ResponseWriter){func(w http.ResponseWriter) {
+		canonical := "POST\n/\n\ncontent-type:application/x-amz-json-1.0\nhost:" + strings.TrimPrefix(c.Endpoint, "http://") +
+			"\nx-amz-date:20261203T150000Z\nx-amz-security-token:" + token + "\nx-amz-target:DynamoDB_20120810.GetItem\n\n" +
+			"content-type;host;x-amz-date;x-amz-security-token;x-amz-target\n44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+		msg := "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. " +
+			"Consult the service documentation for details.\n\nThe Canonical String for this request should have been\n'" + canonical + "'\n\n"
+		body, _ := json.Marshal(map[string]string{"__type": "com.amazon.coral.service#InvalidSignatureException", "message": msg})
+		jsonAnswer(http.StatusBadRequest, string(body))(w)
+	}}}
+	c = client(t, a)
+	c.Credentials.SessionToken = token
+	err := c.Call(context.Background(), awsapi.DynamoDB, "GetItem", map[string]string{"TableName": "parley"}, nil)
+	var e *awsapi.Error
+	if !errors.As(err, &e) || e.Code != "InvalidSignatureException" {
+		t.Fatalf("%v, want InvalidSignatureException", err)
+	}
+	if a.reqs[0].Header.Get("X-Amz-Security-Token") != token {
+		t.Fatal("the request did not carry the session token")
+	}
+	if strings.Contains(err.Error(), token) || strings.Contains(e.Message, token) || strings.Contains(string(e.Body), token) {
+		t.Errorf("the error carries the session token: %v", err)
+	}
+	if !strings.Contains(e.Message, "x-amz-target:DynamoDB_20120810.GetItem") {
+		t.Errorf("the rest of AWS's message is gone: %q", e.Message)
+	}
 }
