@@ -68,7 +68,9 @@ type Stack struct {
 	WhatsApp *whatsappsim.Simulator
 	Apple    *applesim.Simulator
 	ApplePay *paysim.Simulator
-	srv      *http.Server
+	// App receives event webhooks, at /sim/app/events.
+	App *AppReceiver
+	srv *http.Server
 	// stopping is closed when the server starts shutting down, so that
 	// the playground's live streams end.
 	stopping <-chan struct{}
@@ -117,6 +119,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			WebhookURL: base + "/webhooks/apple/message", Now: now,
 		}),
 		ApplePay: paysim.New(now),
+		App:      &AppReceiver{Key: appKey(cfg), Now: now},
 		done:     make(chan error, 1),
 	}
 	st.srv = &http.Server{Handler: st.routes(), ReadHeaderTimeout: 10 * time.Second}
@@ -166,6 +169,7 @@ func (st *Stack) routes() http.Handler {
 	mux.Handle("/sim/whatsapp/", http.StripPrefix("/sim/whatsapp", st.WhatsApp))
 	mux.Handle("/sim/apple/", http.StripPrefix("/sim/apple", st.Apple))
 	mux.Handle("/sim/applepay/", http.StripPrefix("/sim/applepay", st.ApplePay))
+	mux.Handle("/sim/app/", http.StripPrefix("/sim/app", st.App))
 	mux.Handle("/", playground.Handler(playground.Config{Events: st.Service.Store.Events, Conversation: st.Service.Store.Conversation, Done: st.stopping, Log: st.Service.Log}))
 	return mux
 }
