@@ -94,8 +94,32 @@ func (v BS) MarshalJSON() ([]byte, error) { return appendValue(nil, v) }
 // attribute values. Its JSON is DynamoDB's, both ways.
 type Item map[string]AttributeValue
 
-// errNoMember is the error of a value that names no member type.
-var errNoMember = errors.New("dynamodb: an attribute value without a member")
+// errNoMember is the error of a value that is none of the member types.
+var errNoMember = errors.New("dynamodb: an attribute value is none of S, N, B, BOOL, NULL, L, M, SS, NS and BS")
+
+// MarshalJSON writes DynamoDB's JSON of the item, its attributes in name
+// order. An attribute without a value is an error naming it.
+func (it Item) MarshalJSON() ([]byte, error) {
+	if it == nil {
+		return []byte("null"), nil
+	}
+	return appendItem(nil, it)
+}
+
+func appendItem(buf []byte, it Item) ([]byte, error) {
+	buf = append(buf, '{')
+	for i, k := range slices.Sorted(maps.Keys(it)) {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(appendString(buf, k), ':')
+		var err error
+		if buf, err = appendValue(buf, it[k]); err != nil {
+			return nil, fmt.Errorf("%w (attribute %q)", err, k)
+		}
+	}
+	return append(buf, '}'), nil
+}
 
 // appendValue appends v's JSON to buf.
 func appendValue(buf []byte, v AttributeValue) ([]byte, error) {
@@ -127,17 +151,9 @@ func appendValue(buf []byte, v AttributeValue) ([]byte, error) {
 		}
 		buf = append(buf, ']')
 	case M:
-		buf = append(buf, `{"M":{`...)
-		for i, k := range slices.Sorted(maps.Keys(v)) {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			buf = append(appendString(buf, k), ':')
-			if buf, err = appendValue(buf, v[k]); err != nil {
-				return nil, err
-			}
+		if buf, err = appendItem(append(buf, `{"M":`...), Item(v)); err != nil {
+			return nil, err
 		}
-		buf = append(buf, '}')
 	case SS:
 		buf = appendStrings(append(buf, `{"SS":`...), v)
 	case NS:
@@ -152,7 +168,7 @@ func appendValue(buf []byte, v AttributeValue) ([]byte, error) {
 		}
 		buf = append(buf, ']')
 	default:
-		return nil, fmt.Errorf("dynamodb: attribute value %T: %w", v, errNoMember)
+		return nil, fmt.Errorf("%w: %T", errNoMember, v)
 	}
 	return append(buf, '}'), nil
 }

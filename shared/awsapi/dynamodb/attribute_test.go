@@ -167,8 +167,12 @@ newline"}}`,
 }
 
 func TestMarshalRefusesNilValue(t *testing.T) {
-	if _, err := json.Marshal(L{S("a"), nil}); err == nil {
-		t.Error("a list holding nil marshalled")
+	if _, err := json.Marshal(L{S("a"), nil}); !errors.Is(err, errNoMember) {
+		t.Errorf("a list holding nil: %v", err)
+	}
+	_, err := json.Marshal(struct{ Values Item }{Item{":now": N("1"), ":e": nil}})
+	if !errors.Is(err, errNoMember) || !strings.Contains(err.Error(), `":e"`) {
+		t.Errorf("an item with an attribute without a value: %v, want an error naming it", err)
 	}
 }
 

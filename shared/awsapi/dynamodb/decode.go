@@ -269,7 +269,7 @@ func (d *decoder) value() (AttributeValue, error) {
 		}
 		v = bs
 	default:
-		return nil, fmt.Errorf("%w: member %q", errNoMember, tag)
+		return nil, fmt.Errorf("%w: %q", errNoMember, tag)
 	}
 	if !d.next('}') {
 		return nil, d.fail("an attribute value with more than one member")
