@@ -76,6 +76,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shared/apple/
 	$(GO) test -run '^$$' -fuzz '^FuzzTemplateAgreement$$' -fuzztime $(FUZZTIME) ./infra/whatsappsim/
 	$(GO) test -run '^$$' -fuzz '^FuzzItemJSON$$' -fuzztime $(FUZZTIME) ./shared/awsapi/dynamodb/
+	$(GO) test -run '^$$' -fuzz '^FuzzSignMatchesSDK$$' -fuzztime $(FUZZTIME) ./shared/awsapi/
 
 ## bench: ingest CPU against its floor, a signed batch of $(BATCH_STATUSES) statuses on DynamoDB (moto) against the same requests bare, payload fetch + decrypt against AES-CTR + io.Copy, WhatsApp media fetch against a plain loopback download into the same store, every function's arm64 size and init duration as ratios to an empty aws-lambda-go function (targets 1.5× and 1.3×), DynamoDB requests per operation, S3 puts, gets and presigns against the SDK's S3 client, fallback run throughput
 bench: build
