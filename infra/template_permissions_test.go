@@ -55,3 +55,44 @@ func TestTemplateMissingBlobsReadAsMissing(t *testing.T) {
 		t.Fatal("no function reads blobs")
 	}
 }
+
+// TestTemplateIngestMayBatchRead: ingest asks the store which statuses of
+// a large delivery it stored already (store.ClaimChecker), a BatchGetItem
+// on the table; without the permission DynamoDB refuses it
+// (AccessDeniedException) and every redelivery stores each status again.
+func TestTemplateIngestMayBatchRead(t *testing.T) {
+	fn := resourcesOf[function](t, loadTemplate(t), "AWS::Serverless::Function")["IngestFunction"]
+	table := map[string]any{"Fn::GetAtt": []any{"Table", "Arn"}}
+	for _, p := range fn.Policies {
+		var doc policyDocument
+		b, _ := json.Marshal(p)
+		if json.Unmarshal(b, &doc) != nil {
+			continue
+		}
+		for _, s := range doc.Statement {
+			var res oneOrManyAny
+			json.Unmarshal(s.Resource, &res)
+			if s.Effect == "Allow" && slices.Contains(s.Action, "dynamodb:BatchGetItem") && slices.ContainsFunc(res, func(r any) bool { return jsonEqual(r, table) }) {
+				return
+			}
+		}
+	}
+	t.Error("IngestFunction may not BatchGetItem on the table")
+}
+
+// oneOrManyAny is an IAM Resource: one value or a list.
+type oneOrManyAny []any
+
+func (o *oneOrManyAny) UnmarshalJSON(b []byte) error {
+	var many []any
+	if json.Unmarshal(b, &many) == nil {
+		*o = many
+		return nil
+	}
+	var one any
+	if err := json.Unmarshal(b, &one); err != nil {
+		return err
+	}
+	*o = oneOrManyAny{one}
+	return nil
+}
