@@ -92,8 +92,8 @@ func FromEnv(getenv func(string) string, endpoint string) *Client {
 
 // BaseURL is the endpoint of the service whose host name starts with
 // host: Endpoint when it is set, otherwise
-// https://{host}.{region}.amazonaws.com (amazonaws.com.cn in the China
-// regions).
+// https://{host}.{region}.{suffix}, the DNS suffix of the region's
+// partition (see DNSSuffix).
 func (c *Client) BaseURL(host string) string {
 	if c.Endpoint != "" {
 		return c.Endpoint
@@ -101,10 +101,24 @@ func (c *Client) BaseURL(host string) string {
 	return "https://" + host + "." + c.Region + "." + c.DNSSuffix()
 }
 
-// DNSSuffix is the domain of the region's endpoints.
+// partitions are the DNS suffixes of the AWS partitions other than aws
+// (amazonaws.com, which us-gov-* share), by their regions' prefix.
+var partitions = []struct{ prefix, suffix string }{
+	{"cn-", "amazonaws.com.cn"},
+	{"eusc-", "amazonaws.eu"},
+	{"us-iso-", "c2s.ic.gov"},
+	{"us-isob-", "sc2s.sgov.gov"},
+	{"us-isof-", "csp.hci.ic.gov"},
+	{"eu-isoe-", "cloud.adc-e.uk"},
+}
+
+// DNSSuffix is the domain of the region's endpoints: that of its
+// partition.
 func (c *Client) DNSSuffix() string {
-	if strings.HasPrefix(c.Region, "cn-") {
-		return "amazonaws.com.cn"
+	for _, p := range partitions {
+		if strings.HasPrefix(c.Region, p.prefix) {
+			return p.suffix
+		}
 	}
 	return "amazonaws.com"
 }
