@@ -105,6 +105,8 @@ func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
 		pending[i] = i
 	}
 	var parked []int
+	// codes keeps why the bus last refused each entry, for the log.
+	codes := make([]string, len(evs))
 	err := policy.DoIf(ctx, func(err error) bool { return errors.Is(err, errRefusedForNow) }, func(ctx context.Context, attempt int) error {
 		in := &ebapi.PutEventsInput{Entries: make([]ebapi.PutEventsRequestEntry, len(pending))}
 		for j, i := range pending {
@@ -119,12 +121,14 @@ func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
 			switch {
 			case j >= len(out.Entries):
 				// AWS answers every entry; one it did not answer is parked.
+				codes[i] = "no answer"
 				parked = append(parked, i)
 			case out.Entries[j].ErrorCode == "":
 			case RetryableCode(out.Entries[j].ErrorCode):
+				codes[i] = out.Entries[j].ErrorCode
 				again = append(again, i)
 			default:
-				b.Log.Warn("the bus refused an event", "event_id", evs[i].ID, "code", out.Entries[j].ErrorCode, "error", out.Entries[j].ErrorMessage)
+				codes[i] = out.Entries[j].ErrorCode + ": " + out.Entries[j].ErrorMessage
 				parked = append(parked, i)
 			}
 		}
@@ -137,6 +141,9 @@ func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
 	})
 	if err != nil && !errors.Is(err, errRefusedForNow) {
 		b.Log.Warn("publishing events failed", "count", len(pending), "error", err)
+		for _, i := range pending {
+			codes[i] = awsapi.ErrorCode(err)
+		}
 	}
 	parked = append(parked, pending...)
 	if len(parked) == 0 {
@@ -145,14 +152,14 @@ func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
 	// In the order they were published.
 	slices.Sort(parked)
 	for _, i := range parked {
-		if err := b.park(ctx, evs[i], docs[i]); err != nil {
+		if err := b.park(ctx, evs[i], docs[i], codes[i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (b *Publisher) park(ctx context.Context, ev message.Event, doc string) error {
+func (b *Publisher) park(ctx context.Context, ev message.Event, doc, why string) error {
 	if b.DLQ == nil || b.DLQURL == "" {
 		return fmt.Errorf("eventbridge: event %s could not be published and no dead-letter queue is configured", ev.ID)
 	}
@@ -160,6 +167,6 @@ func (b *Publisher) park(ctx context.Context, ev message.Event, doc string) erro
 	if err != nil {
 		return fmt.Errorf("eventbridge: event %s could not be published nor parked in the dead-letter queue: %w", ev.ID, err)
 	}
-	b.Log.Warn("event parked in the dead-letter queue", "event_id", ev.ID, "type", ev.Type, "channel", ev.Channel)
+	b.Log.Warn("event parked in the dead-letter queue", "event_id", ev.ID, "type", ev.Type, "channel", ev.Channel, "refused", why)
 	return nil
 }

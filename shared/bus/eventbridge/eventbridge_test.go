@@ -199,8 +199,16 @@ func TestRetryableRefusalsAreSentAgain(t *testing.T) {
 		}
 		return ""
 	}
+	var logged strings.Builder
+	p.Log = slog.New(slog.NewTextHandler(&logged, nil))
 	if err := p.Publish(ctx, testEvents(5)...); err != nil {
 		t.Fatal(err)
+	}
+	for _, want := range []string{"event_id=evt_3 type=message.received channel=whatsapp refused=ThrottlingException",
+		`event_id=evt_4 type=message.received channel=whatsapp refused="InvalidArgument: Refused: InvalidArgument."`} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("the log does not say %s:\n%s", want, logged.String())
+		}
 	}
 	want := [][]string{{"evt_0", "evt_1", "evt_2", "evt_3", "evt_4"}, {"evt_1", "evt_2", "evt_3"}, {"evt_2", "evt_3"}}
 	if got := b.requests(); fmt.Sprint(got) != fmt.Sprint(want) {
