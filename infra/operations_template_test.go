@@ -243,7 +243,7 @@ func TestTemplateAlarms(t *testing.T) {
 	}
 	// What the issue of operating parley asks to be alarmed on.
 	for _, want := range []string{"Errors", "Throttles", "ApproximateNumberOfMessagesVisible", metrics.WebhookServerErrors,
-		metrics.PlatformErrors, metrics.FallbackLag, "5xx"} {
+		metrics.PlatformErrors, metrics.FallbackLag, "5xx", metrics.EventDeliveriesParked} {
 		if !slices.Contains(watched, want) {
 			t.Errorf("no alarm watches %s", want)
 		}
@@ -331,7 +331,8 @@ func TestTemplateDashboard(t *testing.T) {
 			}
 		}
 		for _, want := range []string{metrics.MessagesSent, metrics.MessagesReceived, metrics.MessagesFailed, metrics.WebhookLatency,
-			metrics.PlatformLatency, metrics.PlatformErrors, metrics.FallbackLag, metrics.PayloadJobs} {
+			metrics.PlatformLatency, metrics.PlatformErrors, metrics.FallbackLag, metrics.PayloadJobs,
+			metrics.EventsDelivered, metrics.EventDeliveryFailures, metrics.EventDeliveriesParked, metrics.EventDeliveryLatency} {
 			if !slices.Contains(graphed, want) {
 				t.Errorf("%s: no graph of %s", id, want)
 			}
