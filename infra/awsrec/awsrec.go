@@ -68,6 +68,21 @@ func (r *Recorder) Take() []Request {
 	return reqs
 }
 
+// CheckPair takes the two requests sent since the last Take, parley's
+// first and the SDK's second, and fails t unless they name the same
+// operation with the same content type and the same JSON.
+func (r *Recorder) CheckPair(t testing.TB, name string) {
+	t.Helper()
+	reqs := r.Take()
+	if len(reqs) != 2 {
+		t.Fatalf("%s: %d requests, want 2", name, len(reqs))
+	}
+	got, want := reqs[0], reqs[1]
+	if got.Target != want.Target || got.ContentType != want.ContentType || !SameJSON(got.Body, want.Body) {
+		t.Errorf("%s:\n sent %s %s %s\n SDK  %s %s %s", name, got.Target, got.ContentType, got.Body, want.Target, want.ContentType, want.Body)
+	}
+}
+
 // SameJSON reports whether a and b are the same JSON value: the same
 // members with the same values, in any order and whatever the escaping;
 // numbers compare by their text.

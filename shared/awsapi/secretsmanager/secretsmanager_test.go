@@ -40,11 +40,7 @@ func TestGetSecretValueIsTheSDKs(t *testing.T) {
 		if _, err := theirs.GetSecretValue(ctx, &c.theirs); err != nil {
 			t.Fatal(err)
 		}
-		reqs := rec.Take()
-		got, want := reqs[0], reqs[1]
-		if got.Target != want.Target || got.ContentType != want.ContentType || !awsrec.SameJSON(got.Body, want.Body) {
-			t.Errorf("%s:\n sent %s %s %s\n SDK  %s %s %s", c.name, got.Target, got.ContentType, got.Body, want.Target, want.ContentType, want.Body)
-		}
+		rec.CheckPair(t, c.name)
 	}
 }
 

@@ -68,14 +68,7 @@ func TestRequestsAreTheSDKs(t *testing.T) {
 		if err := c.theirs(); err != nil {
 			t.Fatalf("%s (SDK): %v", c.name, err)
 		}
-		reqs := rec.Take()
-		if len(reqs) != 2 {
-			t.Fatalf("%s: %d requests, want 2", c.name, len(reqs))
-		}
-		got, want := reqs[0], reqs[1]
-		if got.Target != want.Target || got.ContentType != want.ContentType || !awsrec.SameJSON(got.Body, want.Body) {
-			t.Errorf("%s:\n sent %s %s %s\n SDK  %s %s %s", c.name, got.Target, got.ContentType, got.Body, want.Target, want.ContentType, want.Body)
-		}
+		rec.CheckPair(t, c.name)
 	}
 }
 
