@@ -316,9 +316,9 @@ func check(body []byte) (checked, error) {
 	return c, err
 }
 
-// checkGroupTemplate refuses commerce buttons in a template sent to a
-// group, on the template or on its carousel's cards: groups take no
-// commerce messages.
+// checkGroupTemplate refuses commerce (catalog, product, order) and
+// calling buttons in a template sent to a group, on the template or on
+// its carousel's cards: groups take neither.
 func checkGroupTemplate(req params) error {
 	var t struct {
 		Components json.RawMessage `json:"components"`
@@ -338,8 +338,13 @@ func groupButtons(path string, components json.RawMessage) error {
 	json.Unmarshal(components, &comps)
 	for i, c := range comps {
 		at := fmt.Sprintf("%s[%d]", path, i)
-		if strings.EqualFold(c.Type, "button") && slices.Contains([]string{"catalog", "mpm", "spm"}, strings.ToLower(c.SubType)) {
-			return badValue("Param %s.sub_type %s cannot be sent to a group: groups take no commerce messages.", at, c.SubType)
+		if strings.EqualFold(c.Type, "button") {
+			switch strings.ToLower(c.SubType) {
+			case "catalog", "mpm", "spm", "order_details":
+				return badValue("Param %s.sub_type %s cannot be sent to a group: groups take no commerce messages.", at, c.SubType)
+			case "voice_call":
+				return badValue("Param %s.sub_type %s cannot be sent to a group: the Calling API is not supported in groups.", at, c.SubType)
+			}
 		}
 		for j, card := range c.Cards {
 			if err := groupButtons(fmt.Sprintf("%s.cards[%d].components", at, j), card.Components); err != nil {

@@ -52,6 +52,8 @@ func TestSendRecipientRefusals(t *testing.T) {
 		{"interactive to a group", `{"messaging_product":"whatsapp","recipient_type":"group","to":"` + group + `","type":"interactive","interactive":{"type":"button","body":{"text":"x"},"action":{"buttons":[{"type":"reply","reply":{"id":"a","title":"A"}}]}}}`, "group"},
 		{"reaction to a group", `{"messaging_product":"whatsapp","recipient_type":"group","to":"` + group + `","type":"reaction","reaction":{"message_id":"wamid.X","emoji":"👍"}}`, "group"},
 		{"catalog template to a group", `{"messaging_product":"whatsapp","recipient_type":"group","to":"` + group + `","type":"template","template":{"name":"spring","language":{"code":"en"},"components":[{"type":"button","sub_type":"catalog","index":"0","parameters":[{"type":"action","action":{"thumbnail_product_retailer_id":"sku-1"}}]}]}}`, "commerce"},
+		{"call button template to a group", `{"messaging_product":"whatsapp","recipient_type":"group","to":"` + group + `","type":"template","template":{"name":"call_us_back","language":{"code":"en"},"components":[{"type":"button","sub_type":"voice_call","parameters":[{"type":"ttl_minutes","ttl_minutes":720}]}]}}`, "Calling"},
+		{"order template to a group", `{"messaging_product":"whatsapp","recipient_type":"group","to":"` + group + `","type":"template","template":{"name":"invoice_ready","language":{"code":"en"},"components":[{"type":"button","sub_type":"order_details","index":0,"parameters":[{"type":"action","action":{"order_details":{"reference_id":"inv-1"}}}]}]}}`, "commerce"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			status, ans := s.send(t, tt.body)

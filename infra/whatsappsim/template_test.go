@@ -279,3 +279,50 @@ func mutate(rng *rand.Rand, v any) any {
 	nodes[rng.IntN(len(nodes))]()
 	return v
 }
+
+// TestTemplatesToGroup: each template fixture sent to a group is refused
+// by the simulator exactly when parley refuses it for a group (commerce
+// and call buttons), and taken otherwise.
+func TestTemplatesToGroup(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(whatsappTestdata, "templates", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no template fixtures: %v", err)
+	}
+	s := newStack(t, business)
+	refused := 0
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		t.Run(name, func(t *testing.T) {
+			var m message.Message
+			raw, err := os.ReadFile(f)
+			if err != nil || json.Unmarshal(raw, &m) != nil {
+				t.Fatalf("read %s: %v", f, err)
+			}
+			parley := whatsapp.CheckRecipient(group, m)
+			body, err := os.ReadFile(filepath.Join(whatsappTestdata, "out", "template_"+name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req map[string]json.RawMessage
+			if err := json.Unmarshal(body, &req); err != nil {
+				t.Fatal(err)
+			}
+			req["recipient_type"], req["to"] = json.RawMessage(`"group"`), json.RawMessage(`"`+group+`"`)
+			delete(req, "recipient")
+			out, _ := json.Marshal(req)
+			status, got := s.send(t, string(out))
+			switch {
+			case len(parley) > 0:
+				refused++
+				if status != http.StatusBadRequest || got.Error == nil || !strings.Contains(got.Error.ErrorData.Details, "cannot be sent to a group") {
+					t.Errorf("parley refuses (%v); simulator answered %d %+v", parley, status, got.Error)
+				}
+			case status != http.StatusOK:
+				t.Errorf("parley sends it; simulator answered %d %+v", status, got.Error)
+			}
+		})
+	}
+	if refused == 0 {
+		t.Error("no fixture is refused for a group")
+	}
+}

@@ -25,8 +25,15 @@ var groupTypes = map[string]bool{
 }
 
 // groupTemplateButtons are the template button sub_types a group message
-// cannot carry: commerce buttons (Meta's groups take no commerce messages).
-var groupTemplateButtons = map[string]bool{"catalog": true, "mpm": true, "spm": true}
+// cannot carry, with why: Meta's Groups API lists commerce, calling and
+// interactive messages as unsupported in groups (CHANNEL.md).
+var groupTemplateButtons = map[string]string{
+	"catalog":       "groups take no commerce messages",
+	"mpm":           "groups take no commerce messages",
+	"spm":           "groups take no commerce messages",
+	"order_details": "groups take no commerce messages (an order to pay)",
+	"voice_call":    "groups take no calling",
+}
 
 // CheckRecipient checks to (see checkTo), and m for it: a group takes only
 // the types Meta's Groups API sends.
@@ -43,8 +50,8 @@ func CheckRecipient(to string, m message.Message) message.Problems {
 		}
 		if m.Type == message.TypeTemplate {
 			for _, b := range templateButtons("message.components", m.Components) {
-				if groupTemplateButtons[b.subType] {
-					ps.Add(b.path+".sub_type", "%q buttons cannot be sent to a WhatsApp group: groups take no commerce messages", b.subType)
+				if why, no := groupTemplateButtons[b.subType]; no {
+					ps.Add(b.path+".sub_type", "%q buttons cannot be sent to a WhatsApp group: %s", b.subType, why)
 				}
 			}
 		}

@@ -127,20 +127,28 @@ func TestTemplateRefusals(t *testing.T) {
 	}
 }
 
-// TestTemplateCommerceToGroup: a product carousel's View buttons are
-// commerce, which a WhatsApp group does not take; a media carousel goes.
+// TestTemplateCommerceToGroup: a product carousel's View buttons, a
+// catalog, multi-product or order button are commerce, and a call button
+// is calling, none of which a WhatsApp group takes; every other fixture
+// (a media carousel among them) goes.
 func TestTemplateCommerceToGroup(t *testing.T) {
 	for _, tc := range templateCases(t) {
-		if tc.name != "product_card_carousel" && tc.name != "media_card_carousel" {
-			continue
-		}
 		t.Run(tc.name, func(t *testing.T) {
 			got := CheckRecipient(group, tc.msg)
 			var want message.Problems
-			if tc.name == "product_card_carousel" {
+			switch tc.name {
+			case "product_card_carousel":
 				for j := range 3 {
 					want.Add(fmt.Sprintf("message.components[1].cards[%d].components[1].sub_type", j), `"spm" buttons cannot be sent to a WhatsApp group: groups take no commerce messages`)
 				}
+			case "catalog":
+				want.Add("message.components[1].sub_type", `"catalog" buttons cannot be sent to a WhatsApp group: groups take no commerce messages`)
+			case "multi_product":
+				want.Add("message.components[2].sub_type", `"mpm" buttons cannot be sent to a WhatsApp group: groups take no commerce messages`)
+			case "order_details":
+				want.Add("message.components[2].sub_type", `"order_details" buttons cannot be sent to a WhatsApp group: groups take no commerce messages (an order to pay)`)
+			case "voice_call":
+				want.Add("message.components[1].sub_type", `"voice_call" buttons cannot be sent to a WhatsApp group: groups take no calling`)
 			}
 			if !equalProblems(got, want) {
 				t.Errorf("CheckRecipient = %v, want %v", got, want)
