@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Template limits Meta documents for sending.
@@ -13,11 +14,14 @@ const (
 	templateHeaderTextLimit   = 60
 	templateBodyTextLimit     = 1024
 	templateBodyOnlyTextLimit = 32768 // a body sent as the only component
-	couponCodeLimit           = 15
-	maxButtonIndex            = 9 // ten buttons at most, and ten cards
-	minCards, maxCards        = 2, 10
-	maxCardButtons            = 2
-	templateSectionsLimit     = 10
+	// A card's body holds 160 characters, its variables counted against
+	// it; the message body of a carousel template 1024 likewise.
+	cardBodyTextLimit     = 160
+	couponCodeLimit       = 15
+	maxButtonIndex        = 9 // ten buttons at most, and ten cards
+	minCards, maxCards    = 2, 10
+	maxCardButtons        = 2
+	templateSectionsLimit = 10
 	// A voice call button lives 1 to 43200 minutes (30 days), and its
 	// payload has at most 512 characters.
 	voiceCallTTLLimit     = 43200
@@ -111,6 +115,17 @@ func checkComponents(parent params, key string, components []json.RawMessage, ca
 	indexes := map[int]bool{}
 	var headerAndButtons []string
 	buttons, carousel := 0, false
+	// Each text variable of the body has a limit; on a card or beside a
+	// carousel, so have all of them together.
+	each, total := templateBodyTextLimit, 0
+	switch {
+	case card:
+		each, total = cardBodyTextLimit, cardBodyTextLimit
+	case bodyOnly:
+		each = templateBodyOnlyTextLimit
+	case holdsCarousel(components):
+		total = templateBodyTextLimit
+	}
 	for i, raw := range components {
 		var probe struct {
 			Type string `json:"type"`
@@ -144,12 +159,15 @@ func checkComponents(parent params, key string, components []json.RawMessage, ca
 				return "", err
 			}
 		case "body":
-			limit := templateBodyTextLimit
-			if bodyOnly {
-				limit = templateBodyOnlyTextLimit
-			}
-			if _, err := templateParameters(c, bodyParameterTypes, "", limit); err != nil {
+			if _, err := templateParameters(c, bodyParameterTypes, "", each); err != nil {
 				return "", err
+			}
+			if n := textRunes(c); total > 0 && n > total {
+				what := "Message body"
+				if card {
+					what = "Card body"
+				}
+				return "", badValue("%s text length invalid: its variables hold %d characters. Max length: %d", what, n, total)
 			}
 		case "button":
 			buttons++
@@ -181,6 +199,37 @@ func checkComponents(parent params, key string, components []json.RawMessage, ca
 		return "", badValue("Param %s is not allowed beside a carousel: its cards carry the headers and buttons.", headerAndButtons[0])
 	}
 	return headerType, nil
+}
+
+// holdsCarousel reports whether components hold a carousel.
+func holdsCarousel(components []json.RawMessage) bool {
+	for _, raw := range components {
+		var probe struct {
+			Type string `json:"type"`
+		}
+		json.Unmarshal(raw, &probe)
+		if strings.EqualFold(probe.Type, "carousel") {
+			return true
+		}
+	}
+	return false
+}
+
+// textRunes counts the characters of a checked component's text
+// parameters: what they add to the text Meta renders.
+func textRunes(c params) int {
+	var list []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	json.Unmarshal(c.m["parameters"], &list)
+	n := 0
+	for _, p := range list {
+		if strings.EqualFold(p.Type, "text") {
+			n += utf8.RuneCountInString(p.Text)
+		}
+	}
+	return n
 }
 
 func checkTemplateHeader(c params, card bool) (string, error) {

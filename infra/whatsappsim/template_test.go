@@ -1,6 +1,7 @@
 package whatsappsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -96,6 +97,17 @@ func TestTemplateTextLimits(t *testing.T) {
 		{"body text alone", templateBodyOnlyTextLimit, func(s string) string {
 			return `{"type":"body","parameters":[` + param("text", s) + `]}`
 		}, "Parameter text length invalid. Min length: 1, Max length: 32768"},
+		{"card body text", cardBodyTextLimit, func(s string) string {
+			return strings.Replace(mediaCarousel, `"text":"seven courses"`, `"text":`+quote(s), 1)
+		}, "Parameter text length invalid. Min length: 1, Max length: 160"},
+		{"card body text, two variables", cardBodyTextLimit, func(s string) string {
+			half := len([]rune(s)) / 2
+			return strings.Replace(mediaCarousel, `{"type":"text","text":"seven courses"}`, param("text", string([]rune(s)[:half]))+","+param("text", string([]rune(s)[half:])), 1)
+		}, "Card body text length invalid: its variables hold 161 characters. Max length: 160"},
+		{"carousel message body, two variables", templateBodyTextLimit, func(s string) string {
+			half := len([]rune(s)) / 2
+			return strings.Replace(mediaCarousel, `{"type":"text","text":"Sam"}`, param("text", string([]rune(s)[:half]))+","+param("text", string([]rune(s)[half:])), 1)
+		}, "Message body text length invalid: its variables hold 1025 characters. Max length: 1024"},
 		{"coupon code", couponCodeLimit, func(s string) string {
 			return `{"type":"button","sub_type":"copy_code","index":0,"parameters":[` + param("coupon_code", s) + `]}`
 		}, "Coupon code length invalid. Min length: 1, Max length: 15"},
@@ -146,6 +158,25 @@ func TestTemplateCommerceToGroup(t *testing.T) {
 		})
 	}
 }
+
+// mediaCarousel is the components of the media card carousel fixture,
+// without the brackets that close the list (template adds them).
+var mediaCarousel = func() string {
+	b, _ := os.ReadFile(filepath.Join(whatsappTestdata, "templates", "media_card_carousel.json"))
+	var m struct {
+		Components json.RawMessage `json:"components"`
+	}
+	json.Unmarshal(b, &m)
+	var list []json.RawMessage
+	json.Unmarshal(m.Components, &list)
+	parts := make([]string, len(list))
+	for i, c := range list {
+		var buf bytes.Buffer
+		json.Compact(&buf, c)
+		parts[i] = buf.String()
+	}
+	return strings.Join(parts, ",")
+}()
 
 // FuzzTemplateAgreement: parley and the simulator agree on every
 // template's components: what one refuses, the other refuses too.
@@ -232,7 +263,7 @@ func clone(v any) any {
 
 // replacements are the values a mutation puts in place of another.
 var replacements = []any{nil, "", " ", "x", "0", "10", "TEXT", "Hi\tthere", 0.0, 1.0, -1.0, 10.0, 1.5, 91.0, true,
-	[]any{}, map[string]any{}, strings.Repeat("w", 61), strings.Repeat("w", 16)}
+	[]any{}, map[string]any{}, strings.Repeat("w", 61), strings.Repeat("w", 16), strings.Repeat("w", 161)}
 
 // mutate changes one node of v, picked at random: it removes a key or an
 // element, repeats an element, or replaces a value.

@@ -20,6 +20,11 @@ const (
 	// templateBodyOnlyTextLimit one of a body sent as the only component.
 	templateBodyTextLimit     = 1024
 	templateBodyOnlyTextLimit = 32768
+	// cardBodyTextLimit bounds a carousel card's body: its variables
+	// count against it, so together they hold no more (Meta's media card
+	// carousel page). The message body of a carousel template is bound
+	// the same way by templateBodyTextLimit.
+	cardBodyTextLimit = 160
 	// couponCodeLimit bounds a copy_code button's coupon code.
 	couponCodeLimit = 15
 	// maxButtonIndex is the last button position: a template has at most
@@ -165,6 +170,17 @@ func checkComponentList(ps *message.Problems, path string, comps []jsonObject, c
 	indexes := map[int]string{}    // button index → path of the first one
 	var buttons, headerAt []string // paths of the buttons and the header
 	carousel := ""
+	// The body's text limit: each variable's, and, on a card or beside a
+	// carousel, that of all its variables together.
+	each, total := templateBodyTextLimit, 0
+	switch {
+	case card:
+		each, total = cardBodyTextLimit, cardBodyTextLimit
+	case bodyOnly:
+		each = templateBodyOnlyTextLimit
+	case hasCarousel(comps):
+		total = templateBodyTextLimit
+	}
 	for i, c := range comps {
 		if c == nil {
 			continue
@@ -201,13 +217,19 @@ func checkComponentList(ps *message.Problems, path string, comps []jsonObject, c
 				headerType = t
 			}
 		case compBody:
-			limit := templateBodyTextLimit
-			if bodyOnly {
-				limit = templateBodyOnlyTextLimit
-			}
 			prms, _ := parameters(ps, p+".parameters", c["parameters"], bodyParams, "a body")
+			sum, over := 0, false
 			for _, prm := range prms {
-				checkText(ps, prm, limit)
+				over = checkText(ps, prm, each) || over
+				sum += textLen(prm)
+			}
+			if total > 0 && sum > total && !over {
+				what := "the message body of a carousel template"
+				if card {
+					what = "a card's body"
+				}
+				ps.Add(p+".parameters", "%d characters of text variables together, the limit is %d: they count against %s, which holds %d characters with its own text",
+					sum, total, what, total)
 			}
 		case compButton:
 			buttons = append(buttons, p)
@@ -622,12 +644,35 @@ func checkMPMSections(ps *message.Problems, path string, raw json.RawMessage) {
 	}
 }
 
-// checkText checks a text parameter's length.
-func checkText(ps *message.Problems, prm templateParameter, limit int) {
-	if prm.typ == "text" {
-		s, _ := str(prm.obj["text"])
-		ps.MaxLen(prm.path+".text", s, limit)
+// checkText checks a text parameter's length and reports whether it is
+// over the limit.
+func checkText(ps *message.Problems, prm templateParameter, limit int) bool {
+	if n := textLen(prm); n > limit {
+		ps.Add(prm.path+".text", "%d characters, the limit is %d", n, limit)
+		return true
 	}
+	return false
+}
+
+// textLen is the length of a text parameter's value, 0 for other types:
+// currency and date_time are rendered by WhatsApp, their length unknown
+// beforehand.
+func textLen(prm templateParameter) int {
+	if prm.typ != "text" {
+		return 0
+	}
+	s, _ := str(prm.obj["text"])
+	return message.Len(s)
+}
+
+// hasCarousel reports whether comps hold a carousel component.
+func hasCarousel(comps []jsonObject) bool {
+	for _, c := range comps {
+		if typ, _ := enum(c["type"]); typ == compCarousel {
+			return true
+		}
+	}
+	return false
 }
 
 // nonBlank reads raw as a string with more than spaces in it.

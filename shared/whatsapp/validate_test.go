@@ -142,6 +142,14 @@ var lengthLimits = []struct {
 	{"message.components[0].parameters[0].text", 32768, func(s string) message.Message {
 		return withComponents(`[{"type":"body","parameters":[{"type":"text","text":%s}]}]`, s)
 	}},
+	// A carousel card's body holds 160 characters; the message body beside
+	// the carousel 1024.
+	{"message.components[1].cards[1].components[1].parameters[0].text", 160, func(s string) message.Message {
+		return withComponents(carousel(`"Sam"`, `"one"`, "%s"), s)
+	}},
+	{"message.components[0].parameters[0].text", 1024, func(s string) message.Message {
+		return withComponents(carousel("%s", `"one"`, `"two"`), s)
+	}},
 	{"message.components[0].parameters[0].coupon_code", 15, func(s string) message.Message {
 		return withComponents(`[{"type":"button","sub_type":"copy_code","index":0,"parameters":[{"type":"coupon_code","coupon_code":%s}]}]`, s)
 	}},
@@ -149,6 +157,62 @@ var lengthLimits = []struct {
 		return withComponents(`[{"type":"button","sub_type":"mpm","index":0,"parameters":[{"type":"action","action":{"thumbnail_product_retailer_id":"sku-1",
 			"sections":[{"title":%s,"product_items":[{"product_retailer_id":"sku-1"}]}]}}]}]`, s)
 	}},
+}
+
+// carousel is a media card carousel template's components with one text
+// variable in the message body and one in each of two cards' bodies, the
+// three given as JSON (or as %s for withComponents).
+func carousel(body, card0, card1 string) string {
+	card := func(i int, text string) string {
+		return fmt.Sprintf(`{"card_index":%d,"components":[{"type":"header","parameters":[{"type":"image","image":{"id":"1402299281192839"}}]},`+
+			`{"type":"body","parameters":[{"type":"text","text":%s}]},{"type":"button","sub_type":"quick_reply","index":"0","parameters":[{"type":"payload","payload":"pick:%d"}]}]}`, i, text, i)
+	}
+	return `[{"type":"body","parameters":[{"type":"text","text":` + body + `}]},{"type":"carousel","cards":[` + card(0, card0) + "," + card(1, card1) + `]}]`
+}
+
+// TestCarouselBodyTotals: the text variables of a card's body count
+// together against its 160 characters, and those of a carousel
+// template's message body against its 1024, in every alphabet.
+func TestCarouselBodyTotals(t *testing.T) {
+	two := func(a, b string) string {
+		qa, _ := json.Marshal(a)
+		qb, _ := json.Marshal(b)
+		return `{"type":"text","text":` + string(qa) + `},{"type":"text","text":` + string(qb) + `}`
+	}
+	for _, tt := range []struct {
+		name, field, what string
+		limit             int
+		build             func(vars string) string
+	}{
+		{"card body", "message.components[1].cards[0].components[1].parameters", "a card's body", 160, func(vars string) string {
+			return strings.Replace(carousel(`"Sam"`, `"one"`, `"two"`), `{"type":"text","text":"one"}`, vars, 1)
+		}},
+		{"message body", "message.components[0].parameters", "the message body of a carousel template", 1024, func(vars string) string {
+			return strings.Replace(carousel(`"Sam"`, `"one"`, `"two"`), `{"type":"text","text":"Sam"}`, vars, 1)
+		}},
+	} {
+		for _, a := range alphabets {
+			t.Run(tt.name+"/"+a.name, func(t *testing.T) {
+				m := validTemplate()
+				half := tt.limit / 2
+				m.Components = json.RawMessage(tt.build(two(fill(a.unit, half), fill(a.unit, tt.limit-half))))
+				if ps := Validate(m); ps != nil {
+					t.Errorf("at the limit: Validate = %v, want no problems", ps)
+				}
+				m.Components = json.RawMessage(tt.build(two(fill(a.unit, half), fill(a.unit, tt.limit-half+1))))
+				want := message.Problems{{Field: tt.field, Problem: fmt.Sprintf("%d characters of text variables together, the limit is %d: they count against %s, which holds %d characters with its own text",
+					tt.limit+1, tt.limit, tt.what, tt.limit)}}
+				if ps := Validate(m); !reflect.DeepEqual(ps, want) {
+					t.Errorf("one over: Validate = %v, want %v", ps, want)
+				}
+			})
+		}
+	}
+	// A body beside no carousel is not bound by its variables' total.
+	m := withComponents(`[{"type":"header","parameters":[{"type":"text","text":"Hi"}]},{"type":"body","parameters":[{"type":"text","text":%s},{"type":"text","text":"x"}]}]`, strings.Repeat("a", 1024))
+	if ps := Validate(m); ps != nil {
+		t.Errorf("a body of 1025 characters of variables beside no carousel: Validate = %v, want no problems", ps)
+	}
 }
 
 // withComponents is a template whose components are format with s, quoted,
