@@ -133,8 +133,8 @@ func (c *Client) Call(ctx context.Context, svc Service, op string, in, out any, 
 
 // Do signs req for signingName (payloadHash as in Sign) and sends it,
 // returning the answer whatever its status, for the caller to read in its
-// protocol (S3's errors are XML; see ReadXMLError). A connection failure,
-// a 5xx answer or a 400 whose code AWS asks to retry (S3's RequestTimeout)
+// protocol (S3's errors are XML; see ReadXMLError). A connection failure
+// or an answer AWS asks to retry (see Retryable; S3's 400 RequestTimeout)
 // is tried again, up to MaxAttempts times, when the body
 // can be sent again: none, or req.GetBody set (http.NewRequest sets it
 // for bytes and strings readers). The last answer is returned as it came.
@@ -179,19 +179,16 @@ func (c *Client) Do(ctx context.Context, signingName string, req *http.Request, 
 		if err != nil {
 			return true, err
 		}
-		if resp.StatusCode/100 != 5 && resp.StatusCode != http.StatusBadRequest {
+		if resp.StatusCode < 400 {
 			return false, nil
 		}
 		// Read the error document, so that the last answer can still be
-		// returned with it.
+		// returned with it, and tell from it whether AWS asks to retry (a
+		// 500 or 503, S3's 400 RequestTimeout: the connection stalled
+		// while the request was sent).
 		doc, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
 		resp.Body = io.NopCloser(bytes.NewReader(doc))
-		if resp.StatusCode/100 == 5 {
-			return true, &Error{Status: resp.StatusCode}
-		}
-		// A 400 AWS asks to retry: S3's RequestTimeout, the connection
-		// having stalled while the request was sent.
 		if e := XMLError(resp.StatusCode, doc); Retryable(e.Status, e.Code) {
 			return true, e
 		}

@@ -307,3 +307,24 @@ func TestCallOnMoto(t *testing.T) {
 		t.Errorf("missing secret: %v", err)
 	}
 }
+
+// TestNotImplementedIsFinal: a 501 is AWS saying it will never do the
+// request; it is not tried again, by Call or by Do.
+func TestNotImplementedIsFinal(t *testing.T) {
+	a := &answers{script: []func(http.ResponseWriter){func(w http.ResponseWriter) {
+		w.WriteHeader(http.StatusNotImplemented)
+		io.WriteString(w, "<Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented.</Message></Error>")
+	}}}
+	c := client(t, a)
+	req, _ := http.NewRequest(http.MethodPut, c.Endpoint+"/bucket/key", strings.NewReader("x"))
+	resp, err := c.Do(context.Background(), "s3", req, awsapi.UnsignedPayload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := awsapi.ReadXMLError(resp); e.Code != "NotImplemented" || len(a.reqs) != 1 {
+		t.Errorf("%+v after %d tries", e, len(a.reqs))
+	}
+	if err := c.Call(context.Background(), awsapi.SQS, "SendMessage", nil, nil); err == nil || len(a.reqs) != 2 {
+		t.Errorf("%v after %d tries in all", err, len(a.reqs))
+	}
+}

@@ -57,7 +57,8 @@ func ErrorCode(err error) string {
 }
 
 // Retryable reports whether AWS asks for a request that failed with status
-// and code to be tried again: a server error, or throttling.
+// and code to be tried again: a server error that may pass (500, 502, 503,
+// 504; not 501 Not Implemented), or throttling.
 func Retryable(status int, code string) bool {
 	switch code {
 	case "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
@@ -67,7 +68,12 @@ func Retryable(status int, code string) bool {
 		"RequestTimeout", "RequestTimeoutException", "InternalError", "InternalFailure", "ServiceUnavailable":
 		return true
 	}
-	return status >= 500 || status == http.StatusTooManyRequests
+	switch status {
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable,
+		http.StatusGatewayTimeout, http.StatusTooManyRequests:
+		return true
+	}
+	return false
 }
 
 // jsonError reads the error answer of a JSON-protocol service:

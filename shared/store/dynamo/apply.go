@@ -126,17 +126,17 @@ func (b *batch) touch(t store.TouchConversation) {
 		if t.Window > 0 {
 			set[attrWindowClosesAt] = num(t.InboundAt.Add(t.Window).UnixNano())
 		}
-		b.forward("conversation "+pk, key(pk, skConversation), t.InboundAt, t.Retention, set)
+		b.forward("conversation "+shown(pk), key(pk, skConversation), t.InboundAt, t.Retention, set)
 	}
 	if !t.ClosedAt.IsZero() {
-		b.forward("close of "+pk, key(pk, skClosed), t.ClosedAt, t.Retention, nil)
+		b.forward("close of "+shown(pk), key(pk, skClosed), t.ClosedAt, t.Retention, nil)
 	}
 	if len(t.Capabilities) > 0 {
 		caps := make([]dynamodb.AttributeValue, len(t.Capabilities))
 		for i, c := range t.Capabilities {
 			caps[i] = str(c)
 		}
-		b.forward("capabilities of "+pk, key(pk, skCapabilities), t.At(), t.Retention,
+		b.forward("capabilities of "+shown(pk), key(pk, skCapabilities), t.At(), t.Retention,
 			map[string]dynamodb.AttributeValue{attrCapabilities: dynamodb.L(caps)})
 	}
 	r := t.Routing

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"hash/fnv"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/shared/awsapi/dynamodb"
+	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
 )
@@ -92,6 +94,16 @@ type item = dynamodb.Item
 
 func conversationPK(k store.ConversationKey) string {
 	return "CONV#" + string(k.Channel) + "#" + k.BusinessID + "#" + k.CustomerID
+}
+
+// shown is a partition key as errors show it: a conversation's customer id
+// masked as the logs mask it (logs.Mask), since errors reach the logs.
+func shown(pk string) string {
+	parts := strings.SplitN(pk, "#", 4)
+	if len(parts) != 4 || parts[0] != "CONV" {
+		return pk
+	}
+	return "CONV#" + parts[1] + "#" + parts[2] + "#" + logs.Mask(parts[3])
 }
 
 func messagePK(id string) string { return "MSG#" + id }
@@ -217,7 +229,7 @@ func dataOf(it item, v any) error {
 		return err
 	}
 	if err := json.Unmarshal([]byte(s), v); err != nil {
-		return errorf("item %s/%s: decoding %T: %w", keyText(it, attrPK), keyText(it, attrSK), v, err)
+		return errorf("item %s/%s: decoding %T: %w", shown(keyText(it, attrPK)), keyText(it, attrSK), v, err)
 	}
 	return nil
 }

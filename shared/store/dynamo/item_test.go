@@ -1,11 +1,16 @@
 package dynamo
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/parleyhq/parley/shared/awsapi"
 	"github.com/parleyhq/parley/shared/clock"
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
@@ -172,5 +178,27 @@ func TestForwardOnly(t *testing.T) {
 	got, err := s.Conversation(ctx, k)
 	if err != nil || !got.LastInboundAt.Equal(start.Add(time.Hour)) || !got.WindowClosesAt.Equal(start.Add(25*time.Hour)) {
 		t.Errorf("Conversation = %+v, %v", got, err)
+	}
+}
+
+// TestErrorsMaskCustomers: a failed read of a conversation names it with
+// the customer id masked as the logs mask it, since errors reach the logs.
+func TestErrorsMaskCustomers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}`)
+	}))
+	defer srv.Close()
+	s := New(Config{AWS: &awsapi.Client{Region: "eu-west-1", Endpoint: srv.URL}, Table: "parley"})
+	k := store.ConversationKey{Channel: message.WhatsApp, BusinessID: "106540352242922", CustomerID: "447700900123"}
+	_, err := s.Conversation(context.Background(), k)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	if strings.Contains(err.Error(), k.CustomerID) || !strings.Contains(err.Error(), "CONV#whatsapp#106540352242922#********0123") {
+		t.Errorf("error %q", err)
+	}
+	if shown("MSG#abc#def#ghi") != "MSG#abc#def#ghi" {
+		t.Error("a key other than a conversation's is changed")
 	}
 }

@@ -27,7 +27,7 @@ func (s *Store) Conversation(ctx context.Context, k store.ConversationKey) (mess
 		ConsistentRead:            true,
 	})
 	if err != nil {
-		return message.Conversation{}, errorf("conversation %s: %w", pk, err)
+		return message.Conversation{}, errorf("conversation %s: %w", shown(pk), err)
 	}
 	now := s.clock.Now()
 	var st store.ConversationState
@@ -80,7 +80,7 @@ func (s *Store) Conversation(ctx context.Context, k store.ConversationKey) (mess
 		case skCapabilities:
 			l, ok := it[attrCapabilities].(dynamodb.L)
 			if !ok {
-				return message.Conversation{}, errorf("conversation %s: capabilities: %T, want a list", pk, it[attrCapabilities])
+				return message.Conversation{}, errorf("conversation %s: capabilities: %T, want a list", shown(pk), it[attrCapabilities])
 			}
 			st.Capabilities = make([]string, 0, len(l))
 			for _, v := range l {
@@ -208,7 +208,7 @@ func (s *Store) RecentMessages(ctx context.Context, k store.ConversationKey, lim
 		ScanIndexForward: new(false),
 	})
 	if err != nil {
-		return nil, errorf("recent messages of %s: %w", pk, err)
+		return nil, errorf("recent messages of %s: %w", shown(pk), err)
 	}
 	var rs []message.Record
 	for _, it := range its {
@@ -376,7 +376,7 @@ func (s *Store) get(ctx context.Context, pk, sk string) (item, error) {
 		ConsistentRead: true,
 	})
 	if err != nil {
-		return nil, errorf("get %s/%s: %w", pk, sk, err)
+		return nil, errorf("get %s/%s: %w", shown(pk), sk, err)
 	}
 	if ok, err := alive(out.Item, s.clock.Now()); err != nil || !ok {
 		return nil, notFound(err, pk)
