@@ -41,7 +41,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	client := &apphook.Client{URL: cfg.Hook.URL, Key: cfg.Hook.Key}
+	client := &apphook.Client{URL: cfg.Hook.URL, Key: cfg.Hook.Key, CurrentKey: awsenv.EventsWebhookKey(aws, getenv, cfg.SecretsTTL)}
 	consumer := &apphook.Consumer{
 		Post: func(ctx context.Context, ev message.Event) error {
 			err := client.Post(ctx, ev)

@@ -22,6 +22,9 @@ const Timeout = 10 * time.Second
 type Client struct {
 	URL string
 	Key []byte
+	// CurrentKey, when set, gives the key of each request in place of Key:
+	// that of a secret that follows a rotation.
+	CurrentKey func(ctx context.Context) ([]byte, error)
 	// HTTP defaults to a client with Timeout that follows no redirect (a
 	// 3xx is a failed attempt: the signed URL is the one configured).
 	HTTP *http.Client
@@ -40,6 +43,12 @@ func (c *Client) Post(ctx context.Context, ev message.Event) error {
 	if c.Now != nil {
 		now = c.Now
 	}
+	key := c.Key
+	if c.CurrentKey != nil {
+		if key, err = c.CurrentKey(ctx); err != nil {
+			return fmt.Errorf("the signing key is not available: %w", err)
+		}
+	}
 	ts := now().Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
 	if err != nil {
@@ -49,7 +58,7 @@ func (c *Client) Post(ctx context.Context, ev message.Event) error {
 	req.Header.Set("User-Agent", "parley-webhooks")
 	req.Header.Set(HeaderID, ev.ID)
 	req.Header.Set(HeaderTimestamp, fmt.Sprint(ts))
-	req.Header.Set(HeaderSignature, Sign(c.Key, ev.ID, ts, body))
+	req.Header.Set(HeaderSignature, Sign(key, ev.ID, ts, body))
 	hc := c.HTTP
 	if hc == nil {
 		hc = defaultHTTP

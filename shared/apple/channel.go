@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -92,8 +94,8 @@ func (Channel) FailureCode(*message.PlatformError) message.Code { return message
 type Webhook struct {
 	// MSPID is the audience every token must name.
 	MSPID string
-	// Secret keys the tokens.
-	Secret []byte
+	// Secret keys the tokens: its value is Base64, as Apple issues it.
+	Secret channel.Secret
 }
 
 // Routes is the message route: a JWT in Authorization, a gzip body.
@@ -102,7 +104,7 @@ func (h Webhook) Routes() []channel.Route {
 }
 
 func (h Webhook) receive(r *http.Request, now time.Time, log *slog.Logger) ([]message.InboundItem, error) {
-	if err := VerifyToken(r.Header.Get("Authorization"), h.Secret, h.MSPID, now); err != nil {
+	if err := h.verify(r, now); err != nil {
 		if errors.Is(err, ErrNoAuthorization) {
 			log.Warn("apple webhook without authorization refused")
 			return nil, channel.Refuse(http.StatusUnauthorized, message.CodeUnauthorized, "the Authorization header is missing")
@@ -123,4 +125,27 @@ func (h Webhook) receive(r *http.Request, now time.Time, log *slog.Logger) ([]me
 		return nil, channel.Refuse(http.StatusBadRequest, message.CodeInvalidRequest, err.Error())
 	}
 	return []message.InboundItem{item}, nil
+}
+
+// verify checks the request's token (see VerifyToken) with the secret's
+// value; only a signature that does not match asks the secret for another.
+func (h Webhook) verify(r *http.Request, now time.Time) error {
+	authorization := r.Header.Get("Authorization")
+	if h.Secret == nil {
+		return VerifyToken(authorization, nil, h.MSPID, now)
+	}
+	var err error
+	matched := h.Secret(r.Context(), func(secret string) bool {
+		key, derr := DecodeSecret(secret)
+		if derr != nil {
+			err = fmt.Errorf("%w: the MSP secret is not Base64", ErrBadToken)
+			return false
+		}
+		err = VerifyToken(authorization, key, h.MSPID, now)
+		return !errors.Is(err, jwt.ErrTokenSignatureInvalid)
+	})
+	if !matched && err == nil {
+		err = fmt.Errorf("%w: the MSP secret is not available", ErrBadToken)
+	}
+	return err
 }

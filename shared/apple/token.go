@@ -75,7 +75,7 @@ func VerifyToken(authorization string, secret []byte, mspID string, now time.Tim
 		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBadToken, err)
+		return fmt.Errorf("%w: %w", ErrBadToken, err)
 	}
 	iat, err := parsed.Claims.GetIssuedAt()
 	switch {

@@ -8,15 +8,19 @@ package awsenv
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/parleyhq/parley/shared/apphook"
 	applemsp "github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/awsapi"
 	"github.com/parleyhq/parley/shared/awsapi/secretsmanager"
+	"github.com/parleyhq/parley/shared/channel"
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/logs"
 	"github.com/parleyhq/parley/shared/metrics"
@@ -129,4 +133,48 @@ func PlatformHTTP(aws *awsapi.Client, getenv func(string) string, ttl, timeout t
 			}}
 	}
 	return whatsApp, apple
+}
+
+// WebhookSecrets returns the verification secrets of the webhooks that
+// come from the secret PARLEY_SECRETS_ARN names rather than the
+// environment, for service.Ports.Secrets: each is checked against a cache
+// of the secret that keeps its values for ttl, and a request that does not
+// match the value held has it read again (at most once per
+// secrets.RecheckInterval) before it is refused, so a rotation reaches
+// running functions without a restart. It is nil without the secret.
+func WebhookSecrets(aws *awsapi.Client, getenv func(string) string, ttl time.Duration) func(name string) channel.Secret {
+	arn := getenv(config.SecretsARN)
+	if arn == "" {
+		return nil
+	}
+	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(secretsmanager.New(aws), arn)}
+	return func(name string) channel.Secret {
+		if getenv(name) != "" {
+			return nil
+		}
+		return func(ctx context.Context, match func(string) bool) bool { return cache.Check(ctx, name, match) }
+	}
+}
+
+// EventsWebhookKey returns the key that signs the events webhook when it
+// comes from the secret PARLEY_SECRETS_ARN names rather than the
+// environment: its current value, kept for ttl, so a rotation reaches
+// running functions without a restart. It is nil otherwise.
+func EventsWebhookKey(aws *awsapi.Client, getenv func(string) string, ttl time.Duration) func(ctx context.Context) ([]byte, error) {
+	arn := getenv(config.SecretsARN)
+	if arn == "" || getenv(config.EventsWebhookSecret) != "" {
+		return nil
+	}
+	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(secretsmanager.New(aws), arn)}
+	return func(ctx context.Context) ([]byte, error) {
+		v, err := cache.Value(ctx, config.EventsWebhookSecret, "")
+		if err != nil {
+			return nil, err
+		}
+		key, err := apphook.ParseSecret(strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("%s %v", config.EventsWebhookSecret, err)
+		}
+		return key, nil
+	}
 }

@@ -11,6 +11,7 @@
 package channel
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -114,6 +115,17 @@ func Names() []message.Channel {
 type Webhook interface {
 	// Routes lists the routes the platform calls.
 	Routes() []Route
+}
+
+// Secret is a webhook's verification secret: it reports whether match
+// accepts its value — whether what a request presents was made with it.
+// A secret that follows a rotation asks match again of a newly read value
+// before refusing (see secrets.Cache.Check).
+type Secret func(ctx context.Context, match func(value string) bool) bool
+
+// Fixed is the Secret of a value that does not change.
+func Fixed(value string) Secret {
+	return func(_ context.Context, match func(string) bool) bool { return match(value) }
 }
 
 // Route is one route of a channel's webhook. Exactly one of Receive and

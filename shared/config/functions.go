@@ -146,11 +146,13 @@ func (e *Env) PayloadFetch() PayloadFetch {
 }
 
 // Webhook is the configuration of functions/webhook: the app's endpoint
-// and its secret, the FIFO queue of the events, and the table where the
-// deliveries that ran out of attempts are parked.
+// and its secret (kept for SecretsTTL when it comes from the secret), the
+// FIFO queue of the events, and the table where the deliveries that ran
+// out of attempts are parked.
 type Webhook struct {
 	LogLevel         string
 	MetricsNamespace string
+	SecretsTTL       time.Duration
 	AWS              AWS
 	Hook             EventsWebhook
 	QueueURL         string
@@ -159,7 +161,7 @@ type Webhook struct {
 // Webhook reads the configuration of functions/webhook, which requires the
 // endpoint, its secret and the queue.
 func (e *Env) Webhook() Webhook {
-	w := Webhook{LogLevel: e.LogLevel(), MetricsNamespace: e.MetricsNamespace(), AWS: e.AWS(), QueueURL: e.required(EventsWebhookQueueURL)}
+	w := Webhook{LogLevel: e.LogLevel(), MetricsNamespace: e.MetricsNamespace(), SecretsTTL: e.SecretsTTL(), AWS: e.AWS(), QueueURL: e.required(EventsWebhookQueueURL)}
 	if h := e.EventsWebhook(); h != nil {
 		w.Hook = *h
 	} else if e.optional(EventsWebhookURL) == "" && e.optional(EventsWebhookSecret) == "" {

@@ -100,7 +100,7 @@ func (nopIngester) Ingest(_ context.Context, items []message.InboundItem) (inges
 
 // BenchmarkWhatsAppHandler is the whole webhook handler without storage.
 func BenchmarkWhatsAppHandler(b *testing.B) {
-	h := Webhooks(nopIngester{}, []channel.Webhook{whatsapp.Webhook{AppSecret: benchAppSecret}}, clock.System{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := Webhooks(nopIngester{}, []channel.Webhook{whatsapp.Webhook{AppSecret: channel.Fixed(benchAppSecret)}}, clock.System{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	for _, n := range []int{1, 100} {
 		body := whatsAppBatch(n)
 		sig := sign(body)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -39,8 +40,8 @@ func webhookStack(t *testing.T) (http.Handler, store.Store) {
 	t.Cleanup(func() { st.Close() })
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: bus.Discard{}, Clock: clk, Log: quiet}
 	return Webhooks(in, []channel.Webhook{
-		whatsapp.Webhook{AppSecret: benchAppSecret, VerifyToken: "verify-me"},
-		apple.Webhook{MSPID: benchMSPID, Secret: benchAppleSecret},
+		whatsapp.Webhook{AppSecret: channel.Fixed(benchAppSecret), VerifyToken: channel.Fixed("verify-me")},
+		apple.Webhook{MSPID: benchMSPID, Secret: channel.Fixed(base64.StdEncoding.EncodeToString(benchAppleSecret))},
 	}, clk, quiet), st
 }
 

@@ -2,6 +2,7 @@ package ingest_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -54,7 +55,7 @@ func newAttackStack(t *testing.T) attackStack {
 	}
 	t.Cleanup(func() { st.Close() })
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: bus.Discard{}, Clock: clk}
-	return attackStack{h: httpapi.Webhooks(in, []channel.Webhook{whatsapp.Webhook{AppSecret: secret}}, clk, nil), st: st, clk: clk}
+	return attackStack{h: httpapi.Webhooks(in, []channel.Webhook{whatsapp.Webhook{AppSecret: channel.Fixed(secret)}}, clk, nil), st: st, clk: clk}
 }
 
 func (a attackStack) deliver(t *testing.T, body []byte) int {
@@ -157,7 +158,7 @@ func TestAppleTokenReplay(t *testing.T) {
 	}
 	t.Cleanup(func() { st.Close() })
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: bus.Discard{}, Clock: clk}
-	h := httpapi.Webhooks(in, []channel.Webhook{apple.Webhook{MSPID: mspID, Secret: appleSecret}}, clk, nil)
+	h := httpapi.Webhooks(in, []channel.Webhook{apple.Webhook{MSPID: mspID, Secret: channel.Fixed(base64.StdEncoding.EncodeToString(appleSecret))}}, clk, nil)
 	token := func(iat time.Time) string {
 		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"aud": mspID, "iat": iat.Unix()}).SignedString(appleSecret)
 		if err != nil {

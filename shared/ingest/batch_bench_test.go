@@ -61,7 +61,7 @@ func BenchmarkStatusBatch(b *testing.B) {
 			clk := clock.System{}
 			st := dynamo.New(dynamo.Config{AWS: db, Table: name, Bucket: name, Clock: clk})
 			in := &ingest.Ingester{Store: st, Publisher: bus.Discard{}, Clock: clk, Log: quietLog}
-			h := httpapi.Webhooks(in, []channel.Webhook{whatsapp.Webhook{AppSecret: secret}}, clk, quietLog)
+			h := httpapi.Webhooks(in, []channel.Webhook{whatsapp.Webhook{AppSecret: channel.Fixed(secret)}}, clk, quietLog)
 			body := load.StatusBatch(*batchStatuses, time.Now())
 			req := httptest.NewRequest(http.MethodPost, "/webhooks/whatsapp", bytes.NewReader(body))
 			req.Header.Set("X-Hub-Signature-256", load.Sign(body, secret))

@@ -64,7 +64,15 @@ type Cache struct {
 	mu     sync.Mutex
 	vals   map[string]string
 	readAt time.Time
+	// checkedAt is when a refused check last read the secret again.
+	checkedAt time.Time
 }
+
+// RecheckInterval is how often, at most, the checks of one cache read the
+// secret again because a request presented something the value held did
+// not match: forged requests cannot make parley call Secrets Manager at
+// their own rate.
+const RecheckInterval = 30 * time.Second
 
 // Value returns the value of name. The secret is read again when the
 // values are older than the TTL, or when refused — a value a platform has
@@ -74,10 +82,7 @@ type Cache struct {
 func (c *Cache) Value(ctx context.Context, name, refused string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
+	now := c.now
 	ttl := c.TTL
 	if ttl <= 0 {
 		ttl = DefaultTTL
@@ -99,6 +104,58 @@ func (c *Cache) Value(ctx context.Context, name, refused string) (string, error)
 		return "", fmt.Errorf("secrets: the secret holds no %s", name)
 	}
 	return v, nil
+}
+
+// Check reports whether match accepts the value of name: whether what a
+// request presents (a webhook's signature, a verify token) was made with
+// it. When match refuses the value held, the secret is read again — at
+// most once per RecheckInterval for all the checks of c — and match is
+// asked once more of the value read, if it differs: a rotated secret is
+// accepted at once, and a value rotated away is refused from then on.
+// Check refuses when no value can be had, and logs why.
+func (c *Cache) Check(ctx context.Context, name string, match func(value string) bool) bool {
+	v, err := c.Value(ctx, name, "")
+	if err != nil {
+		c.log().Error("a webhook could not be verified: the secret is not available", "secret", name, "error", err)
+		return false
+	}
+	if match(v) {
+		return true
+	}
+	fresh, ok := c.recheck(ctx, name, v)
+	return ok && match(fresh)
+}
+
+// recheck reads the secret again for a check that held refused, unless
+// the checks did so less than RecheckInterval ago. It returns the value
+// of name to try, if it is not refused.
+func (c *Cache) recheck(ctx context.Context, name, refused string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v := c.vals[name]; v != "" && v != refused {
+		// Read again since the value was taken.
+		return v, true
+	}
+	now := c.now()
+	if !c.checkedAt.IsZero() && now.Sub(c.checkedAt) < RecheckInterval {
+		return "", false
+	}
+	c.checkedAt = now
+	vals, err := c.Read(ctx)
+	if err != nil {
+		c.log().Warn("reading the secret again failed; the values read before are kept", "error", err)
+		return "", false
+	}
+	c.vals, c.readAt = vals, now
+	v := vals[name]
+	return v, v != "" && v != refused
+}
+
+func (c *Cache) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
 }
 
 func (c *Cache) log() *slog.Logger {

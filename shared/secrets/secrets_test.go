@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -116,6 +117,69 @@ func TestCacheTimeToLive(t *testing.T) {
 	}
 	if _, err := cache.Value(ctx, "PARLEY_NOT_THERE", ""); err == nil || !strings.Contains(err.Error(), "PARLEY_NOT_THERE") {
 		t.Errorf("a missing name: %v, want an error naming it", err)
+	}
+}
+
+// TestCheckFollowsARotation: a check that the value held does not match
+// reads the secret again and matches the new value; the replaced value is
+// refused from then on; requests that match nothing (forgeries) read the
+// secret at most once per RecheckInterval, whatever their number.
+func TestCheckFollowsARotation(t *testing.T) {
+	const name = "PARLEY_WHATSAPP_APP_SECRET"
+	sm := newSecretsManager(t, map[string]string{name: "app-secret-1"})
+	clk := clock.NewManual(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+	var reads atomic.Int32
+	read := secrets.SecretsManager(sm.read, sm.arn)
+	cache := &secrets.Cache{TTL: 5 * time.Minute, Now: clk.Now, Read: func(ctx context.Context) (map[string]string, error) {
+		reads.Add(1)
+		return read(ctx)
+	}}
+	ctx := context.Background()
+	signedWith := func(secret string) func(string) bool {
+		return func(v string) bool { return v == secret }
+	}
+	steps := []struct {
+		name   string
+		do     func()
+		signed string
+		want   bool
+		reads  int32
+	}{
+		{"signed with the value held", nil, "app-secret-1", true, 1},
+		{"rotated: signed with the new value", func() { sm.rotate(t, map[string]string{name: "app-secret-2"}) }, "app-secret-2", true, 2},
+		{"signed with the replaced value", nil, "app-secret-1", false, 2},
+		{"forged, within the interval", nil, "forged", false, 2},
+		{"the interval passes: forged", func() { clk.Advance(secrets.RecheckInterval) }, "forged", false, 3},
+		{"forged again at once", nil, "forged", false, 3},
+		{"rotated within the interval: refused until it passes", func() { sm.rotate(t, map[string]string{name: "app-secret-3"}) }, "app-secret-3", false, 3},
+		{"the interval passes: the new value", func() { clk.Advance(secrets.RecheckInterval) }, "app-secret-3", true, 4},
+		{"the TTL passes: read again", func() { clk.Advance(5 * time.Minute) }, "app-secret-3", true, 5},
+	}
+	for _, s := range steps {
+		if s.do != nil {
+			s.do()
+		}
+		if got := cache.Check(ctx, name, signedWith(s.signed)); got != s.want || reads.Load() != s.reads {
+			t.Errorf("%s: %v after %d reads, want %v after %d", s.name, got, reads.Load(), s.want, s.reads)
+		}
+	}
+	// Many forgeries at once: one read per interval.
+	clk.Advance(secrets.RecheckInterval)
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			if cache.Check(ctx, name, signedWith("forged")) {
+				t.Error("a forged request matched")
+			}
+		})
+	}
+	wg.Wait()
+	if reads.Load() != 6 {
+		t.Errorf("200 forged requests read the secret %d times, want once", reads.Load()-5)
+	}
+	// A name the secret does not hold matches nothing.
+	if cache.Check(ctx, "PARLEY_NOT_THERE", func(string) bool { return true }) {
+		t.Error("a name the secret does not hold matched")
 	}
 }
 

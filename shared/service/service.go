@@ -9,6 +9,7 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -48,6 +49,10 @@ type Ports struct {
 	Clock     clock.Clock
 	Log       *slog.Logger
 	Metrics   *metrics.Recorder
+	// Secrets gives, by name (config.WhatsAppAppSecret, …), the webhooks'
+	// verification secrets that follow a rotation (awsenv.WebhookSecrets);
+	// when it is nil or gives nil, the configured value serves.
+	Secrets func(name string) channel.Secret
 }
 
 func (p Ports) withDefaults() Ports {
@@ -219,8 +224,8 @@ func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, pr
 	p = p.withDefaults()
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/", httpapi.Webhooks(in, []channel.Webhook{
-		whatsapp.Webhook{AppSecret: wh.AppSecret, VerifyToken: wh.VerifyToken},
-		apple.Webhook{MSPID: a.MSPID, Secret: a.Secret},
+		whatsapp.Webhook{AppSecret: p.secret(config.WhatsAppAppSecret, wh.AppSecret), VerifyToken: p.secret(config.WhatsAppVerifyToken, wh.VerifyToken)},
+		apple.Webhook{MSPID: a.MSPID, Secret: p.secret(config.AppleMSPSecret, base64.StdEncoding.EncodeToString(a.Secret))},
 	}, p.Clock, p.Log))
 	mux.Handle(applepay.PathPrefix, applepay.Handler(applepay.HandlerConfig{
 		ProcessorURL: processorURL,
@@ -230,6 +235,16 @@ func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, pr
 		Clock:        p.Clock,
 	}))
 	return p.Metrics.Webhooks(mux)
+}
+
+// secret is the verification secret name, configured as value.
+func (p Ports) secret(name, value string) channel.Secret {
+	if p.Secrets != nil {
+		if s := p.Secrets(name); s != nil {
+			return s
+		}
+	}
+	return channel.Fixed(value)
 }
 
 // Metered is a sender that records what its sends come to: refusals for a

@@ -155,9 +155,9 @@ func (Channel) FailureCode(pe *message.PlatformError) message.Code {
 // Webhook receives Meta's webhooks.
 type Webhook struct {
 	// AppSecret keys the X-Hub-Signature-256 of every delivery.
-	AppSecret string
+	AppSecret channel.Secret
 	// VerifyToken is what Meta's handshake must present.
-	VerifyToken string
+	VerifyToken channel.Secret
 }
 
 // Routes are the handshake (GET) and the deliveries (POST, with
@@ -170,7 +170,12 @@ func (h Webhook) Routes() []channel.Route {
 }
 
 func (h Webhook) handshake(r *http.Request, log *slog.Logger) (string, bool) {
-	challenge, ok := VerifyChallenge(r.URL.Query(), h.VerifyToken)
+	var challenge string
+	ok := h.VerifyToken != nil && h.VerifyToken(r.Context(), func(token string) bool {
+		var ok bool
+		challenge, ok = VerifyChallenge(r.URL.Query(), token)
+		return ok
+	})
 	if !ok {
 		log.Warn("whatsapp verification refused", "mode", r.URL.Query().Get("hub.mode"))
 	}
@@ -186,7 +191,8 @@ func (h Webhook) receive(r *http.Request, now time.Time, log *slog.Logger) ([]me
 		}
 		return nil, channel.Refuse(http.StatusBadRequest, message.CodeInvalidRequest, "the body could not be read")
 	}
-	if !ValidSignature(body, r.Header.Get("X-Hub-Signature-256"), h.AppSecret) {
+	signature := r.Header.Get("X-Hub-Signature-256")
+	if h.AppSecret == nil || !h.AppSecret(r.Context(), func(secret string) bool { return ValidSignature(body, signature, secret) }) {
 		log.Warn("whatsapp webhook with a bad or missing signature refused", "bytes", len(body))
 		return nil, channel.Refuse(http.StatusUnauthorized, message.CodeUnauthorized, "X-Hub-Signature-256 is missing or does not match the body")
 	}
