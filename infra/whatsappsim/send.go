@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // maxRequest caps the body of a send request.
@@ -90,7 +91,7 @@ func (s *Simulator) handleSend(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := check(body)
 	if err == nil {
-		err = s.checkKnownTemplate(c)
+		err = s.checkKnownTemplate(c, body)
 	}
 	if err == nil {
 		err = s.checkMediaID(c, phoneNumberID)
@@ -171,15 +172,52 @@ func (s *Simulator) admit(a Accepted, c checked) (Accepted, error) {
 }
 
 // checkKnownTemplate refuses a template that is not one of
-// Config.KnownTemplates, when there are some.
-func (s *Simulator) checkKnownTemplate(c checked) error {
+// Config.KnownTemplates, when there are some, and what Meta refuses of an
+// authentication template, which only the template's category tells.
+func (s *Simulator) checkKnownTemplate(c checked, body []byte) error {
 	if c.typ != "template" || len(s.cfg.KnownTemplates) == 0 {
 		return nil
 	}
-	if _, ok := s.template(c.template, c.language); ok {
-		return nil
+	t, ok := s.template(c.template, c.language)
+	if !ok {
+		return &fault{http.StatusNotFound, 132001, fmt.Sprintf("template name (%s) does not exist in %s", c.template, c.language)}
 	}
-	return &fault{http.StatusNotFound, 132001, fmt.Sprintf("template name (%s) does not exist in %s", c.template, c.language)}
+	if strings.EqualFold(t.Category, "AUTHENTICATION") {
+		return checkAuthTemplate(c, body)
+	}
+	return nil
+}
+
+// authCodeLimit is the longest one-time password an authentication
+// template carries (Meta's authentication template send pages).
+const authCodeLimit = 15
+
+// checkAuthTemplate refuses an authentication template sent to a group
+// (groups take no auth messages) or carrying a text parameter over 15
+// characters: the code, in the body and the button's URL.
+func checkAuthTemplate(c checked, body []byte) error {
+	if c.group {
+		return badValue("Authentication templates cannot be sent to a group.")
+	}
+	var req struct {
+		Template struct {
+			Components []struct {
+				Parameters []struct {
+					Type string `json:"type"`
+					Text string `json:"text"`
+				} `json:"parameters"`
+			} `json:"components"`
+		} `json:"template"`
+	}
+	json.Unmarshal(body, &req)
+	for _, comp := range req.Template.Components {
+		for i, p := range comp.Parameters {
+			if strings.EqualFold(p.Type, "text") && utf8.RuneCountInString(p.Text) > authCodeLimit {
+				return badValue("template parameter at index %d exceeds the maximum length in the AUTHENTICATION category (%d characters).", i, authCodeLimit)
+			}
+		}
+	}
+	return nil
 }
 
 // template returns the known template name in language.

@@ -182,7 +182,9 @@ type Template struct {
 	QuickReplies []string
 	// Category is the template's category: MARKETING, UTILITY or
 	// AUTHENTICATION, which statuses price it by. A MARKETING template to
-	// a customer who stopped marketing messages fails with 131050.
+	// a customer who stopped marketing messages fails with 131050; an
+	// AUTHENTICATION template takes codes of at most 15 characters and no
+	// group.
 	Category string
 }
 

@@ -2,7 +2,9 @@ package whatsappsim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -355,5 +357,73 @@ func TestTemplatesToGroup(t *testing.T) {
 	}
 	if refused == 0 {
 		t.Error("no fixture is refused for a group")
+	}
+}
+
+// TestAuthenticationTemplates: an authentication template's code (the body
+// variable and the URL button's) is at most 15 characters, and a group
+// takes no authentication template; Meta refuses both by the template's
+// category, which a marketing template of the same shape does not share.
+// parley cannot tell the category from the request: it sends, and reports
+// Meta's refusal as an invalid message with Meta's details, not retried.
+func TestAuthenticationTemplates(t *testing.T) {
+	s := newStackWith(t, Config{KnownTemplates: []Template{
+		{Name: "sign_in_code", Language: "en_GB", Category: "AUTHENTICATION"},
+		{Name: "sign_in_code_one_tap", Language: "en_GB", Category: "AUTHENTICATION"},
+		{Name: "sign_in_code_autofill", Language: "en_GB", Category: "AUTHENTICATION"},
+		{Name: "parcel_on_its_way", Language: "en_GB", Category: "UTILITY"},
+	}})
+	for _, name := range []string{"authentication_copy_code", "authentication_one_tap", "authentication_zero_tap"} {
+		body, err := os.ReadFile(filepath.Join(whatsappTestdata, "out", "template_"+name+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status, got := s.send(t, string(body)); status != http.StatusOK {
+			t.Errorf("%s: status %d %+v, want it sent", name, status, got.Error)
+		}
+	}
+	code := func(name, value string) string {
+		return envelope("template", `{"name":"`+name+`","language":{"code":"en_GB"},"components":[{"type":"body","parameters":[{"type":"text","text":`+quote(value)+`}]},`+
+			`{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":`+quote(value)+`}]}]}`)
+	}
+	const details = "template parameter at index 0 exceeds the maximum length in the AUTHENTICATION category (15 characters)."
+	for _, unit := range []string{"a", "é", "👍"} {
+		t.Run(unit, func(t *testing.T) {
+			if status, got := s.send(t, code("sign_in_code", r(unit, authCodeLimit))); status != http.StatusOK {
+				t.Errorf("a code at the limit: status %d %+v", status, got.Error)
+			}
+			status, got := s.send(t, code("sign_in_code", r(unit, authCodeLimit+1)))
+			if status != http.StatusBadRequest || got.Error == nil || got.Error.Code != 131009 || got.Error.ErrorData.Details != details {
+				t.Errorf("a code one over: status %d %+v, want 131009 %q", status, got.Error, details)
+			}
+			// The same shape in a utility template is no code.
+			if status, got := s.send(t, code("parcel_on_its_way", r(unit, 40))); status != http.StatusOK {
+				t.Errorf("a utility template's variable of 40: status %d %+v", status, got.Error)
+			}
+		})
+	}
+	var group map[string]any
+	json.Unmarshal([]byte(code("sign_in_code", "482913")), &group)
+	group["recipient_type"], group["to"] = "group", "Y2FwaV9ncm91cDo0NDc3MDA5MDAxMjM6MTIwMzYzNDA0Njk0MjMzODIw"
+	b, _ := json.Marshal(group)
+	if status, got := s.send(t, string(b)); status != http.StatusBadRequest || got.Error == nil || !strings.Contains(got.Error.ErrorData.Details, "cannot be sent to a group") {
+		t.Errorf("an authentication template to a group: status %d %+v, want it refused", status, got.Error)
+	}
+
+	// parley sends a 16-character code (the request does not say it is
+	// one) and reports Meta's refusal.
+	m := message.Message{Type: message.TypeTemplate, Name: "sign_in_code", Language: "en_GB",
+		Components: json.RawMessage(`[{"type":"body","parameters":[{"type":"text","text":"A1B2C3D4E5F6G7H8"}]},{"type":"button","sub_type":"url","index":"0","parameters":[{"type":"text","text":"A1B2C3D4E5F6G7H8"}]}]`)}
+	if ps := whatsapp.Validate(m); ps != nil {
+		t.Fatalf("Validate = %v: parley cannot know the template's category", ps)
+	}
+	before := len(s.sim.Accepted())
+	_, err := s.client(token).Send(context.Background(), message.Outgoing{BusinessID: business, To: customer, Message: m})
+	var e *message.Error
+	if !errors.As(err, &e) || e.Code != message.CodeInvalidMessage || !strings.Contains(e.Message, "AUTHENTICATION category (15 characters)") || e.Retryable {
+		t.Errorf("Send = %v, want an invalid message with Meta's details, not retried", err)
+	}
+	if n := len(s.sim.Accepted()); n != before {
+		t.Errorf("accepted %d messages, want %d", n, before)
 	}
 }
