@@ -32,6 +32,9 @@ func (s *Simulator) answer(ctx context.Context, rp Reply) (Delivery, error) {
 		dict map[string]any
 		cb   *Callback
 	)
+	if rp.Address != nil && rp.Action != "shippingContact" {
+		return Delivery{}, fmt.Errorf("%w: address is for action shippingContact, not %s", ErrBadReply, rp.Action)
+	}
 	switch rp.Action {
 	case "select":
 		dict, err = s.selection(q, rp.IDs, rp.Locale)
@@ -39,8 +42,8 @@ func (s *Simulator) answer(ctx context.Context, rp Reply) (Delivery, error) {
 		dict, err = s.authentication(q, rp.Token)
 	case "pay":
 		dict, cb, err = s.payment(ctx, q, rp.Result)
-	case "shipping", "paymentMethod":
-		cb, err = s.paymentUpdate(ctx, q, rp.Action, rp.IDs)
+	case "shipping", "paymentMethod", "shippingContact":
+		cb, err = s.paymentUpdate(ctx, q, rp.Action, rp.IDs, rp.Address)
 		if err != nil {
 			return Delivery{}, err
 		}
@@ -48,7 +51,7 @@ func (s *Simulator) answer(ctx context.Context, rp Reply) (Delivery, error) {
 	case "custom":
 		dict, err = s.customAnswer(q, rp.URL)
 	default:
-		return Delivery{}, fmt.Errorf("%w: action %q: want select, auth, pay, shipping, paymentMethod or custom", ErrBadReply, rp.Action)
+		return Delivery{}, fmt.Errorf("%w: action %q: want select, auth, pay, shipping, paymentMethod, shippingContact or custom", ErrBadReply, rp.Action)
 	}
 	if err != nil {
 		return Delivery{Callback: cb}, err

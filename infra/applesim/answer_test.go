@@ -42,6 +42,8 @@ func newBusiness(t *testing.T, gateway string) (*payEndpoints, *httptest.Server)
 		"/gateway":  gateway,
 		"/method":   `{"newTotal":{"label":"Your Total","amount":"10.00","type":"final"}}`,
 		"/shipping": `{"newLineItems":[{"label":"Express","amount":"9.00","type":"final"}],"newTotal":{"label":"Your Total","amount":"19.00","type":"final"}}`,
+		"/contact": `{"newLineItems":[{"label":"Item","amount":"10.00","type":"final"},{"label":"Sales tax","amount":"0.85","type":"final"}],` +
+			`"newTotal":{"label":"Your Total","amount":"10.85","type":"final"},"newShippingMethods":[{"identifier":"ship-std","label":"Free","detail":"5-7 days","amount":"0.00"}]}`,
 	}}
 	srv := httptest.NewServer(b)
 	t.Cleanup(srv.Close)
@@ -164,6 +166,26 @@ func TestAnswers(t *testing.T) {
 			callback: "/shipping", wantCallback: map[string]string{"payment.shippingMethod.identifier": `"ship-std"`}},
 		{name: "Apple Pay, payment method", request: applePay, reply: `"action":"paymentMethod"`,
 			callback: "/method", wantCallback: map[string]string{"requestIdentifier": `"req-pay"`, "payment.paymentMethod": card}},
+		{name: "Apple Pay, shipping contact", request: applePayShipping, reply: `"action":"shippingContact"`,
+			callback: "/contact", wantCallback: map[string]string{
+				"requestIdentifier": `"req-pay"`,
+				"version":           `"1.0"`,
+				"payment.shippingContact": `{"givenName":"","familyName":"","phoneticGivenName":"","phoneticFamilyName":"","addressLines":[],
+					"subLocality":"","locality":"Portland","subAdministrativeArea":"","administrativeArea":"OR","postalCode":"97205",
+					"country":"United States","countryCode":"us"}`,
+				"payment.paymentToken": "-",
+			}},
+		{name: "Apple Pay, British shipping contact", request: applePayShipping,
+			reply:    `"action":"shippingContact","address":{"locality":"London","postalCode":"SW1A 2AA","countryCode":"GB"}`,
+			callback: "/contact", wantCallback: map[string]string{
+				"payment.shippingContact.postalCode": `"SW1A"`, "payment.shippingContact.country": `"United Kingdom"`,
+				"payment.shippingContact.countryCode": `"gb"`, "payment.shippingContact.administrativeArea": `""`,
+			}},
+		{name: "Apple Pay, Canadian shipping contact named", request: applePayShipping,
+			reply:    `"action":"shippingContact","address":{"locality":"Ottawa","administrativeArea":"ON","postalCode":"K1A 0B1","countryCode":"ca","country":"Kanada"}`,
+			callback: "/contact", wantCallback: map[string]string{
+				"payment.shippingContact.postalCode": `"K1A"`, "payment.shippingContact.country": `"Kanada"`,
+			}},
 		{name: "custom", request: custom, reply: `"action":"custom","url":"?step=done"`, want: map[string]string{
 			"bid":             `"com.apple.messages.MSMessageExtensionBalloonPlugin:ABCDE12345:com.example.shop.MessagesExtension"`,
 			"URL":             `"?step=done"`,
@@ -207,7 +229,7 @@ func TestAnswers(t *testing.T) {
 				got, called := biz.got[tt.callback]
 				biz.mu.Unlock()
 				wantBody := biz.answers[tt.callback]
-				if !called || d.Callback == nil || d.Callback.URL != bizSrv.URL+tt.callback || d.Callback.Status != 200 || d.Callback.Body != wantBody {
+				if !called || d.Callback == nil || d.Callback.URL != bizSrv.URL+tt.callback || d.Callback.Status != 200 || d.Callback.Body != wantBody || d.Callback.Refused != "" {
 					t.Fatalf("callback %+v (called: %v), want %s answered 200 %s", d.Callback, called, tt.callback, wantBody)
 				}
 				checkPaths(t, got, tt.wantCallback)
@@ -317,12 +339,17 @@ func TestAnswerRefused(t *testing.T) {
 		{"unknown shipping method", applePay, `"action":"shipping","ids":["ship-9"]`, 400, `\"ship-9\" is not a shipping method`},
 		{"two shipping methods", applePay, `"action":"shipping","ids":["ship-std","ship-exp"]`, 400, "2 shipping methods"},
 		{"shipping without endpoint", edit(applePay, `,"shippingMethodUpdateUrl":"PAY/shipping"`, ``), `"action":"shipping"`, 400, "no endpoints.shippingMethodUpdateUrl"},
+		{"shipping contact the request does not ask for", applePay, `"action":"shippingContact"`, 400, "asks for no shipping contact (paymentRequest.requiredShippingContactFields)"},
+		{"shipping contact without endpoint", edit(applePayShipping, `,"shippingContactUpdateUrl":"PAY/contact"`, ``), `"action":"shippingContact"`, 400, "no endpoints.shippingContactUpdateUrl"},
+		{"shipping contact in no country", applePayShipping, `"action":"shippingContact","address":{"locality":"Nowhere","postalCode":"1","countryCode":"USA"}`, 400, `address.countryCode \"USA\": want an ISO 3166 two-letter code`},
+		{"shipping contact without postal code", applePayShipping, `"action":"shippingContact","address":{"locality":"Portland","countryCode":"US"}`, 400, "address needs locality and postalCode"},
+		{"address with another action", applePayShipping, `"action":"shipping","address":{"locality":"Portland","postalCode":"97205","countryCode":"US"}`, 400, "address is for action shippingContact, not shipping"},
 		{"payment method without endpoint", edit(applePay, `"paymentMethodUpdateUrl":"PAY/method",`, ``), `"action":"paymentMethod"`, 400, "no endpoints.paymentMethodUpdateUrl"},
 		{"gateway unreachable", strings.ReplaceAll(applePay, "PAY", "http://127.0.0.1:1"), `"action":"pay"`, 502, "Apple Pay endpoint"},
 		{"custom without url", custom, `"action":"custom"`, 400, "action custom needs url"},
 		{"custom url over 64 KB", custom, `"action":"custom","url":"` + strings.Repeat("a", 64<<10+1) + `"`, 400, "url: 65537 bytes, the limit is 65536"},
 		{"custom on a list picker", listPicker, `"action":"custom","url":"?a"`, 400, "action custom answers an iMessage app message"},
-		{"unknown action", listPicker, `"action":"buy"`, 400, `action \"buy\": want select, auth, pay, shipping, paymentMethod or custom`},
+		{"unknown action", listPicker, `"action":"buy"`, 400, `action \"buy\": want select, auth, pay, shipping, paymentMethod, shippingContact or custom`},
 		{"no replyTo, nothing sent to that customer", listPicker, `"action":"select","ids":["sku-1"],"replyTo":"","from":"urn:mbid:AQAAYother"`, 400, `replyTo \"latest\": the gateway accepted no interactive message to urn:mbid:AQAAYother`},
 		{"latest of a text", "", `"action":"select","ids":["1"],"replyTo":"latest"`, 400, `replyTo \"latest\": the gateway accepted no interactive message`},
 		{"unknown replyTo", listPicker, `"action":"select","ids":["sku-1"],"replyTo":"11111111-1111-4111-8111-111111111111"`, 400, "the gateway accepted no message with this id"},
@@ -331,7 +358,7 @@ func TestAnswerRefused(t *testing.T) {
 		{"another business", listPicker, `"action":"select","ids":["sku-1"],"businessId":"b2"`, 400, "businessId b2 did not send message"},
 		{"action with text", listPicker, `"action":"select","ids":["sku-1"],"text":"hi"`, 400, "an action carries no text"},
 		{"action of type close", listPicker, `"action":"select","ids":["sku-1"],"type":"close"`, 400, "an action is an interactive message, not close"},
-		{"replyTo without action", listPicker, `"businessId":"` + business + `","from":"` + customer + `","text":"hi"`, 400, "replyTo, ids, token, result and url need an action"},
+		{"replyTo without action", listPicker, `"businessId":"` + business + `","from":"` + customer + `","text":"hi"`, 400, "replyTo, ids, token, result, url and address need an action"},
 		{"ids without action", listPicker, `"businessId":"` + business + `","from":"` + customer + `","text":"hi","ids":["sku-1"],"replyTo":""`, 400, "need an action"},
 		{"unknown member", listPicker, `"action":"select","ids":["sku-1"],"items":["sku-1"]`, 400, "items"},
 	}
@@ -398,5 +425,66 @@ func TestAnswerLatest(t *testing.T) {
 	sendOne("interactive", `"interactiveData":`+timePicker)
 	if got := answered(Reply{Action: "select", ReplyTo: Latest, BusinessID: business, From: customer, IDs: []string{"slot-1"}}); got != "req-time" {
 		t.Errorf("select of latest answered %v, want the time picker", got)
+	}
+}
+
+// TestUpdateAnswerChecked: the payment sheet takes an update's answer only
+// in the shape Apple Pay takes, and the simulator reports why it refuses
+// one.
+func TestUpdateAnswerChecked(t *testing.T) {
+	total := `"newTotal":{"label":"Your Total","amount":"10.85","type":"final"}`
+	tests := []struct {
+		name, action string
+		status       int
+		answer       string
+		wantRefused  string // "" when the sheet takes it
+	}{
+		{"no change", "shippingContact", 200, `{}`, ""},
+		{"no change, spaced", "shipping", 200, " { }\n", ""},
+		{"new total", "paymentMethod", 200, `{` + total + `}`, ""},
+		{"a pending total without amount", "shippingContact", 200, `{"newTotal":{"label":"Your Total","type":"pending"}}`, ""},
+		{"errors for the customer to fix", "shippingContact", 200, `{` + total + `,"errors":[{"code":"addressUnserviceable","message":"We do not deliver there"},{"code":"shippingContactInvalid","contactField":"postalCode"}]}`, ""},
+		{"errors in a shipping method's answer are not read", "shipping", 200, `{` + total + `,"errors":[{"code":"nonsense"}]}`, ""},
+		{"a negative line item (a discount)", "shippingContact", 200, `{` + total + `,"newLineItems":[{"label":"Discount","amount":"-1.00"}]}`, ""},
+		{"not 200", "shippingContact", 409, `{"error":{"code":"conflict"}}`, "the endpoint answered 409, not 200"},
+		{"not JSON", "shippingContact", 200, `<html>`, "the answer is not a JSON object"},
+		{"an array", "shipping", 200, `[]`, "the answer is not a JSON object"},
+		{"no newTotal", "shippingContact", 200, `{"newLineItems":[{"label":"Item","amount":"10.00"}]}`, "newTotal is required in an update"},
+		{"newTotal a string", "shippingContact", 200, `{"newTotal":"10.85"}`, "newTotal must be a line item object"},
+		{"negative total", "paymentMethod", 200, `{"newTotal":{"label":"Your Total","amount":"-1.00"}}`, "newTotal.amount must not be negative"},
+		{"total as a number", "shippingContact", 200, `{"newTotal":{"label":"Your Total","amount":10.85}}`, `newTotal.amount must be a decimal amount in a string`},
+		{"total without label", "shippingContact", 200, `{"newTotal":{"amount":"10.85"}}`, "newTotal.label is required"},
+		{"total of another type", "shippingContact", 200, `{"newTotal":{"label":"Your Total","amount":"10.85","type":"estimated"}}`, `newTotal.type "estimated" is not final or pending`},
+		{"line items not a list", "shippingContact", 200, `{` + total + `,"newLineItems":{"label":"Item"}}`, "newLineItems must be a list of line items"},
+		{"line item without amount", "shippingContact", 200, `{` + total + `,"newLineItems":[{"label":"Item"}]}`, "newLineItems[0].amount must be a decimal amount"},
+		{"shipping method without amount", "shippingContact", 200, `{` + total + `,"newShippingMethods":[{"identifier":"x","label":"Post"}]}`, "newShippingMethods[0].amount must be a decimal amount"},
+		{"shipping method without label", "shippingContact", 200, `{` + total + `,"newShippingMethods":[{"identifier":"x","amount":"1.00"}]}`, "newShippingMethods[0].label is required"},
+		{"unknown error code", "shippingContact", 200, `{` + total + `,"errors":[{"code":"badAddress"}]}`, `errors[0].code "badAddress" is not an Apple Pay error code`},
+		{"unknown contact field", "shippingContact", 200, `{` + total + `,"errors":[{"code":"shippingContactInvalid","contactField":"street"}]}`, `errors[0].contactField "street" is not a contact field of Apple Pay`},
+		{"errors not a list", "shippingContact", 200, `{` + total + `,"errors":{"code":"unknown"}}`, "errors must be a list of Apple Pay errors"},
+		{"two problems", "shippingContact", 200, `{"newTotal":{"amount":"x"}}`, `newTotal.label is required; newTotal.amount must be a decimal amount`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := checkUpdate(tt.action, tt.status, []byte(tt.answer))
+			if tt.wantRefused == "" && got != "" || !strings.Contains(got, tt.wantRefused) {
+				t.Errorf("checkUpdate(%s, %d, %s) = %q, want %q", tt.action, tt.status, tt.answer, got, tt.wantRefused)
+			}
+		})
+	}
+
+	// Through the simulator: the business's answer is reported, refused.
+	hook := httptest.NewServer(&recorder{})
+	defer hook.Close()
+	biz, bizSrv := newBusiness(t, success)
+	biz.answers["/contact"] = `{"newLineItems":[{"label":"Item","amount":"10.00"}]}`
+	sim := New(Config{MSPID: mspID, Secret: secret, WebhookURL: hook.URL, Now: func() time.Time { return now }})
+	id := message.NewUUID()
+	if rec := send(t, sim, "/v1/message", id, outbound(id, "interactive", `"interactiveData":`+strings.ReplaceAll(applePayShipping, "PAY", bizSrv.URL))); rec.Code != http.StatusOK {
+		t.Fatalf("the business's message was refused: %d %s", rec.Code, rec.Body)
+	}
+	d, err := sim.Reply(t.Context(), Reply{Action: "shippingContact", ReplyTo: id})
+	if err != nil || d.Callback == nil || d.Callback.Status != 200 || !strings.Contains(d.Callback.Refused, "newTotal is required") || d.ID != "" {
+		t.Fatalf("Reply = %+v (callback %+v), %v; want the answer refused for its missing newTotal, and no webhook", d, d.Callback, err)
 	}
 }

@@ -223,3 +223,8 @@ func compact(js string) string {
 	}
 	return buf.String()
 }
+
+// applePayShipping is applePay asking for a shipping contact, with an
+// endpoint for its changes.
+var applePayShipping = edit(applePay, `"requiredBillingContactFields":["post"],`, `"requiredBillingContactFields":["post"],"requiredShippingContactFields":["post","name"],`,
+	`"shippingMethodUpdateUrl":"PAY/shipping"`, `"shippingMethodUpdateUrl":"PAY/shipping","shippingContactUpdateUrl":"PAY/contact"`)

@@ -48,13 +48,17 @@ type Reply struct {
 	// Action answers the interactive message ReplyTo (its Apple message
 	// id, or Latest, the default): select (IDs: list picker items, one time slot, one quick reply
 	// item), auth (Token), pay (Result success or failure), shipping (IDs:
-	// at most one shipping method), paymentMethod, or custom (URL).
+	// at most one shipping method), paymentMethod, shippingContact
+	// (Address), or custom (URL).
 	Action  string   `json:"action,omitempty"`
 	ReplyTo string   `json:"replyTo,omitempty"`
 	IDs     []string `json:"ids,omitempty"`
 	Token   string   `json:"token,omitempty"`
 	Result  string   `json:"result,omitempty"`
 	URL     string   `json:"url,omitempty"`
+	// Address is the shipping address the customer picks (action
+	// shippingContact); nil means DefaultAddress.
+	Address *Address `json:"address,omitempty"`
 	// Capabilities is the device's capability-list: nil means all of
 	// QUICK, LIST, TIME, AUTH, AUTH2 and FORM; an empty list sends no
 	// header.
@@ -114,6 +118,10 @@ type Callback struct {
 	URL    string `json:"url"`
 	Status int    `json:"status"`
 	Body   string `json:"body"`
+	// Refused says why the payment sheet does not take the answer to an
+	// update (it shows an error and keeps what it showed); empty when it
+	// takes it, and for a payment.
+	Refused string `json:"refused,omitempty"`
 }
 
 // inboundBody is the body of a webhook, as Apple writes it.
@@ -157,8 +165,8 @@ func (s *Simulator) Reply(ctx context.Context, rp Reply) (Delivery, error) {
 		return Delivery{}, fmt.Errorf("%w: text or attachments is required for type text", ErrBadReply)
 	case rp.Type != "text" && (rp.Text != "" || len(rp.Attachments) > 0):
 		return Delivery{}, fmt.Errorf("%w: type %s carries no text and no attachments", ErrBadReply, rp.Type)
-	case rp.ReplyTo != "" || rp.IDs != nil || rp.Token != "" || rp.Result != "" || rp.URL != "":
-		return Delivery{}, fmt.Errorf("%w: replyTo, ids, token, result and url need an action", ErrBadReply)
+	case rp.ReplyTo != "" || rp.IDs != nil || rp.Token != "" || rp.Result != "" || rp.URL != "" || rp.Address != nil:
+		return Delivery{}, fmt.Errorf("%w: replyTo, ids, token, result, url and address need an action", ErrBadReply)
 	}
 	body := inboundBody{Type: rp.Type, Body: rp.Text}
 	if len(rp.Attachments) > 0 {

@@ -52,9 +52,12 @@
 //	        X9.63 KDF SHA-256, AES-256-GCM with a 16-byte nonce)
 //	pay     result success (default) or failure: POSTs the payment gateway
 //	        callback to paymentGatewayUrl, then data.payment with the outcome
-//	shipping, paymentMethod
-//	        POST shippingMethodUpdateUrl (ids: at most one shipping method) or
-//	        paymentMethodUpdateUrl and report the answer; no webhook
+//	shipping, paymentMethod, shippingContact
+//	        POST shippingMethodUpdateUrl (ids: at most one shipping method),
+//	        paymentMethodUpdateUrl, or shippingContactUpdateUrl (address: the
+//	        customer's new shipping address, sent redacted; only for a request
+//	        with requiredShippingContactFields) and report the answer, with
+//	        refused set when the sheet would not take it; no webhook
 //	custom  url: the iMessage app's answer, bid and URL, no data
 //
 // An answer whose interactiveData is over 10 KB goes as an
