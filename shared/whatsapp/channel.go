@@ -170,8 +170,9 @@ func (h Webhook) Routes() []channel.Route {
 }
 
 func (h Webhook) handshake(r *http.Request, log *slog.Logger) (string, bool) {
+	// A check that is no subscription asks nothing of the secret.
 	var challenge string
-	ok := h.VerifyToken != nil && h.VerifyToken(r.Context(), func(token string) bool {
+	ok := h.VerifyToken != nil && r.URL.Query().Get("hub.mode") == "subscribe" && h.VerifyToken(r.Context(), func(token string) bool {
 		var ok bool
 		challenge, ok = VerifyChallenge(r.URL.Query(), token)
 		return ok
