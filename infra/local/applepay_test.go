@@ -2,8 +2,10 @@ package local
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -148,4 +150,95 @@ func TestApplePayCallbacksEndToEnd(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestApplePayShippingContactEndToEnd: on both stores, the customer changes
+// the shipping address on the sheet of a request that asks for one: the
+// Apple simulator calls parley, parley forwards the redacted contact to the
+// processor and relays its answer, which the sheet takes, or refuses when
+// Apple's would. A request that asks for no contact has no such step.
+func TestApplePayShippingContactEndToEnd(t *testing.T) {
+	for _, kind := range stores {
+		t.Run(kind, func(t *testing.T) {
+			st := startStack(t, kind, clock.NewManual(start))
+			m := applePayRequest()
+			m["payment"].(map[string]any)["requiredShippingContactFields"] = []string{"postalAddress", "name", "phone"}
+			pay := sendApple(t, st, m)
+			plain := sendApple(t, st, applePayRequest())
+
+			contact := func(replyTo string, address map[string]any) (int, applesim.Delivery) {
+				t.Helper()
+				body := map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "shippingContact", "replyTo": replyTo}
+				if address != nil {
+					body["address"] = address
+				}
+				var d applesim.Delivery
+				return call(t, "POST", st.URL+"/sim/apple/reply", body, &d), d
+			}
+			if code, _ := contact(plain.PlatformMessageID, nil); code != http.StatusBadRequest {
+				t.Errorf("a shipping contact on a request that asks for none: %d, want 400 from the simulator", code)
+			}
+
+			// The processor adds the sales tax of the address.
+			taxed := `{"newTotal":{"label":"Tea Shop","amount":"12.96","type":"final"},"newLineItems":[{"label":"Tea","amount":"12.00","type":"final"},{"label":"Sales tax","amount":"0.96","type":"final"}]}`
+			if code := call(t, "PUT", st.URL+"/sim/applepay/processor/answers/shippingContactUpdate", json.RawMessage(taxed), nil); code != http.StatusNoContent {
+				t.Fatalf("PUT the processor's answer: %d", code)
+			}
+			code, d := contact(pay.PlatformMessageID, map[string]any{"locality": "Seattle", "administrativeArea": "WA", "postalCode": "98101-3143", "countryCode": "US"})
+			if code != http.StatusOK || d.Callback == nil || d.Callback.Status != http.StatusOK || d.Callback.Refused != "" || !jsonSame(d.Callback.Body, taxed) {
+				t.Fatalf("shipping contact: %d %+v; want the processor's answer relayed and taken", code, d.Callback)
+			}
+			var calls []struct {
+				Name string          `json:"name"`
+				Body json.RawMessage `json:"body"`
+			}
+			call(t, "GET", st.URL+"/sim/applepay/processor/calls", nil, &calls)
+			if len(calls) != 1 || calls[0].Name != "shippingContactUpdate" {
+				t.Fatalf("the processor got %+v, want one shippingContactUpdate", calls)
+			}
+			var got struct {
+				RequestIdentifier string `json:"requestIdentifier"`
+				Payment           struct {
+					ShippingContact map[string]any `json:"shippingContact"`
+				} `json:"payment"`
+			}
+			if err := json.Unmarshal(calls[0].Body, &got); err != nil || got.RequestIdentifier != pay.PlatformMessageID ||
+				got.Payment.ShippingContact["postalCode"] != "98101" || got.Payment.ShippingContact["locality"] != "Seattle" || got.Payment.ShippingContact["phoneNumber"] != nil {
+				t.Errorf("the processor got %s; want the request's id and the contact redacted (ZIP of five digits, no phone)", calls[0].Body)
+			}
+			ev := lastEvent(t, st, message.EventPayment)
+			var detail struct {
+				Step            string `json:"step"`
+				ProcessorStatus int    `json:"processorStatus"`
+			}
+			if ev.MessageID != pay.ID || ev.Body.Payment.Status != "forwarded" || json.Unmarshal(ev.Body.Payment.Detail, &detail) != nil ||
+				detail.Step != "shippingContactUpdate" || detail.ProcessorStatus != http.StatusOK {
+				t.Errorf("payment.callback event %+v %s, want shippingContactUpdate forwarded", ev.Body.Payment, ev.Body.Payment.Detail)
+			}
+
+			// An answer Apple's sheet refuses reaches the sheet as the
+			// processor gave it, and the sheet refuses it.
+			if code := call(t, "PUT", st.URL+"/sim/applepay/processor/answers/shippingContactUpdate", json.RawMessage(`{"newLineItems":[]}`), nil); code != http.StatusNoContent {
+				t.Fatalf("PUT the processor's answer: %d", code)
+			}
+			if _, d := contact(pay.PlatformMessageID, nil); d.Callback == nil || d.Callback.Status != http.StatusOK || !strings.Contains(d.Callback.Refused, "newTotal is required") {
+				t.Errorf("an update without newTotal: %+v, want it relayed and refused by the sheet", d.Callback)
+			}
+
+			// Paid, the request takes no more shipping contacts.
+			reply(t, st, "apple", map[string]any{"businessId": appleBusiness, "from": appleCustomer, "action": "pay", "replyTo": pay.PlatformMessageID})
+			if _, d := contact(pay.PlatformMessageID, nil); d.Callback == nil || d.Callback.Status != http.StatusConflict || !strings.Contains(d.Callback.Refused, "answered 409") {
+				t.Errorf("a shipping contact after the payment: %+v, want parley's 409, refused by the sheet", d.Callback)
+			}
+			if calls := processorCalls(t, st); strings.Join(calls, ",") != "shippingContactUpdate,shippingContactUpdate,paymentGateway" {
+				t.Errorf("the processor got %v", calls)
+			}
+		})
+	}
+}
+
+// jsonSame reports whether a and b hold the same JSON value.
+func jsonSame(a, b string) bool {
+	var va, vb any
+	return json.Unmarshal([]byte(a), &va) == nil && json.Unmarshal([]byte(b), &vb) == nil && reflect.DeepEqual(va, vb)
 }

@@ -3,7 +3,8 @@
 // which in production requires the merchant identity certificate) and a
 // business's payment processor (POST /processor/{callback}), which
 // approves every payment, charges each transactionIdentifier once, and
-// changes nothing on updates. Mount it under /sim/applepay.
+// changes nothing on updates unless told what to answer (PUT
+// /processor/answers/{callback}). Mount it under /sim/applepay.
 package paysim
 
 import (
@@ -35,6 +36,9 @@ type Simulator struct {
 	mu      sync.Mutex
 	calls   []Call
 	charged map[string]bool // by transactionIdentifier
+	// answers are what the processor answers to the callbacks other than
+	// the payment, by name; {} (no change) for the others.
+	answers map[string]json.RawMessage
 }
 
 // New returns a simulator reading time from now (time.Now when nil).
@@ -42,10 +46,12 @@ func New(now func() time.Time) *Simulator {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Simulator{mux: http.NewServeMux(), now: now, charged: map[string]bool{}}
+	s := &Simulator{mux: http.NewServeMux(), now: now, charged: map[string]bool{}, answers: map[string]json.RawMessage{}}
 	s.mux.HandleFunc("POST /paymentSession", s.session)
 	s.mux.HandleFunc("POST /processor/{name}", s.process)
 	s.mux.HandleFunc("GET /processor/calls", s.listCalls)
+	s.mux.HandleFunc("PUT /processor/answers/{name}", s.setAnswer)
+	s.mux.HandleFunc("DELETE /processor/answers/{name}", s.setAnswer)
 	return s
 }
 
@@ -100,13 +106,45 @@ func (s *Simulator) process(w http.ResponseWriter, r *http.Request) {
 		s.charged[txn], c.Charged = true, true
 	}
 	s.calls = append(s.calls, c)
+	answer, set := s.answers[name]
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	if name == "paymentGateway" {
+	switch {
+	case name == "paymentGateway":
 		fmt.Fprint(w, `{"status":"STATUS_SUCCESS"}`)
+	case set:
+		w.Write(answer)
+	default:
+		fmt.Fprint(w, `{}`)
+	}
+}
+
+// setAnswer sets (PUT, a JSON body) or forgets (DELETE) what the processor
+// answers to the callback name from now on, e.g. a shippingContactUpdate's
+// new total with tax. The payment's answer is its outcome and is not set.
+func (s *Simulator) setAnswer(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if name == "paymentGateway" {
+		http.Error(w, `{"error":"the payment's answer is its outcome: every payment is approved"}`, http.StatusBadRequest)
 		return
 	}
-	fmt.Fprint(w, `{}`)
+	var answer json.RawMessage
+	if r.Method == http.MethodPut {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil || !json.Valid(body) {
+			http.Error(w, `{"error":"the answer is not JSON"}`, http.StatusBadRequest)
+			return
+		}
+		answer = body
+	}
+	s.mu.Lock()
+	if answer == nil {
+		delete(s.answers, name)
+	} else {
+		s.answers[name] = answer
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // transaction returns the transactionIdentifier of a payment callback.

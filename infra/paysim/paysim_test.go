@@ -42,11 +42,39 @@ func TestSimulator(t *testing.T) {
 	if code, _ := post("/processor/paymentGateway", `not json`); code != 400 {
 		t.Errorf("not JSON: %d", code)
 	}
+	answer := func(method, name, body string) int {
+		req, _ := http.NewRequest(method, srv.URL+"/processor/answers/"+name, strings.NewReader(body))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	taxed := `{"newTotal":{"label":"Shop","amount":"10.85"}}`
+	if code := answer("PUT", "shippingContactUpdate", taxed); code != 204 {
+		t.Fatalf("PUT answer: %d", code)
+	}
+	if code, out := post("/processor/shippingContactUpdate", `{"requestIdentifier":"r"}`); code != 200 || out["newTotal"] == nil {
+		t.Errorf("update with an answer set: %d %v", code, out)
+	}
+	if code, out := post("/processor/paymentMethodUpdate", `{"requestIdentifier":"r"}`); code != 200 || len(out) != 0 {
+		t.Errorf("another update: %d %v, want {}", code, out)
+	}
+	if code := answer("DELETE", "shippingContactUpdate", ""); code != 204 {
+		t.Fatalf("DELETE answer: %d", code)
+	}
+	if code, out := post("/processor/shippingContactUpdate", `{"requestIdentifier":"r"}`); code != 200 || len(out) != 0 {
+		t.Errorf("update after the answer was forgotten: %d %v, want {}", code, out)
+	}
+	if answer("PUT", "paymentGateway", `{"status":"STATUS_FAILURE"}`) != 400 || answer("PUT", "fallback", `{`) != 400 {
+		t.Errorf("an answer for the payment, or not JSON, was taken")
+	}
 	res, _ := http.Get(srv.URL + "/processor/calls")
 	var calls []Call
 	_ = json.NewDecoder(res.Body).Decode(&calls)
 	res.Body.Close()
-	if len(calls) != 3 || calls[0].Name != "paymentGateway" || !calls[0].Charged || calls[1].Charged || calls[2].Charged {
+	if len(calls) != 6 || calls[0].Name != "paymentGateway" || !calls[0].Charged || calls[1].Charged || calls[2].Charged {
 		t.Errorf("calls: %+v; want the first payment charged, its replay and the update not", calls)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley/shared/message"
@@ -97,6 +98,13 @@ func (h *handler) check(rec message.Record, conv message.Conversation, st store.
 	}
 	if conv.Closed && conv.ClosedAt.After(sent) {
 		return closed("the customer closed the conversation at %s", conv.ClosedAt.UTC().Format(time.RFC3339))
+	}
+	if rec.Message != nil {
+		// The request sent Apple's call for this step to the business's
+		// own endpoint (message.endpoints): none comes to parley.
+		if u := rec.Message.Endpoints[name+"Url"]; u != "" && !strings.HasSuffix(u, PathPrefix+name) {
+			return notAStep("%s is not a step parley takes for this request: its endpoints.%sUrl is the business's own", name, name)
+		}
 	}
 	if !st.PaidAt.IsZero() {
 		switch {

@@ -290,6 +290,15 @@ func TestForgedCallbacksNeverReachTheProcessor(t *testing.T) {
 		{name: "shipping contact the request does not ask for", rec: plain, callback: "shippingContactUpdate",
 			want:        answer{409, `{"error":{"code":"conflict","message":"shippingContactUpdate is not a step of this request: it asks for no shipping contact (requiredShippingContactFields)"}}`},
 			wantRefused: "shippingContactUpdate: shippingContactUpdate is not a step of this request: it asks for no shipping contact (requiredShippingContactFields)"},
+		{name: "shipping contact the request sends to the business", rec: func() message.Record {
+			r := open
+			m := *r.Message
+			m.Endpoints = map[string]string{"shippingContactUpdateUrl": "https://tea.example/pay/contact"}
+			r.Message = &m
+			return r
+		}(), callback: "shippingContactUpdate",
+			want:        answer{409, `{"error":{"code":"conflict","message":"shippingContactUpdate is not a step parley takes for this request: its endpoints.shippingContactUpdateUrl is the business's own"}}`},
+			wantRefused: "shippingContactUpdate: shippingContactUpdate is not a step parley takes for this request: its endpoints.shippingContactUpdateUrl is the business's own"},
 		{name: "shipping method the request does not offer", rec: plain, callback: "shippingMethodUpdate",
 			want:        answer{409, `{"error":{"code":"conflict","message":"shippingMethodUpdate is not a step of this request: it offers no shipping methods (shippingMethods)"}}`},
 			wantRefused: "shippingMethodUpdate: shippingMethodUpdate is not a step of this request: it offers no shipping methods (shippingMethods)"},
