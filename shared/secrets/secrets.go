@@ -64,8 +64,11 @@ type Cache struct {
 	mu     sync.Mutex
 	vals   map[string]string
 	readAt time.Time
-	// checkedAt is when a refused check last read the secret again.
+	// checkedAt is when a refused check last read the secret again;
+	// failedAt when a read last failed, and why.
 	checkedAt time.Time
+	failedAt  time.Time
+	failure   error
 }
 
 // RecheckInterval is how often, at most, the checks of one cache read the
@@ -78,24 +81,40 @@ const RecheckInterval = 30 * time.Second
 // values are older than the TTL, or when refused — a value a platform has
 // just refused — is the one held: a rotation is then picked up at once,
 // while a refusal of a value already replaced costs no read. When a
-// re-read fails, the values held are kept and the failure logged.
+// re-read fails, the values held are kept, the failure logged, and the
+// secret is not read again for RecheckInterval: a Secrets Manager that
+// fails is not called at the rate of the requests.
 func (c *Cache) Value(ctx context.Context, name, refused string) (string, error) {
+	return c.value(ctx, name, refused, false)
+}
+
+// value is Value; with patient, a cache that holds no values and failed
+// to read them less than RecheckInterval ago fails without reading.
+func (c *Cache) value(ctx context.Context, name, refused string, patient bool) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now
+	now := c.now()
 	ttl := c.TTL
 	if ttl <= 0 {
 		ttl = DefaultTTL
 	}
-	stale := c.vals == nil || now().Sub(c.readAt) >= ttl || (refused != "" && c.vals[name] == refused)
+	stale := c.vals == nil || now.Sub(c.readAt) >= ttl || (refused != "" && c.vals[name] == refused)
+	if stale && (c.vals != nil || patient) && !c.failedAt.IsZero() && now.Sub(c.failedAt) < RecheckInterval {
+		if c.vals == nil {
+			return "", fmt.Errorf("secrets: reading the secret: %w", c.failure)
+		}
+		stale = false
+	}
 	if stale {
 		vals, err := c.Read(ctx)
 		switch {
 		case err == nil:
-			c.vals, c.readAt = vals, now()
+			c.vals, c.readAt, c.failedAt, c.failure = vals, now, time.Time{}, nil
 		case c.vals == nil:
+			c.failedAt, c.failure = now, err
 			return "", fmt.Errorf("secrets: reading the secret: %w", err)
 		default:
+			c.failedAt, c.failure = now, err
 			c.log().Warn("reading the secret again failed; the values read before are kept", "error", err)
 		}
 	}
@@ -114,7 +133,7 @@ func (c *Cache) Value(ctx context.Context, name, refused string) (string, error)
 // accepted at once, and a value rotated away is refused from then on.
 // Check refuses when no value can be had, and logs why.
 func (c *Cache) Check(ctx context.Context, name string, match func(value string) bool) bool {
-	v, err := c.Value(ctx, name, "")
+	v, err := c.value(ctx, name, "", true)
 	if err != nil {
 		c.log().Error("a webhook could not be verified: the secret is not available", "secret", name, "error", err)
 		return false
@@ -143,10 +162,11 @@ func (c *Cache) recheck(ctx context.Context, name, refused string) (string, bool
 	c.checkedAt = now
 	vals, err := c.Read(ctx)
 	if err != nil {
+		c.failedAt, c.failure = now, err
 		c.log().Warn("reading the secret again failed; the values read before are kept", "error", err)
 		return "", false
 	}
-	c.vals, c.readAt = vals, now
+	c.vals, c.readAt, c.failedAt, c.failure = vals, now, time.Time{}, nil
 	v := vals[name]
 	return v, v != "" && v != refused
 }

@@ -106,6 +106,9 @@ func TestCacheTimeToLive(t *testing.T) {
 			}
 			clk.Advance(6 * time.Minute)
 		}, "", "EAAG-3", 4},
+		{"still gone: no read until RecheckInterval passes", nil, "", "EAAG-3", 4},
+		{"a refusal meanwhile: no read either", nil, "EAAG-3", "EAAG-3", 4},
+		{"RecheckInterval passes: read again", func() { clk.Advance(secrets.RecheckInterval) }, "", "EAAG-3", 5},
 	}
 	for _, s := range steps {
 		if s.do != nil {
@@ -180,6 +183,31 @@ func TestCheckFollowsARotation(t *testing.T) {
 	// A name the secret does not hold matches nothing.
 	if cache.Check(ctx, "PARLEY_NOT_THERE", func(string) bool { return true }) {
 		t.Error("a name the secret does not hold matched")
+	}
+}
+
+// TestCheckWithoutTheSecret: while the secret cannot be read and no value
+// is held, every check is refused, and the secret is read at most once per
+// RecheckInterval whatever the number of requests.
+func TestCheckWithoutTheSecret(t *testing.T) {
+	sm := newSecretsManager(t, map[string]string{tokenName: "EAAG-1"})
+	clk := clock.NewManual(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+	var reads atomic.Int32
+	read := secrets.SecretsManager(sm.read, sm.arn+"-not-there")
+	cache := &secrets.Cache{Now: clk.Now, Read: func(ctx context.Context) (map[string]string, error) {
+		reads.Add(1)
+		return read(ctx)
+	}}
+	for round, want := range []int32{1, 2} {
+		for range 50 {
+			if cache.Check(context.Background(), tokenName, func(string) bool { return true }) {
+				t.Fatal("a check passed without the secret")
+			}
+		}
+		if reads.Load() != want {
+			t.Errorf("round %d: %d reads of the secret, want %d", round, reads.Load(), want)
+		}
+		clk.Advance(secrets.RecheckInterval)
 	}
 }
 
