@@ -34,7 +34,8 @@ import (
 )
 
 // TestConfigurations starts every function under the Runtime API emulator
-// with every documented configuration — Apple Pay on and off,
+// with every documented configuration — Apple Pay on (with its callbacks'
+// bounds set) and off (their defaults),
 // re-engagement on and off, the secrets in the environment and in Secrets
 // Manager — and has each answer a sample event. Every function is given
 // the environment template.yaml gives it: the Apple Pay certificate in the
@@ -70,7 +71,8 @@ func TestConfigurations(t *testing.T) {
 		config.WhatsAppToken: local.DefaultWhatsAppToken, config.WhatsAppAppSecret: local.DefaultWhatsAppAppSecret,
 		config.WhatsAppVerifyToken: local.DefaultWhatsAppVerifyToken, config.AppleMSPSecret: local.DefaultAppleMSPSecret,
 	}
-	applePay := map[string]string{config.ApplePayMerchantID: "merchant.com.example", config.ApplePayDisplayName: "Example"}
+	applePay := map[string]string{config.ApplePayMerchantID: "merchant.com.example", config.ApplePayDisplayName: "Example",
+		config.ApplePayLifetime: "30m", config.ApplePayPaymentAttempts: "3", config.ApplePayCallbacksPerRequest: "100", config.ApplePayCallbackRate: "20"}
 	applePaySecrets := map[string]string{config.ApplePayCert: string(certPEM), config.ApplePayKey: string(keyPEM)}
 	reengagement := map[string]string{config.Reengagement: `{"106540352242922":{"minutesBefore":60,"template":{"name":"still_there","language":"en_US"}}}`}
 

@@ -508,13 +508,14 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // TestMissingConfiguration: a function started without its configuration
-// fails at start-up with one line naming what is missing.
+// fails at start-up with one line naming what is missing or malformed,
+// among the settings it reads only.
 func TestMissingConfiguration(t *testing.T) {
 	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode", "webhook"} {
 		t.Run(name, func(t *testing.T) {
 			var stderr syncBuffer
 			emu, err := lambdaemu.Start(context.Background(), lambdaemu.Config{
-				Bootstrap: build(t, name), Env: []string{"PARLEY_WHATSAPP_TOKEN=x", "PARLEY_APPLE_MSP_SECRET=%%%"}, Stderr: &stderr,
+				Bootstrap: build(t, name), Env: []string{"PARLEY_WHATSAPP_TOKEN=x", "PARLEY_APPLE_MSP_SECRET=%%%", "PARLEY_APPLEPAY_LIFETIME=forever"}, Stderr: &stderr,
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -542,7 +543,7 @@ func TestMissingConfiguration(t *testing.T) {
 			}
 			// Only the settings the function reads are asked for.
 			reads := config.Reads(config.Functions[name])
-			for _, n := range []string{config.WhatsAppAPIURL, config.AppleMSPURL} {
+			for _, n := range []string{config.WhatsAppAPIURL, config.AppleMSPURL, config.ApplePayLifetime} {
 				if asked := strings.Contains(line, n); asked != slices.Contains(reads, n) {
 					t.Errorf("start-up line %q: mentions %s %v, the function reads it %v", line, n, asked, slices.Contains(reads, n))
 				}

@@ -48,6 +48,6 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	if cfg.PayloadQueueURL != "" {
 		in.Payloads = adapters.Queue(aws, cfg.PayloadQueueURL)
 	}
-	lambda.Start(requestid.Lambda(lambdahttp.FunctionURL(service.Webhooks(in, cfg.WhatsAppWebhook, cfg.Apple, cfg.PaymentProcessorURL, p))))
+	lambda.Start(requestid.Lambda(lambdahttp.FunctionURL(service.Webhooks(in, cfg.WhatsAppWebhook, cfg.Apple, cfg.PaymentProcessorURL, cfg.ApplePayCallbacks, p))))
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/infra/applesim"
 	"github.com/parleyhq/parley/shared/clock"
@@ -241,4 +242,25 @@ func TestApplePayShippingContactEndToEnd(t *testing.T) {
 func jsonSame(a, b string) bool {
 	var va, vb any
 	return json.Unmarshal([]byte(a), &va) == nil && json.Unmarshal([]byte(b), &vb) == nil && reflect.DeepEqual(va, vb)
+}
+
+// TestApplePayCallbackSettings: the bounds set in the environment are the
+// ones the webhooks keep: a callback rate of 1 a second takes a burst of
+// 2, and a request lives the lifetime set.
+func TestApplePayCallbackSettings(t *testing.T) {
+	clk := clock.NewManual(start)
+	st := startStackWith(t, "embedded", clk, map[string]string{"PARLEY_APPLEPAY_LIFETIME": "10m", "PARLEY_APPLEPAY_CALLBACK_RATE": "1"})
+	pay := sendApple(t, st, applePayRequest())
+	var codes []int
+	for range 3 {
+		code, _ := postCallback(t, st, "paymentMethodUpdate", pay.PlatformMessageID)
+		codes = append(codes, code)
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != http.StatusTooManyRequests {
+		t.Errorf("3 callbacks at once at 1 a second: %v, want 200 200 429", codes)
+	}
+	clk.Advance(10 * time.Minute)
+	if code, body := postCallback(t, st, "paymentMethodUpdate", pay.PlatformMessageID); code != http.StatusConflict || !strings.Contains(body, "10m0s after it was sent") {
+		t.Errorf("a callback 10 minutes after the send: %d %s, want 409 expired", code, body)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -37,7 +38,14 @@ var stores = []string{"embedded", "aws"}
 // startStack starts a local stack on a free port with the given store.
 func startStack(t *testing.T, storeKind string, clk clock.Clock) *Stack {
 	t.Helper()
+	return startStackWith(t, storeKind, clk, nil)
+}
+
+// startStackWith starts a local stack with the given store and settings.
+func startStackWith(t *testing.T, storeKind string, clk clock.Clock, settings map[string]string) *Stack {
+	t.Helper()
 	env := map[string]string{"PARLEY_LOG_LEVEL": "warn"}
+	maps.Copy(env, settings)
 	switch storeKind {
 	case "embedded":
 		env["PARLEY_DATA_DIR"] = t.TempDir()

@@ -48,6 +48,7 @@ type Config struct {
 	Send                config.Send
 	WhatsAppWebhook     config.WhatsAppWebhook
 	PaymentProcessorURL string
+	ApplePayCallbacks   config.ApplePayCallbacks
 	ThroughputPerSecond float64
 	PayloadQueueURL     string
 	PayloadMaxAttempts  int
@@ -79,6 +80,7 @@ func loadConfig(ctx context.Context, getenv func(string) string) (Config, error)
 			ApplePay: env.ApplePay(), Reengagement: env.Reengagement()},
 		WhatsAppWebhook:     env.WhatsAppWebhook(),
 		PaymentProcessorURL: env.PaymentProcessorURL(),
+		ApplePayCallbacks:   env.ApplePayCallbacks(),
 		ThroughputPerSecond: env.ThroughputPerSecond(),
 		PayloadQueueURL:     env.PayloadQueueURL(),
 		PayloadMaxAttempts:  env.PayloadMaxAttempts(),
@@ -213,7 +215,7 @@ func newService(ctx context.Context, cfg Config, o serviceOptions) (*Service, er
 	}
 	s.Payload.Presign = files.Presign
 	s.api = service.API(s.Sender, p, cfg.Send.PublicURL, files, cfg.Access)
-	s.webhooks = service.Webhooks(s.Ingester, cfg.WhatsAppWebhook, a, cfg.PaymentProcessorURL, p)
+	s.webhooks = service.Webhooks(s.Ingester, cfg.WhatsAppWebhook, a, cfg.PaymentProcessorURL, cfg.ApplePayCallbacks, p)
 	if s.hooks != nil {
 		s.api = service.WithDeliveries(s.api, apphook.Deliveries{Parking: s.parking, Again: s.hooks}, s.Log, cfg.Access)
 	}

@@ -23,6 +23,7 @@ type Ingest struct {
 	WhatsAppWebhook     WhatsAppWebhook
 	Apple               Apple
 	PaymentProcessorURL string
+	ApplePayCallbacks   ApplePayCallbacks
 	PayloadQueueURL     string
 }
 
@@ -38,6 +39,7 @@ func (e *Env) Ingest() Ingest {
 		WhatsAppWebhook:     e.WhatsAppWebhook(),
 		Apple:               e.AppleIdentity(),
 		PaymentProcessorURL: e.PaymentProcessorURL(),
+		ApplePayCallbacks:   e.ApplePayCallbacks(),
 		PayloadQueueURL:     e.PayloadQueueURL(),
 	}
 }

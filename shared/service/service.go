@@ -17,6 +17,8 @@ import (
 	"net/http"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/appleauth"
@@ -219,8 +221,9 @@ func WithDeliveries(api http.Handler, d httpapi.Deliveries, log *slog.Logger, sc
 }
 
 // Webhooks is the webhooks' handler: the platforms' webhooks, verified
-// with wh and a, and Apple Pay's callbacks, forwarded to processorURL.
-func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, processorURL string, p Ports) http.Handler {
+// with wh and a, and Apple Pay's callbacks, forwarded to processorURL
+// within the bounds of pay.
+func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, processorURL string, pay config.ApplePayCallbacks, p Ports) http.Handler {
 	p = p.withDefaults()
 	mux := http.NewServeMux()
 	mux.Handle("/webhooks/", httpapi.Webhooks(in, []channel.Webhook{
@@ -231,10 +234,22 @@ func Webhooks(in *ingest.Ingester, wh config.WhatsAppWebhook, a config.Apple, pr
 		ProcessorURL: processorURL,
 		Store:        p.Store,
 		Emit:         emitter(p),
+		Lifetime:     pay.Lifetime,
+		Limits:       payLimits(pay),
 		Log:          p.Log,
 		Clock:        p.Clock,
 	}))
 	return p.Metrics.Webhooks(mux)
+}
+
+// payLimits are the limits of pay; its zero fields keep applepay's
+// defaults. A callback rate comes with bursts of twice as many.
+func payLimits(pay config.ApplePayCallbacks) applepay.Limits {
+	l := applepay.Limits{PaymentAttempts: pay.PaymentAttempts, PerRequest: pay.PerRequest}
+	if pay.Rate > 0 {
+		l.Rate, l.Burst = rate.Limit(pay.Rate), max(1, int(2*pay.Rate))
+	}
+	return l
 }
 
 // secret is the verification secret name, configured as value.
