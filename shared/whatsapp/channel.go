@@ -192,8 +192,9 @@ func (h Webhook) receive(r *http.Request, now time.Time, log *slog.Logger) ([]me
 		}
 		return nil, channel.Refuse(http.StatusBadRequest, message.CodeInvalidRequest, "the body could not be read")
 	}
+	// A delivery without a signature asks nothing of the secret.
 	signature := r.Header.Get("X-Hub-Signature-256")
-	if h.AppSecret == nil || !h.AppSecret(r.Context(), func(secret string) bool { return ValidSignature(body, signature, secret) }) {
+	if h.AppSecret == nil || signature == "" || !h.AppSecret(r.Context(), func(secret string) bool { return ValidSignature(body, signature, secret) }) {
 		log.Warn("whatsapp webhook with a bad or missing signature refused", "bytes", len(body))
 		return nil, channel.Refuse(http.StatusUnauthorized, message.CodeUnauthorized, "X-Hub-Signature-256 is missing or does not match the body")
 	}
