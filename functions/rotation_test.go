@@ -170,6 +170,7 @@ func TestWebhookSecretsFollowARotation(t *testing.T) {
 	if _, err := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: created.ARN, SecretString: aws.String(string(doc))}); err != nil {
 		t.Fatal(err)
 	}
+	rotated := time.Now()
 	run([]step{
 		{"WhatsApp, the rotated app secret", whatsAppSignedWith(t, "wamid.ROT2", secretsAfter[config.WhatsAppAppSecret]), 200},
 		{"WhatsApp, the old app secret", whatsAppSignedWith(t, "wamid.ROT3", secretsBefore[config.WhatsAppAppSecret]), 401},
@@ -178,16 +179,13 @@ func TestWebhookSecretsFollowARotation(t *testing.T) {
 		{"Apple, the rotated MSP secret", appleSignedWith(t, secretsAfter[config.AppleMSPSecret]), 200},
 		{"Apple, the old MSP secret", appleSignedWith(t, secretsBefore[config.AppleMSPSecret]), 403},
 	})
-	if got := reads.n.Load() - held; got != 1 {
-		t.Errorf("the rotation took %d reads of the secret, want 1", got)
-	}
-	// Forged deliveries within RecheckInterval of that read: none.
-	held = reads.n.Load()
+	// Then forged deliveries. The refusals read the secret at most once
+	// per RecheckInterval (once, unless this machine is slow).
 	for i := range 20 {
 		run([]step{{"forged", whatsAppSignedWith(t, fmt.Sprintf("wamid.FORGED%02d", i), fmt.Sprintf("guess-%d", i)), 401}})
 	}
-	if got := reads.n.Load() - held; got != 0 {
-		t.Errorf("20 forged deliveries read the secret %d times within %s of a read, want 0", got, secrets.RecheckInterval)
+	if got, most := reads.n.Load()-held, 1+intervalsSince(rotated); got < 1 || got > most {
+		t.Errorf("the rotation and 20 forged deliveries read the secret %d times, want 1 to %d", got, most)
 	}
 
 	// A function that has not read the secret again lately: 20 forged
@@ -197,13 +195,14 @@ func TestWebhookSecretsFollowARotation(t *testing.T) {
 		t.Fatalf("a new instance, the rotated app secret: %d %s", a.StatusCode, a.Body)
 	}
 	held = reads.n.Load()
+	forged := time.Now()
 	for i := range 20 {
 		if a := invoke(t, fresh, whatsAppSignedWith(t, fmt.Sprintf("wamid.FORGED%02d", 20+i), fmt.Sprintf("guess-%d", 20+i))); a.StatusCode != 401 {
 			t.Errorf("forged: status %d, want 401", a.StatusCode)
 		}
 	}
-	if got := reads.n.Load() - held; got != 1 {
-		t.Errorf("20 forged deliveries read the secret %d times, want once", got)
+	if got, most := reads.n.Load()-held, 1+intervalsSince(forged); got < 1 || got > most {
+		t.Errorf("20 forged deliveries read the secret %d times, want 1 to %d", got, most)
 	}
 
 	// The events webhook: the app takes the rotated secret only; the
@@ -221,6 +220,11 @@ func TestWebhookSecretsFollowARotation(t *testing.T) {
 	if len(app.ids) != 2 || len(app.errs) != 0 {
 		t.Errorf("after the rotation, the app took %v and refused %v", app.ids, app.errs)
 	}
+}
+
+// intervalsSince is how many whole RecheckIntervals have passed since at.
+func intervalsSince(at time.Time) int32 {
+	return int32(time.Since(at) / secrets.RecheckInterval)
 }
 
 // whatsAppSignedWith is the WhatsApp text sample, now, as message id,
