@@ -461,6 +461,7 @@ func TestUpdateAnswerChecked(t *testing.T) {
 		{"shipping method without label", "shippingContact", 200, `{` + total + `,"newShippingMethods":[{"identifier":"x","amount":"1.00"}]}`, "newShippingMethods[0].label is required"},
 		{"unknown error code", "shippingContact", 200, `{` + total + `,"errors":[{"code":"badAddress"}]}`, `errors[0].code "badAddress" is not an Apple Pay error code`},
 		{"unknown contact field", "shippingContact", 200, `{` + total + `,"errors":[{"code":"shippingContactInvalid","contactField":"street"}]}`, `errors[0].contactField "street" is not a contact field of Apple Pay`},
+		{"unknown error code for a card", "paymentMethod", 200, `{` + total + `,"errors":[{"code":"cardDeclined"}]}`, `errors[0].code "cardDeclined" is not an Apple Pay error code`},
 		{"errors not a list", "shippingContact", 200, `{` + total + `,"errors":{"code":"unknown"}}`, "errors must be a list of Apple Pay errors"},
 		{"two problems", "shippingContact", 200, `{"newTotal":{"amount":"x"}}`, `newTotal.label is required; newTotal.amount must be a decimal amount`},
 	}

@@ -274,9 +274,10 @@ var (
 // when it does. It takes 200 with {} (no change), or an update: newTotal, a
 // line item with a label and an amount of at least zero, is then required;
 // newLineItems and newShippingMethods, when present, are lists of line
-// items and of shipping methods (label and amount); a shipping contact's
-// answer may carry errors, each with a code and an optional contactField of
-// Apple's, which the sheet shows for the customer to fix.
+// items and of shipping methods (label and amount); the answer to a
+// shipping contact or a card may carry errors, each with a code and an
+// optional contactField of Apple's, which the sheet shows for the customer
+// to fix (Apple's shipping-method update has no errors, and ignores them).
 func checkUpdate(action string, status int, body []byte) string {
 	if status != http.StatusOK {
 		return fmt.Sprintf("the endpoint answered %d, not 200", status)
@@ -323,7 +324,7 @@ func checkUpdate(action string, status int, body []byte) string {
 			}
 		}
 	}
-	if _, present := a["errors"]; present && action == "shippingContact" {
+	if _, present := a["errors"]; present && action != "shipping" {
 		errs, ok := a.objects("errors")
 		if !ok {
 			ps = append(ps, "errors must be a list of Apple Pay errors")
