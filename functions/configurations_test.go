@@ -232,10 +232,10 @@ func deps(t *testing.T, name string) []string {
 // TestParleyPackagesStartCheaply: the package initialisers of parley's own
 // packages, which run at every cold start of every function that links
 // them, allocate little — patterns are compiled and tables built on first
-// use — so that a function's init duration is the SDK's and its own
-// wiring. Read from the Go runtime's init trace of each built function.
+// use — so that a function's init duration is little more than an empty
+// aws-lambda-go function's (make bench). Read from the Go runtime's init trace of each built function.
 func TestParleyPackagesStartCheaply(t *testing.T) {
-	const maxAllocs = 120
+	const maxAllocs = 80
 	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode", "webhook"} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(build(t, name))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -20,8 +19,19 @@ import (
 // UploadTTL is how long the URL of POST /v1/uploads takes the file.
 const UploadTTL = 15 * time.Minute
 
-// uploadID is the part of an upload's key after message.UploadPrefix.
-var uploadID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+// isUploadID reports whether id is the part of an upload's key after
+// message.UploadPrefix: 32 lower-case hexadecimal digits.
+func isUploadID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // Uploads serves POST /v1/uploads: a key and a URL to PUT a large
 // attachment to, which a message then names as its attachment's upload.
@@ -152,7 +162,7 @@ func (u *Uploads) handlePut() http.Handler {
 			delete(u.pending, key)
 		}
 		u.mu.Unlock()
-		if !uploadID.MatchString(id) || !ok || !u.now().Before(p.expires) {
+		if !isUploadID(id) || !ok || !u.now().Before(p.expires) {
 			writeError(w, message.Errorf(message.CodeNotFound, "no upload %q is waiting: ask POST /v1/uploads for one (a slot takes one PUT within %s)", key, UploadTTL))
 			return
 		}

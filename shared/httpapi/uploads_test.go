@@ -79,7 +79,7 @@ func TestUploadRequests(t *testing.T) {
 func TestUploadPut(t *testing.T) {
 	h, st, clk := uploadAPI(t)
 	s := slot(t, h, `{"name":"note.txt","mimeType":"text/plain","size":11}`)
-	if !uploadID.MatchString(strings.TrimPrefix(s.Upload, "uploads/")) || s.URL != "http://parley.test/v1/"+s.Upload ||
+	if !isUploadID(strings.TrimPrefix(s.Upload, "uploads/")) || s.URL != "http://parley.test/v1/"+s.Upload ||
 		s.Method != "PUT" || s.Headers["Content-Type"] != "text/plain" || !s.ExpiresAt.Equal(clk.Now().Add(UploadTTL)) {
 		t.Fatalf("slot = %+v", s)
 	}
@@ -146,6 +146,22 @@ func TestUploadPutStreams(t *testing.T) {
 		_, _, err := st.GetBlob(t.Context(), s.Upload)
 		if w.Code != tt.wantStatus || (err == nil) != (tt.wantStatus == 200) {
 			t.Errorf("PUT %q = %d (stored: %v), want %d", tt.body, w.Code, err == nil, tt.wantStatus)
+		}
+	}
+}
+
+func TestIsUploadID(t *testing.T) {
+	for id, want := range map[string]bool{
+		"0123456789abcdef0123456789abcdef":  true,
+		"0123456789ABCDEF0123456789abcdef":  false,
+		"0123456789abcdef0123456789abcde":   false,
+		"0123456789abcdef0123456789abcdef0": false,
+		"0123456789abcdef0123456789abcdeg":  false,
+		"../456789abcdef0123456789abcdef01": false,
+		"":                                  false,
+	} {
+		if got := isUploadID(id); got != want {
+			t.Errorf("isUploadID(%q) = %v", id, got)
 		}
 	}
 }
