@@ -26,11 +26,9 @@ import (
 	"github.com/parleyhq/parley/infra/applesim"
 	"github.com/parleyhq/parley/infra/lambdaemu"
 	"github.com/parleyhq/parley/infra/local"
-	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/infra/whatsappsim"
 	"github.com/parleyhq/parley/shared/apple"
 	"github.com/parleyhq/parley/shared/config"
-	"github.com/parleyhq/parley/shared/store/dynamo"
 )
 
 // TestConfigurations starts every function under the Runtime API emulator
@@ -42,14 +40,7 @@ import (
 // secret reaches them all, the public URL only the functions that send.
 func TestConfigurations(t *testing.T) {
 	ctx := context.Background()
-	m := moto.StartT(t)
-	c := dynamo.NewClient(m.Endpoint(), "us-east-1")
-	if err := dynamo.CreateTable(ctx, c, "parley"); err != nil {
-		t.Fatal(err)
-	}
-	if err := dynamo.CreateBucket(ctx, c, "parley-payloads"); err != nil {
-		t.Fatal(err)
-	}
+	m := startStore(t)
 	sm := secretsmanager.NewFromConfig(m.SDKConfig())
 
 	secret, err := apple.DecodeSecret(local.DefaultAppleMSPSecret)

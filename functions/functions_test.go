@@ -115,7 +115,10 @@ func invoke(t *testing.T, emu *lambdaemu.Emulator, payload []byte) answer {
 	return a
 }
 
-func TestFunctionsWithSampleEvents(t *testing.T) {
+// startStore starts moto with the table and the payload bucket every
+// function is given.
+func startStore(t *testing.T) *moto.Server {
+	t.Helper()
 	ctx := context.Background()
 	m := moto.StartT(t)
 	c := dynamo.NewClient(m.Endpoint(), "us-east-1")
@@ -125,6 +128,12 @@ func TestFunctionsWithSampleEvents(t *testing.T) {
 	if err := dynamo.CreateBucket(ctx, c, "parley-payloads"); err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+func TestFunctionsWithSampleEvents(t *testing.T) {
+	ctx := context.Background()
+	m := startStore(t)
 	eb := eventbridge.NewFromConfig(m.SDKConfig())
 	sq := sqs.NewFromConfig(m.SDKConfig())
 	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("parley")}); err != nil {

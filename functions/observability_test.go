@@ -34,14 +34,7 @@ import (
 // id; the metrics name the channel and type, never the customer.
 func TestSendObservability(t *testing.T) {
 	ctx := context.Background()
-	m := moto.StartT(t)
-	c := dynamo.NewClient(m.Endpoint(), "us-east-1")
-	if err := dynamo.CreateTable(ctx, c, "parley"); err != nil {
-		t.Fatal(err)
-	}
-	if err := dynamo.CreateBucket(ctx, c, "parley-payloads"); err != nil {
-		t.Fatal(err)
-	}
+	m := startStore(t)
 	secret, err := apple.DecodeSecret(local.DefaultAppleMSPSecret)
 	if err != nil {
 		t.Fatal(err)

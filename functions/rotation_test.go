@@ -28,11 +28,9 @@ import (
 
 	"github.com/parleyhq/parley/infra/lambdaemu"
 	"github.com/parleyhq/parley/infra/local"
-	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/secrets"
-	"github.com/parleyhq/parley/shared/store/dynamo"
 )
 
 // The webhooks' secrets before and after a rotation.
@@ -71,14 +69,7 @@ func (s *secretReads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // passed.
 func TestWebhookSecretsFollowARotation(t *testing.T) {
 	ctx := context.Background()
-	m := moto.StartT(t)
-	c := dynamo.NewClient(m.Endpoint(), "us-east-1")
-	if err := dynamo.CreateTable(ctx, c, "parley"); err != nil {
-		t.Fatal(err)
-	}
-	if err := dynamo.CreateBucket(ctx, c, "parley-payloads"); err != nil {
-		t.Fatal(err)
-	}
+	m := startStore(t)
 	sm := secretsmanager.NewFromConfig(m.SDKConfig())
 	doc, _ := json.Marshal(secretsBefore)
 	created, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("parley"), SecretString: aws.String(string(doc))})
