@@ -52,7 +52,7 @@ func (q *Queue) send(ctx context.Context, ev message.Event, dedupe string) error
 	if err != nil {
 		return err
 	}
-	_, err = q.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueURL: q.URL, MessageBody: string(b),
+	_, err = q.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueURL: q.URL, MessageBody: sqs.JSONBody(b),
 		MessageGroupID: groupID(ev), MessageDeduplicationID: dedupe})
 	if err != nil {
 		return fmt.Errorf("apphook: queueing event %s: %w", ev.ID, err)

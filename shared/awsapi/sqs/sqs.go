@@ -5,6 +5,7 @@ package sqs
 
 import (
 	"context"
+	"strings"
 
 	"github.com/parleyhq/parley/shared/awsapi"
 )
@@ -57,4 +58,18 @@ type ChangeMessageVisibilityInput struct {
 // ChangeMessageVisibility sets when a received message is delivered again.
 func (c *Client) ChangeMessageVisibility(ctx context.Context, in *ChangeMessageVisibilityInput, opts ...awsapi.CallOption) error {
 	return c.AWS.Call(ctx, awsapi.SQS, "ChangeMessageVisibility", in, nil, opts...)
+}
+
+// JSONBody returns the JSON document doc as a message body SQS takes
+// whole: SQS does not keep U+FFFE or U+FFFF in a message (its API reference
+// has it refuse the message, or replace them with U+FFFD), and JSON
+// carries them as they are, so they are written as JSON escapes, which
+// decode to the same document. encoding/json already escapes every other
+// character SQS does not take.
+func JSONBody(doc []byte) string {
+	s := string(doc)
+	if !strings.Contains(s, "\uffff") && !strings.Contains(s, "\ufffe") {
+		return s
+	}
+	return strings.NewReplacer("\uffff", `\uffff`, "\ufffe", `\ufffe`).Replace(s)
 }

@@ -2,6 +2,7 @@ package sqs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -186,5 +187,42 @@ func TestErrors(t *testing.T) {
 		if !errors.As(err, &e) || e.Status != http.StatusBadRequest || e.Code == "" || !strings.Contains(e.Code+" "+e.Message, c.says) {
 			t.Errorf("%s: %v, want a 400 with a code, saying %s", c.name, err, c.says)
 		}
+	}
+}
+
+// TestJSONBody: a JSON document holding characters SQS does not take in a
+// message (U+FFFE, U+FFFF: a customer can write them) goes as a body of
+// characters SQS takes, which decodes to the same document.
+func TestJSONBody(t *testing.T) {
+	ctx := context.Background()
+	m := moto.StartT(t)
+	reader := sdk.NewFromConfig(m.SDKConfig())
+	created, err := reader.CreateQueue(ctx, &sdk.CreateQueueInput{QueueName: aws.String("parley-jobs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.New(awsapi.FromEnv(func(string) string { return "" }, m.Endpoint()))
+	doc, err := json.Marshal(map[string]string{"text": "hi \uffff there \ufffe, 🙂 <b>&"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// SQS's API reference: a body holds only #x9, #xA, #xD, #x20–#xD7FF,
+	// #xE000–#xFFFD and #x10000–#x10FFFF (others are refused, or replaced
+	// by U+FFFD, as its pages have said at different times).
+	for _, r := range sqs.JSONBody(doc) {
+		if !(r == 0x9 || r == 0xA || r == 0xD || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF) {
+			t.Errorf("the body holds %U, which SQS does not take", r)
+		}
+	}
+	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueURL: *created.QueueUrl, MessageBody: sqs.JSONBody(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := reader.ReceiveMessage(ctx, &sdk.ReceiveMessageInput{QueueUrl: created.QueueUrl})
+	if err != nil || len(got.Messages) != 1 {
+		t.Fatalf("%v %+v", err, got)
+	}
+	var back map[string]string
+	if err := json.Unmarshal([]byte(*got.Messages[0].Body), &back); err != nil || back["text"] != "hi \uffff there \ufffe, 🙂 <b>&" {
+		t.Errorf("%v %q", err, back["text"])
 	}
 }

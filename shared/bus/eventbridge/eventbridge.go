@@ -163,7 +163,7 @@ func (b *Publisher) park(ctx context.Context, ev message.Event, doc, why string)
 	if b.DLQ == nil || b.DLQURL == "" {
 		return fmt.Errorf("eventbridge: event %s could not be published and no dead-letter queue is configured", ev.ID)
 	}
-	_, err := b.DLQ.SendMessage(ctx, &sqs.SendMessageInput{QueueURL: b.DLQURL, MessageBody: doc})
+	_, err := b.DLQ.SendMessage(ctx, &sqs.SendMessageInput{QueueURL: b.DLQURL, MessageBody: sqs.JSONBody([]byte(doc))})
 	if err != nil {
 		return fmt.Errorf("eventbridge: event %s could not be published nor parked in the dead-letter queue: %w", ev.ID, err)
 	}

@@ -30,7 +30,7 @@ func (q *Queue) Send(ctx context.Context, j queue.Job) error {
 	if err != nil {
 		return err
 	}
-	if _, err := q.Client.SendMessage(ctx, &sqsapi.SendMessageInput{QueueURL: q.URL, MessageBody: string(b)}); err != nil {
+	if _, err := q.Client.SendMessage(ctx, &sqsapi.SendMessageInput{QueueURL: q.URL, MessageBody: sqsapi.JSONBody(b)}); err != nil {
 		return fmt.Errorf("queue: sending a job: %w", err)
 	}
 	return nil
