@@ -12,7 +12,8 @@ import (
 	"testing"
 )
 
-// encryptToken encrypts plain for recipient as Apple does (spec §3.8):
+// encryptToken encrypts plain for recipient as Apple's "Decrypting the
+// Authentication Token" describes the device doing it:
 // ephemeral public key ‖ AES-256-GCM(key, 16-byte IV) ciphertext ‖ tag,
 // key and IV from the X9.63 SHA-256 KDF over the shared secret with the
 // ephemeral public key as shared info. It returns the raw token bytes.

@@ -2,7 +2,11 @@
 // decrypts the OAuth tokens that come back. For each request parley makes a
 // fresh P-384 key pair, sends the public key as the message's
 // responseEncryptionKey, and keeps the private key, sealed, until the
-// customer's reply brings the encrypted token (spec §3.8).
+// customer's reply brings the encrypted token. The scheme is the one of
+// Apple's "Decrypting the Authentication Token" (Messages for Business REST
+// API, developer.apple.com/documentation/businesschatapi/messages_sent/
+// interactive_messages/authentication/decrypting_the_authentication_token);
+// TestDecryptToken pins it with a known answer computed independently.
 package appleauth
 
 import (

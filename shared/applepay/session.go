@@ -2,7 +2,12 @@
 // sessions an applePay message carries, and the callbacks Apple Pay makes
 // while the customer pays (payment gateway, payment method, shipping
 // contact and method updates, order tracking, fallback), which parley
-// forwards to the business's payment processor (spec §3.9).
+// forwards to the business's payment processor. Apple describes both in
+// "Sending an Apple Pay Payment Request" and "Processing Payment Requests"
+// (developer.apple.com/documentation/businesschatapi/messages_sent/
+// interactive_messages/apple_pay_in_business_chat/) and in its MSP tutorial's
+// "Integrating Apple Pay" (register.apple.com/resources/messages/
+// msp-api-tutorial/applepay).
 package applepay
 
 import (
