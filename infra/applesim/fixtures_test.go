@@ -16,7 +16,8 @@ import (
 	"github.com/parleyhq/parley/shared/apple"
 )
 
-// Interactive messages as an MSP sends them, from the spec's samples.
+// Interactive messages as an MSP sends them, in the shape of Apple's samples
+// (MSP tutorial and REST API reference).
 const (
 	// recipientKey is the Base64 responseEncryptionKey whose private
 	// scalar is 48 bytes of 0x11.
