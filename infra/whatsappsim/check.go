@@ -12,7 +12,9 @@ import (
 	"unicode/utf8"
 )
 
-// Meta's limits, in characters (code points), from the platform spec.
+// Meta's limits, in characters (code points), from its message pages
+// ("Text messages", "Interactive list messages", "Interactive reply buttons
+// messages" and the others; FIDELITY.md).
 const (
 	textBodyLimit        = 4096
 	interactiveBodyLimit = 1024

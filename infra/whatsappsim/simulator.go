@@ -1,8 +1,9 @@
 // Package whatsappsim simulates the WhatsApp Cloud API's Graph endpoint
 // for the local stack and for tests. It plays Meta: it checks the wire JSON
-// of every send on its own, from the platform spec (text, interactive
-// button, list, cta_url, location_request_message, product, product_list,
-// flow and catalog_message, reaction, template), refuses what Meta refuses
+// of every send on its own, by the rules of Meta's message pages (text,
+// interactive button, list, cta_url, location_request_message, product,
+// product_list, flow and catalog_message, reaction, template; FIDELITY.md
+// names the page behind each choice), refuses what Meta refuses
 // with Meta's error envelopes, tracks the 24-hour customer service window
 // and the number's throughput, records what it accepted, and plays the
 // customer by posting signed webhooks to parley: every inbound item of
@@ -37,9 +38,10 @@
 //
 // The window is kept per phone-number-id and customer wa_id: every
 // customer message the simulator delivers through /reply opens it or
-// restarts its 24 hours, whatever the action, reactions included (the
-// platform spec leaves open whether a reaction refreshes the window; the
-// simulator counts it as a customer message). Messages the business sends
+// restarts its 24 hours, whatever the action, reactions included (Meta
+// says the window opens when the customer messages or calls, and not
+// whether a reaction counts; the simulator counts it as a customer
+// message). Messages the business sends
 // never open it. A template is always allowed. Any other send outside the
 // window is accepted (200 and a wamid) and then failed the way Meta usually
 // does it: the simulator posts a signed status webhook "failed" with error
