@@ -70,8 +70,10 @@ func Parse(v string) (Scopes, error) {
 	s := Scopes{}
 	for _, arn := range slices.Sorted(maps.Keys(raw)) {
 		m := principalARN().FindStringSubmatch(arn)
-		if m == nil || m[2] != "iam" {
-			return nil, fmt.Errorf("%q is not the ARN of an IAM role or user", arn)
+		if m == nil || m[2] != "iam" || strings.ContainsAny(arn, "*?") || (m[4] != "root" && strings.HasSuffix(arn, "/")) {
+			// A caller's ARN names one principal: a wildcard would
+			// match no caller.
+			return nil, fmt.Errorf("%q is not the ARN of an IAM role or user (one principal, no wildcards)", arn)
 		}
 		ids := raw[arn]
 		if len(ids) == 0 || slices.Contains(ids, "") {

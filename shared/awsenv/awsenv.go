@@ -98,19 +98,19 @@ func MediaHTTP(wa *http.Client) *http.Client {
 // bounds each call.
 func PlatformHTTP(aws *awsapi.Client, getenv func(string) string, ttl, timeout time.Duration) (whatsApp, apple *http.Client) {
 	whatsApp, apple = &http.Client{Timeout: timeout}, &http.Client{Timeout: timeout}
-	arn := getenv(config.SecretsARN)
+	arn := strings.TrimSpace(getenv(config.SecretsARN))
 	if arn == "" {
 		return whatsApp, apple
 	}
 	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(secretsmanager.New(aws), arn)}
-	if getenv(config.WhatsAppToken) == "" {
+	if strings.TrimSpace(getenv(config.WhatsAppToken)) == "" {
 		whatsApp.Transport = &secrets.Transport{Cache: cache, Name: config.WhatsAppToken,
 			Authorize: func(r *http.Request, token string) error {
 				r.Header.Set("Authorization", "Bearer "+token)
 				return nil
 			}}
 	}
-	if getenv(config.AppleMSPSecret) == "" {
+	if strings.TrimSpace(getenv(config.AppleMSPSecret)) == "" {
 		mspID := getenv(config.AppleMSPID)
 		apple.Transport = &secrets.Transport{Cache: cache, Name: config.AppleMSPSecret,
 			Refused: []int{http.StatusUnauthorized, http.StatusForbidden},
@@ -143,13 +143,13 @@ func PlatformHTTP(aws *awsapi.Client, getenv func(string) string, ttl, timeout t
 // secrets.RecheckInterval) before it is refused, so a rotation reaches
 // running functions without a restart. It is nil without the secret.
 func WebhookSecrets(aws *awsapi.Client, getenv func(string) string, ttl time.Duration) func(name string) channel.Secret {
-	arn := getenv(config.SecretsARN)
+	arn := strings.TrimSpace(getenv(config.SecretsARN))
 	if arn == "" {
 		return nil
 	}
 	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(secretsmanager.New(aws), arn)}
 	return func(name string) channel.Secret {
-		if getenv(name) != "" {
+		if strings.TrimSpace(getenv(name)) != "" {
 			return nil
 		}
 		return func(ctx context.Context, match func(string) bool) bool { return cache.Check(ctx, name, match) }
@@ -161,8 +161,8 @@ func WebhookSecrets(aws *awsapi.Client, getenv func(string) string, ttl time.Dur
 // environment: its current value, kept for ttl, so a rotation reaches
 // running functions without a restart. It is nil otherwise.
 func EventsWebhookKey(aws *awsapi.Client, getenv func(string) string, ttl time.Duration) func(ctx context.Context) ([]byte, error) {
-	arn := getenv(config.SecretsARN)
-	if arn == "" || getenv(config.EventsWebhookSecret) != "" {
+	arn := strings.TrimSpace(getenv(config.SecretsARN))
+	if arn == "" || strings.TrimSpace(getenv(config.EventsWebhookSecret)) != "" {
 		return nil
 	}
 	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(secretsmanager.New(aws), arn)}

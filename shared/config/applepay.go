@@ -45,7 +45,7 @@ func (e *Env) ApplePayCallbacks() ApplePayCallbacks {
 	c.PerRequest = e.wholeNumber(ApplePayCallbacksPerRequest, 10, 1000)
 	if v := e.optional(ApplePayCallbackRate); v != "" {
 		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r < 1 || r > 10000 {
+		if err != nil || !(r >= 1 && r <= 10000) {
 			e.problem("%s must be a number of callbacks per second from 1 to 10000", ApplePayCallbackRate)
 			r = 0
 		}

@@ -7,9 +7,13 @@ package config
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"net/netip"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,6 +70,18 @@ const (
 	IdempotencyLease      = "PARLEY_IDEMPOTENCY_LEASE"
 )
 
+// Names are every setting parley reads, by any function or the local
+// stack.
+var Names = []string{
+	WhatsAppAPIURL, WhatsAppToken, WhatsAppAppSecret, WhatsAppVerifyToken, AppleMSPURL, AppleMSPID, AppleMSPSecret,
+	Table, Bucket, StoreKind, AWSEndpoint, DataDir, SecretsARN, EventBus, EventsDLQURL, LogLevel, PublicURL,
+	ApplePayMerchantID, ApplePayDomain, ApplePayDisplayName, ApplePayGatewayURL, ApplePayCert, ApplePayKey,
+	PaymentProcessorURL, Reengagement, ThroughputPerSecond, PayloadQueueURL, PayloadMaxAttempts, WriteShards,
+	FetchLocal, FetchAllowHosts, FetchTimeout, MetricsNamespace, APIAccess, SecretsTTL, SendRetryBudget,
+	EventsWebhookURL, EventsWebhookSecret, EventsWebhookQueueURL, IdempotencyLease,
+	ApplePayLifetime, ApplePayPaymentAttempts, ApplePayCallbacksPerRequest, ApplePayCallbackRate,
+}
+
 // DefaultApplePayGatewayURL is Apple Pay's merchant-session endpoint.
 const DefaultApplePayGatewayURL = "https://apple-pay-gateway.apple.com/paymentservices/paymentSession"
 
@@ -83,15 +99,31 @@ type SecretSource func(ctx context.Context, arn string) (map[string]string, erro
 type Env struct {
 	get      func(string) string
 	problems []string
+	// fromSecret is set when the secret settings may come from the secret.
+	fromSecret bool
 }
 
 // Load returns the settings of getenv. When PARLEY_SECRETS_ARN is set, the
 // values of the secret it names fill the variables of SecretNames that the
-// environment leaves empty.
+// environment leaves empty or blank. A PARLEY_ variable of the process's
+// environment that is no setting of parley's (a misspelt name), and a key
+// of the secret that is no secret setting, are problems: a typo never
+// leaves a setting at its default unnoticed.
 func Load(ctx context.Context, getenv func(string) string, secrets SecretSource) (*Env, error) {
-	arn := getenv(SecretsARN)
+	e := &Env{get: getenv}
+	for _, kv := range os.Environ() {
+		// Only the names getenv also gives: the process's own
+		// environment, not a test's.
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "PARLEY_") && !slices.Contains(Names, name) && getenv(name) != "" {
+			e.problem("%s is not a setting of parley's%s", name, didYouMean(name, Names))
+		}
+	}
+	arn := strings.TrimSpace(getenv(SecretsARN))
 	if arn == "" {
-		return &Env{get: getenv}, nil
+		return e, nil
+	}
+	if err := checkSecretARN(arn, getenv("AWS_REGION")); err != nil {
+		return nil, fmt.Errorf("config: %s %v", SecretsARN, err)
 	}
 	if secrets == nil {
 		return nil, fmt.Errorf("config: %s is set but no Secrets Manager client is available", SecretsARN)
@@ -100,15 +132,98 @@ func Load(ctx context.Context, getenv func(string) string, secrets SecretSource)
 	if err != nil {
 		return nil, fmt.Errorf("config: reading the secret %s: %w", SecretsARN, err)
 	}
-	return &Env{get: func(name string) string {
-		if v := getenv(name); v != "" {
+	for _, k := range slices.Sorted(maps.Keys(vals)) {
+		switch {
+		case slices.Contains(SecretNames, k):
+		case slices.Contains(Names, k):
+			e.problem("the secret %s holds %s, which is read from the environment only", SecretsARN, k)
+		case strings.HasPrefix(k, "PARLEY_"):
+			e.problem("the secret %s holds %s, which is not a setting of parley's%s", SecretsARN, k, didYouMean(k, SecretNames))
+		}
+	}
+	e.fromSecret = true
+	e.get = func(name string) string {
+		if v := getenv(name); strings.TrimSpace(v) != "" {
 			return v
 		}
 		if slices.Contains(SecretNames, name) {
 			return vals[name]
 		}
 		return ""
-	}}, nil
+	}
+	return e, nil
+}
+
+// checkSecretARN checks PARLEY_SECRETS_ARN when it is an ARN rather than a
+// secret's name: a Secrets Manager secret of the partition and region the
+// function runs in (region; "" when unknown), where its client reads.
+func checkSecretARN(arn, region string) error {
+	if !strings.HasPrefix(arn, "arn:") {
+		return nil
+	}
+	f := strings.SplitN(arn, ":", 7)
+	if len(f) != 7 || f[2] != "secretsmanager" || f[3] == "" || len(f[4]) != 12 || strings.Trim(f[4], "0123456789") != "" || f[5] != "secret" || f[6] == "" {
+		return errors.New("must be the ARN of a Secrets Manager secret, arn:aws:secretsmanager:<region>:<account>:secret:<name>")
+	}
+	if region == "" {
+		return nil
+	}
+	if f[3] != region {
+		return fmt.Errorf("names a secret of the region %s; the function runs in %s and reads the secrets of its own region", f[3], region)
+	}
+	if want := partition(region); f[1] != want {
+		return fmt.Errorf("names a secret of the partition %s; the region %s is in %s", f[1], region, want)
+	}
+	return nil
+}
+
+// partition returns the AWS partition of region.
+func partition(region string) string {
+	for _, p := range []struct{ prefix, partition string }{
+		{"cn-", "aws-cn"}, {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"}, {"us-iso-", "aws-iso"},
+		{"eu-isoe-", "aws-iso-e"}, {"us-isof-", "aws-iso-f"},
+	} {
+		if strings.HasPrefix(region, p.prefix) {
+			return p.partition
+		}
+	}
+	return "aws"
+}
+
+// didYouMean returns ", did you mean X?" for the name of names nearest to
+// name, when one is near enough to be a typo of it; "" otherwise.
+func didYouMean(name string, names []string) string {
+	best, dist := "", 4
+	for _, n := range names {
+		if d := editDistance(name, n); d < dist {
+			best, dist = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return ", did you mean " + best + "?"
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // Err reports every problem found so far, or nil.
@@ -136,7 +251,11 @@ func (e *Env) optional(name string) string { return strings.TrimSpace(e.get(name
 
 func (e *Env) required(name string) string {
 	v := e.optional(name)
-	if v == "" {
+	switch {
+	case v != "":
+	case e.fromSecret && slices.Contains(SecretNames, name):
+		e.problem("%s is required (in the environment or the secret %s)", name, SecretsARN)
+	default:
 		e.problem("%s is required", name)
 	}
 	return v
@@ -158,6 +277,43 @@ func (e *Env) url(name string, required bool) string {
 		return ""
 	}
 	return strings.TrimRight(v, "/")
+}
+
+// reachableURL reads name as url does, and holds it to what a URL the
+// platforms or the app's servers reach must be (see reachable).
+func (e *Env) reachableURL(name string, required bool) string {
+	v := e.reachable(name, e.url(name, required))
+	if u, err := url.Parse(v); v != "" && err == nil {
+		switch {
+		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+			e.problem("%s must have no query or fragment: parley's paths are added to it", name)
+			return ""
+		case u.User != nil:
+			e.problem("%s must have no user or password", name)
+			return ""
+		}
+	}
+	return v
+}
+
+// reachable checks v, the URL name gives, as one that leaves this machine
+// must be: https, plain http only to this machine (the local stack,
+// tests).
+func (e *Env) reachable(name, v string) string {
+	if u, err := url.Parse(v); v != "" && err == nil && u.Scheme == "http" && !loopback(u.Hostname()) {
+		e.problem("%s must be an https URL (plain http only to localhost)", name)
+		return ""
+	}
+	return v
+}
+
+// loopback reports whether host is this machine.
+func loopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // LogLevel is the least severe level logged: debug, info (the default),
@@ -187,7 +343,10 @@ type AWS struct {
 // AWS reads the table, the bucket, the optional local endpoint and the
 // number of write shards (default 1; it may grow, never shrink).
 func (e *Env) AWS() AWS {
-	a := AWS{Table: e.required(Table), Bucket: e.required(Bucket), Endpoint: e.AWSEndpoint(), Shards: 1}
+	a := AWS{Table: e.table(), Bucket: e.required(Bucket), Endpoint: e.AWSEndpoint(), Shards: 1}
+	if a.Bucket != "" && !bucketName(a.Bucket) {
+		e.problem("%s must be an S3 bucket name: 3 to 63 lowercase letters, digits, '-' and '.', beginning and ending with a letter or digit, not an IP address", Bucket)
+	}
 	if v := e.optional(WriteShards); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 64 {
@@ -198,17 +357,48 @@ func (e *Env) AWS() AWS {
 	return a
 }
 
-// AWSEndpoint reads the optional local AWS endpoint.
-func (e *Env) AWSEndpoint() string {
-	v := e.optional(AWSEndpoint)
-	if v != "" {
-		if u, err := url.Parse(v); err != nil || u.Host == "" {
-			e.problem("%s must be a URL", AWSEndpoint)
-			return ""
-		}
+// table reads the DynamoDB table's name.
+func (e *Env) table() string {
+	v := e.required(Table)
+	if v != "" && !tableName(v) {
+		e.problem("%s must be a DynamoDB table name: 3 to 255 letters, digits, '_', '-' and '.'", Table)
 	}
 	return v
 }
+
+// tableName reports whether s is a name DynamoDB accepts for a table.
+func tableName(s string) bool {
+	return len(s) >= 3 && len(s) <= 255 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == ""
+}
+
+// bucketName reports whether s is a name S3 accepts for a general purpose
+// bucket.
+func bucketName(s string) bool {
+	if len(s) < 3 || len(s) > 63 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") != "" || strings.Contains(s, "..") {
+		return false
+	}
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+	if !alnum(s[0]) || !alnum(s[len(s)-1]) {
+		return false
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return false
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(s, p) {
+			return false
+		}
+	}
+	for _, x := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(s, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// AWSEndpoint reads the optional local AWS endpoint.
+func (e *Env) AWSEndpoint() string { return e.url(AWSEndpoint, false) }
 
 // Bus is where events are published; empty Name publishes none.
 // WebhookQueueURL, when set, also queues every event for the webhook
@@ -222,7 +412,24 @@ type Bus struct {
 
 // Bus reads the event bus and its dead-letter queue.
 func (e *Env) Bus() Bus {
-	return Bus{Name: e.optional(EventBus), DLQURL: e.optional(EventsDLQURL), WebhookQueueURL: e.optional(EventsWebhookQueueURL)}
+	b := Bus{Name: e.optional(EventBus), DLQURL: e.url(EventsDLQURL, false), WebhookQueueURL: e.url(EventsWebhookQueueURL, false)}
+	if b.Name != "" && !eventBus(b.Name) {
+		e.problem("%s must be the name or ARN of an EventBridge event bus: letters, digits, '.', '-', '_' and '/'", EventBus)
+	}
+	return b
+}
+
+// eventBus reports whether s is a name or ARN EventBridge accepts for an
+// event bus.
+func eventBus(s string) bool {
+	if strings.HasPrefix(s, "arn:") {
+		f := strings.SplitN(s, ":", 6)
+		if len(f) != 6 || f[2] != "events" || !strings.HasPrefix(f[5], "event-bus/") {
+			return false
+		}
+		s = strings.TrimPrefix(f[5], "event-bus/")
+	}
+	return s != "" && len(s) <= 256 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") == ""
 }
 
 // EventsWebhook is the app's endpoint for events, signed with Key (the
@@ -308,6 +515,10 @@ func (e *Env) AppleIdentity() Apple {
 // Function URL); "" when unset.
 func (e *Env) PublicURL() string { return e.url(PublicURL, false) }
 
+// reachablePublicURL reads PublicURL as Apple and the callers of the API
+// reach it: https, but for localhost.
+func (e *Env) reachablePublicURL() string { return e.reachableURL(PublicURL, false) }
+
 // PaymentProcessorURL reads where Apple Pay's callbacks are forwarded (the
 // business's payment processor); "" refuses them.
 func (e *Env) PaymentProcessorURL() string { return e.url(PaymentProcessorURL, false) }
@@ -383,12 +594,19 @@ func (e *Env) Reengagement() map[string]ReengagementRule {
 	dec := json.NewDecoder(strings.NewReader(v))
 	dec.DisallowUnknownFields()
 	var rules map[string]ReengagementRule
-	if err := dec.Decode(&rules); err != nil {
+	err := dec.Decode(&rules)
+	if err == nil && dec.Decode(&struct{}{}) != io.EOF {
+		err = errors.New("something follows the object")
+	}
+	if err != nil {
 		e.problem(`%s must be a JSON object {"<phone number id>": {"minutesBefore": 60, "template": {"name", "language", "components"}}}: %v`, Reengagement, err)
 		return nil
 	}
 	for _, id := range slices.Sorted(maps.Keys(rules)) {
 		r := rules[id]
+		if id == "" || strings.Trim(id, "0123456789") != "" {
+			e.problem("%s: %q is not a WhatsApp phone number id (the digits Meta gives the business number, not the number itself)", Reengagement, id)
+		}
 		if r.MinutesBefore < 1 || r.MinutesBefore > 1439 {
 			e.problem("%s: %s: minutesBefore %d, it must be 1 to 1439 (the window lasts 24 hours)", Reengagement, id, r.MinutesBefore)
 		}
@@ -415,7 +633,7 @@ func (e *Env) ThroughputPerSecond() float64 {
 		return DefaultThroughputPerSecond
 	}
 	n, err := strconv.ParseFloat(v, 64)
-	if err != nil || n <= 0 || n > 1000 {
+	if err != nil || !(n > 0 && n <= 1000) {
 		e.problem("%s must be a number of messages per second above 0, at most 1000", ThroughputPerSecond)
 	}
 	return n
@@ -423,7 +641,7 @@ func (e *Env) ThroughputPerSecond() float64 {
 
 // PayloadQueueURL reads the SQS queue of fetch jobs; "" runs them in the
 // process (the local stack).
-func (e *Env) PayloadQueueURL() string { return e.optional(PayloadQueueURL) }
+func (e *Env) PayloadQueueURL() string { return e.url(PayloadQueueURL, false) }
 
 // DefaultPayloadMaxAttempts is the queues' maxReceiveCount in template.yaml.
 const DefaultPayloadMaxAttempts = 5
@@ -473,7 +691,16 @@ func (e *Env) DataDir() string {
 // MetricsNamespace reads the CloudWatch namespace of the metrics written as
 // Embedded Metric Format lines to standard output; "" writes none (the
 // local stack).
-func (e *Env) MetricsNamespace() string { return e.optional(MetricsNamespace) }
+func (e *Env) MetricsNamespace() string {
+	v := e.optional(MetricsNamespace)
+	switch {
+	case strings.HasPrefix(v, "AWS/"):
+		e.problem("%s must not begin with AWS/, which CloudWatch keeps for AWS's own metrics", MetricsNamespace)
+	case len(v) > 255 || strings.HasPrefix(v, ":") || strings.IndexFunc(v, func(r rune) bool { return r < ' ' || r > '~' }) >= 0:
+		e.problem("%s must be a CloudWatch namespace: at most 255 printable ASCII characters, not beginning with ':'", MetricsNamespace)
+	}
+	return v
+}
 
 // Fetch configures the fetching of callers' URLs (shared/safefetch).
 type Fetch struct {

@@ -138,11 +138,11 @@ func TestLoadFromSecretsManager(t *testing.T) {
 	if err := e.Err(); err == nil || !strings.Contains(err.Error(), "PARLEY_TABLE is required") {
 		t.Fatalf("err = %v: only secrets come from the secret", err)
 	}
-	_, err := Load(context.Background(), env(map[string]string{SecretsARN: "arn:x"}), func(context.Context, string) (map[string]string, error) {
+	_, err := Load(context.Background(), env(map[string]string{SecretsARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:parley"}), func(context.Context, string) (map[string]string, error) {
 		return nil, errors.New("AccessDeniedException")
 	})
-	if err == nil || !strings.Contains(err.Error(), "PARLEY_SECRETS_ARN") {
-		t.Fatalf("err = %v, want it to name PARLEY_SECRETS_ARN", err)
+	if err == nil || !strings.Contains(err.Error(), "PARLEY_SECRETS_ARN") || !strings.Contains(err.Error(), "AccessDeniedException") {
+		t.Fatalf("err = %v, want it to name PARLEY_SECRETS_ARN and what Secrets Manager said", err)
 	}
 }
 
@@ -179,7 +179,7 @@ func TestFunctionsReadOnlyTheirSettings(t *testing.T) {
 		return map[string]string{ApplePayCert: "CERT", ApplePayKey: "KEY", WhatsAppToken: "tok", WhatsAppAppSecret: "app",
 			WhatsAppVerifyToken: "verify", AppleMSPSecret: "c2VjcmV0LWJ5dGVz", EventsWebhookSecret: "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA=="}, nil
 	}
-	base := map[string]string{SecretsARN: "arn:x", ApplePayMerchantID: "merchant.com.example", WhatsAppToken: "", WhatsAppAppSecret: "",
+	base := map[string]string{SecretsARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:parley-AbCdEf", ApplePayMerchantID: "merchant.com.example", WhatsAppToken: "", WhatsAppAppSecret: "",
 		WhatsAppVerifyToken: "", AppleMSPSecret: "", EventsWebhookURL: "https://app.example.com/hooks/parley",
 		EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/parley-hooks.fifo"}
 	for name, read := range Functions {

@@ -94,7 +94,7 @@ func (e *Env) Send() Send {
 		Fetch:            e.Fetch(),
 		RetryBudget:      e.SendRetryBudget(),
 		IdempotencyLease: e.IdempotencyLease(),
-		PublicURL:        e.PublicURL(),
+		PublicURL:        e.reachablePublicURL(),
 		ApplePay:         e.ApplePay(),
 		Reengagement:     e.Reengagement(),
 	}
@@ -163,9 +163,13 @@ type Webhook struct {
 // Webhook reads the configuration of functions/webhook, which requires the
 // endpoint, its secret and the queue.
 func (e *Env) Webhook() Webhook {
-	w := Webhook{LogLevel: e.LogLevel(), MetricsNamespace: e.MetricsNamespace(), SecretsTTL: e.SecretsTTL(), AWS: e.AWS(), QueueURL: e.required(EventsWebhookQueueURL)}
+	// Of AWS, it uses the table alone (where deliveries are parked).
+	w := Webhook{LogLevel: e.LogLevel(), MetricsNamespace: e.MetricsNamespace(), SecretsTTL: e.SecretsTTL(),
+		AWS: AWS{Table: e.table(), Endpoint: e.AWSEndpoint(), Shards: 1}, QueueURL: e.url(EventsWebhookQueueURL, true)}
 	if h := e.EventsWebhook(); h != nil {
 		w.Hook = *h
+		// The events carry customers' messages: over TLS only.
+		w.Hook.URL = e.reachable(EventsWebhookURL, h.URL)
 	} else if e.optional(EventsWebhookURL) == "" && e.optional(EventsWebhookSecret) == "" {
 		e.problem("%s and %s are required", EventsWebhookURL, EventsWebhookSecret)
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,11 @@ func SecretsManager(c Getter, arn string) Reader {
 		vals := map[string]string{}
 		if err := json.Unmarshal(doc, &vals); err != nil {
 			return nil, errors.New("the secret is not a JSON object of strings")
+		}
+		// A value pasted with a line break or spaces around it is meant
+		// without them, as in the environment.
+		for k, v := range vals {
+			vals[k] = strings.TrimSpace(v)
 		}
 		return vals, nil
 	}

@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -126,7 +128,7 @@ func Sender(cfg config.Send, p Ports, o Options) (*send.Sender, error) {
 		if payHTTP == nil {
 			var err error
 			if payHTTP, err = applepay.NewHTTPClient(pay.CertPEM, pay.KeyPEM, PlatformTimeout); err != nil {
-				return nil, fmt.Errorf("service: the Apple Pay merchant identity certificate: %w", err)
+				return nil, fmt.Errorf("config: %s and %s must be the Apple Pay merchant identity certificate and its key, in PEM: %w", config.ApplePayCert, config.ApplePayKey, err)
 			}
 		}
 		sessions := &applepay.MerchantSessions{GatewayURL: pay.GatewayURL, MerchantIdentifier: pay.MerchantID,
@@ -145,7 +147,12 @@ func Sender(cfg config.Send, p Ports, o Options) (*send.Sender, error) {
 	s.Platforms[message.Apple] = applePlatform{ac, p.Metrics}
 	if len(cfg.Reengagement) > 0 {
 		s.Reengagement = map[string]send.Reengagement{}
-		for id, r := range cfg.Reengagement {
+		for _, id := range slices.Sorted(maps.Keys(cfg.Reengagement)) {
+			r := cfg.Reengagement[id]
+			// A template WhatsApp would refuse would fail every re-engagement.
+			if ps := whatsapp.Validate(r.Template); len(ps) > 0 {
+				return nil, fmt.Errorf("config: %s: %s: template: %v", config.Reengagement, id, ps)
+			}
 			s.Reengagement[id] = send.Reengagement{Before: time.Duration(r.MinutesBefore) * time.Minute, Template: r.Template}
 		}
 	}

@@ -1,0 +1,211 @@
+package config
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestMalformedSettings: each malformed value is a problem naming its
+// setting, never a default used in its place; each well-formed one
+// around the edges is taken.
+func TestMalformedSettings(t *testing.T) {
+	everything := func(e *Env) {
+		for _, read := range Functions {
+			read(e)
+		}
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string // "" when it is no problem
+	}{
+		{"table of two characters", map[string]string{Table: "pa"}, "PARLEY_TABLE must be a DynamoDB table name"},
+		{"table with a slash", map[string]string{Table: "parley/prod"}, "PARLEY_TABLE must be a DynamoDB table name"},
+		{"table of every allowed character", map[string]string{Table: "Parley_prod-2.eu"}, ""},
+		{"bucket with capitals", map[string]string{Bucket: "Parley-Payloads"}, "PARLEY_BUCKET must be an S3 bucket name"},
+		{"bucket with an underscore", map[string]string{Bucket: "parley_payloads"}, "PARLEY_BUCKET must be an S3 bucket name"},
+		{"bucket ending in a hyphen", map[string]string{Bucket: "parley-"}, "PARLEY_BUCKET must be an S3 bucket name"},
+		{"bucket with two dots together", map[string]string{Bucket: "parley..payloads"}, "PARLEY_BUCKET must be an S3 bucket name"},
+		{"bucket as an IP address", map[string]string{Bucket: "10.0.0.1"}, "PARLEY_BUCKET must be an S3 bucket name"},
+		{"bucket of 64 characters", map[string]string{Bucket: strings.Repeat("p", 64)}, "PARLEY_BUCKET must be an S3 bucket name"},
+		{"bucket of an access point alias", map[string]string{Bucket: "parley-abc-s3alias"}, "PARLEY_BUCKET must be an S3 bucket name"},
+		{"bucket with dots", map[string]string{Bucket: "payloads.parley.example"}, ""},
+		{"write shards with spaces around", map[string]string{WriteShards: " 4 "}, ""},
+		{"write shards in exponent form", map[string]string{WriteShards: "1e9"}, "PARLEY_WRITE_SHARDS must be a whole number from 1 to 64"},
+		{"write shards past the limit", map[string]string{WriteShards: "65"}, "PARLEY_WRITE_SHARDS must be a whole number from 1 to 64"},
+		{"endpoint without a scheme", map[string]string{AWSEndpoint: "localhost:5000"}, "PARLEY_AWS_ENDPOINT must be an http(s) URL"},
+		{"endpoint of another scheme", map[string]string{AWSEndpoint: "tcp://localhost:5000"}, "PARLEY_AWS_ENDPOINT must be an http(s) URL"},
+		{"metrics namespace of AWS", map[string]string{MetricsNamespace: "AWS/Lambda"}, "PARLEY_METRICS_NAMESPACE must not begin with AWS/"},
+		{"metrics namespace beginning with a colon", map[string]string{MetricsNamespace: ":parley"}, "PARLEY_METRICS_NAMESPACE must be a CloudWatch namespace"},
+		{"metrics namespace too long", map[string]string{MetricsNamespace: strings.Repeat("p", 256)}, "PARLEY_METRICS_NAMESPACE must be a CloudWatch namespace"},
+		{"metrics namespace with a space and a hash", map[string]string{MetricsNamespace: "parley/prod #1"}, ""},
+		{"event bus with a space", map[string]string{EventBus: "parley bus"}, "PARLEY_EVENT_BUS must be the name or ARN of an EventBridge event bus"},
+		{"event bus ARN of a rule", map[string]string{EventBus: "arn:aws:events:us-east-1:123456789012:rule/parley"}, "PARLEY_EVENT_BUS must be the name or ARN"},
+		{"event bus ARN", map[string]string{EventBus: "arn:aws:events:us-east-1:123456789012:event-bus/parley"}, ""},
+		{"events DLQ by name", map[string]string{EventsDLQURL: "parley-events-dlq"}, "PARLEY_EVENTS_DLQ_URL must be an http(s) URL"},
+		{"payload queue by name", map[string]string{PayloadQueueURL: "parley-payload"}, "PARLEY_PAYLOAD_QUEUE_URL must be an http(s) URL"},
+		{"webhook queue by name", map[string]string{EventsWebhookQueueURL: "parley-hooks.fifo"}, "PARLEY_EVENTS_WEBHOOK_QUEUE_URL must be an http(s) URL"},
+		{"throughput NaN", map[string]string{ThroughputPerSecond: "NaN"}, "PARLEY_THROUGHPUT_PER_SECOND must be a number"},
+		{"throughput infinite", map[string]string{ThroughputPerSecond: "Inf"}, "PARLEY_THROUGHPUT_PER_SECOND must be a number"},
+		{"callback rate NaN", map[string]string{ApplePayCallbackRate: "nan"}, "PARLEY_APPLEPAY_CALLBACK_RATE must be a number"},
+		{"public URL in plain http", map[string]string{PublicURL: "http://webhooks.example.com"}, "PARLEY_PUBLIC_URL must be an https URL"},
+		{"public URL with a query", map[string]string{PublicURL: "https://webhooks.example.com/?a=b"}, "PARLEY_PUBLIC_URL must have no query or fragment"},
+		{"public URL with a password", map[string]string{PublicURL: "https://user:hunter2@webhooks.example.com"}, "PARLEY_PUBLIC_URL must have no user or password"},
+		{"public URL on localhost", map[string]string{PublicURL: "http://localhost:8080"}, ""},
+		{"public URL on ::1", map[string]string{PublicURL: "http://[::1]:8080"}, ""},
+		{"events webhook in plain http", map[string]string{EventsWebhookURL: "http://app.example.com/hooks", EventsWebhookSecret: "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA==",
+			EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/hooks.fifo"}, "PARLEY_EVENTS_WEBHOOK_URL must be an https URL"},
+		{"events webhook with a query", map[string]string{EventsWebhookURL: "https://app.example.com/hooks?token=abc", EventsWebhookSecret: "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA==",
+			EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/hooks.fifo"}, ""},
+		{"re-engagement followed by more", map[string]string{Reengagement: `{"1":{"minutesBefore":60,"template":{"name":"n","language":"en"}}}{}`},
+			"PARLEY_REENGAGEMENT must be a JSON object"},
+		{"re-engagement by phone number", map[string]string{Reengagement: `{"+447700900123":{"minutesBefore":60,"template":{"name":"n","language":"en"}}}`},
+			`PARLEY_REENGAGEMENT: "+447700900123" is not a WhatsApp phone number id`},
+		{"re-engagement with an unknown field", map[string]string{Reengagement: `{"1":{"minutesBefore":60,"template":{"name":"n","language":"en","lang":"en"}}}`},
+			`unknown field "lang"`},
+		{"re-engagement null", map[string]string{Reengagement: `null`}, ""},
+		{"API access with a wildcard", map[string]string{APIAccess: `{"arn:aws:iam::123456789012:role/*":["1"]}`}, "is not the ARN of an IAM role or user"},
+		{"API access of a role without a name", map[string]string{APIAccess: `{"arn:aws:iam::123456789012:role/":["1"]}`}, "is not the ARN of an IAM role or user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			set := map[string]string{EventsWebhookURL: "https://app.example.com/hooks", EventsWebhookSecret: "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA==",
+				EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/hooks.fifo"}
+			maps.Copy(set, tt.env)
+			e := load(t, env(set), nil)
+			everything(e)
+			err := e.Err()
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Err = %v, want none", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Err = %v, want %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error repeats a secret: %v", err)
+			}
+		})
+	}
+}
+
+// TestLoadNames: a PARLEY_ variable of the process that parley does not
+// know is a problem that suggests the name meant; a setting that some
+// other function reads is none.
+func TestLoadNames(t *testing.T) {
+	t.Setenv("PARLEY_SECRETS_TLL", "10m")
+	t.Setenv(ThroughputPerSecond, "20")
+	t.Setenv("PARLEY_SOMETHING_ELSE_ENTIRELY", "1")
+	getenv := env(map[string]string{"PARLEY_SECRETS_TLL": "10m", ThroughputPerSecond: "20", "PARLEY_SOMETHING_ELSE_ENTIRELY": "1"})
+	e := load(t, getenv, nil)
+	e.Ingest()
+	err := e.Err()
+	if err == nil || !strings.Contains(err.Error(), "PARLEY_SECRETS_TLL is not a setting of parley's, did you mean PARLEY_SECRETS_TTL?") {
+		t.Fatalf("Err = %v, want the misspelt name and the one meant", err)
+	}
+	if !strings.Contains(err.Error(), "PARLEY_SOMETHING_ELSE_ENTIRELY is not a setting of parley's;") && !strings.HasSuffix(err.Error(), "PARLEY_SOMETHING_ELSE_ENTIRELY is not a setting of parley's") {
+		t.Errorf("Err = %v, want the unknown name without a guess", err)
+	}
+	if strings.Contains(err.Error(), ThroughputPerSecond) {
+		t.Errorf("Err = %v: the fallback function's setting is no problem for ingest", err)
+	}
+	// The variables of the process that getenv does not give are not the
+	// function's.
+	e = load(t, env(nil), nil)
+	e.Ingest()
+	if err := e.Err(); err != nil {
+		t.Fatalf("Err = %v, want none", err)
+	}
+}
+
+// TestNames: Names holds every setting a function reads, and those of the
+// local stack.
+func TestNames(t *testing.T) {
+	want := []string{StoreKind, DataDir, SecretsARN}
+	for _, read := range Functions {
+		want = append(want, Reads(read)...)
+	}
+	slices.Sort(want)
+	want = slices.Compact(want)
+	if got := slices.Sorted(slices.Values(Names)); !slices.Equal(got, want) {
+		t.Errorf("Names = %v, want %v", got, want)
+	}
+	for _, n := range SecretNames {
+		if !slices.Contains(Names, n) {
+			t.Errorf("the secret setting %s is not in Names", n)
+		}
+	}
+}
+
+// TestLoadSecretKeys: a key of the secret that is a setting of the
+// environment, or misspelt, is a problem; a key that is no PARLEY_ name is
+// the operator's own, and ignored; a value blank in the environment leaves
+// the secret's.
+func TestLoadSecretKeys(t *testing.T) {
+	const arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:parley"
+	vals := map[string]string{WhatsAppToken: "tok", WhatsAppAppSecret: "app", WhatsAppVerifyToken: "verify", AppleMSPSecret: "c2VjcmV0LWJ5dGVz"}
+	source := func(extra map[string]string) SecretSource {
+		return func(context.Context, string) (map[string]string, error) {
+			v := maps.Clone(vals)
+			maps.Copy(v, extra)
+			return v, nil
+		}
+	}
+	noSecrets := map[string]string{SecretsARN: arn, WhatsAppToken: " ", WhatsAppAppSecret: "", WhatsAppVerifyToken: "", AppleMSPSecret: ""}
+	tests := []struct {
+		name  string
+		extra map[string]string
+		want  string
+	}{
+		{"as given", nil, ""},
+		{"an operator's own key", map[string]string{"rotatedBy": "ops"}, ""},
+		{"a setting of the environment", map[string]string{Table: "parley"}, "the secret PARLEY_SECRETS_ARN holds PARLEY_TABLE, which is read from the environment only"},
+		{"a misspelt key", map[string]string{"PARLEY_WHATSAPP_TOKN": "tok"}, "the secret PARLEY_SECRETS_ARN holds PARLEY_WHATSAPP_TOKN, which is not a setting of parley's, did you mean PARLEY_WHATSAPP_TOKEN?"},
+		{"a secret setting missing", map[string]string{WhatsAppToken: ""}, "PARLEY_WHATSAPP_TOKEN is required (in the environment or the secret PARLEY_SECRETS_ARN)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := load(t, env(noSecrets), source(tt.extra))
+			c := e.Ingest()
+			err := e.Err()
+			if tt.want == "" {
+				if err != nil || c.WhatsApp.Token != "tok" {
+					t.Fatalf("Err = %v, token %q; want none and the secret's token", err, c.WhatsApp.Token)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestSecretARN: PARLEY_SECRETS_ARN names a Secrets Manager secret of the
+// function's own region and partition, or a secret by name.
+func TestSecretARN(t *testing.T) {
+	tests := []struct {
+		arn, region, want string
+	}{
+		{"parley", "us-east-1", ""},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:parley-AbCdEf", "us-east-1", ""},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:parley-AbCdEf", "", ""},
+		{"arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:parley-AbCdEf", "cn-north-1", ""},
+		{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:parley-AbCdEf", "us-east-1", "names a secret of the region eu-west-1; the function runs in us-east-1"},
+		{"arn:aws:secretsmanager:cn-north-1:123456789012:secret:parley-AbCdEf", "cn-north-1", "names a secret of the partition aws; the region cn-north-1 is in aws-cn"},
+		{"arn:aws:ssm:us-east-1:123456789012:parameter/parley", "us-east-1", "must be the ARN of a Secrets Manager secret"},
+		{"arn:aws:secretsmanager:us-east-1:1234:secret:parley", "us-east-1", "must be the ARN of a Secrets Manager secret"},
+		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:", "us-east-1", "must be the ARN of a Secrets Manager secret"},
+	}
+	for _, tt := range tests {
+		err := checkSecretARN(tt.arn, tt.region)
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("checkSecretARN(%q, %q) = %v, want %q", tt.arn, tt.region, err, tt.want)
+		}
+	}
+}
