@@ -147,7 +147,7 @@ func TestRepositoryCitesNoOutsideNotes(t *testing.T) {
 // ways of citing pass.
 func TestOutsideNotesAreFound(t *testing.T) {
 	planted := []string{
-		"References are to " + "shared/" + "specs/whatsapp-cloud-api.md.",
+		"References are to " + "shared/" + "specs" + "/whatsapp-cloud-api.md.",
 		"The token is decrypted as spec " + "§3.8 says.",
 		"See /" + "work/shared/notes.",
 		"Read ../" + "shared/DESIGN notes.",
