@@ -51,9 +51,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	st := adapters.Store(aws, cfg.AWS, clock.System{})
-	_, ap := awsenv.PlatformHTTP(aws, getenv, cfg.SecretsTTL, 10*time.Second)
-	svc := &payload.Service{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log,
+	st := adapters.Store(aws.Client, cfg.AWS, clock.System{})
+	_, ap := aws.PlatformHTTP(10 * time.Second)
+	svc := &payload.Service{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws.Client, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log,
 		MMCS:        &apple.MMCS{Client: &apple.Client{BaseURL: cfg.Apple.MSPURL, MSPID: cfg.Apple.MSPID, Secret: cfg.Apple.Secret, HTTP: ap}},
 		AuthTokens:  &appleauth.Keys{Blobs: st, Secret: cfg.Apple.Secret, Clock: clock.System{}},
 		MaxAttempts: cfg.MaxAttempts, Retry: payload.RetryPolicy(retry.Default)}

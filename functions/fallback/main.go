@@ -38,9 +38,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	st := adapters.Store(aws, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
-	wa, ap := awsenv.PlatformHTTP(aws, getenv, cfg.SecretsTTL, service.PlatformTimeout)
+	st := adapters.Store(aws.Client, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws.Client, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
+	wa, ap := aws.PlatformHTTP(service.PlatformTimeout)
 	sender, err := service.Sender(cfg.Send, p, service.Options{WhatsAppHTTP: wa, WhatsAppMediaHTTP: awsenv.MediaHTTP(wa), AppleHTTP: ap})
 	if err != nil {
 		return err

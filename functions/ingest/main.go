@@ -39,14 +39,14 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	st := adapters.Store(aws, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec,
-		Secrets: awsenv.WebhookSecrets(aws, getenv, cfg.SecretsTTL)}
-	wa, _ := awsenv.PlatformHTTP(aws, getenv, cfg.SecretsTTL, service.PlatformTimeout)
+	st := adapters.Store(aws.Client, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws.Client, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec,
+		Secrets: aws.WebhookSecrets()}
+	wa, _ := aws.PlatformHTTP(service.PlatformTimeout)
 	in := &ingest.Ingester{Store: st, Blobs: st, Publisher: p.Publisher, Clock: p.Clock, Log: log,
 		AuthTokens: service.AuthKeys(cfg.Apple, p), Fallbacks: service.WhatsAppSender(cfg.WhatsApp, p, service.Options{WhatsAppHTTP: wa})}
 	if cfg.PayloadQueueURL != "" {
-		in.Payloads = adapters.Queue(aws, cfg.PayloadQueueURL)
+		in.Payloads = adapters.Queue(aws.Client, cfg.PayloadQueueURL)
 	}
 	lambda.Start(requestid.Lambda(lambdahttp.FunctionURL(service.Webhooks(in, cfg.WhatsAppWebhook, cfg.Apple, cfg.PaymentProcessorURL, cfg.ApplePayCallbacks, p))))
 	return nil

@@ -36,9 +36,9 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	st := adapters.Store(aws, cfg.AWS, clock.System{})
-	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
-	wa, ap := awsenv.PlatformHTTP(aws, getenv, cfg.SecretsTTL, service.PlatformTimeout)
+	st := adapters.Store(aws.Client, cfg.AWS, clock.System{})
+	p := service.Ports{Store: st, Blobs: st, Publisher: metrics.Events{Publisher: adapters.Publisher(aws.Client, cfg.Bus, log), Metrics: rec}, Clock: clock.System{}, Log: log, Metrics: rec}
+	wa, ap := aws.PlatformHTTP(service.PlatformTimeout)
 	sender, err := service.Sender(cfg.Send, p, service.Options{WhatsAppHTTP: wa, WhatsAppMediaHTTP: awsenv.MediaHTTP(wa), AppleHTTP: ap})
 	if err != nil {
 		return err
@@ -50,7 +50,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 	api := service.API(sender, p, cfg.PublicURL, files, cfg.Access)
 	if cfg.Bus.WebhookQueueURL != "" {
 		// The event webhooks' parked deliveries, redriven through their queue.
-		api = service.WithDeliveries(api, adapters.Deliveries(aws, cfg.AWS, cfg.Bus.WebhookQueueURL), log, cfg.Access)
+		api = service.WithDeliveries(api, adapters.Deliveries(aws.Client, cfg.AWS, cfg.Bus.WebhookQueueURL), log, cfg.Access)
 	}
 	lambda.Start(requestid.Lambda(lambdahttp.HTTPAPI(api)))
 	return nil

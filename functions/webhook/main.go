@@ -41,7 +41,7 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 		return err
 	}
 	log, rec := awsenv.Observe(stdout, cfg.LogLevel, cfg.MetricsNamespace)
-	client := &apphook.Client{URL: cfg.Hook.URL, Key: cfg.Hook.Key, CurrentKey: awsenv.EventsWebhookKey(aws, getenv, cfg.SecretsTTL)}
+	client := &apphook.Client{URL: cfg.Hook.URL, Key: cfg.Hook.Key, CurrentKey: aws.EventsWebhookKey()}
 	consumer := &apphook.Consumer{
 		Post: func(ctx context.Context, ev message.Event) error {
 			err := client.Post(ctx, ev)
@@ -50,8 +50,8 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer) erro
 			}
 			return err
 		},
-		Parking: apphook.Table{Client: dynamodb.New(aws), Name: cfg.AWS.Table},
-		Client:  sqs.New(aws),
+		Parking: apphook.Table{Client: dynamodb.New(aws.Client), Name: cfg.AWS.Table},
+		Client:  sqs.New(aws.Client),
 		URL:     cfg.QueueURL,
 		Metrics: rec,
 	}

@@ -28,14 +28,41 @@ import (
 	"github.com/parleyhq/parley/shared/secrets"
 )
 
-// Load returns a function's settings (see config.Load) and its AWS
-// client: the region and credentials Lambda puts in the environment
+// AWS is a function's AWS side: its client and, when PARLEY_SECRETS_ARN
+// names a secret, the function's one cache of that secret. Every
+// credential taken from the secret — the platforms' tokens, the webhooks'
+// verification secrets, the events webhook's key — goes through that
+// cache, which starts with the values Load read: a fresh instance reads
+// the secret once, not once more per credential on its first invocations.
+type AWS struct {
+	// Client is the function's AWS client, shared by every adapter.
+	Client *awsapi.Client
+	getenv func(string) string
+	// secret is nil without PARLEY_SECRETS_ARN.
+	secret *secrets.Cache
+}
+
+// Load returns a function's settings (see config.Load) and its AWS side:
+// the region and credentials Lambda puts in the environment
 // (awsapi.FromEnv), pointed at PARLEY_AWS_ENDPOINT when it is set. The
-// secret PARLEY_SECRETS_ARN names is read from Secrets Manager.
-func Load(ctx context.Context, getenv func(string) string) (*config.Env, *awsapi.Client, error) {
-	aws := awsapi.FromEnv(getenv, getenv(config.AWSEndpoint))
-	env, err := config.Load(ctx, getenv, Secrets(aws))
-	return env, aws, err
+// secret PARLEY_SECRETS_ARN names is read from Secrets Manager into the
+// cache the credentials share, which keeps its values for
+// PARLEY_SECRETS_TTL.
+func Load(ctx context.Context, getenv func(string) string) (*config.Env, *AWS, error) {
+	a := &AWS{Client: awsapi.FromEnv(getenv, getenv(config.AWSEndpoint)), getenv: getenv}
+	var source config.SecretSource
+	if arn := strings.TrimSpace(getenv(config.SecretsARN)); arn != "" {
+		a.secret = &secrets.Cache{Read: secrets.SecretsManager(secretsmanager.New(a.Client), arn)}
+		source = func(ctx context.Context, _ string) (map[string]string, error) { return a.secret.Values(ctx) }
+	}
+	env, err := config.Load(ctx, getenv, source)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.secret != nil {
+		a.secret.TTL = env.SecretsTTL()
+	}
+	return env, a, nil
 }
 
 // Secrets reads secrets from Secrets Manager.
@@ -92,17 +119,16 @@ func MediaHTTP(wa *http.Client) *http.Client {
 // PlatformHTTP returns the HTTP clients of calls to WhatsApp's Graph API
 // and Apple's MSP gateway. A credential that comes from the secret rather
 // than the environment — the WhatsApp token, the Apple MSP secret — is
-// taken from a cache of the secret that keeps it for ttl and reads it again
+// taken from the function's cache of the secret, which reads it again
 // at once when the platform refuses it (WhatsApp 401, Apple 401 or 403),
 // so a rotation reaches running functions without a restart. timeout
 // bounds each call.
-func PlatformHTTP(aws *awsapi.Client, getenv func(string) string, ttl, timeout time.Duration) (whatsApp, apple *http.Client) {
+func (a *AWS) PlatformHTTP(timeout time.Duration) (whatsApp, apple *http.Client) {
 	whatsApp, apple = &http.Client{Timeout: timeout}, &http.Client{Timeout: timeout}
-	arn := strings.TrimSpace(getenv(config.SecretsARN))
-	if arn == "" {
+	cache, getenv := a.secret, a.getenv
+	if cache == nil {
 		return whatsApp, apple
 	}
-	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(secretsmanager.New(aws), arn)}
 	if strings.TrimSpace(getenv(config.WhatsAppToken)) == "" {
 		whatsApp.Transport = &secrets.Transport{Cache: cache, Name: config.WhatsAppToken,
 			Authorize: func(r *http.Request, token string) error {
@@ -137,17 +163,16 @@ func PlatformHTTP(aws *awsapi.Client, getenv func(string) string, ttl, timeout t
 
 // WebhookSecrets returns the verification secrets of the webhooks that
 // come from the secret PARLEY_SECRETS_ARN names rather than the
-// environment, for service.Ports.Secrets: each is checked against a cache
-// of the secret that keeps its values for ttl, and a request that does not
-// match the value held has it read again (at most once per
-// secrets.RecheckInterval) before it is refused, so a rotation reaches
-// running functions without a restart. It is nil without the secret.
-func WebhookSecrets(aws *awsapi.Client, getenv func(string) string, ttl time.Duration) func(name string) channel.Secret {
-	arn := strings.TrimSpace(getenv(config.SecretsARN))
-	if arn == "" {
+// environment, for service.Ports.Secrets: each is checked against the
+// function's cache of the secret, and a request that does not match the
+// value held has it read again (at most once per secrets.RecheckInterval)
+// before it is refused, so a rotation reaches running functions without a
+// restart. It is nil without the secret.
+func (a *AWS) WebhookSecrets() func(name string) channel.Secret {
+	cache, getenv := a.secret, a.getenv
+	if cache == nil {
 		return nil
 	}
-	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(secretsmanager.New(aws), arn)}
 	return func(name string) channel.Secret {
 		if strings.TrimSpace(getenv(name)) != "" {
 			return nil
@@ -158,14 +183,14 @@ func WebhookSecrets(aws *awsapi.Client, getenv func(string) string, ttl time.Dur
 
 // EventsWebhookKey returns the key that signs the events webhook when it
 // comes from the secret PARLEY_SECRETS_ARN names rather than the
-// environment: its current value, kept for ttl, so a rotation reaches
-// running functions without a restart. It is nil otherwise.
-func EventsWebhookKey(aws *awsapi.Client, getenv func(string) string, ttl time.Duration) func(ctx context.Context) ([]byte, error) {
-	arn := strings.TrimSpace(getenv(config.SecretsARN))
-	if arn == "" || strings.TrimSpace(getenv(config.EventsWebhookSecret)) != "" {
+// environment: its current value in the function's cache of the secret, so
+// a rotation reaches running functions without a restart. It is nil
+// otherwise.
+func (a *AWS) EventsWebhookKey() func(ctx context.Context) ([]byte, error) {
+	cache := a.secret
+	if cache == nil || strings.TrimSpace(a.getenv(config.EventsWebhookSecret)) != "" {
 		return nil
 	}
-	cache := &secrets.Cache{TTL: ttl, Read: secrets.SecretsManager(secretsmanager.New(aws), arn)}
 	return func(ctx context.Context) ([]byte, error) {
 		v, err := cache.Value(ctx, config.EventsWebhookSecret, "")
 		if err != nil {

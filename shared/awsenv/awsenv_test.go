@@ -1,10 +1,17 @@
 package awsenv_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"io"
+	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +20,7 @@ import (
 
 	"github.com/parleyhq/parley/infra/moto"
 	"github.com/parleyhq/parley/infra/whatsappsim"
+	"github.com/parleyhq/parley/shared/apphook"
 	"github.com/parleyhq/parley/shared/awsenv"
 	"github.com/parleyhq/parley/shared/config"
 	"github.com/parleyhq/parley/shared/message"
@@ -37,11 +45,11 @@ func TestPlatformHTTPFollowsTheSecret(t *testing.T) {
 		Message: message.Message{Type: message.TypeTemplate, Name: "hello_world", Language: "en_US"}}
 
 	env := map[string]string{config.SecretsARN: *out.ARN, config.AWSEndpoint: m.Endpoint()}
-	_, client, err := awsenv.Load(ctx, func(k string) string { return env[k] })
+	_, a, err := awsenv.Load(ctx, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	wa, _ := awsenv.PlatformHTTP(client, func(k string) string { return env[k] }, 5*time.Minute, 10*time.Second)
+	wa, _ := a.PlatformHTTP(10 * time.Second)
 	// The token read at start-up, before the rotation.
 	c := &whatsapp.Client{BaseURL: sim.URL + "/v25.0", Token: "EAAG-started-with", HTTP: wa}
 	if _, err := c.Send(ctx, o); err != nil {
@@ -69,9 +77,76 @@ func TestPlatformHTTPFollowsTheSecret(t *testing.T) {
 	}
 
 	env[config.WhatsAppToken] = "EAAG-from-the-environment"
-	wa, _ = awsenv.PlatformHTTP(client, func(k string) string { return env[k] }, 5*time.Minute, 10*time.Second)
+	wa, _ = a.PlatformHTTP(10 * time.Second)
 	c = &whatsapp.Client{BaseURL: sim.URL + "/v25.0", Token: "EAAG-from-the-environment", HTTP: wa}
 	if _, err := c.Send(ctx, o); message.AsError(err).Code != message.CodeUnauthorized {
 		t.Errorf("a token from the environment: %v, want it used as it is (and refused)", err)
+	}
+}
+
+// TestAFreshInstanceReadsTheSecretOnce: a function reads its secret at
+// start-up, and its first webhook check, WhatsApp send and events webhook
+// key take their values from that read — one GetSecretValue in all, where
+// each credential used to read the secret again. A setting in the
+// environment still wins over the secret's.
+func TestAFreshInstanceReadsTheSecretOnce(t *testing.T) {
+	ctx := context.Background()
+	m := moto.StartT(t)
+	sm := secretsmanager.NewFromConfig(m.SDKConfig())
+	hookSecret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("events-webhook-secret-of-32-bytes"))
+	doc, _ := json.Marshal(map[string]string{config.WhatsAppToken: "EAAG-from-the-secret", config.WhatsAppAppSecret: "app-secret-from-the-secret",
+		config.WhatsAppVerifyToken: "verify-token-from-the-secret", config.EventsWebhookSecret: hookSecret})
+	out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("parley"), SecretString: aws.String(string(doc))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every call to moto goes through a counter of the secret's reads.
+	var reads atomic.Int32
+	motoURL, _ := url.Parse(m.Endpoint())
+	proxy := httputil.NewSingleHostReverseProxy(motoURL)
+	counted := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "secretsmanager.GetSecretValue" {
+			reads.Add(1)
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer counted.Close()
+	sim := httptest.NewServer(whatsappsim.New(whatsappsim.Config{Token: "EAAG-from-the-secret"}))
+	defer sim.Close()
+
+	vars := map[string]string{config.SecretsARN: *out.ARN, config.AWSEndpoint: counted.URL,
+		config.WhatsAppVerifyToken: "verify-token-from-the-environment"}
+	env, a, err := awsenv.Load(ctx, func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.WhatsApp().Token; got != "EAAG-from-the-secret" {
+		t.Errorf("the token read at start-up: %q", got)
+	}
+	if n := reads.Load(); n != 1 {
+		t.Fatalf("start-up read the secret %d times, want 1", n)
+	}
+
+	secrets := a.WebhookSecrets()
+	appSecret := secrets(config.WhatsAppAppSecret)
+	if appSecret == nil || !appSecret(ctx, func(v string) bool { return v == "app-secret-from-the-secret" }) {
+		t.Error("the first webhook was not verified with the secret's app secret")
+	}
+	if secrets(config.WhatsAppVerifyToken) != nil {
+		t.Error("the verify token set in the environment was taken from the secret")
+	}
+	wa, _ := a.PlatformHTTP(10 * time.Second)
+	c := &whatsapp.Client{BaseURL: sim.URL + "/v25.0", Token: env.WhatsApp().Token, HTTP: wa}
+	o := message.Outgoing{MessageID: "msg_1", BusinessID: "106540352242922", To: "447700900123",
+		Message: message.Message{Type: message.TypeTemplate, Name: "hello_world", Language: "en_US"}}
+	if _, err := c.Send(ctx, o); err != nil {
+		t.Errorf("the first send, with the secret's token: %v", err)
+	}
+	key, err := a.EventsWebhookKey()(ctx)
+	if want, _ := apphook.ParseSecret(hookSecret); err != nil || !bytes.Equal(key, want) {
+		t.Errorf("the events webhook's key: %x, %v", key, err)
+	}
+	if n := reads.Load(); n != 1 {
+		t.Errorf("start-up, a webhook check, a send and the events key read the secret %d times, want 1", n)
 	}
 }

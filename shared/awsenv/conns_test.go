@@ -40,10 +40,11 @@ func TestBurstsReuseConnections(t *testing.T) {
 	defer srv.Close()
 
 	env := map[string]string{config.AWSEndpoint: srv.URL}
-	_, client, err := awsenv.Load(context.Background(), func(k string) string { return env[k] })
+	_, a, err := awsenv.Load(context.Background(), func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
+	client := a.Client
 	client.MaxAttempts = 1
 	for range rounds {
 		inFlight.Add(parallel)

@@ -242,8 +242,11 @@ func Reads(read func(*Env)) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
+// problem records a problem once, however many readers come across it.
 func (e *Env) problem(format string, args ...any) {
-	e.problems = append(e.problems, fmt.Sprintf(format, args...))
+	if p := fmt.Sprintf(format, args...); !slices.Contains(e.problems, p) {
+		e.problems = append(e.problems, p)
+	}
 }
 
 // optional returns name's value, trimmed; "" when unset.

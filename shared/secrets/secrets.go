@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -94,41 +95,68 @@ func (c *Cache) Value(ctx context.Context, name, refused string) (string, error)
 	return c.value(ctx, name, refused, false)
 }
 
+// Values returns every value of the secret, read first when those held
+// are older than the TTL or there are none: what a function reads its
+// settings from at start, so that the credentials it then takes from the
+// cache need no read of their own. The error is the Reader's when nothing
+// is held.
+func (c *Cache) Values(ctx context.Context) (map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.refresh(ctx, false, false); err != nil {
+		return nil, err
+	}
+	return maps.Clone(c.vals), nil
+}
+
 // value is Value; with patient, a cache that holds no values and failed
 // to read them less than RecheckInterval ago fails without reading.
 func (c *Cache) value(ctx context.Context, name, refused string, patient bool) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.now()
-	ttl := c.TTL
-	if ttl <= 0 {
-		ttl = DefaultTTL
-	}
-	stale := c.vals == nil || now.Sub(c.readAt) >= ttl || (refused != "" && c.vals[name] == refused)
-	if stale && (c.vals != nil || patient) && !c.failedAt.IsZero() && now.Sub(c.failedAt) < RecheckInterval {
-		if c.vals == nil {
-			return "", fmt.Errorf("secrets: reading the secret: %w", c.failure)
-		}
-		stale = false
-	}
-	if stale {
-		vals, err := c.Read(ctx)
-		switch {
-		case err == nil:
-			c.vals, c.readAt, c.failedAt, c.failure = vals, now, time.Time{}, nil
-		case c.vals == nil:
-			c.failedAt, c.failure = now, err
-			return "", fmt.Errorf("secrets: reading the secret: %w", err)
-		default:
-			c.failedAt, c.failure = now, err
-			c.log().Warn("reading the secret again failed; the values read before are kept", "error", err)
-		}
+	if err := c.refresh(ctx, refused != "" && c.vals[name] == refused, patient); err != nil {
+		return "", fmt.Errorf("secrets: reading the secret: %w", err)
 	}
 	v, ok := c.vals[name]
 	if !ok || v == "" {
 		return "", fmt.Errorf("secrets: the secret holds no %s", name)
 	}
 	return v, nil
+}
+
+// refresh reads the secret when the values held are older than the TTL,
+// when there are none, or when again says so, unless a read failed less
+// than RecheckInterval ago and values are held (or patient): a failed
+// re-read keeps the values held. It fails only when no values are held.
+// c.mu is held.
+func (c *Cache) refresh(ctx context.Context, again, patient bool) error {
+	now := c.now()
+	ttl := c.TTL
+	if ttl <= 0 {
+		ttl = DefaultTTL
+	}
+	stale := c.vals == nil || now.Sub(c.readAt) >= ttl || again
+	if stale && (c.vals != nil || patient) && !c.failedAt.IsZero() && now.Sub(c.failedAt) < RecheckInterval {
+		if c.vals == nil {
+			return c.failure
+		}
+		stale = false
+	}
+	if !stale {
+		return nil
+	}
+	vals, err := c.Read(ctx)
+	switch {
+	case err == nil:
+		c.vals, c.readAt, c.failedAt, c.failure = vals, now, time.Time{}, nil
+	case c.vals == nil:
+		c.failedAt, c.failure = now, err
+		return err
+	default:
+		c.failedAt, c.failure = now, err
+		c.log().Warn("reading the secret again failed; the values read before are kept", "error", err)
+	}
+	return nil
 }
 
 // Check reports whether match accepts the value of name: whether what a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -120,6 +121,40 @@ func TestCacheTimeToLive(t *testing.T) {
 	}
 	if _, err := cache.Value(ctx, "PARLEY_NOT_THERE", ""); err == nil || !strings.Contains(err.Error(), "PARLEY_NOT_THERE") {
 		t.Errorf("a missing name: %v, want an error naming it", err)
+	}
+}
+
+// TestValuesFillTheCache: the values read at start-up are those the
+// credentials then take, without a read of their own until the TTL passes;
+// a secret that cannot be read is the reader's error.
+func TestValuesFillTheCache(t *testing.T) {
+	sm := newSecretsManager(t, map[string]string{tokenName: "EAAG-1"})
+	clk := clock.NewManual(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+	var reads atomic.Int32
+	read := secrets.SecretsManager(sm.read, sm.arn)
+	cache := &secrets.Cache{TTL: 5 * time.Minute, Now: clk.Now, Read: func(ctx context.Context) (map[string]string, error) {
+		reads.Add(1)
+		return read(ctx)
+	}}
+	ctx := context.Background()
+	vals, err := cache.Values(ctx)
+	if err != nil || vals[tokenName] != "EAAG-1" {
+		t.Fatalf("the values at start-up: %v, %v", vals, err)
+	}
+	vals[tokenName] = "changed by the caller"
+	sm.rotate(t, map[string]string{tokenName: "EAAG-2"})
+	if v, err := cache.Value(ctx, tokenName, ""); v != "EAAG-1" || err != nil || reads.Load() != 1 {
+		t.Errorf("within the TTL: %q, %v after %d reads, want EAAG-1 after 1", v, err, reads.Load())
+	}
+	clk.Advance(5 * time.Minute)
+	if vals, err := cache.Values(ctx); vals[tokenName] != "EAAG-2" || err != nil || reads.Load() != 2 {
+		t.Errorf("after the TTL: %v, %v after %d reads, want EAAG-2 after 2", vals, err, reads.Load())
+	}
+
+	missing := &secrets.Cache{Read: secrets.SecretsManager(sm.read, sm.arn+"-not-there")}
+	var notFound *awsapi.Error
+	if _, err := missing.Values(ctx); !errors.As(err, &notFound) || notFound.Code != "ResourceNotFoundException" {
+		t.Errorf("a secret that does not exist: %v, want AWS's ResourceNotFoundException", err)
 	}
 }
 
