@@ -11,6 +11,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/parleyhq/parley/infra/applesim"
 	"github.com/parleyhq/parley/infra/lambdaemu"
@@ -33,11 +35,11 @@ import (
 
 // TestConfigurations starts every function under the Runtime API emulator
 // with every documented configuration — Apple Pay on (with its callbacks'
-// bounds set) and off (their defaults),
-// re-engagement on and off, the secrets in the environment and in Secrets
-// Manager — and has each answer a sample event. Every function is given
-// the environment template.yaml gives it: the Apple Pay certificate in the
-// secret reaches them all, the public URL only the functions that send.
+// bounds set) and off (their defaults), re-engagement on and off, the
+// secrets in the environment and in Secrets Manager — and has each answer
+// a sample event. Every function is given the environment template.yaml
+// gives it: the Apple Pay certificate in the secret reaches them all, the
+// public URL only the functions that send.
 func TestConfigurations(t *testing.T) {
 	ctx := context.Background()
 	m := startStore(t)
@@ -53,34 +55,36 @@ func TestConfigurations(t *testing.T) {
 	defer ap.Close()
 	certPEM, keyPEM := merchantIdentity(t)
 
+	// The app's endpoint of the event webhooks, and their queue.
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer app.Close()
+	hookQ, err := sqs.NewFromConfig(m.SDKConfig()).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("parley-hooks.fifo"), Attributes: map[string]string{"FifoQueue": "true"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	plain := map[string]string{
 		config.AWSEndpoint: m.Endpoint(), config.Table: "parley", config.Bucket: "parley-payloads",
 		config.WhatsAppAPIURL: wa.URL + "/v25.0", config.AppleMSPURL: ap.URL + "/v1", config.AppleMSPID: local.DefaultAppleMSPID,
 		config.LogLevel: "warn", config.PaymentProcessorURL: "http://127.0.0.1:9/processor",
+		config.EventsWebhookURL: app.URL + "/hooks/parley", config.EventsWebhookQueueURL: aws.ToString(hookQ.QueueUrl),
 	}
 	secrets := map[string]string{
 		config.WhatsAppToken: local.DefaultWhatsAppToken, config.WhatsAppAppSecret: local.DefaultWhatsAppAppSecret,
 		config.WhatsAppVerifyToken: local.DefaultWhatsAppVerifyToken, config.AppleMSPSecret: local.DefaultAppleMSPSecret,
+		config.EventsWebhookSecret: "whsec_cGFybGV5LWNvbmZpZ3VyYXRpb25zLXdlYmhvb2s=",
 	}
 	applePay := map[string]string{config.ApplePayMerchantID: "merchant.com.example", config.ApplePayDisplayName: "Example",
 		config.ApplePayLifetime: "30m", config.ApplePayPaymentAttempts: "3", config.ApplePayCallbacksPerRequest: "100", config.ApplePayCallbackRate: "20"}
 	applePaySecrets := map[string]string{config.ApplePayCert: string(certPEM), config.ApplePayKey: string(keyPEM)}
 	reengagement := map[string]string{config.Reengagement: `{"106540352242922":{"minutesBefore":60,"template":{"name":"still_there","language":"en_US"}}}`}
 
-	// The event each function answers, and what its answer must hold.
-	events := map[string]struct{ file, want string }{
-		"ingest":   {"ingest/whatsapp-verify.json", `"body":"1158201444"`},
-		"send":     {"send/get-message.json", `"statusCode":404`},
-		"fallback": {"fallback/scheduled.json", `"claimed":0`},
-		"fetch":    {"fetch/sqs-job.json", `"batchItemFailures":[{"itemIdentifier":"5f8c2a1e-7b3d-4c9e-a1f0-2b3c4d5e6f70"}]`},
-		"decode":   {"decode/s3-object-created.json", `null`},
-	}
 	// The functions Apple Pay's callbacks are built for, on the public URL.
 	sends := []string{"send", "fallback"}
 
-	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode"} {
+	for _, name := range functionNames {
 		bootstrap := build(t, name)
-		ev := events[name]
+		ev := sampleEvents[name]
 		payload, err := os.ReadFile(filepath.Join("..", "events", ev.file))
 		if err != nil {
 			t.Fatal(err)

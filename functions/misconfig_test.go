@@ -209,6 +209,9 @@ func TestMisconfiguration(t *testing.T) {
 		{name: "Apple Pay callbacks per request absurd", set: map[string]string{config.ApplePayCallbacksPerRequest: "99999999999999999999"}, says: []string{"PARLEY_APPLEPAY_CALLBACKS_PER_REQUEST must be a whole number from 10 to 1000"}},
 		{name: "Apple Pay callback rate NaN", set: map[string]string{config.ApplePayCallbackRate: "NaN"}, says: []string{"PARLEY_APPLEPAY_CALLBACK_RATE must be a number"}},
 		{name: "Apple Pay callback rate infinite", set: map[string]string{config.ApplePayCallbackRate: "+Inf"}, says: []string{"PARLEY_APPLEPAY_CALLBACK_RATE must be a number"}},
+		{name: "payment processor in plain http", set: map[string]string{config.PaymentProcessorURL: "http://pay.example.com/callbacks"}, says: []string{"PARLEY_PAYMENT_PROCESSOR_URL must be an https URL"}},
+		{name: "Apple Pay domain given as a URL", set: applePay(map[string]string{config.ApplePayDomain: "https://shop.example.com"}), stop: sends,
+			says: []string{"PARLEY_APPLEPAY_DOMAIN must be the domain name"}},
 		{name: "payment processor without a scheme", set: map[string]string{config.PaymentProcessorURL: "pay.example.com/callbacks"}, says: []string{"PARLEY_PAYMENT_PROCESSOR_URL must be an http(s) URL"}},
 
 		// Sending.

@@ -219,13 +219,12 @@ func TestTemplateFunctions(t *testing.T) {
 	unset := []string{config.AWSEndpoint, config.ApplePayGatewayURL, config.FetchLocal, config.FetchAllowHosts, config.FetchTimeout,
 		config.SendRetryBudget, config.IdempotencyLease}
 
+	// A global setting reaches every function: each must read it.
 	for k := range tmpl.Globals.Function.Environment.Variables {
-		readBy := k == config.SecretsARN
-		for _, read := range config.Functions {
-			readBy = readBy || slices.Contains(config.Reads(read), k)
-		}
-		if !readBy {
-			t.Errorf("the global environment variable %s is read by no function", k)
+		for name, read := range config.Functions {
+			if k != config.SecretsARN && !slices.Contains(config.Reads(read), k) {
+				t.Errorf("the global environment variable %s reaches functions/%s, which does not read it: set it on the functions that do", k, name)
+			}
 		}
 	}
 	for id, fn := range fns {
@@ -255,16 +254,10 @@ func TestTemplateFunctions(t *testing.T) {
 			if !ok {
 				t.Fatalf("config.Functions has no reader for %s", name)
 			}
-			// The global settings a function does not read are ignored by
-			// it (every one is read by some function, below); its own
-			// settings are exactly what it reads.
+			// The function's settings, the global ones with its own, are
+			// exactly what it reads.
 			reads := config.Reads(read)
-			env := map[string]any{}
-			for k, v := range tmpl.Globals.Function.Environment.Variables {
-				if slices.Contains(reads, k) || k == config.SecretsARN {
-					env[k] = v
-				}
-			}
+			env := maps.Clone(tmpl.Globals.Function.Environment.Variables)
 			for k, v := range fn.Environment.Variables {
 				env[k] = v
 			}

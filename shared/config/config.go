@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley/shared/access"
 	"github.com/parleyhq/parley/shared/apphook"
@@ -563,6 +564,15 @@ func (e *Env) ApplePay() *ApplePay {
 	if len(missing) > 0 {
 		e.problem("Apple Pay needs %s too (or none of %s)", strings.Join(missing, ", "), strings.Join(required[:3], ", "))
 		return nil
+	}
+	if p.Domain != "" && (strings.ContainsAny(p.Domain, "/:@ ") || !strings.Contains(p.Domain, ".")) {
+		e.problem("%s must be the domain name verified for the merchant, e.g. shop.example.com (no scheme or path)", ApplePayDomain)
+	}
+	if utf8.RuneCountInString(p.DisplayName) > 64 {
+		e.problem("%s must be at most 64 characters, as Apple Pay shows it", ApplePayDisplayName)
+	}
+	if strings.ContainsAny(p.MerchantID, "/: ") {
+		e.problem("%s must be the merchant identifier Apple issued, e.g. merchant.com.example", ApplePayMerchantID)
 	}
 	if p.GatewayURL == "" {
 		p.GatewayURL = DefaultApplePayGatewayURL

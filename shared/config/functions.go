@@ -38,7 +38,7 @@ func (e *Env) Ingest() Ingest {
 		WhatsApp:            e.WhatsApp(),
 		WhatsAppWebhook:     e.WhatsAppWebhook(),
 		Apple:               e.AppleIdentity(),
-		PaymentProcessorURL: e.PaymentProcessorURL(),
+		PaymentProcessorURL: e.reachable(PaymentProcessorURL, e.PaymentProcessorURL()), // payments go over TLS only
 		ApplePayCallbacks:   e.ApplePayCallbacks(),
 		PayloadQueueURL:     e.PayloadQueueURL(),
 	}

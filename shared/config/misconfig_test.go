@@ -3,6 +3,8 @@ package config
 import (
 	"context"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +14,11 @@ import (
 // setting, never a default used in its place; each well-formed one
 // around the edges is taken.
 func TestMalformedSettings(t *testing.T) {
+	applePay := func(name, value string) map[string]string {
+		s := map[string]string{ApplePayMerchantID: "merchant.com.example", ApplePayCert: "CERT", ApplePayKey: "KEY", PublicURL: "https://webhooks.example.com"}
+		s[name] = value
+		return s
+	}
 	everything := func(e *Env) {
 		for _, read := range Functions {
 			read(e)
@@ -60,6 +67,12 @@ func TestMalformedSettings(t *testing.T) {
 			EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/hooks.fifo"}, "PARLEY_EVENTS_WEBHOOK_URL must be an https URL"},
 		{"events webhook with a query", map[string]string{EventsWebhookURL: "https://app.example.com/hooks?token=abc", EventsWebhookSecret: "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA==",
 			EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/hooks.fifo"}, ""},
+		{"payment processor in plain http", map[string]string{PaymentProcessorURL: "http://pay.example.com/callbacks"}, "PARLEY_PAYMENT_PROCESSOR_URL must be an https URL"},
+		{"payment processor on this machine", map[string]string{PaymentProcessorURL: "http://127.0.0.1:9/callbacks"}, ""},
+		{"Apple Pay domain as a URL", applePay(ApplePayDomain, "https://shop.example.com"), "PARLEY_APPLEPAY_DOMAIN must be the domain name"},
+		{"Apple Pay display name too long", applePay(ApplePayDisplayName, strings.Repeat("é", 65)), "PARLEY_APPLEPAY_DISPLAY_NAME must be at most 64 characters"},
+		{"Apple Pay display name of 64 characters", applePay(ApplePayDisplayName, strings.Repeat("é", 64)), ""},
+		{"Apple Pay merchant id with a space", applePay(ApplePayMerchantID, "merchant com.example"), "PARLEY_APPLEPAY_MERCHANT_ID must be the merchant identifier"},
 		{"re-engagement followed by more", map[string]string{Reengagement: `{"1":{"minutesBefore":60,"template":{"name":"n","language":"en"}}}{}`},
 			"PARLEY_REENGAGEMENT must be a JSON object"},
 		{"re-engagement by phone number", map[string]string{Reengagement: `{"+447700900123":{"minutesBefore":60,"template":{"name":"n","language":"en"}}}`},
@@ -206,6 +219,68 @@ func TestSecretARN(t *testing.T) {
 		err := checkSecretARN(tt.arn, tt.region)
 		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("checkSecretARN(%q, %q) = %v, want %q", tt.arn, tt.region, err, tt.want)
+		}
+	}
+}
+
+// TestREADMESettings: README's table of settings lists every setting
+// parley reads, each with the functions that read it.
+func TestREADMESettings(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	start := strings.Index(doc, "\n## Configuration\n")
+	if start < 0 {
+		t.Fatal("README.md has no Configuration section")
+	}
+	doc = doc[start+1:]
+	if end := strings.Index(doc, "\n## "); end >= 0 {
+		doc = doc[:end]
+	}
+	functions := slices.Sorted(maps.Keys(Functions))
+	listed := map[string]bool{}
+	for _, line := range strings.Split(doc, "\n") {
+		cells := strings.Split(line, " | ")
+		if !strings.HasPrefix(line, "| `") || len(cells) < 3 {
+			continue
+		}
+		var readBy []string
+		switch by := cells[1]; by {
+		case "every function":
+			readBy = functions
+		case "every function but webhook":
+			readBy = slices.DeleteFunc(slices.Clone(functions), func(f string) bool { return f == "webhook" })
+		case "the local stack only":
+		default:
+			readBy = strings.Split(by, ", ")
+			slices.Sort(readBy)
+		}
+		for _, name := range strings.Split(strings.TrimPrefix(cells[0], "| "), ", ") {
+			name = strings.Trim(name, "`")
+			listed[name] = true
+			if name == "PORT" {
+				continue
+			}
+			if !slices.Contains(Names, name) {
+				t.Errorf("README lists %s, which is no setting of parley's", name)
+				continue
+			}
+			var want []string
+			for _, f := range functions {
+				if slices.Contains(Reads(Functions[f]), name) || name == SecretsARN {
+					want = append(want, f)
+				}
+			}
+			if !slices.Equal(readBy, want) {
+				t.Errorf("README says %s is read by %q; it is read by %v", name, cells[1], want)
+			}
+		}
+	}
+	for _, n := range Names {
+		if !listed[n] {
+			t.Errorf("README's Configuration table does not list %s", n)
 		}
 	}
 }
