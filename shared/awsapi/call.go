@@ -11,8 +11,10 @@ import (
 	"hash/crc32"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley/shared/retry"
@@ -51,13 +53,25 @@ var backoff = retry.Policy{Base: 50 * time.Millisecond, Max: 2 * time.Second}
 type CallOption func(*callOptions)
 
 type callOptions struct {
-	retryIf   func(*Error) bool
-	onAttempt func()
+	retryIf    func(*Error) bool
+	onAttempt  func()
+	atMostOnce bool
 }
 
 // RetryIf adds to the errors a call tries again those f accepts.
 func RetryIf(f func(*Error) bool) CallOption {
 	return func(o *callOptions) { o.retryIf = f }
+}
+
+// AtMostOnce makes a call that AWS would act on twice (EventBridge's
+// PutEvents, which has no idempotency token) try again only when the
+// request certainly did not reach AWS or was refused unread: the
+// connection failed before the request was sent, or AWS throttled it
+// (Throttled). After any other failure (a 5xx, an answer lost, cut off or
+// damaged, a timeout) AWS may have acted on it, and the error is
+// returned for the caller to treat as an unknown outcome.
+func AtMostOnce() CallOption {
+	return func(o *callOptions) { o.atMostOnce = true }
 }
 
 // OnAttempt calls f before each try of a call is sent.
@@ -95,19 +109,23 @@ func (c *Client) Call(ctx context.Context, svc Service, op string, in, out any, 
 		// transparent decompression.
 		req.Header.Set("Accept-Encoding", "identity")
 		c.sign(req, hash, svc.SigningName)
+		var sent func() bool
+		if o.atMostOnce {
+			req, sent = traced(req)
+		}
 		resp, err := c.http().Do(req)
 		if err != nil {
-			return true, err
+			return sent == nil || !sent(), err
 		}
 		defer resp.Body.Close()
 		answer, err = io.ReadAll(io.LimitReader(resp.Body, MaxAnswer+1))
 		switch {
 		case err != nil:
-			return true, fmt.Errorf("reading the answer: %w", err)
+			return !o.atMostOnce, fmt.Errorf("reading the answer: %w", err)
 		case len(answer) > MaxAnswer:
 			return false, fmt.Errorf("answer over %d bytes", MaxAnswer)
 		case !crcMatches(resp.Header.Get("X-Amz-Crc32"), answer):
-			return true, errors.New("answer damaged: its CRC32 does not match")
+			return !o.atMostOnce, errors.New("answer damaged: its CRC32 does not match")
 		case resp.StatusCode/100 != 2:
 			return false, jsonError(resp, answer)
 		}
@@ -213,7 +231,10 @@ func (c *Client) tries(ctx context.Context, o callOptions, try func(ctx context.
 			return false
 		}
 		var e *Error
-		if errors.As(err, &e) {
+		switch {
+		case errors.As(err, &e) && o.atMostOnce:
+			return Throttled(e.Status, e.Code)
+		case errors.As(err, &e):
 			return again || Retryable(e.Status, e.Code) || o.retryIf != nil && o.retryIf(e)
 		}
 		return again
@@ -225,6 +246,18 @@ func (c *Client) tries(ctx context.Context, o callOptions, try func(ctx context.
 		again, err = try(ctx)
 		return err
 	})
+}
+
+// traced returns req traced so that sent reports whether it was written
+// in full to a connection: a failure before that never reached AWS.
+func traced(req *http.Request) (*http.Request, func() bool) {
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wrote.Store(true)
+		}
+	}}
+	return req.WithContext(httptrace.WithClientTrace(req.Context(), trace)), wrote.Load
 }
 
 // redact takes the session token out of an error answer: AWS's answer to

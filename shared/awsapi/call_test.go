@@ -328,3 +328,57 @@ func TestNotImplementedIsFinal(t *testing.T) {
 		t.Errorf("%v after %d tries in all", err, len(a.reqs))
 	}
 }
+
+// A call AtMostOnce is tried again only when AWS certainly did not act on
+// it: throttled, or the connection failed before the request was sent.
+func TestCallAtMostOnce(t *testing.T) {
+	hangUp := func(w http.ResponseWriter) {
+		conn, _, _ := http.NewResponseController(w).Hijack()
+		conn.Close()
+	}
+	cases := []struct {
+		name     string
+		script   []func(http.ResponseWriter)
+		tries    int
+		wantCode string
+	}{
+		{name: "throttling is tried again", script: []func(http.ResponseWriter){
+			jsonAnswer(400, `{"__type":"ThrottlingException","message":"slow down"}`), jsonAnswer(200, `{"Count":2}`)}, tries: 2},
+		{name: "429 is tried again", script: []func(http.ResponseWriter){jsonAnswer(429, `{}`), jsonAnswer(200, `{"Count":2}`)}, tries: 2},
+		{name: "a server error is not", script: []func(http.ResponseWriter){jsonAnswer(500, `{"__type":"InternalException"}`), jsonAnswer(200, `{"Count":2}`)},
+			tries: 1, wantCode: "InternalException"},
+		{name: "an unavailable service is not", script: []func(http.ResponseWriter){jsonAnswer(503, `{"__type":"ServiceUnavailable"}`), jsonAnswer(200, `{"Count":2}`)},
+			tries: 1, wantCode: "ServiceUnavailable"},
+		{name: "a damaged answer is not", script: []func(http.ResponseWriter){
+			func(w http.ResponseWriter) { w.Header().Set("X-Amz-Crc32", "1"); io.WriteString(w, `{"Count":2}`) },
+			jsonAnswer(200, `{"Count":2}`)}, tries: 1},
+		{name: "a lost answer is not", script: []func(http.ResponseWriter){hangUp, jsonAnswer(200, `{"Count":2}`)}, tries: 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &answers{script: tc.script}
+			c := client(t, a)
+			var out struct{ Count int }
+			err := c.Call(context.Background(), awsapi.EventBridge, "PutEvents", map[string]string{}, &out, awsapi.AtMostOnce())
+			if tc.tries > 1 && err != nil {
+				t.Fatalf("error %v after %d requests, want the retry's answer", err, len(a.reqs))
+			}
+			if tc.tries == 1 && (err == nil || awsapi.ErrorCode(err) != tc.wantCode) {
+				t.Fatalf("error %v, want one with code %q", err, tc.wantCode)
+			}
+			if len(a.reqs) != tc.tries {
+				t.Errorf("%d requests, want %d", len(a.reqs), tc.tries)
+			}
+		})
+	}
+
+	// Nothing listens: the request was never sent, so it is tried again.
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	var attempts int
+	c := &awsapi.Client{Region: "eu-west-1", Endpoint: srv.URL}
+	err := c.Call(context.Background(), awsapi.EventBridge, "PutEvents", nil, nil, awsapi.AtMostOnce(), awsapi.OnAttempt(func() { attempts++ }))
+	if err == nil || attempts != 3 {
+		t.Fatalf("a refused connection: %v after %d attempts, want 3", err, attempts)
+	}
+}

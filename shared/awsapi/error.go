@@ -76,6 +76,18 @@ func Retryable(status int, code string) bool {
 	return false
 }
 
+// Throttled reports whether AWS refused a request, unprocessed, for its
+// rate: a throttling code or 429.
+func Throttled(status int, code string) bool {
+	switch code {
+	case "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
+		"TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+		"BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "EC2ThrottledException":
+		return true
+	}
+	return status == http.StatusTooManyRequests
+}
+
 // jsonError reads the error answer of a JSON-protocol service:
 // {"__type": "namespace#Code", "message": "…"}, or the code in the
 // X-Amzn-ErrorType header.

@@ -250,9 +250,7 @@ func (in *Ingester) ingestInOrder(ctx context.Context, items []message.InboundIt
 			return res, fmt.Errorf("ingest: %s %s %s: %w", it.Channel, it.Kind, shortID(it.PlatformMessageID), err)
 		case ev.Type == message.EventRejected:
 			res.Rejected++
-			if err := in.Publisher.Publish(ctx, ev); err != nil {
-				in.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "error", err)
-			}
+			in.publish(ctx, ev)
 		case it.Kind == message.KindStatus && ev.Type == "":
 			res.Pending++
 			in.log().Info("status kept until its message is recorded", "channel", it.Channel, "status", it.Status, "platform_message_id", shortID(it.PlatformMessageID))
@@ -264,12 +262,21 @@ func (in *Ingester) ingestInOrder(ctx context.Context, items []message.InboundIt
 				// A message waiting for its payloads: its event comes later.
 				continue
 			}
-			if err := in.Publisher.Publish(ctx, ev); err != nil {
-				in.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "error", err)
-			}
+			in.publish(ctx, ev)
 		}
 	}
 	return res, nil
+}
+
+// publish publishes a stored item's event, even when the request's
+// context has just ended (see resolveTimeout): the item is stored, and its
+// redelivery will find it a duplicate and publish nothing.
+func (in *Ingester) publish(ctx context.Context, ev message.Event) {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resolveTimeout)
+	defer cancel()
+	if err := in.Publisher.Publish(pctx, ev); err != nil {
+		in.log().Error("publishing an event failed; it stays in the event log", "event_id", ev.ID, "error", err)
+	}
 }
 
 func (in *Ingester) one(ctx context.Context, it message.InboundItem) (message.Event, error) {
@@ -320,6 +327,58 @@ func claim(it message.InboundItem, now time.Time, parts ...string) store.Claim {
 		key += "#" + strings.Join(parts, "#")
 	}
 	return store.Claim{Key: key, ExpiresAt: now.Add(DedupeRetention)}
+}
+
+// owned is c with its owner: an id of the batch that takes it.
+func owned(c store.Claim, owner string) store.Claim {
+	c.Owner = owner
+	return c
+}
+
+// resolveTimeout bounds the read that learns whether a batch whose answer
+// was lost was applied, and publishing an event after it: they go on when
+// the request's context has ended (a deadline met while the store held
+// its answer), since the platform would otherwise be told to deliver
+// again an item that is stored, whose event would then never be
+// published.
+const resolveTimeout = 10 * time.Second
+
+// apply writes ws, whose first write is the item's claim, owned by the
+// batch. When the store fails in a way that leaves the outcome unknown
+// (its answer lost, cut off, damaged or late: the batch may have been
+// applied), the claim's owner tells: the batch's own means it was applied,
+// and the item is stored. Without that, the webhook would be answered 500
+// and its redelivery found a duplicate, so the item's event would never be
+// published.
+func (in *Ingester) apply(ctx context.Context, ws ...store.Write) error {
+	err := in.Store.Apply(ctx, ws...)
+	if err == nil || !unknownOutcome(err) {
+		return err
+	}
+	c, ok := ws[0].(store.Claim)
+	owners, can := in.Store.(store.ClaimOwners)
+	if !ok || c.Owner == "" || !can {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), resolveTimeout)
+	defer cancel()
+	owner, rerr := owners.ClaimOwner(rctx, c.Key)
+	if rerr != nil || owner != c.Owner {
+		return err
+	}
+	in.log().Warn("the store's answer was lost, but the write was applied", "claim", shortID(c.Key), "error", err)
+	return nil
+}
+
+// unknownOutcome reports whether a failed Apply may have been applied:
+// any failure but the store's own refusals, which apply nothing.
+func unknownOutcome(err error) bool {
+	for _, refusal := range []error{store.ErrDuplicate, store.ErrConflict, store.ErrRecorded, store.ErrPending, store.ErrNotFound} {
+		if errors.Is(err, refusal) {
+			return false
+		}
+	}
+	return true
 }
 
 // touch is what it tells of its conversation: a message or a close at
@@ -487,8 +546,8 @@ func (in *Ingester) message(ctx context.Context, ch channel.Channel, it message.
 		}
 		rec.Status = message.StatusPayloadPending
 		rec.History = []message.StatusChange{{Status: message.StatusPayloadPending, At: now}}
-		return message.Event{MessageID: rec.ID}, in.Store.Apply(ctx, slices.Concat([]store.Write{
-			claim(it, now),
+		return message.Event{MessageID: rec.ID}, in.apply(ctx, slices.Concat([]store.Write{
+			owned(claim(it, now), rec.ID),
 			store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
 		}, touches)...)
 	}
@@ -515,8 +574,8 @@ func (in *Ingester) message(ctx context.Context, ch channel.Channel, it message.
 			stored.Reaction = &reaction
 		}
 	}
-	return ev, in.Store.Apply(ctx, slices.Concat([]store.Write{
-		claim(it, now),
+	return ev, in.apply(ctx, slices.Concat([]store.Write{
+		owned(claim(it, now), ev.ID),
 		store.PutMessage{Message: rec, ExpiresAt: now.Add(MessageRetention)},
 		store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)},
 	}, touches)...)
@@ -618,7 +677,7 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 	if it.StatusError != nil {
 		ev.Error = statusError(it)
 	}
-	writes := []store.Write{statusClaim(it, now)}
+	writes := []store.Write{owned(statusClaim(it, now), ev.ID)}
 
 	rec, err := in.Store.MessageByPlatformID(ctx, it.Channel, it.PlatformMessageID)
 	switch {
@@ -627,7 +686,7 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 		if at.IsZero() {
 			at = now
 		}
-		err := in.Store.Apply(ctx, writes[0], store.PendStatus{Channel: it.Channel, PlatformMessageID: it.PlatformMessageID,
+		err := in.apply(ctx, writes[0], store.PendStatus{Channel: it.Channel, PlatformMessageID: it.PlatformMessageID,
 			Status:    store.PendingStatus{Status: it.Status, At: at, Error: it.StatusError, ReceivedAt: now},
 			ExpiresAt: now.Add(DedupeRetention)})
 		if errors.Is(err, store.ErrRecorded) {
@@ -652,7 +711,7 @@ func (in *Ingester) status(ctx context.Context, it message.InboundItem) (message
 		writes = append(writes, store.PutMessage{Message: rec, PrevVersion: prev, ExpiresAt: now.Add(MessageRetention)})
 	}
 	writes = append(writes, store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
-	if err := in.Store.Apply(ctx, writes...); err != nil {
+	if err := in.apply(ctx, writes...); err != nil {
 		return message.Event{}, err
 	}
 	if in.Fallbacks != nil && rec.Fallback != nil && ev.Error != nil && ev.Error.Code == message.CodeWindowClosed {
@@ -731,7 +790,7 @@ func (in *Ingester) notice(ctx context.Context, it message.InboundItem) (message
 	if it.StatusError != nil {
 		ev.Error = statusError(it)
 	}
-	return ev, in.Store.Apply(ctx, claim(it, now), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+	return ev, in.apply(ctx, owned(claim(it, now), ev.ID), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
 }
 
 func (in *Ingester) typing(ctx context.Context, it message.InboundItem) (message.Event, error) {
@@ -741,7 +800,7 @@ func (in *Ingester) typing(ctx context.Context, it message.InboundItem) (message
 	if it.Kind == message.KindTypingEnd {
 		ev.Status = "ended"
 	}
-	return ev, in.Store.Apply(ctx, claim(it, now), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+	return ev, in.apply(ctx, owned(claim(it, now), ev.ID), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
 }
 
 // close records that a customer closed the conversation (Apple). A close
@@ -754,7 +813,7 @@ func (in *Ingester) close(ctx context.Context, ch channel.Channel, it message.In
 		at = now
 	}
 	ev := in.newEvent(message.EventClosed, it)
-	return ev, in.Store.Apply(ctx, claim(it, now), touch(ch, it, at), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+	return ev, in.apply(ctx, owned(claim(it, now), ev.ID), touch(ch, it, at), store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
 }
 
 // shortID keeps a log line short whatever id a webhook carried.

@@ -99,5 +99,5 @@ func (in *Ingester) reject(ctx context.Context, it message.InboundItem, why stri
 	sum := sha256.Sum256([]byte(string(it.Channel) + "\x00" + it.Kind + "\x00" + it.Status + "\x00" + it.PlatformMessageID))
 	key := "IN#" + string(it.Channel) + "#rejected#" + hex.EncodeToString(sum[:16])
 	in.log().Warn("webhook item rejected", "channel", it.Channel, "kind", it.Kind, "reason", why)
-	return ev, in.Store.Apply(ctx, store.Claim{Key: key, ExpiresAt: now.Add(DedupeRetention)}, store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
+	return ev, in.apply(ctx, store.Claim{Key: key, ExpiresAt: now.Add(DedupeRetention), Owner: ev.ID}, store.AppendEvent{Event: ev, ExpiresAt: now.Add(EventRetention)})
 }

@@ -186,6 +186,19 @@ type Write interface{ write() }
 type Claim struct {
 	Key       string
 	ExpiresAt time.Time
+	// Owner, when set, is kept with the claim (an id of the batch that
+	// takes it), so that a writer whose answer was lost can learn from
+	// ClaimOwners whether its own batch took the key.
+	Owner string
+}
+
+// ClaimOwners is implemented by stores that can tell who holds a claim:
+// the Owner of the live claim under key, ErrNotFound when there is none.
+// A batch's outcome is unknown when the store's answer to it was lost (a
+// timeout, a connection cut, a damaged answer); its claim's owner tells
+// whether it was applied, since a batch is all or nothing.
+type ClaimOwners interface {
+	ClaimOwner(ctx context.Context, key string) (string, error)
 }
 
 // ClaimChecker is implemented by stores that can tell in bulk which

@@ -36,8 +36,13 @@ type SQSAPI interface {
 // event's type, detail = the event's JSON. The entries of a request the bus
 // refuses with a code AWS documents as retryable (RetryableCode) are sent
 // again, alone, as Retry allows; the events the bus refuses otherwise, or
-// still refuses then, go to the dead-letter queue. Only when that fails too
-// does Publish return an error (the event is still in the event log).
+// still refuses then, go to the dead-letter queue. A request is never sent
+// again once the bus may have acted on it (awsapi.AtMostOnce: PutEvents
+// has no idempotency token, and a repeat would publish its events twice);
+// the events of a request whose outcome is unknown (a 5xx, an answer lost
+// or damaged) are parked, so an event is on the bus at most once and on
+// the bus or parked at least once. Only when parking fails too does
+// Publish return an error (the event is still in the event log).
 type Publisher struct {
 	Client API
 	Bus    string
@@ -112,7 +117,7 @@ func (b *Publisher) publish(ctx context.Context, evs []message.Event) error {
 		for j, i := range pending {
 			in.Entries[j] = entries[i]
 		}
-		out, err := b.Client.PutEvents(ctx, in)
+		out, err := b.Client.PutEvents(ctx, in, awsapi.AtMostOnce())
 		if err != nil {
 			return err
 		}

@@ -226,6 +226,9 @@ func (b *batch) write(w store.Write) error {
 		}
 		it := key(w.Key, skClaim)
 		setExpiry(it, w.ExpiresAt)
+		if w.Owner != "" {
+			it[attrOwner] = str(w.Owner)
+		}
 		b.put("claim "+w.Key, it, failDuplicate, condAbsent, 0)
 
 	case store.TouchConversation:

@@ -11,7 +11,7 @@
 //	item          PK                                 SK           other attributes
 //	conversation  CONV#{channel}#{business}#{cust.}  CONV         data, version, expiry
 //	window        CONV#{channel}#{business}#{cust.}  WINDOW       lastInboundAt, version, expiry = WindowClosesAt
-//	claim         {Claim.Key}                        CLAIM        expiry
+//	claim         {Claim.Key}                        CLAIM        owner, expiry
 //	message       MSG#{id}                           MSG          GSI1PK = the conversation's PK,
 //	                                                              GSI1SK = {createdAt}#{id}, data, version, expiry
 //	platform id   PMID#{channel}#{platform id}       PMID         messageId, expiry
@@ -119,8 +119,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store = (*Store)(nil)
-	_ store.Blobs = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Blobs       = (*Store)(nil)
+	_ store.ClaimOwners = (*Store)(nil)
 )
 
 // New returns a Store on the table and bucket of cfg, which must exist (see

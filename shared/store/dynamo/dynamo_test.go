@@ -163,11 +163,13 @@ func TestRequestCounts(t *testing.T) {
 }
 
 // TestConcurrentClaims races writers for one claim, round after round:
-// exactly one writer of each round may win.
+// exactly one writer of each round may win, and the claim names it as its
+// owner.
 func TestConcurrentClaims(t *testing.T) {
 	t.Parallel()
 	const rounds, writers = 5, 16
-	s := startBackend(t).newStore(t, clock.NewManual(start))
+	clk := clock.NewManual(start)
+	s := startBackend(t).newStore(t, clk)
 	for round := range rounds {
 		claim := fmt.Sprintf("IN#whatsapp#wamid.RACE%d", round)
 		errs := make([]error, writers)
@@ -175,17 +177,24 @@ func TestConcurrentClaims(t *testing.T) {
 		for i := range writers {
 			wg.Go(func() {
 				errs[i] = s.Apply(t.Context(),
-					store.Claim{Key: claim, ExpiresAt: start.Add(time.Hour)},
+					store.Claim{Key: claim, ExpiresAt: start.Add(time.Hour), Owner: fmt.Sprint("writer ", i)},
 					store.AppendEvent{Event: message.Event{ID: message.NewEventID(start), Type: message.EventReceived, Time: start}},
 				)
 			})
 		}
 		wg.Wait()
 		won := 0
+		owner, err := s.ClaimOwner(t.Context(), claim)
+		if err != nil {
+			t.Fatal(err)
+		}
 		for i, err := range errs {
 			switch {
 			case err == nil:
 				won++
+				if want := fmt.Sprint("writer ", i); owner != want {
+					t.Errorf("round %d: ClaimOwner = %q, want the winner, %q", round, owner, want)
+				}
 			case !errors.Is(err, store.ErrDuplicate):
 				t.Errorf("round %d, writer %d: %v, want nil or ErrDuplicate", round, i, err)
 			}
@@ -200,6 +209,13 @@ func TestConcurrentClaims(t *testing.T) {
 	}
 	if len(evs) != rounds {
 		t.Errorf("%d events logged, want %d (one per round)", len(evs), rounds)
+	}
+	if _, err := s.ClaimOwner(t.Context(), "IN#whatsapp#wamid.NEVER"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ClaimOwner of a key never claimed: %v, want ErrNotFound", err)
+	}
+	clk.Advance(time.Hour)
+	if _, err := s.ClaimOwner(t.Context(), "IN#whatsapp#wamid.RACE0"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("ClaimOwner of an expired claim: %v, want ErrNotFound", err)
 	}
 }
 

@@ -32,6 +32,7 @@ const (
 	attrStatus        = "status"
 	attrAnswer        = "answer"
 	attrLease         = "lease"
+	attrOwner         = "owner"
 	// The forward-only registers of a conversation's items.
 	attrAt             = "atNs"
 	attrWindowClosesAt = "windowClosesAtNs"

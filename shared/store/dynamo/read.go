@@ -421,6 +421,16 @@ func notFound(err error, what string) error {
 // batchGetLimit is how many keys one BatchGetItem takes.
 const batchGetLimit = 100
 
+// ClaimOwner returns the owner of the live claim under key (one strongly
+// consistent read); see store.ClaimOwners.
+func (s *Store) ClaimOwner(ctx context.Context, key string) (string, error) {
+	it, err := s.get(ctx, key, skClaim)
+	if err != nil {
+		return "", err
+	}
+	return stringOf(it, attrOwner)
+}
+
 // Claimed reports which of keys name a live claim (store.ClaimChecker),
 // reading them a hundred at a time with BatchGetItem (consistent reads)
 // and asking again for what DynamoDB leaves unprocessed.
