@@ -183,6 +183,7 @@ func TestMisconfiguration(t *testing.T) {
 
 		// The platforms.
 		{name: "WhatsApp URL without a scheme", set: map[string]string{config.WhatsAppAPIURL: "graph.facebook.com/v25.0"}, says: []string{"PARLEY_WHATSAPP_API_URL must be an http(s) URL"}},
+		{name: "WhatsApp URL without the version", set: map[string]string{config.WhatsAppAPIURL: wa.URL}, says: []string{"PARLEY_WHATSAPP_API_URL must end with the Graph API's version"}},
 		{name: "WhatsApp token blank", set: map[string]string{config.WhatsAppToken: "  "}, says: []string{"PARLEY_WHATSAPP_TOKEN is required"}},
 		{name: "WhatsApp app secret empty", set: map[string]string{config.WhatsAppAppSecret: ""}, says: []string{"PARLEY_WHATSAPP_APP_SECRET is required"}},
 		{name: "Apple MSP URL of another scheme", set: map[string]string{config.AppleMSPURL: "ftp://mspgw.push.apple.com/v1"}, says: []string{"PARLEY_APPLE_MSP_URL must be an http(s) URL"}},
@@ -236,6 +237,11 @@ func TestMisconfiguration(t *testing.T) {
 		{name: "API access with a wildcard", set: map[string]string{config.APIAccess: `{"arn:aws:iam::123456789012:role/*":["106540352242922"]}`},
 			says: []string{"PARLEY_API_ACCESS", "is not the ARN of an IAM role or user"}},
 		{name: "API access naming no one", set: map[string]string{config.APIAccess: `{}`}, says: []string{"PARLEY_API_ACCESS names no principal"}},
+		{name: "API access naming a role twice", set: map[string]string{config.APIAccess: `{"arn:aws:iam::123456789012:role/shop-app":["106540352242922"],"arn:aws:iam::123456789012:role/shop-app":["9f8e7d6c-1a2b-4c3d-8e9f-0a1b2c3d4e5f"]}`},
+			says: []string{"PARLEY_API_ACCESS names arn:aws:iam::123456789012:role/shop-app twice"}},
+		{name: "re-engagement of a number twice", set: map[string]string{config.Reengagement: `{"106540352242922":{"minutesBefore":60,"template":{"name":"still_there","language":"en_US"}},"106540352242922":{"minutesBefore":30,"template":{"name":"still_there","language":"en_US"}}}`},
+			says: []string{"PARLEY_REENGAGEMENT names 106540352242922 twice"}},
+		{name: "fetch hosts of any host", set: map[string]string{config.FetchAllowHosts: "*"}, says: []string{"PARLEY_FETCH_ALLOW_HOSTS", "is not a host name"}},
 		{name: "fetch local yes", set: map[string]string{config.FetchLocal: "yes"}, says: []string{"PARLEY_FETCH_LOCAL must be true or false"}},
 		{name: "fetch timeout zero", set: map[string]string{config.FetchTimeout: "0"}, says: []string{"PARLEY_FETCH_TIMEOUT must be a duration above 0"}},
 		{name: "fetch hosts as URLs", set: map[string]string{config.FetchAllowHosts: "https://cdn.example.com/"}, says: []string{"PARLEY_FETCH_ALLOW_HOSTS", "is not a host name"}},

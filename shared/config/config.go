@@ -471,7 +471,18 @@ type WhatsApp struct {
 
 // WhatsApp reads the Graph API's URL and the access token.
 func (e *Env) WhatsApp() WhatsApp {
-	return WhatsApp{APIURL: e.url(WhatsAppAPIURL, true), Token: e.required(WhatsAppToken)}
+	w := WhatsApp{APIURL: e.url(WhatsAppAPIURL, true), Token: e.required(WhatsAppToken)}
+	if u, err := url.Parse(w.APIURL); w.APIURL != "" && err == nil && !graphVersion(u.Path[strings.LastIndex(u.Path, "/")+1:]) {
+		e.problem("%s must end with the Graph API's version, e.g. https://graph.facebook.com/v25.0", WhatsAppAPIURL)
+	}
+	return w
+}
+
+// graphVersion reports whether s is a Graph API version, e.g. v25.0.
+func graphVersion(s string) bool {
+	major, minor, ok := strings.Cut(strings.TrimPrefix(s, "v"), ".")
+	digits := func(d string) bool { return d != "" && strings.Trim(d, "0123456789") == "" }
+	return ok && strings.HasPrefix(s, "v") && digits(major) && digits(minor)
 }
 
 // WhatsAppWebhook is what verifying Meta's webhooks needs.
@@ -602,6 +613,10 @@ type ReengagementRule struct {
 func (e *Env) Reengagement() map[string]ReengagementRule {
 	v := e.optional(Reengagement)
 	if v == "" {
+		return nil
+	}
+	if k := duplicateKey(v); k != "" {
+		e.problem("%s names %s twice: give each phone number id one rule", Reengagement, k)
 		return nil
 	}
 	dec := json.NewDecoder(strings.NewReader(v))
@@ -738,7 +753,7 @@ func (e *Env) Fetch() Fetch {
 	}
 	for h := range strings.SplitSeq(e.get(FetchAllowHosts), ",") {
 		if h = strings.TrimSpace(h); h != "" {
-			if strings.ContainsAny(h, "/:@ ") {
+			if rest, _ := strings.CutPrefix(h, "*."); strings.ContainsAny(h, "/:@ ") || strings.Contains(rest, "*") || rest == "" {
 				e.problem("%s: %q is not a host name (give names like cdn.example.com or *.example.com)", FetchAllowHosts, h)
 			}
 			f.AllowHosts = append(f.AllowHosts, h)
@@ -757,11 +772,50 @@ func (e *Env) Fetch() Fetch {
 // Access reads which businesses each caller of the send API (an IAM
 // principal) may act for; nil lets every caller act for every business.
 func (e *Env) Access() access.Scopes {
-	scopes, err := access.Parse(e.get(APIAccess))
+	v := e.get(APIAccess)
+	if k := duplicateKey(v); k != "" {
+		e.problem("%s names %s twice: give all its businessIds in one entry", APIAccess, k)
+		return nil
+	}
+	scopes, err := access.Parse(v)
 	if err != nil {
 		e.problem("%s %v", APIAccess, err)
 	}
+	for _, p := range slices.Sorted(maps.Keys(scopes)) {
+		for _, id := range scopes[p] {
+			if id != strings.TrimSpace(id) {
+				e.problem("%s: %s: the businessId %q has spaces around it, and would match no business", APIAccess, p, id)
+			}
+		}
+	}
 	return scopes
+}
+
+// duplicateKey returns a key that the JSON object v holds twice, of which
+// a decoder would keep the last alone; "" when there is none, or v is not
+// an object.
+func duplicateKey(v string) string {
+	dec := json.NewDecoder(strings.NewReader(v))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			return k
+		}
+		seen[k] = true
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // MaxSendRetryBudget is the largest SendRetryBudget: it leaves the send
