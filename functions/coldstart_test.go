@@ -138,3 +138,18 @@ func BenchmarkColdStart(b *testing.B) {
 		b.Log(line)
 	}
 }
+
+// TestFunctionsLinkNoPatternsOrTestHelpers: no function links regexp,
+// whose tables keep every Unicode table alive and built at start-up (the
+// shapes of an Apple team id or an IAM ARN are checked byte by byte), nor
+// net/http/httptest, a test package that brings the flag package and a
+// test certificate along (lambdahttp records answers itself).
+func TestFunctionsLinkNoPatternsOrTestHelpers(t *testing.T) {
+	for _, name := range []string{"ingest", "send", "fallback", "fetch", "decode", "webhook"} {
+		for _, p := range deps(t, name) {
+			if p == "regexp" || p == "regexp/syntax" || p == "net/http/httptest" {
+				t.Errorf("functions/%s links %s", name, p)
+			}
+		}
+	}
+}

@@ -10,10 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -23,13 +21,35 @@ import (
 // everything.
 type Scopes map[string][]string
 
-// principalARN matches the ARNs a scope may name and that API Gateway
-// reports: IAM roles (with or without a path), users, account roots, and
-// the STS sessions of assumed roles. It is compiled on first use, not at
-// the start of every function that links the package.
-var principalARN = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^arn:(aws[a-z-]*):(iam|sts)::([0-9]{12}):(role|user|assumed-role|root)(/.*)?$`)
-})
+// principalARN is an ARN a scope may name and that API Gateway reports: an
+// IAM role (with or without a path), user or account root, or the STS
+// session of an assumed role —
+// arn:{partition}:{iam|sts}::{account}:{kind}[/{rest}].
+type principalARN struct {
+	partition, service, account, kind string
+	// rest follows the kind and a slash: a role's path and name, a
+	// session's role and session name.
+	rest string
+}
+
+// parsePrincipalARN reads arn as a principalARN: a partition of aws and
+// lower-case letters and hyphens after it (aws, aws-cn, aws-us-gov, …), no
+// region, an account of 12 digits, and a rest without a line break.
+func parsePrincipalARN(arn string) (principalARN, bool) {
+	f := strings.SplitN(arn, ":", 6)
+	if len(f) != 6 || f[0] != "arn" || f[3] != "" {
+		return principalARN{}, false
+	}
+	p := principalARN{partition: f[1], service: f[2], account: f[4]}
+	var slash bool
+	p.kind, p.rest, slash = strings.Cut(f[5], "/")
+	ok := strings.HasPrefix(p.partition, "aws") && strings.Trim(p.partition[3:], "abcdefghijklmnopqrstuvwxyz-") == "" &&
+		(p.service == "iam" || p.service == "sts") &&
+		len(p.account) == 12 && strings.Trim(p.account, "0123456789") == "" &&
+		slices.Contains([]string{"role", "user", "assumed-role", "root"}, p.kind) &&
+		(!slash || !strings.Contains(p.rest, "\n"))
+	return p, ok
+}
 
 // Principal returns the principal an ARN stands for, as Scopes keys it: the
 // role of an assumed-role session (arn:aws:sts::123456789012:assumed-role/
@@ -37,17 +57,16 @@ var principalARN = sync.OnceValue(func() *regexp.Regexp {
 // its path, which session ARNs do not carry. Anything else is returned as
 // it is.
 func Principal(arn string) string {
-	m := principalARN().FindStringSubmatch(arn)
-	if m == nil {
+	p, ok := parsePrincipalARN(arn)
+	if !ok {
 		return arn
 	}
-	partition, service, account, kind, rest := m[1], m[2], m[3], m[4], strings.TrimPrefix(m[5], "/")
 	switch {
-	case service == "sts" && kind == "assumed-role":
-		role, _, _ := strings.Cut(rest, "/")
-		return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, role)
-	case service == "iam" && kind == "role":
-		return fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, rest[strings.LastIndex(rest, "/")+1:])
+	case p.service == "sts" && p.kind == "assumed-role":
+		role, _, _ := strings.Cut(p.rest, "/")
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", p.partition, p.account, role)
+	case p.service == "iam" && p.kind == "role":
+		return fmt.Sprintf("arn:%s:iam::%s:role/%s", p.partition, p.account, p.rest[strings.LastIndex(p.rest, "/")+1:])
 	}
 	return arn
 }
@@ -69,8 +88,7 @@ func Parse(v string) (Scopes, error) {
 	}
 	s := Scopes{}
 	for _, arn := range slices.Sorted(maps.Keys(raw)) {
-		m := principalARN().FindStringSubmatch(arn)
-		if m == nil || m[2] != "iam" || strings.ContainsAny(arn, "*?") || (m[4] != "root" && strings.HasSuffix(arn, "/")) {
+		if p, ok := parsePrincipalARN(arn); !ok || p.service != "iam" || strings.ContainsAny(arn, "*?") || (p.kind != "root" && strings.HasSuffix(arn, "/")) {
 			// A caller's ARN names one principal: a wildcard would
 			// match no caller.
 			return nil, fmt.Errorf("%q is not the ARN of an IAM role or user (one principal, no wildcards)", arn)

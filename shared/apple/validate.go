@@ -4,9 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/shared/message"
@@ -55,18 +53,41 @@ var payEndpoints = []struct{ key, name string }{
 	{"shippingMethodUpdateUrl", "shippingMethodUpdate"},
 }
 
-// The patterns are compiled on first use, not at the start of every
-// function that links the package.
-var (
-	teamIDPattern   = lazyPattern(`^[A-Z0-9]{10}$`)
-	amountPattern   = lazyPattern(`^-?[0-9]+(\.[0-9]+)?$`)
-	countryPattern  = lazyPattern(`^[A-Za-z]{2}$`)
-	currencyPattern = lazyPattern(`^[A-Za-z]{3}$`)
-)
-
-func lazyPattern(expr string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+// isTeamID reports whether s is an Apple team id: 10 upper-case ASCII
+// letters and digits.
+func isTeamID(s string) bool {
+	return ascii(s, 10, 10, func(c byte) bool { return 'A' <= c && c <= 'Z' || isDigit(c) })
 }
+
+// isAmount reports whether s is a decimal amount as Apple writes it: an
+// optional minus, digits, and optionally a point and more digits ("10.00",
+// "-5"; not "1.", ".5" or "1e3").
+func isAmount(s string) bool {
+	whole, frac, point := strings.Cut(strings.TrimPrefix(s, "-"), ".")
+	return ascii(whole, 1, len(whole), isDigit) && (!point || ascii(frac, 1, len(frac), isDigit))
+}
+
+// isCountryCode and isCurrencyCode report whether s has the shape of an
+// ISO 3166 country code (two ASCII letters) or an ISO 4217 currency code
+// (three).
+func isCountryCode(s string) bool  { return ascii(s, 2, 2, isLetter) }
+func isCurrencyCode(s string) bool { return ascii(s, 3, 3, isLetter) }
+
+// ascii reports whether s holds from min to max bytes, each of them in.
+func ascii(s string, min, max int, in func(byte) bool) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := range len(s) {
+		if !in(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' }
+func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 
 // Validate returns what is wrong with m for Apple, every field at fault
 // named. Images given by bytes are checked here; images given by URL are
@@ -321,7 +342,7 @@ func validateCustom(ps *message.Problems, m message.Message) {
 	switch {
 	case m.TeamID == "":
 		ps.Add("message.teamId", "is required")
-	case !teamIDPattern().MatchString(m.TeamID):
+	case !isTeamID(m.TeamID):
 		ps.Add("message.teamId", "%q is not an Apple team id: 10 upper-case letters and digits", m.TeamID)
 	}
 	ps.Required("message.bundleId", m.BundleID)
@@ -424,8 +445,8 @@ func validateApplePay(ps *message.Problems, m message.Message) {
 			return
 		}
 		requiredString(ps, f+".merchantName", pr.MerchantName, nil, "")
-		requiredString(ps, f+".countryCode", pr.CountryCode, countryPattern(), "an ISO 3166 two-letter country code")
-		requiredString(ps, f+".currencyCode", pr.CurrencyCode, currencyPattern(), "an ISO 4217 three-letter currency code")
+		requiredString(ps, f+".countryCode", pr.CountryCode, isCountryCode, "an ISO 3166 two-letter country code")
+		requiredString(ps, f+".currencyCode", pr.CurrencyCode, isCurrencyCode, "an ISO 4217 three-letter currency code")
 		if pr.Total == nil {
 			ps.Add(f+".total", "is required")
 		} else {
@@ -462,16 +483,16 @@ func validateApplePay(ps *message.Problems, m message.Message) {
 
 func checkPaymentItem(ps *message.Problems, field string, it paymentItem) {
 	requiredString(ps, field+".label", it.Label, nil, "")
-	requiredString(ps, field+".amount", it.Amount, amountPattern(), `a decimal amount written as a string, e.g. "10.00"`)
+	requiredString(ps, field+".amount", it.Amount, isAmount, `a decimal amount written as a string, e.g. "10.00"`)
 }
 
-// requiredString records a problem when s is absent or empty, or does not
-// match pattern (described by want).
-func requiredString(ps *message.Problems, field string, s *string, pattern *regexp.Regexp, want string) {
+// requiredString records a problem when s is absent or empty, or is not
+// valid (described by want).
+func requiredString(ps *message.Problems, field string, s *string, valid func(string) bool, want string) {
 	switch {
 	case s == nil || *s == "":
 		ps.Add(field, "is required")
-	case pattern != nil && !pattern.MatchString(*s):
+	case valid != nil && !valid(*s):
 		ps.Add(field, "%q is not %s", *s, want)
 	}
 }
@@ -526,13 +547,27 @@ const (
 	MaxAgent = 1024
 )
 
-// localePattern is a locale as Apple writes it (en_US), or with a hyphen.
-var localePattern = lazyPattern(`^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$`)
+// isLocale reports whether s is a locale as Apple writes it (en_US), or
+// with hyphens: a language of two or three ASCII letters, then any number
+// of parts of two to eight ASCII letters and digits, each after an
+// underscore or a hyphen.
+func isLocale(s string) bool {
+	parts := strings.Split(strings.ReplaceAll(s, "-", "_"), "_")
+	if !ascii(parts[0], 2, 3, isLetter) {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if !ascii(p, 2, 8, func(c byte) bool { return isLetter(c) || isDigit(c) }) {
+			return false
+		}
+	}
+	return true
+}
 
 // validateEnvelope checks what any Apple message may carry: its locale,
 // agent and session.
 func validateEnvelope(ps *message.Problems, m message.Message) {
-	if m.Locale != "" && !localePattern().MatchString(m.Locale) {
+	if m.Locale != "" && !isLocale(m.Locale) {
 		ps.Add("message.locale", "%q is not a locale such as en_US", m.Locale)
 	}
 	switch {

@@ -19,7 +19,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"unicode/utf8"
@@ -111,16 +110,16 @@ func serve(ctx context.Context, h http.Handler, e request) (int, map[string]stri
 		r.Header.Set("X-Request-Id", e.requestID)
 	}
 
-	rec := httptest.NewRecorder()
+	rec := newRecorder()
 	h.ServeHTTP(rec, r)
 
-	headers := make(map[string]string, len(rec.Header()))
-	for k, vs := range rec.Header() {
+	headers := make(map[string]string, len(rec.header))
+	for k, vs := range rec.header {
 		headers[k] = strings.Join(vs, ",")
 	}
-	out := rec.Body.Bytes()
+	out := rec.body.Bytes()
 	if utf8.Valid(out) {
-		return rec.Code, headers, string(out), false, nil
+		return rec.code, headers, string(out), false, nil
 	}
-	return rec.Code, headers, base64.StdEncoding.EncodeToString(out), true, nil
+	return rec.code, headers, base64.StdEncoding.EncodeToString(out), true, nil
 }
