@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -166,14 +167,14 @@ func (c *Client) Send(ctx context.Context, o message.Outgoing) (string, error) {
 	return id, statusError(resp, details)
 }
 
-// strictFetch is the fetcher of clients without one.
-var strictFetch = safefetch.New(safefetch.Config{})
+// strictFetch is the fetcher of clients without one, made on first use.
+var strictFetch = sync.OnceValue(func() *safefetch.Client { return safefetch.New(safefetch.Config{}) })
 
 func (c *Client) fetcher() *safefetch.Client {
 	if c.Fetch != nil {
 		return c.Fetch
 	}
-	return strictFetch
+	return strictFetch()
 }
 
 // inputs uploads a text's attachments and calls the hooks an auth or

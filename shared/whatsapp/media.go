@@ -6,6 +6,7 @@ import (
 	"mime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -30,16 +31,18 @@ const (
 )
 
 // mediaTypes are the MIME types Meta takes for each media message type.
-var mediaTypes = map[string][]string{
-	message.TypeImage: {"image/jpeg", "image/png"},
-	message.TypeVideo: {"video/mp4", "video/3gpp"},
-	message.TypeAudio: {"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"},
-	message.TypeDocument: {"text/plain", "application/pdf",
-		"application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-		"application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-		"application/vnd.ms-powerpoint", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
-	message.TypeSticker: {"image/webp"},
-}
+var mediaTypes = sync.OnceValue(func() map[string][]string {
+	return map[string][]string{
+		message.TypeImage: {"image/jpeg", "image/png"},
+		message.TypeVideo: {"video/mp4", "video/3gpp"},
+		message.TypeAudio: {"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"},
+		message.TypeDocument: {"text/plain", "application/pdf",
+			"application/msword", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+			"application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+			"application/vnd.ms-powerpoint", "application/vnd.openxmlformats-officedocument.presentationml.presentation"},
+		message.TypeSticker: {"image/webp"},
+	}
+})
 
 // MaxMediaSize is the largest file Meta takes for media messages of type
 // typ (a sticker: animated or not), 0 for other types.
@@ -64,7 +67,7 @@ func MaxMediaSize(typ string, animated bool) int64 {
 
 // MediaMimeTypes returns the MIME types Meta takes for media messages of
 // type typ.
-func MediaMimeTypes(typ string) []string { return slices.Clone(mediaTypes[typ]) }
+func MediaMimeTypes(typ string) []string { return slices.Clone(mediaTypes()[typ]) }
 
 // checkMimeType reports why Meta would refuse a file of MIME type mt (its
 // parameters, e.g. Ogg's codecs, aside) in a message of type typ, or "".
@@ -73,8 +76,8 @@ func checkMimeType(typ, mt string) string {
 	if err != nil {
 		return fmt.Sprintf("%q is not a MIME type", mt)
 	}
-	if !slices.Contains(mediaTypes[typ], base) {
-		return fmt.Sprintf("%q is not taken for %s messages: WhatsApp takes %s", base, typ, strings.Join(mediaTypes[typ], ", "))
+	if !slices.Contains(mediaTypes()[typ], base) {
+		return fmt.Sprintf("%q is not taken for %s messages: WhatsApp takes %s", base, typ, strings.Join(mediaTypes()[typ], ", "))
 	}
 	return ""
 }

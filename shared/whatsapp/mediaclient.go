@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/shared/message"
@@ -26,20 +27,22 @@ var ErrURLExpired = errors.New("whatsapp: the media URL has expired")
 // mediaHTTP carries media downloads and uploads when a Client has no
 // MediaHTTP: no overall timeout, since a 100 MB file takes what it takes,
 // but a bound on the wait for an answer.
-var mediaHTTP = &http.Client{Transport: &http.Transport{
-	Proxy:                 http.ProxyFromEnvironment,
-	DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-	TLSHandshakeTimeout:   10 * time.Second,
-	ResponseHeaderTimeout: 30 * time.Second,
-	MaxIdleConnsPerHost:   4,
-	IdleConnTimeout:       90 * time.Second,
-}}
+var mediaHTTP = sync.OnceValue(func() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		MaxIdleConnsPerHost:   4,
+		IdleConnTimeout:       90 * time.Second,
+	}}
+})
 
 func (c *Client) mediaClient() *http.Client {
 	if c.MediaHTTP != nil {
 		return c.MediaHTTP
 	}
-	return mediaHTTP
+	return mediaHTTP()
 }
 
 func (c *Client) graphClient() *http.Client {

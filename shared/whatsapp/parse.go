@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley/shared/message"
@@ -811,20 +812,22 @@ func readBody(m *inboundMessage) (body *message.Body, why string) {
 
 // systemChanges are the system types Meta has used, by what they change:
 // the Cloud API's user_ names and the older customer_ ones.
-var systemChanges = map[string]string{
-	"user_changed_number":       message.ChangeNumber,
-	"customer_changed_number":   message.ChangeNumber,
-	"user_changed_user_id":      message.ChangeUserID,
-	"user_identity_changed":     message.ChangeIdentity,
-	"customer_identity_changed": message.ChangeIdentity,
-}
+var systemChanges = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"user_changed_number":       message.ChangeNumber,
+		"customer_changed_number":   message.ChangeNumber,
+		"user_changed_user_id":      message.ChangeUserID,
+		"user_identity_changed":     message.ChangeIdentity,
+		"customer_identity_changed": message.ChangeIdentity,
+	}
+})
 
 // systemChange reads a system message. An identity change names the new
 // identity by the message's identity object (the Cloud API's) or by the
 // system's identity hash (the older form).
 func systemChange(m *inboundMessage) *message.SystemChange {
 	sys := m.System
-	sc := &message.SystemChange{Type: sys.Type, Change: systemChanges[sys.Type], Text: sys.Body,
+	sc := &message.SystemChange{Type: sys.Type, Change: systemChanges()[sys.Type], Text: sys.Body,
 		WaID: sys.WaID, UserID: sys.UserID, PreviousUserID: sys.PreviousUserID}
 	if sc.WaID == "" {
 		sc.WaID = sys.NewWaID

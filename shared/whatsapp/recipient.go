@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -19,21 +20,25 @@ const (
 // groupTypes are the message types a group takes: Meta's Groups API sends
 // text, media and text- or media-based templates, and no interactive,
 // commerce, authentication or reaction messages (CHANNEL.md).
-var groupTypes = map[string]bool{
-	message.TypeText: true, message.TypeRichLink: true, message.TypeTemplate: true,
-	"image": true, "audio": true, "video": true, "document": true, "sticker": true,
-}
+var groupTypes = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		message.TypeText: true, message.TypeRichLink: true, message.TypeTemplate: true,
+		"image": true, "audio": true, "video": true, "document": true, "sticker": true,
+	}
+})
 
 // groupTemplateButtons are the template button sub_types a group message
 // cannot carry, with why: Meta's Groups API lists commerce, calling and
 // interactive messages as unsupported in groups (CHANNEL.md).
-var groupTemplateButtons = map[string]string{
-	"catalog":       "groups take no commerce messages",
-	"mpm":           "groups take no commerce messages",
-	"spm":           "groups take no commerce messages",
-	"order_details": "groups take no commerce messages (an order to pay)",
-	"voice_call":    "groups take no calling",
-}
+var groupTemplateButtons = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"catalog":       "groups take no commerce messages",
+		"mpm":           "groups take no commerce messages",
+		"spm":           "groups take no commerce messages",
+		"order_details": "groups take no commerce messages (an order to pay)",
+		"voice_call":    "groups take no calling",
+	}
+})
 
 // CheckRecipient checks to (see checkTo), and m for it: a group takes only
 // the types Meta's Groups API sends.
@@ -43,14 +48,14 @@ func CheckRecipient(to string, m message.Message) message.Problems {
 	}
 	var ps message.Problems
 	if message.RecipientKind(to) == message.RecipientGroup {
-		if !groupTypes[m.Type] {
+		if !groupTypes()[m.Type] {
 			ps.Add("message.type", "%q messages cannot be sent to a WhatsApp group (%s is neither a phone number nor a business-scoped user id); groups take text, media and templates",
 				m.Type, to)
 			return ps
 		}
 		if m.Type == message.TypeTemplate {
 			for _, b := range templateButtons("message.components", m.Components) {
-				if why, no := groupTemplateButtons[b.subType]; no {
+				if why, no := groupTemplateButtons()[b.subType]; no {
 					ps.Add(b.path+".sub_type", "%q buttons cannot be sent to a WhatsApp group: %s", b.subType, why)
 				}
 			}

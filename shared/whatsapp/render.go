@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"sync"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -120,14 +121,16 @@ type language struct {
 }
 
 // interactiveTypes maps parley's types to WhatsApp's interactive.type.
-var interactiveTypes = map[string]string{
-	message.TypeList:            "list",
-	message.TypeButtons:         "button",
-	message.TypeCTAURL:          "cta_url",
-	message.TypeLocationRequest: "location_request_message",
-	message.TypeProduct:         "product",
-	message.TypeProductList:     "product_list",
-}
+var interactiveTypes = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		message.TypeList:            "list",
+		message.TypeButtons:         "button",
+		message.TypeCTAURL:          "cta_url",
+		message.TypeLocationRequest: "location_request_message",
+		message.TypeProduct:         "product",
+		message.TypeProductList:     "product_list",
+	}
+})
 
 // Render returns the Graph API request body that sends o. It refuses a type
 // this package does not support (unsupported_on_channel), a message
@@ -211,7 +214,7 @@ func richLinkText(m message.Message) string {
 }
 
 func renderInteractive(m message.Message) *interactive {
-	in := &interactive{Type: interactiveTypes[m.Type], Header: renderHeader(m.Header)}
+	in := &interactive{Type: interactiveTypes()[m.Type], Header: renderHeader(m.Header)}
 	if m.Body != "" {
 		in.Body = &textPart{Text: m.Body}
 	}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -39,30 +40,32 @@ const (
 
 // Supports reports whether this package can render messages of type typ.
 func Supports(typ string) bool {
-	_, ok := uses[typ]
+	_, ok := uses()[typ]
 	return ok
 }
 
 // uses names the fields of the send API each supported type reads; any
 // other field set is refused. replyTo is allowed everywhere but on a
 // reaction.
-var uses = map[string][]string{
-	message.TypeText:            {"text", "previewUrl"},
-	message.TypeRichLink:        {"url", "title"},
-	message.TypeList:            {"header", "body", "footer", "button", "sections"},
-	message.TypeButtons:         {"header", "body", "footer", "buttons"},
-	message.TypeReaction:        {"messageId", "emoji"},
-	message.TypeProduct:         {"catalogId", "productId", "body", "footer"},
-	message.TypeProductList:     {"catalogId", "header", "body", "footer", "sections"},
-	message.TypeLocationRequest: {"body"},
-	message.TypeCTAURL:          {"header", "body", "footer", "button", "url"},
-	message.TypeTemplate:        {"name", "language", "components"},
-	message.TypeImage:           {"url", "mediaId", "upload", "mimeType", "caption"},
-	message.TypeVideo:           {"url", "mediaId", "upload", "mimeType", "caption"},
-	message.TypeAudio:           {"url", "mediaId", "upload", "mimeType"},
-	message.TypeDocument:        {"url", "mediaId", "upload", "mimeType", "caption", "filename"},
-	message.TypeSticker:         {"url", "mediaId", "upload", "mimeType"},
-}
+var uses = sync.OnceValue(func() map[string][]string {
+	return map[string][]string{
+		message.TypeText:            {"text", "previewUrl"},
+		message.TypeRichLink:        {"url", "title"},
+		message.TypeList:            {"header", "body", "footer", "button", "sections"},
+		message.TypeButtons:         {"header", "body", "footer", "buttons"},
+		message.TypeReaction:        {"messageId", "emoji"},
+		message.TypeProduct:         {"catalogId", "productId", "body", "footer"},
+		message.TypeProductList:     {"catalogId", "header", "body", "footer", "sections"},
+		message.TypeLocationRequest: {"body"},
+		message.TypeCTAURL:          {"header", "body", "footer", "button", "url"},
+		message.TypeTemplate:        {"name", "language", "components"},
+		message.TypeImage:           {"url", "mediaId", "upload", "mimeType", "caption"},
+		message.TypeVideo:           {"url", "mediaId", "upload", "mimeType", "caption"},
+		message.TypeAudio:           {"url", "mediaId", "upload", "mimeType"},
+		message.TypeDocument:        {"url", "mediaId", "upload", "mimeType", "caption", "filename"},
+		message.TypeSticker:         {"url", "mediaId", "upload", "mimeType"},
+	}
+})
 
 // messageField is a field of message.Message, by its send API name.
 type messageField struct {
@@ -73,7 +76,7 @@ type messageField struct {
 // messageFields are the fields of message.Message but its type, in the
 // order problems are reported. They are read from the struct so that a
 // field added to the model is refused here until a type uses it.
-var messageFields = func() []messageField {
+var messageFields = sync.OnceValue(func() []messageField {
 	var out []messageField
 	t := reflect.TypeFor[message.Message]()
 	for i := range t.NumField() {
@@ -83,43 +86,45 @@ var messageFields = func() []messageField {
 		}
 	}
 	return out
-}()
+})
 
 // unused says why a field is refused where the generic "not used by …"
 // would not help; keyed by "type.field" or by field.
-var unused = map[string]string{
-	"reaction.replyTo":       "a reaction cannot be a reply; messageId names the message it reacts to",
-	"richLink.image":         "not used on WhatsApp, which previews the page itself; set adapt to send the link without it",
-	"richLink.videoUrl":      "not used on WhatsApp, which previews the page itself; set adapt to send the link without it",
-	"list.multipleSelection": "WhatsApp lists take a single choice",
-	"images":                 "not used on WhatsApp (Apple only)",
-	"bubble":                 "not used on WhatsApp (Apple only)",
-	"replyBubble":            "not used on WhatsApp (Apple only)",
-	"attachments":            "not used on WhatsApp (Apple only)",
-	"locale":                 "not used on WhatsApp (Apple only)",
-	"automated":              "not used on WhatsApp (Apple only)",
-	"agent":                  "not used on WhatsApp (Apple only)",
-	"sessionIdentifier":      "not used on WhatsApp (Apple only)",
-	"buttons.sections":       "not used by buttons messages; a list has sections (set adapt to send more than 3 options as a list)",
-}
+var unused = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"reaction.replyTo":       "a reaction cannot be a reply; messageId names the message it reacts to",
+		"richLink.image":         "not used on WhatsApp, which previews the page itself; set adapt to send the link without it",
+		"richLink.videoUrl":      "not used on WhatsApp, which previews the page itself; set adapt to send the link without it",
+		"list.multipleSelection": "WhatsApp lists take a single choice",
+		"images":                 "not used on WhatsApp (Apple only)",
+		"bubble":                 "not used on WhatsApp (Apple only)",
+		"replyBubble":            "not used on WhatsApp (Apple only)",
+		"attachments":            "not used on WhatsApp (Apple only)",
+		"locale":                 "not used on WhatsApp (Apple only)",
+		"automated":              "not used on WhatsApp (Apple only)",
+		"agent":                  "not used on WhatsApp (Apple only)",
+		"sessionIdentifier":      "not used on WhatsApp (Apple only)",
+		"buttons.sections":       "not used by buttons messages; a list has sections (set adapt to send more than 3 options as a list)",
+	}
+})
 
 // Validate returns what is wrong with m by WhatsApp's limits, each problem
 // naming the field of the send API and the limit. Types this package does
 // not support yield no problems: callers refuse them with Supports.
 func Validate(m message.Message) message.Problems {
-	own, ok := uses[m.Type]
+	own, ok := uses()[m.Type]
 	if !ok {
 		return nil
 	}
 	var ps message.Problems
 	v := reflect.ValueOf(&m).Elem()
-	for _, f := range messageFields {
+	for _, f := range messageFields() {
 		if v.Field(f.index).IsZero() || slices.Contains(own, f.name) || (f.name == "replyTo" && m.Type != message.TypeReaction) {
 			continue
 		}
-		why := unused[m.Type+"."+f.name]
+		why := unused()[m.Type+"."+f.name]
 		if why == "" {
-			why = unused[f.name]
+			why = unused()[f.name]
 		}
 		if why == "" {
 			why = fmt.Sprintf("not used by %s messages", m.Type)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/parleyhq/parley/shared/message"
 )
@@ -59,35 +60,41 @@ var (
 	cardHeaders    = []string{"image", "video", "product"}
 	bodyParams     = []string{"text", "currency", "date_time"}
 	// buttonParams are the parameter types each button sub_type takes.
-	buttonParams = map[string][]string{
-		"quick_reply": {"payload"},
-		"url":         {"text"},
-		"copy_code":   {"coupon_code"},
-		"flow":        {"action"},
-		"catalog":     {"action"},
-		"mpm":         {"action"},
-		"spm":         {"action", "product"},
-		"voice_call":  {"payload", "ttl_minutes"},
-		// order_details: the order a payments template (India,
-		// Brazil) asks the customer to pay.
-		"order_details": {"action"},
-	}
+	buttonParams = sync.OnceValue(func() map[string][]string {
+		return map[string][]string{
+			"quick_reply": {"payload"},
+			"url":         {"text"},
+			"copy_code":   {"coupon_code"},
+			"flow":        {"action"},
+			"catalog":     {"action"},
+			"mpm":         {"action"},
+			"spm":         {"action", "product"},
+			"voice_call":  {"payload", "ttl_minutes"},
+			// order_details: the order a payments template (India,
+			// Brazil) asks the customer to pay.
+			"order_details": {"action"},
+		}
+	})
 	// parameterRequired are the sub_types whose button must carry its
 	// parameter: the URL's variable, the code, the products.
-	parameterRequired = map[string]string{
-		"url":           "the text that completes the button's URL (an authentication template's code goes here too)",
-		"copy_code":     "a coupon_code parameter, the code the button copies",
-		"mpm":           "an action parameter naming the thumbnail product and the sections",
-		"order_details": "an action parameter holding the order_details to pay",
-	}
+	parameterRequired = sync.OnceValue(func() map[string]string {
+		return map[string]string{
+			"url":           "the text that completes the button's URL (an authentication template's code goes here too)",
+			"copy_code":     "a coupon_code parameter, the code the button copies",
+			"mpm":           "an action parameter naming the thumbnail product and the sections",
+			"order_details": "an action parameter holding the order_details to pay",
+		}
+	})
 	// componentKeys are the keys each component type takes.
-	componentKeys = map[string][]string{
-		compHeader:   {"type", "parameters"},
-		compBody:     {"type", "parameters"},
-		compButton:   {"type", "sub_type", "index", "parameters"},
-		compOffer:    {"type", "parameters"},
-		compCarousel: {"type", "cards"},
-	}
+	componentKeys = sync.OnceValue(func() map[string][]string {
+		return map[string][]string{
+			compHeader:   {"type", "parameters"},
+			compBody:     {"type", "parameters"},
+			compButton:   {"type", "sub_type", "index", "parameters"},
+			compOffer:    {"type", "parameters"},
+			compCarousel: {"type", "cards"},
+		}
+	})
 )
 
 // jsonObject is a JSON object of a template, read key by key.
@@ -199,7 +206,7 @@ func checkComponentList(ps *message.Problems, path string, comps []jsonObject, c
 			continue
 		}
 		for _, k := range c.sortedKeys() {
-			if !slices.Contains(componentKeys[typ], k) {
+			if !slices.Contains(componentKeys()[typ], k) {
 				ps.Add(p+"."+k, "not used by a %s component", typ)
 			}
 		}
@@ -312,9 +319,9 @@ func checkButtonComponent(ps *message.Problems, path string, c jsonObject, card 
 	if sub == "" {
 		return
 	}
-	types := buttonParams[sub]
+	types := buttonParams()[sub]
 	prms, n := parameters(ps, path+".parameters", c["parameters"], types, "a "+sub+" button")
-	if why, required := parameterRequired[sub]; required && n == 0 {
+	if why, required := parameterRequired()[sub]; required && n == 0 {
 		ps.Add(path+".parameters", "is required for a %s button: %s", sub, why)
 	}
 	switch {
