@@ -62,6 +62,8 @@ type misconfig struct {
 	// stop are the functions that must refuse to start; nil means those
 	// that read one of the variables of set or unset.
 	stop []string
+	// run are the functions started; nil means every one.
+	run []string
 	// says is what their one line says besides the function's name.
 	says []string
 }
@@ -169,6 +171,7 @@ func TestMisconfiguration(t *testing.T) {
 		// Observability.
 		{name: "log level verbose", set: map[string]string{config.LogLevel: "verbose"}, says: []string{"PARLEY_LOG_LEVEL must be debug, info, warn or error"}},
 		{name: "log level in capitals", set: map[string]string{config.LogLevel: "WARN"}, stop: none},
+		{name: "log level debug", set: map[string]string{config.LogLevel: "debug"}, stop: none},
 		{name: "metrics namespace of AWS", set: map[string]string{config.MetricsNamespace: "AWS/Lambda"}, says: []string{"PARLEY_METRICS_NAMESPACE", "AWS/"}},
 		{name: "metrics namespace not ASCII", set: map[string]string{config.MetricsNamespace: "parley—prod"}, says: []string{"PARLEY_METRICS_NAMESPACE", "CloudWatch namespace"}},
 		{name: "metrics namespace with a space", set: map[string]string{config.MetricsNamespace: "parley prod"}, stop: none},
@@ -266,6 +269,8 @@ func TestMisconfiguration(t *testing.T) {
 		{name: "secret not JSON", secret: "hunter2", stop: all, says: []string{"PARLEY_SECRETS_ARN", "not a JSON object"}},
 		{name: "secret without the WhatsApp token", secret: inSecret(map[string]string{config.WhatsAppToken: ""}),
 			stop: []string{"ingest", "send", "fallback", "fetch"}, says: []string{"PARLEY_WHATSAPP_TOKEN is required"}},
+		{name: "secret settings blank in the environment", secret: inSecret(nil), set: map[string]string{config.WhatsAppToken: " ", config.WhatsAppAppSecret: "",
+			config.WhatsAppVerifyToken: "\t", config.AppleMSPSecret: " ", config.EventsWebhookSecret: "\n"}, stop: none},
 		{name: "secret with an extra key", secret: inSecret(map[string]string{"rotated-by": "hunter2"}), stop: none},
 		{name: "secret with a misspelt key", secret: inSecret(map[string]string{config.WhatsAppToken: "", "PARLEY_WHATSAPP_TOKN": local.DefaultWhatsAppToken}), stop: all,
 			says: []string{"PARLEY_WHATSAPP_TOKN", "PARLEY_WHATSAPP_TOKEN"}},
@@ -288,6 +293,30 @@ func TestMisconfiguration(t *testing.T) {
 			config.PayloadMaxAttempts: "3", config.ApplePayCallbackRate: "20"}, stop: none},
 	}
 
+	// Every setting a function reads, blank: a required one stops the
+	// functions that read it, naming it; any other leaves its default.
+	// (Without PARLEY_AWS_ENDPOINT the functions would call AWS itself.)
+	required := map[string][]string{
+		config.Table: all, config.Bucket: all, config.WhatsAppAPIURL: all, config.WhatsAppToken: all,
+		config.WhatsAppAppSecret: all, config.WhatsAppVerifyToken: all, config.AppleMSPID: all, config.AppleMSPSecret: all,
+		config.AppleMSPURL: all, config.EventsWebhookURL: all, config.EventsWebhookSecret: all, config.EventsWebhookQueueURL: {"webhook"},
+	}
+	for _, n := range config.Names {
+		var readers, stop []string
+		for _, fn := range functionNames {
+			if slices.Contains(config.Reads(config.Functions[fn]), n) {
+				readers = append(readers, fn)
+				if slices.Contains(required[n], fn) {
+					stop = append(stop, fn)
+				}
+			}
+		}
+		if len(readers) == 0 || n == config.AWSEndpoint {
+			continue
+		}
+		cases = append(cases, misconfig{name: "blank " + n, set: map[string]string{n: " \t "}, run: readers, stop: append([]string{}, stop...), says: []string{n}})
+	}
+
 	for _, name := range functionNames {
 		build(t, name)
 	}
@@ -295,10 +324,6 @@ func TestMisconfiguration(t *testing.T) {
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
 			env := maps.Clone(base)
-			maps.Copy(env, c.set)
-			for _, k := range c.unset {
-				delete(env, k)
-			}
 			if c.secret != "" {
 				secrets++
 				out, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(fmt.Sprintf("parley-misconfig-%d", secrets)), SecretString: aws.String(c.secret)})
@@ -309,6 +334,10 @@ func TestMisconfiguration(t *testing.T) {
 				for _, n := range config.SecretNames {
 					delete(env, n)
 				}
+			}
+			maps.Copy(env, c.set)
+			for _, k := range c.unset {
+				delete(env, k)
 			}
 			stop := c.stop
 			if stop == nil {
@@ -325,11 +354,14 @@ func TestMisconfiguration(t *testing.T) {
 				}
 			}
 			for _, fn := range functionNames {
+				if c.run != nil && !slices.Contains(c.run, fn) {
+					continue
+				}
 				t.Run(fn, func(t *testing.T) {
 					if slices.Contains(stop, fn) {
 						refusesToStart(t, fn, env, c.says, secretValues)
 					} else {
-						answers(t, fn, env)
+						answers(t, fn, env, secretValues)
 					}
 				})
 			}
@@ -384,17 +416,17 @@ func refusesToStart(t *testing.T, fn string, env map[string]string, says, secret
 }
 
 // answers runs function fn with env and checks that it answers its sample
-// event.
-func answers(t *testing.T, fn string, env map[string]string) {
+// event, and logs no value of secrets.
+func answers(t *testing.T, fn string, env map[string]string, secrets []string) {
 	t.Helper()
 	ev := sampleEvents[fn]
 	payload, err := os.ReadFile(filepath.Join("..", "events", ev.file))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stdout, stderr syncBuffer
 	emu, err := lambdaemu.Start(context.Background(), lambdaemu.Config{Bootstrap: build(t, fn), Env: environ(env), FunctionName: fn,
-		Timeout: 30 * time.Second, Stderr: &stderr})
+		Timeout: 30 * time.Second, Stdout: &stdout, Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,6 +437,12 @@ func answers(t *testing.T, fn string, env map[string]string) {
 	}
 	if !strings.Contains(string(res.Payload), ev.want) {
 		t.Errorf("%s answered %s with %s, want %s", fn, ev.file, res.Payload, ev.want)
+	}
+	emu.Close()
+	for _, s := range secrets {
+		if strings.Contains(stdout.String()+stderr.String(), s) {
+			t.Errorf("%s logged the secret value %q:\n%s%s", fn, s, stdout.String(), stderr.String())
+		}
 	}
 }
 
