@@ -61,6 +61,9 @@ const (
 	// ThroughputExceeded answers 400
 	// ProvisionedThroughputExceededException (DynamoDB).
 	ThroughputExceeded
+	// Stalled holds the request, never forwarded, until the client gives
+	// up (or Proxy.Delay passes: then 503): a request lost on its way.
+	Stalled
 
 	// Forwarded marks the faults after which moto has acted.
 	Forwarded
@@ -81,7 +84,7 @@ const (
 	Damaged
 )
 
-var faultNames = [...]string{"none", "500", "503", "throttled", "throughput-exceeded", "", "lost-as-500",
+var faultNames = [...]string{"none", "500", "503", "throttled", "throughput-exceeded", "stalled", "", "lost-as-500",
 	"lost-connection", "reset-mid-body", "delayed", "damaged"}
 
 func (f Fault) String() string {
@@ -95,7 +98,7 @@ func (f Fault) String() string {
 func (f Fault) Acted() bool { return f == None || f > Forwarded }
 
 // Before are the faults answered before a request reaches moto.
-var Before = []Fault{InternalError, Unavailable, Throttled, ThroughputExceeded}
+var Before = []Fault{InternalError, Unavailable, Throttled, ThroughputExceeded, Stalled}
 
 // After are the faults of requests moto acted on, but whose answer the
 // client does not get whole and in time.
@@ -110,6 +113,9 @@ type Rule struct {
 	Rate float64
 	// Faults are picked from evenly; none means no fault.
 	Faults []Fault
+	// Limit, when above 0, is how many requests the rule fails; after
+	// that it fails none.
+	Limit int
 }
 
 // Injection is a request that met a fault.
@@ -138,6 +144,7 @@ type Proxy struct {
 
 	mu       sync.Mutex
 	rules    []Rule
+	failed   []int             // requests each rule failed
 	counts   map[string]uint64 // requests per operation
 	injected []Injection
 	tokens   map[string]token
@@ -191,6 +198,7 @@ func (p *Proxy) SetRules(rules ...Rule) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.rules = rules
+	p.failed = make([]int, len(rules))
 }
 
 // Injected returns the faults injected so far, in order.
@@ -253,17 +261,21 @@ func (p *Proxy) pick(op string) (Fault, uint64) {
 	}
 	n := p.counts[op]
 	p.counts[op] = n + 1
-	var rule *Rule
+	r := -1
 	for i := range p.rules {
 		if p.rules[i].Op == op {
-			rule = &p.rules[i]
+			r = i
 			break
 		}
-		if p.rules[i].Op == "" && rule == nil {
-			rule = &p.rules[i]
+		if p.rules[i].Op == "" && r < 0 {
+			r = i
 		}
 	}
-	if rule == nil || len(rule.Faults) == 0 || rule.Rate <= 0 {
+	if r < 0 {
+		return None, n
+	}
+	rule := p.rules[r]
+	if len(rule.Faults) == 0 || rule.Rate <= 0 || rule.Limit > 0 && p.failed[r] >= rule.Limit {
 		return None, n
 	}
 	h := fnv.New64a()
@@ -272,6 +284,7 @@ func (p *Proxy) pick(op string) (Fault, uint64) {
 	if rng.Float64() >= rule.Rate {
 		return None, n
 	}
+	p.failed[r]++
 	return rule.Faults[rng.IntN(len(rule.Faults))], n
 }
 
@@ -294,6 +307,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if fault != None && !fault.Acted() {
 		p.record(in)
+		if fault == Stalled && !p.hold(r) {
+			return
+		}
 		p.refuse(w, r, fault)
 		return
 	}
@@ -325,20 +341,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			_, _ = c.Write(b.Bytes())
 		})
 	case Delayed:
-		d := p.Delay
-		if d <= 0 {
-			d = 3 * time.Second
+		if p.hold(r) {
+			writeAnswer(w, status, header, answer)
 		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return
-		case <-p.stopped:
-			return
-		}
-		writeAnswer(w, status, header, answer)
 	case Damaged:
 		damaged := append([]byte(nil), answer...)
 		if len(damaged) == 0 {
@@ -353,6 +358,23 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// hold waits for Delay; false when the client gave up first.
+func (p *Proxy) hold(r *http.Request) bool {
+	d := p.Delay
+	if d <= 0 {
+		d = 3 * time.Second
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+	case <-p.stopped:
+	}
+	return false
+}
+
 // refuse answers a fault that stops a request before moto.
 func (p *Proxy) refuse(w http.ResponseWriter, r *http.Request, f Fault) {
 	s3 := r.Header.Get("X-Amz-Target") == ""
@@ -361,9 +383,9 @@ func (p *Proxy) refuse(w http.ResponseWriter, r *http.Request, f Fault) {
 		xmlAnswer(w, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
 	case f == InternalError:
 		jsonAnswer(w, http.StatusInternalServerError, "InternalServerError", "Internal server error")
-	case f == Unavailable && s3:
+	case (f == Unavailable || f == Stalled) && s3:
 		xmlAnswer(w, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
-	case f == Unavailable:
+	case f == Unavailable || f == Stalled:
 		jsonAnswer(w, http.StatusServiceUnavailable, "ServiceUnavailable", "Service Unavailable")
 	case s3:
 		xmlAnswer(w, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")

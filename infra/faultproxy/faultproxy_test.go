@@ -35,6 +35,7 @@ func TestFaults(t *testing.T) {
 		{faultproxy.Unavailable, "ServiceUnavailable", false},
 		{faultproxy.Throttled, "ThrottlingException", false},
 		{faultproxy.ThroughputExceeded, "ProvisionedThroughputExceededException", false},
+		{faultproxy.Stalled, "", false},
 		{faultproxy.LostAs500, "InternalServerError", true},
 		{faultproxy.LostConnection, "", true},
 		{faultproxy.ResetMidBody, "", true},
@@ -111,7 +112,7 @@ func TestSeeded(t *testing.T) {
 	m := moto.StartT(t)
 	ctx := t.Context()
 	run := func(seed uint64, between bool) []faultproxy.Fault {
-		p := faultproxy.Start(t, m.Endpoint(), seed, faultproxy.Rule{Rate: 0.5, Faults: faultproxy.Before})
+		p := faultproxy.Start(t, m.Endpoint(), seed, faultproxy.Rule{Rate: 0.5, Faults: []faultproxy.Fault{faultproxy.InternalError, faultproxy.Unavailable, faultproxy.Throttled}})
 		c := dynamo.NewClient(p.URL(), "us-east-1")
 		c.MaxAttempts = 1
 		for range 40 {
@@ -137,6 +138,20 @@ func TestSeeded(t *testing.T) {
 	}
 	if slices.Equal(a, other) {
 		t.Fatalf("seeds 3 and 4 both picked %v", a)
+	}
+
+	// A rule with a limit fails that many requests, then none.
+	p := faultproxy.Start(t, m.Endpoint(), 5, faultproxy.Rule{Rate: 1, Faults: []faultproxy.Fault{faultproxy.Unavailable}, Limit: 2})
+	c := dynamo.NewClient(p.URL(), "us-east-1")
+	c.MaxAttempts = 1
+	failed := 0
+	for range 5 {
+		if _, err := dynamodb.New(c).DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: "none"}); awsapi.ErrorCode(err) == "ServiceUnavailable" {
+			failed++
+		}
+	}
+	if failed != 2 || len(p.Injected()) != 2 {
+		t.Fatalf("a rule limited to 2 failed %d requests (%d injected)", failed, len(p.Injected()))
 	}
 }
 

@@ -38,6 +38,12 @@ type faultyAWS struct {
 	appQ, dlq string
 }
 
+// someFaults are the faults the tests pick from at random: every one but
+// Stalled, whose requests are each held for a whole deadline (the send
+// test stalls one on purpose).
+var someFaults = []faultproxy.Fault{faultproxy.InternalError, faultproxy.Unavailable, faultproxy.Throttled, faultproxy.ThroughputExceeded,
+	faultproxy.LostAs500, faultproxy.LostConnection, faultproxy.ResetMidBody, faultproxy.Delayed, faultproxy.Damaged}
+
 const (
 	faultTable  = "parley-faults"
 	faultBucket = "parley-faults-payloads"

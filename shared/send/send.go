@@ -405,7 +405,9 @@ func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversati
 	if keep {
 		writes = append(writes, answer)
 	}
-	pending, err := s.writeRecord(ctx, writes)
+	wctx, cancel := reserveForAnswer(ctx)
+	pending, err := s.writeRecord(wctx, writes)
+	cancel()
 	if err != nil {
 		return s.recordFailed(ctx, o, answer, keep, err)
 	}
@@ -413,6 +415,24 @@ func (s *Sender) record(ctx context.Context, d delivery, conv message.Conversati
 		s.release(ctx, *d.idem)
 	}
 	return s.announce(ctx, o, pending)
+}
+
+// AnswerReserve is the time a send keeps, of its context's deadline, to
+// write its idempotency key's answer on its own when the record cannot be
+// written (a write stalled, DynamoDB's answers lost): the record's write
+// ends that much before the deadline. Without the answer, the key is free
+// again when its lease ends, and a retry with it would send the message
+// again.
+const AnswerReserve = 2 * time.Second
+
+// reserveForAnswer returns ctx ending AnswerReserve (at most half the time
+// left) before ctx does.
+func reserveForAnswer(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, deadline.Add(-min(AnswerReserve, time.Until(deadline)/2)))
 }
 
 // sendOutcome is what one delivery came to: the record and event to
