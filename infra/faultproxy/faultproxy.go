@@ -492,11 +492,15 @@ func dynamoAnswer(status int, body []byte) (int, http.Header, []byte, error) {
 	return status, h, body, nil
 }
 
+// writeAnswer writes an answer; a HEAD's keeps moto's Content-Length,
+// the size of the object it describes.
 func writeAnswer(w http.ResponseWriter, status int, header http.Header, body []byte) {
 	for k, v := range header {
 		w.Header()[k] = v
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	if len(body) > 0 || header.Get("Content-Length") == "" {
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
