@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/parleyhq/parley/shared/access"
@@ -283,14 +284,20 @@ func (e *Env) url(name string, required bool) string {
 	return strings.TrimRight(v, "/")
 }
 
-// reachableURL reads name as url does, and holds it to what a URL the
+// reachableURL reads name as baseURL does, and holds it to what a URL the
 // platforms or the app's servers reach must be (see reachable).
 func (e *Env) reachableURL(name string, required bool) string {
-	v := e.reachable(name, e.url(name, required))
+	return e.reachable(name, e.baseURL(name, required))
+}
+
+// baseURL reads name as url does: a URL parley adds paths to, or that
+// takes none (a queue's), so it has no user, query or fragment.
+func (e *Env) baseURL(name string, required bool) string {
+	v := e.url(name, required)
 	if u, err := url.Parse(v); v != "" && err == nil {
 		switch {
 		case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-			e.problem("%s must have no query or fragment: parley's paths are added to it", name)
+			e.problem("%s must have no query or fragment", name)
 			return ""
 		case u.User != nil:
 			e.problem("%s must have no user or password", name)
@@ -309,6 +316,21 @@ func (e *Env) reachable(name, v string) string {
 		return ""
 	}
 	return v
+}
+
+// hostName reports whether s is a host name: labels of letters, digits
+// and hyphens between dots.
+func hostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
+			strings.IndexFunc(label, func(r rune) bool { return r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // loopback reports whether host is this machine.
@@ -402,7 +424,7 @@ func bucketName(s string) bool {
 }
 
 // AWSEndpoint reads the optional local AWS endpoint.
-func (e *Env) AWSEndpoint() string { return e.url(AWSEndpoint, false) }
+func (e *Env) AWSEndpoint() string { return e.baseURL(AWSEndpoint, false) }
 
 // Bus is where events are published; empty Name publishes none.
 // WebhookQueueURL, when set, also queues every event for the webhook
@@ -416,7 +438,7 @@ type Bus struct {
 
 // Bus reads the event bus and its dead-letter queue.
 func (e *Env) Bus() Bus {
-	b := Bus{Name: e.optional(EventBus), DLQURL: e.url(EventsDLQURL, false), WebhookQueueURL: e.url(EventsWebhookQueueURL, false)}
+	b := Bus{Name: e.optional(EventBus), DLQURL: e.baseURL(EventsDLQURL, false), WebhookQueueURL: e.baseURL(EventsWebhookQueueURL, false)}
 	if b.Name != "" && !eventBus(b.Name) {
 		e.problem("%s must be the name or ARN of an EventBridge event bus: letters, digits, '.', '-', '_' and '/'", EventBus)
 	}
@@ -471,7 +493,7 @@ type WhatsApp struct {
 
 // WhatsApp reads the Graph API's URL and the access token.
 func (e *Env) WhatsApp() WhatsApp {
-	w := WhatsApp{APIURL: e.url(WhatsAppAPIURL, true), Token: e.required(WhatsAppToken)}
+	w := WhatsApp{APIURL: e.baseURL(WhatsAppAPIURL, true), Token: e.required(WhatsAppToken)}
 	if u, err := url.Parse(w.APIURL); w.APIURL != "" && err == nil && !graphVersion(u.Path[strings.LastIndex(u.Path, "/")+1:]) {
 		e.problem("%s must end with the Graph API's version, e.g. https://graph.facebook.com/v25.0", WhatsAppAPIURL)
 	}
@@ -508,7 +530,7 @@ type Apple struct {
 // id and the secret.
 func (e *Env) AppleGateway() Apple {
 	a := e.AppleIdentity()
-	a.MSPURL = e.url(AppleMSPURL, true)
+	a.MSPURL = e.baseURL(AppleMSPURL, true)
 	return a
 }
 
@@ -576,13 +598,13 @@ func (e *Env) ApplePay() *ApplePay {
 		e.problem("Apple Pay needs %s too (or none of %s)", strings.Join(missing, ", "), strings.Join(required[:3], ", "))
 		return nil
 	}
-	if p.Domain != "" && (strings.ContainsAny(p.Domain, "/:@ ") || !strings.Contains(p.Domain, ".")) {
+	if p.Domain != "" && (!hostName(p.Domain) || !strings.Contains(p.Domain, ".")) {
 		e.problem("%s must be the domain name verified for the merchant, e.g. shop.example.com (no scheme or path)", ApplePayDomain)
 	}
 	if utf8.RuneCountInString(p.DisplayName) > 64 {
 		e.problem("%s must be at most 64 characters, as Apple Pay shows it", ApplePayDisplayName)
 	}
-	if strings.ContainsAny(p.MerchantID, "/: ") {
+	if strings.Trim(p.MerchantID, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != "" {
 		e.problem("%s must be the merchant identifier Apple issued, e.g. merchant.com.example", ApplePayMerchantID)
 	}
 	if p.GatewayURL == "" {
@@ -669,7 +691,7 @@ func (e *Env) ThroughputPerSecond() float64 {
 
 // PayloadQueueURL reads the SQS queue of fetch jobs; "" runs them in the
 // process (the local stack).
-func (e *Env) PayloadQueueURL() string { return e.url(PayloadQueueURL, false) }
+func (e *Env) PayloadQueueURL() string { return e.baseURL(PayloadQueueURL, false) }
 
 // DefaultPayloadMaxAttempts is the queues' maxReceiveCount in template.yaml.
 const DefaultPayloadMaxAttempts = 5
@@ -753,7 +775,7 @@ func (e *Env) Fetch() Fetch {
 	}
 	for h := range strings.SplitSeq(e.get(FetchAllowHosts), ",") {
 		if h = strings.TrimSpace(h); h != "" {
-			if rest, _ := strings.CutPrefix(h, "*."); strings.ContainsAny(h, "/:@ ") || strings.Contains(rest, "*") || rest == "" {
+			if rest, _ := strings.CutPrefix(h, "*."); !hostName(rest) {
 				e.problem("%s: %q is not a host name (give names like cdn.example.com or *.example.com)", FetchAllowHosts, h)
 			}
 			f.AllowHosts = append(f.AllowHosts, h)

@@ -79,6 +79,13 @@ func TestMalformedSettings(t *testing.T) {
 		{"fetch hosts of any host", map[string]string{FetchAllowHosts: "*"}, `PARLEY_FETCH_ALLOW_HOSTS: "*" is not a host name`},
 		{"fetch hosts with a wildcard inside", map[string]string{FetchAllowHosts: "cdn.*.example.com"}, `PARLEY_FETCH_ALLOW_HOSTS: "cdn.*.example.com" is not a host name`},
 		{"fetch hosts with a wildcard without its dot", map[string]string{FetchAllowHosts: "*example.com"}, `PARLEY_FETCH_ALLOW_HOSTS: "*example.com" is not a host name`},
+		{"fetch hosts not host names", map[string]string{FetchAllowHosts: "cdn.example.com,{cdn}"}, `PARLEY_FETCH_ALLOW_HOSTS: "{cdn}" is not a host name`},
+		{"fetch hosts of an IP address and a Unicode name", map[string]string{FetchAllowHosts: "192.0.2.10, *.bücher.example"}, ""},
+		{"Apple MSP URL with a query", map[string]string{AppleMSPURL: "https://mspgw.push.apple.com/v1?x=1"}, "PARLEY_APPLE_MSP_URL must have no query or fragment"},
+		{"AWS endpoint with a user", map[string]string{AWSEndpoint: "http://user:hunter2@127.0.0.1:5000"}, "PARLEY_AWS_ENDPOINT must have no user or password"},
+		{"payload queue with a fragment", map[string]string{PayloadQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/parley-payload#x"}, "PARLEY_PAYLOAD_QUEUE_URL must have no query or fragment"},
+		{"Apple Pay merchant id with a brace", applePay(ApplePayMerchantID, "merchant.{com}.example"), "PARLEY_APPLEPAY_MERCHANT_ID must be the merchant identifier"},
+		{"Apple Pay domain with a brace", applePay(ApplePayDomain, "{shop}.example.com"), "PARLEY_APPLEPAY_DOMAIN must be the domain name"},
 		{"API access naming a role twice", map[string]string{APIAccess: `{"arn:aws:iam::123456789012:role/shop":["1"],"arn:aws:iam::123456789012:role/shop":["2"]}`},
 			"PARLEY_API_ACCESS names arn:aws:iam::123456789012:role/shop twice"},
 		{"API access of a business with spaces", map[string]string{APIAccess: `{"arn:aws:iam::123456789012:role/shop":[" 106540352242922"]}`}, `the businessId " 106540352242922" has spaces around it`},
@@ -292,6 +299,56 @@ func TestREADMESettings(t *testing.T) {
 	for _, n := range Names {
 		if !listed[n] {
 			t.Errorf("README's Configuration table does not list %s", n)
+		}
+	}
+}
+
+// TestHostileValues gives every setting, one at a time, values an operator
+// or a template might get wrong: no reader panics, and a value that is a
+// problem is reported in one line that names its setting.
+func TestHostileValues(t *testing.T) {
+	values := []string{"", " ", "\t\n", "0", "-1", "+5", "1e309", "NaN", "-Inf", "99999999999999999999", "0x10", "1_000",
+		"-5m", "1h0m0.5s", "forever", "{", "[]", "null", `{"":{}}`, `{"a":1}`, "http://", "https://[::1", "%zz", "://x",
+		"ftp://example.com", "https://example.com/?q#f", "arn:", "arn:aws:iam::123456789012:role/*", "💥", "true ", "TRUE",
+		strings.Repeat("x", 5000), "whsec_", "whsec_!!", "a\x7fb"}
+	base := map[string]string{EventsWebhookURL: "https://app.example.com/hooks", EventsWebhookSecret: "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA==",
+		EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/hooks.fifo", ApplePayMerchantID: "merchant.com.example",
+		ApplePayCert: "CERT", ApplePayKey: "KEY", PublicURL: "https://webhooks.example.com"}
+	for _, name := range Names {
+		for _, v := range values {
+			set := maps.Clone(base)
+			set[name] = v
+			e, err := Load(context.Background(), env(set), nil)
+			if err != nil {
+				if name != SecretsARN || strings.Contains(err.Error(), "\n") {
+					t.Errorf("%s=%q: Load: %v", name, v, err)
+				}
+				continue
+			}
+			func() {
+				defer func() {
+					if r := recover(); r != nil {
+						t.Errorf("%s=%q: panic %v", name, v, r)
+					}
+				}()
+				for _, read := range Functions {
+					read(e)
+				}
+				e.Store()
+				e.DataDir()
+			}()
+			if e.Err() == nil {
+				continue
+			}
+			msg := e.Err().Error()
+			if strings.ContainsAny(msg, "\n\r") {
+				t.Errorf("%s=%q: the error spans several lines: %q", name, v, msg)
+			}
+			// Apple Pay's settings go together: a blank one names those
+			// missing.
+			if !strings.Contains(msg, name) && !strings.Contains(msg, "Apple Pay needs") {
+				t.Errorf("%s=%q: the error does not name the setting: %q", name, v, msg)
+			}
 		}
 	}
 }
