@@ -266,6 +266,8 @@ func TestMisconfiguration(t *testing.T) {
 			says: []string{"PARLEY_SECRETS_ARN", "aws-cn"}},
 		{name: "secrets ARN of a parameter", set: map[string]string{config.SecretsARN: "arn:aws:ssm:us-east-1:123456789012:parameter/parley"}, stop: all,
 			says: []string{"PARLEY_SECRETS_ARN", "Secrets Manager secret"}},
+		{name: "secrets TTL not a duration with a secret", secret: inSecret(nil), set: map[string]string{config.SecretsTTL: "5"}, stop: all,
+			says: []string{"PARLEY_SECRETS_TTL must be a duration from 1m to 1h"}},
 		{name: "secret not JSON", secret: "hunter2", stop: all, says: []string{"PARLEY_SECRETS_ARN", "not a JSON object"}},
 		{name: "secret without the WhatsApp token", secret: inSecret(map[string]string{config.WhatsAppToken: ""}),
 			stop: []string{"ingest", "send", "fallback", "fetch"}, says: []string{"PARLEY_WHATSAPP_TOKEN is required"}},
@@ -401,6 +403,12 @@ func refusesToStart(t *testing.T, fn string, env map[string]string, says, secret
 	for _, s := range says {
 		if !strings.Contains(out, s) {
 			t.Errorf("%s's line %q does not say %q", fn, out, s)
+		}
+	}
+	if _, problems, ok := strings.Cut(out, "config: "); ok {
+		ps := strings.Split(problems, "; ")
+		if slices.Sort(ps); len(slices.Compact(ps)) != len(strings.Split(problems, "; ")) {
+			t.Errorf("%s's line %q says a problem twice", fn, out)
 		}
 	}
 	for _, bad := range []string{"panic", "goroutine ", ".go:"} {
