@@ -212,12 +212,10 @@ func TestTemplateFunctions(t *testing.T) {
 			t.Errorf("no %s in the template", want)
 		}
 	}
-	// Settings a deployment leaves at their defaults: a local AWS endpoint
-	// and Apple Pay's merchant-session endpoint, for tests; the fetching of
-	// callers' URLs, strict unless the operator adds a setting; the send retry
-	// budget and the idempotency lease.
-	unset := []string{config.AWSEndpoint, config.ApplePayGatewayURL, config.FetchLocal, config.FetchAllowHosts, config.FetchTimeout,
-		config.SendRetryBudget, config.IdempotencyLease}
+	// The settings of the local stack and tests alone, which a deployment
+	// never has: a local AWS endpoint, and callers' URLs in plain http to
+	// loopback addresses. Every other setting is the template's.
+	unset := []string{config.AWSEndpoint, config.FetchLocal}
 
 	// A global setting reaches every function: each must read it.
 	for k := range tmpl.Globals.Function.Environment.Variables {
