@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -130,6 +132,35 @@ func (f *faultyAWS) drain(t *testing.T, url string, onBus bool) []message.Event 
 			}
 		}
 	}
+}
+
+// messages counts the message records in the table by channel and
+// platform id ("whatsapp wamid.…"), with one scan past the proxy.
+func (f *faultyAWS) messages(t *testing.T) map[string]int {
+	t.Helper()
+	db := dynamodb.NewFromConfig(f.moto.SDKConfig())
+	n := map[string]int{}
+	pages := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(faultTable),
+		FilterExpression:          aws.String("SK = :msg"),
+		ExpressionAttributeValues: map[string]dbtypes.AttributeValue{":msg": &dbtypes.AttributeValueMemberS{Value: "MSG"}}})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			data, ok := it["data"].(*dbtypes.AttributeValueMemberS)
+			if !ok {
+				t.Fatalf("a message item without its data: %v", it)
+			}
+			var rec message.Record
+			if err := json.Unmarshal([]byte(data.Value), &rec); err != nil {
+				t.Fatal(err)
+			}
+			n[string(rec.Channel)+" "+rec.PlatformMessageID]++
+		}
+	}
+	return n
 }
 
 // eventLog reads the whole event log, past the proxy.
