@@ -179,6 +179,8 @@ func TestMisconfiguration(t *testing.T) {
 		// The event bus and the queues.
 		{name: "event bus with a space", set: map[string]string{config.EventBus: "parley bus"}, says: []string{"PARLEY_EVENT_BUS", "event bus"}},
 		{name: "events DLQ given by name", set: map[string]string{config.EventsDLQURL: "parley-events-dlq"}, says: []string{"PARLEY_EVENTS_DLQ_URL must be an http(s) URL"}},
+		{name: "webhook queue not FIFO", set: map[string]string{config.EventsWebhookQueueURL: strings.TrimSuffix(aws.ToString(hookQ.QueueUrl), ".fifo")},
+			says: []string{"PARLEY_EVENTS_WEBHOOK_QUEUE_URL must be the URL of a FIFO queue"}},
 		{name: "webhook queue given by name", set: map[string]string{config.EventsWebhookQueueURL: "parley-hooks.fifo"}, says: []string{"PARLEY_EVENTS_WEBHOOK_QUEUE_URL must be an http(s) URL"}},
 		{name: "payload queue given as an ARN", set: map[string]string{config.PayloadQueueURL: "arn:aws:sqs:us-east-1:123456789012:parley-payload"}, says: []string{"PARLEY_PAYLOAD_QUEUE_URL must be an http(s) URL"}},
 		{name: "payload attempts zero", set: map[string]string{config.PayloadMaxAttempts: "0"}, says: []string{"PARLEY_PAYLOAD_MAX_ATTEMPTS must be a whole number from 1 to 100"}},

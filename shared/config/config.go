@@ -439,10 +439,21 @@ type Bus struct {
 // Bus reads the event bus and its dead-letter queue.
 func (e *Env) Bus() Bus {
 	b := Bus{Name: e.optional(EventBus), DLQURL: e.baseURL(EventsDLQURL, false), WebhookQueueURL: e.baseURL(EventsWebhookQueueURL, false)}
+	b.WebhookQueueURL = e.fifo(EventsWebhookQueueURL, b.WebhookQueueURL)
 	if b.Name != "" && !eventBus(b.Name) {
 		e.problem("%s must be the name or ARN of an EventBridge event bus: letters, digits, '.', '-', '_' and '/'", EventBus)
 	}
 	return b
+}
+
+// fifo checks v, the queue URL name gives, as that of a FIFO queue, whose
+// name ends in .fifo: the events of a conversation keep their order in it.
+func (e *Env) fifo(name, v string) string {
+	if v != "" && !strings.HasSuffix(v, ".fifo") {
+		e.problem("%s must be the URL of a FIFO queue (its name ends in .fifo)", name)
+		return ""
+	}
+	return v
 }
 
 // eventBus reports whether s is a name or ARN EventBridge accepts for an

@@ -165,7 +165,7 @@ type Webhook struct {
 func (e *Env) Webhook() Webhook {
 	// Of AWS, it uses the table alone (where deliveries are parked).
 	w := Webhook{LogLevel: e.LogLevel(), MetricsNamespace: e.MetricsNamespace(), SecretsTTL: e.SecretsTTL(),
-		AWS: AWS{Table: e.table(), Endpoint: e.AWSEndpoint(), Shards: 1}, QueueURL: e.baseURL(EventsWebhookQueueURL, true)}
+		AWS: AWS{Table: e.table(), Endpoint: e.AWSEndpoint(), Shards: 1}, QueueURL: e.fifo(EventsWebhookQueueURL, e.baseURL(EventsWebhookQueueURL, true))}
 	if h := e.EventsWebhook(); h != nil {
 		w.Hook = *h
 		// The events carry customers' messages: over TLS only.

@@ -54,6 +54,7 @@ func TestMalformedSettings(t *testing.T) {
 		{"event bus ARN", map[string]string{EventBus: "arn:aws:events:us-east-1:123456789012:event-bus/parley"}, ""},
 		{"events DLQ by name", map[string]string{EventsDLQURL: "parley-events-dlq"}, "PARLEY_EVENTS_DLQ_URL must be an http(s) URL"},
 		{"payload queue by name", map[string]string{PayloadQueueURL: "parley-payload"}, "PARLEY_PAYLOAD_QUEUE_URL must be an http(s) URL"},
+		{"webhook queue not FIFO", map[string]string{EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/parley-hooks"}, "PARLEY_EVENTS_WEBHOOK_QUEUE_URL must be the URL of a FIFO queue"},
 		{"webhook queue by name", map[string]string{EventsWebhookQueueURL: "parley-hooks.fifo"}, "PARLEY_EVENTS_WEBHOOK_QUEUE_URL must be an http(s) URL"},
 		{"throughput NaN", map[string]string{ThroughputPerSecond: "NaN"}, "PARLEY_THROUGHPUT_PER_SECOND must be a number"},
 		{"throughput infinite", map[string]string{ThroughputPerSecond: "Inf"}, "PARLEY_THROUGHPUT_PER_SECOND must be a number"},
