@@ -806,6 +806,9 @@ func (e *Env) Fetch() Fetch {
 // principal) may act for; nil lets every caller act for every business.
 func (e *Env) Access() access.Scopes {
 	v := e.get(APIAccess)
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
 	if k := duplicateKey(v); k != "" {
 		e.problem("%s names %s twice: give all its businessIds in one entry", APIAccess, k)
 		return nil
