@@ -123,15 +123,18 @@ func TestIngestUnderAWSFaults(t *testing.T) {
 		seed = 20261203
 		// deadline is each delivery's, as Lambda's would be; a delayed
 		// answer comes after it.
-		deadline = 2 * time.Second
+		deadline = time.Second
+		// workers deliver at once; with one, the faults fall on the same
+		// requests in every run.
+		workers = 1
 	)
 	f := startFaultyAWS(t, seed,
-		faultproxy.Rule{Op: "DynamoDB_20120810.TransactWriteItems", Rate: 0.3, Faults: someFaults},
-		faultproxy.Rule{Op: "AWSEvents.PutEvents", Rate: 0.3, Faults: someFaults},
+		faultproxy.Rule{Op: "DynamoDB_20120810.TransactWriteItems", Rate: 0.4, Faults: someFaults},
+		faultproxy.Rule{Op: "AWSEvents.PutEvents", Rate: 0.2, Faults: someFaults},
 		faultproxy.Rule{Rate: 0.15, Faults: someFaults},
 	)
-	f.proxy.Delay = deadline + time.Second
-	hooks := simulatedWebhooks(t, 75)
+	f.proxy.Delay = deadline + deadline/4
+	hooks := simulatedWebhooks(t, 60)
 
 	logs := &logCount{n: map[string]int{}}
 	log := slog.New(logs)
@@ -176,7 +179,7 @@ func TestIngestUnderAWSFaults(t *testing.T) {
 	}
 	const maxRefusals = 20
 	var wg sync.WaitGroup
-	for range 6 {
+	for range workers {
 		wg.Go(func() {
 			for {
 				i, ok := take()
@@ -207,7 +210,6 @@ func TestIngestUnderAWSFaults(t *testing.T) {
 
 	// Every webhook was acknowledged in the end, and its item is stored,
 	// once.
-	ctx := context.Background()
 	stored := f.messages(t)
 	for i, h := range hooks {
 		if !acked[i] {
@@ -217,11 +219,8 @@ func TestIngestUnderAWSFaults(t *testing.T) {
 		if h.kind != message.EventReceived {
 			continue
 		}
-		if _, err := f.direct.MessageByPlatformID(ctx, h.channel, h.pid); err != nil {
-			t.Errorf("%s %s: acknowledged but not stored: %v", h.channel, h.pid, err)
-		}
 		if n := stored[string(h.channel)+" "+h.pid]; n != 1 {
-			t.Errorf("%s %s: stored %d times", h.channel, h.pid, n)
+			t.Errorf("%s %s: acknowledged, and stored %d times", h.channel, h.pid, n)
 		}
 	}
 
