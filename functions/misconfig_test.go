@@ -248,9 +248,11 @@ func TestMisconfiguration(t *testing.T) {
 			says: []string{"PARLEY_REENGAGEMENT names 106540352242922 twice"}},
 		{name: "fetch hosts of any host", set: map[string]string{config.FetchAllowHosts: "*"}, says: []string{"PARLEY_FETCH_ALLOW_HOSTS", "is not a host name"}},
 		{name: "fetch local yes", set: map[string]string{config.FetchLocal: "yes"}, says: []string{"PARLEY_FETCH_LOCAL must be true or false"}},
-		{name: "fetch timeout zero", set: map[string]string{config.FetchTimeout: "0"}, says: []string{"PARLEY_FETCH_TIMEOUT must be a duration above 0"}},
+		{name: "fetch timeout zero", set: map[string]string{config.FetchTimeout: "0"}, says: []string{"PARLEY_FETCH_TIMEOUT must be a duration from 1s to 10m"}},
+		{name: "fetch timeout of a nanosecond", set: map[string]string{config.FetchTimeout: "1ns"}, says: []string{"PARLEY_FETCH_TIMEOUT must be a duration from 1s to 10m"}},
 		{name: "fetch hosts as URLs", set: map[string]string{config.FetchAllowHosts: "https://cdn.example.com/"}, says: []string{"PARLEY_FETCH_ALLOW_HOSTS", "is not a host name"}},
-		{name: "send retry budget past the timeout", set: map[string]string{config.SendRetryBudget: "30s"}, says: []string{"PARLEY_SEND_RETRY_BUDGET must be a duration above 0, at most 25s"}},
+		{name: "send retry budget past the timeout", set: map[string]string{config.SendRetryBudget: "30s"}, says: []string{"PARLEY_SEND_RETRY_BUDGET must be a duration from 1s to 25s"}},
+		{name: "send retry budget of a millisecond", set: map[string]string{config.SendRetryBudget: "1ms"}, says: []string{"PARLEY_SEND_RETRY_BUDGET must be a duration from 1s to 25s"}},
 		{name: "idempotency lease shorter than a send", set: map[string]string{config.IdempotencyLease: "5s"}, says: []string{"PARLEY_IDEMPOTENCY_LEASE must be a duration from 30s"}},
 
 		// The app's event webhook.

@@ -794,8 +794,9 @@ func (e *Env) Fetch() Fetch {
 	}
 	if v := e.optional(FetchTimeout); v != "" {
 		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 || d > 10*time.Minute {
-			e.problem("%s must be a duration above 0, at most 10m, e.g. 15s", FetchTimeout)
+		// Under a second, every fetch of a file would time out.
+		if err != nil || d < time.Second || d > 10*time.Minute {
+			e.problem("%s must be a duration from 1s to 10m, e.g. 15s", FetchTimeout)
 		}
 		f.Timeout = d
 	}
@@ -883,8 +884,9 @@ func (e *Env) SendRetryBudget() time.Duration {
 		return 0
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 || d > MaxSendRetryBudget {
-		e.problem("%s must be a duration above 0, at most %s (the send function's timeout is 29s), e.g. 20s", SendRetryBudget, MaxSendRetryBudget)
+	// Under a second, every send would run out of time on its first try.
+	if err != nil || d < time.Second || d > MaxSendRetryBudget {
+		e.problem("%s must be a duration from 1s to %s (the send function's timeout is 29s), e.g. 20s", SendRetryBudget, MaxSendRetryBudget)
 	}
 	return d
 }

@@ -88,7 +88,7 @@ func TestLoadProblems(t *testing.T) {
 		{"fetch hosts", map[string]string{FetchAllowHosts: "https://cdn.example.com/"}, []string{`PARLEY_FETCH_ALLOW_HOSTS: "https://cdn.example.com/" is not a host name`}},
 		{"fetch timeout", map[string]string{FetchTimeout: "15"}, []string{"PARLEY_FETCH_TIMEOUT must be a duration"}},
 		{"idempotency lease shorter than a send", map[string]string{IdempotencyLease: "5s"}, []string{"PARLEY_IDEMPOTENCY_LEASE must be a duration from 30s"}},
-		{"send retry budget past the function's timeout", map[string]string{SendRetryBudget: "30s"}, []string{"PARLEY_SEND_RETRY_BUDGET must be a duration above 0, at most 25s"}},
+		{"send retry budget past the function's timeout", map[string]string{SendRetryBudget: "30s"}, []string{"PARLEY_SEND_RETRY_BUDGET must be a duration from 1s to 25s"}},
 		{"re-engagement not JSON", map[string]string{Reengagement: "[1]"}, []string{"PARLEY_REENGAGEMENT must be a JSON object"}},
 		{"re-engagement out of the window", map[string]string{Reengagement: `{"106540352242922":{"minutesBefore":1440,"template":{"name":"n","language":"en"}}}`},
 			[]string{"PARLEY_REENGAGEMENT: 106540352242922: minutesBefore 1440, it must be 1 to 1439"}},
