@@ -308,3 +308,34 @@ func parked(t *testing.T, reader *sqs.Client, url string) []string {
 	slices.Sort(ids)
 	return ids
 }
+
+// A request the bus may have acted on (a 5xx) is not sent again, since
+// PutEvents has no idempotency token: its events are parked, on the bus at
+// most once. A throttled one, which the bus did not take, is.
+func TestRequestsWithAnUnknownOutcomeAreNotSentAgain(t *testing.T) {
+	ctx := context.Background()
+	reader, dlqURL, motoURL := dlq(t)
+	b, busURL := newBus(t)
+	p := publisher(busURL, motoURL, dlqURL, retry.Policy{})
+	p.Client = ebapi.New(&awsapi.Client{Endpoint: busURL, Region: "us-east-1"}) // AWS's 3 tries
+	evs := testEvents(2)
+
+	b.status, b.answer = http.StatusInternalServerError, `{"__type":"InternalException","message":"Internal error."}`
+	if err := p.Publish(ctx, evs...); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.requests(); len(got) != 1 {
+		t.Errorf("a request answered 500 was sent %d times, want once", len(got))
+	}
+	if got := parked(t, reader, dlqURL); !slices.Equal(got, []string{"evt_0", "evt_1"}) {
+		t.Errorf("a request answered 500 parked %v, want both its events", got)
+	}
+
+	b.status, b.answer = http.StatusBadRequest, `{"__type":"ThrottlingException","message":"Rate exceeded."}`
+	if err := p.Publish(ctx, evs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.requests(); len(got) != 3 {
+		t.Errorf("a throttled request was sent %d times, want 3", len(got))
+	}
+}
