@@ -192,9 +192,12 @@ func TestIngestUnderAWSFaults(t *testing.T) {
 				req.Header = h.header.Clone()
 				w := httptest.NewRecorder()
 				handler.ServeHTTP(w, req)
+				// An answer after the deadline never reaches the platform,
+				// as Lambda ends the invocation at its timeout.
+				late := ctx.Err() != nil
 				cancel()
 				mu.Lock()
-				if w.Code/100 == 2 {
+				if w.Code/100 == 2 && !late {
 					acked[i] = true
 				} else if refused[i]++; refused[i] < maxRefusals {
 					redeliver++
@@ -206,7 +209,7 @@ func TestIngestUnderAWSFaults(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	t.Logf("%d webhooks, %d deliveries (%d again after a refusal); faults injected:%s", len(hooks), len(queue), redeliver, summary(injected(f.proxy)))
+	t.Logf("%d webhooks, %d deliveries (%d again after a refusal or a late answer); faults injected:%s", len(hooks), len(queue), redeliver, summary(injected(f.proxy)))
 
 	// Every webhook was acknowledged in the end, and its item is stored,
 	// once.

@@ -100,6 +100,8 @@ func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Re
 	// thousand) finishes well inside the function's timeout.
 	items, stored := in.skipStored(ctx, items)
 	groups := conversationGroups(items)
+	wctx, cancel := reserveAfterWrites(ctx)
+	defer cancel()
 	var (
 		mu    sync.Mutex
 		total = Result{Duplicates: stored}
@@ -110,7 +112,7 @@ func (in *Ingester) Ingest(ctx context.Context, items []message.InboundItem) (Re
 	for range min(len(groups), MaxParallel) {
 		wg.Go(func() {
 			for g := range work {
-				res, err := in.ingestInOrder(ctx, g)
+				res, err := in.ingestInOrder(ctx, wctx, g)
 				mu.Lock()
 				total.Stored += res.Stored
 				total.Duplicates += res.Duplicates
@@ -236,12 +238,31 @@ func conversationGroups(items []message.InboundItem) [][]message.InboundItem {
 // MaxParallel is how many conversations of one webhook are stored at once.
 const MaxParallel = 32
 
-// ingestInOrder stores items one after the other; it stops at the first
-// that cannot be stored.
-func (in *Ingester) ingestInOrder(ctx context.Context, items []message.InboundItem) (Result, error) {
+// PublishReserve is the time Ingest keeps, of its context's deadline, for
+// what follows a write: reading back the claim of a write whose answer was
+// lost, and publishing the item's event. The writes end that much (at most
+// a third of the time left) before the deadline. Without it, a write whose
+// answer came too late (at the function's timeout) would leave its item
+// stored but not acknowledged, and the redelivery, a duplicate, would
+// publish nothing.
+const PublishReserve = 3 * time.Second
+
+// reserveAfterWrites returns the context of the writes: ctx, ending
+// PublishReserve (at most a third of the time left) before it.
+func reserveAfterWrites(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, deadline.Add(-min(PublishReserve, time.Until(deadline)/3)))
+}
+
+// ingestInOrder stores items one after the other, writing under wctx and
+// publishing under ctx; it stops at the first that cannot be stored.
+func (in *Ingester) ingestInOrder(ctx, wctx context.Context, items []message.InboundItem) (Result, error) {
 	var res Result
 	for _, it := range items {
-		ev, err := in.one(ctx, it)
+		ev, err := in.one(wctx, it)
 		switch {
 		case errors.Is(err, store.ErrDuplicate):
 			res.Duplicates++

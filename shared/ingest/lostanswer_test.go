@@ -3,8 +3,10 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/shared/message"
 	"github.com/parleyhq/parley/shared/store"
@@ -99,5 +101,47 @@ func TestLostAnswerOfAnAppliedWrite(t *testing.T) {
 	}
 	if len(pub.evs) != 2 {
 		t.Fatalf("published %d events, want the 2 of the stored items", len(pub.evs))
+	}
+}
+
+// deadlineStore keeps the deadline of the context each write is given.
+type deadlineStore struct {
+	*embedded.Store
+	deadlines []time.Time
+}
+
+func (s *deadlineStore) Apply(ctx context.Context, ws ...store.Write) error {
+	d, _ := ctx.Deadline()
+	s.deadlines = append(s.deadlines, d)
+	return s.Store.Apply(ctx, ws...)
+}
+
+// The writes of a webhook end PublishReserve before its deadline (at most
+// a third of the time left), keeping time to read a claim back and to
+// publish.
+func TestWritesKeepTimeToPublish(t *testing.T) {
+	in, st, _ := newIngester(t)
+	ds := &deadlineStore{Store: st}
+	in.Store = ds
+	for _, left := range []time.Duration{time.Minute, 3 * time.Second} {
+		deadline := time.Now().Add(left)
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		_, err := in.Ingest(ctx, []message.InboundItem{waText(fmt.Sprint("wamid.RESERVE", left), "hi", t0)})
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ds.deadlines[len(ds.deadlines)-1]
+		// The reserve is taken of the time left when the writes begin.
+		if want := deadline.Add(-min(PublishReserve, left/3)); got.Sub(want).Abs() > 100*time.Millisecond {
+			t.Errorf("with %v left, the write's deadline is %v before the webhook's, want %v", left, deadline.Sub(got), deadline.Sub(want))
+		}
+	}
+	// Without a deadline, the writes have none.
+	if _, err := in.Ingest(context.Background(), []message.InboundItem{waText("wamid.NODEADLINE", "hi", t0)}); err != nil {
+		t.Fatal(err)
+	}
+	if d := ds.deadlines[len(ds.deadlines)-1]; !d.IsZero() {
+		t.Errorf("a webhook without a deadline wrote with one: %v", d)
 	}
 }
