@@ -182,7 +182,7 @@ func checkSecretARN(arn, region string) error {
 // partition returns the AWS partition of region.
 func partition(region string) string {
 	for _, p := range []struct{ prefix, partition string }{
-		{"cn-", "aws-cn"}, {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"}, {"us-iso-", "aws-iso"},
+		{"cn-", "aws-cn"}, {"eusc-", "aws-eusc"}, {"us-gov-", "aws-us-gov"}, {"us-isob-", "aws-iso-b"}, {"us-iso-", "aws-iso"},
 		{"eu-isoe-", "aws-iso-e"}, {"us-isof-", "aws-iso-f"},
 	} {
 		if strings.HasPrefix(region, p.prefix) {

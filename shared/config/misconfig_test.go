@@ -228,6 +228,8 @@ func TestSecretARN(t *testing.T) {
 		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:parley-AbCdEf", "us-east-1", ""},
 		{"arn:aws:secretsmanager:us-east-1:123456789012:secret:parley-AbCdEf", "", ""},
 		{"arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:parley-AbCdEf", "cn-north-1", ""},
+		{"arn:aws-eusc:secretsmanager:eusc-de-east-1:123456789012:secret:parley-AbCdEf", "eusc-de-east-1", ""},
+		{"arn:aws:secretsmanager:eusc-de-east-1:123456789012:secret:parley-AbCdEf", "eusc-de-east-1", "names a secret of the partition aws; the region eusc-de-east-1 is in aws-eusc"},
 		{"arn:aws:secretsmanager:eu-west-1:123456789012:secret:parley-AbCdEf", "us-east-1", "names a secret of the region eu-west-1; the function runs in us-east-1"},
 		{"arn:aws:secretsmanager:cn-north-1:123456789012:secret:parley-AbCdEf", "cn-north-1", "names a secret of the partition aws; the region cn-north-1 is in aws-cn"},
 		{"arn:aws:ssm:us-east-1:123456789012:parameter/parley", "us-east-1", "must be the ARN of a Secrets Manager secret"},
