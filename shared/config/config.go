@@ -487,7 +487,11 @@ func (e *Env) EventsWebhook() *EventsWebhook {
 		e.problem("%s and %s go together: set both or neither", EventsWebhookURL, EventsWebhookSecret)
 		return nil
 	}
-	w := &EventsWebhook{URL: e.url(EventsWebhookURL, true)}
+	w := &EventsWebhook{}
+	if e.url(EventsWebhookURL, true) != "" {
+		// Posted to as set: a trailing slash may be part of its route.
+		w.URL = u
+	}
 	key, err := apphook.ParseSecret(secret)
 	if err != nil {
 		e.problem("%s %v", EventsWebhookSecret, err)

@@ -355,3 +355,17 @@ func TestHostileValues(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsWebhookURLAsGiven: the app's endpoint is posted to exactly as
+// set: a trailing slash can be part of its route, and a query's value may
+// end in one.
+func TestEventsWebhookURLAsGiven(t *testing.T) {
+	for _, u := range []string{"https://app.example.com/hooks/", "https://app.example.com/hooks?next=/", "https://app.example.com/"} {
+		e := load(t, env(map[string]string{EventsWebhookURL: u, EventsWebhookSecret: "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA==",
+			EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/hooks.fifo"}), nil)
+		w := e.Webhook()
+		if err := e.Err(); err != nil || w.Hook.URL != u {
+			t.Errorf("%s: posted to %q (%v), want the URL as set", u, w.Hook.URL, err)
+		}
+	}
+}
