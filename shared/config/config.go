@@ -398,7 +398,8 @@ func tableName(s string) bool {
 }
 
 // bucketName reports whether s is a name S3 accepts for a general purpose
-// bucket.
+// bucket in the object operations parley makes: a bucket's name, or an
+// access point's alias (…-s3alias), which S3 takes in its place.
 func bucketName(s string) bool {
 	if len(s) < 3 || len(s) > 63 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") != "" || strings.Contains(s, "..") {
 		return false
@@ -415,7 +416,7 @@ func bucketName(s string) bool {
 			return false
 		}
 	}
-	for _, x := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+	for _, x := range []string{"--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
 		if strings.HasSuffix(s, x) {
 			return false
 		}
