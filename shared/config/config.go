@@ -573,8 +573,9 @@ func (e *Env) PublicURL() string { return e.url(PublicURL, false) }
 func (e *Env) reachablePublicURL() string { return e.reachableURL(PublicURL, false) }
 
 // PaymentProcessorURL reads where Apple Pay's callbacks are forwarded (the
-// business's payment processor); "" refuses them.
-func (e *Env) PaymentProcessorURL() string { return e.url(PaymentProcessorURL, false) }
+// business's payment processor; each callback's name is added to its path,
+// so it has no query); "" refuses them.
+func (e *Env) PaymentProcessorURL() string { return e.baseURL(PaymentProcessorURL, false) }
 
 // ApplePay is the configuration of Apple Pay requests.
 type ApplePay struct {

@@ -70,6 +70,7 @@ func TestMalformedSettings(t *testing.T) {
 		{"events webhook with a query", map[string]string{EventsWebhookURL: "https://app.example.com/hooks?token=abc", EventsWebhookSecret: "whsec_cGFybGV5LWxvY2FsLWV2ZW50cy13ZWJob29rLXNlY3JldA==",
 			EventsWebhookQueueURL: "https://sqs.us-east-1.amazonaws.com/123456789012/hooks.fifo"}, ""},
 		{"payment processor in plain http", map[string]string{PaymentProcessorURL: "http://pay.example.com/callbacks"}, "PARLEY_PAYMENT_PROCESSOR_URL must be an https URL"},
+		{"payment processor with a query", map[string]string{PaymentProcessorURL: "https://pay.example.com/callbacks?shop=1"}, "PARLEY_PAYMENT_PROCESSOR_URL must have no query or fragment"},
 		{"payment processor on this machine", map[string]string{PaymentProcessorURL: "http://127.0.0.1:9/callbacks"}, ""},
 		{"Apple Pay domain as a URL", applePay(ApplePayDomain, "https://shop.example.com"), "PARLEY_APPLEPAY_DOMAIN must be the domain name"},
 		{"Apple Pay display name too long", applePay(ApplePayDisplayName, strings.Repeat("é", 65)), "PARLEY_APPLEPAY_DISPLAY_NAME must be at most 64 characters"},
